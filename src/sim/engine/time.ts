@@ -1,0 +1,35 @@
+/**
+ * Simulated time is an integer number of picoseconds held in a JS number: exact up to
+ * 2^53 ps (about 2.5 simulated hours). Every conversion to picoseconds rounds once, here.
+ */
+export type Ps = number;
+
+export const PS_PER_NS = 1000;
+export const PS_PER_US = 1_000_000;
+
+export function nsToPs(ns: number): Ps {
+  return Math.round(ns * PS_PER_NS);
+}
+
+export function psToNs(ps: Ps): number {
+  return ps / PS_PER_NS;
+}
+
+/** A clock domain. Cycles become picoseconds only through `cyclesToPs`. */
+export interface Clock {
+  readonly frequencyMHz: number;
+  readonly periodPs: number;
+}
+
+export function clockFromMHz(frequencyMHz: number): Clock {
+  return { frequencyMHz, periodPs: Math.round(1_000_000 / frequencyMHz) };
+}
+
+export function cyclesToPs(clock: Clock, cycles: number): Ps {
+  return Math.round(cycles) * clock.periodPs;
+}
+
+/** Serialisation time of `bytes` on a server that moves `bandwidthGBps` (1 GB/s = 1 byte/ns). */
+export function transferPs(bytes: number, bandwidthGBps: number): Ps {
+  return Math.ceil((bytes * PS_PER_NS) / bandwidthGBps);
+}

@@ -1,0 +1,95 @@
+/** What a run returns. Plain data: it crosses worker threads, IPC and JSON unchanged. */
+
+export interface Metric {
+  value: number;
+  unit: string;
+}
+
+/** A flat map of hierarchical names (`link.h2d_bytes`) to numbers with units. */
+export type Metrics = Record<string, Metric>;
+
+/** A quantity sampled over simulated time: `values[i]` covers [i*intervalNs, (i+1)*intervalNs). */
+export interface Series {
+  name: string;
+  unit: string;
+  intervalNs: number;
+  values: number[];
+}
+
+/** Counts in buckets; `bounds[i]` is the inclusive upper bound of bucket i (the last is Infinity). */
+export interface Histogram {
+  name: string;
+  unit: string;
+  bounds: number[];
+  counts: number[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export const ATTRIBUTION_CATEGORIES = [
+  'compute',
+  'tlb_miss',
+  'fault_service',
+  'migration',
+  'link_wait',
+  'dram_wait',
+  'idle',
+] as const;
+export type AttributionCategory = (typeof ATTRIBUTION_CATEGORIES)[number];
+
+/**
+ * Where an agent's simulated time went. Each execution context (a CPU core, a device
+ * warp slot) accounts every picosecond to one category; `ns` is the average over the
+ * agent's contexts, so the categories add up to `totalNs`, the agent's share of the run.
+ */
+export interface Attribution {
+  agent: string;
+  contexts: number;
+  totalNs: number;
+  ns: Record<AttributionCategory, number>;
+}
+
+/** One operation of a scripted workload, as it went. */
+export interface OpReport {
+  index: number;
+  op: string;
+  startNs: number;
+  durationNs: number;
+  faults: number;
+  h2dBytes: number;
+  d2hBytes: number;
+  /** Set when the operation failed, e.g. "EPERM: device write to a read-only page at buf+0x0". */
+  error?: string;
+}
+
+/** The device's view of each page of a region, as the kernel's HMM SNAPSHOT reports it. */
+export interface Snapshot {
+  opIndex: number;
+  region: string;
+  pages: PageView[];
+}
+export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-exclusive' | 'pinned';
+
+export interface RunResult {
+  modelVersion: string;
+  experimentName: string;
+  strategy: string;
+  workload: string;
+  seed: number;
+  metrics: Metrics;
+  series: Series[];
+  histograms: Histogram[];
+  attribution: Attribution[];
+  ops: OpReport[];
+  snapshots: Snapshot[];
+}
+
+/** Live progress of a run. `fraction` is an estimate from the workload's planned work. */
+export interface Progress {
+  fraction: number;
+  simTimeNs: number;
+  events: number;
+  phase: string;
+}

@@ -1,0 +1,85 @@
+/**
+ * The contract between workloads and the machine. A workload is a plan: the memory
+ * regions it maps and a sequence of phases. A phase either runs access streams on CPU
+ * cores and device contexts concurrently, or performs one host operation (mmap,
+ * mprotect, ...). Streams are pull-based and allocate nothing per access: the machine
+ * hands a reusable `AccessRun` to `next()`.
+ */
+
+export type Agent = 'cpu' | 'device';
+export type Prot = 'none' | 'read' | 'read-write';
+
+export interface RegionSpec {
+  name: string;
+  sizeBytes: number;
+  prot: Prot;
+  /** MAP_SHARED anonymous memory (it cannot migrate to device-private memory). */
+  shared: boolean;
+}
+
+/**
+ * A run: `bytes` consecutive bytes from `offset` in region `region` (an index into the
+ * plan's regions, or of mapped regions for scripted workloads), read or written. A run
+ * never crosses a 4 KiB boundary; the machine takes it as one translation and one burst.
+ */
+export interface AccessRun {
+  region: number;
+  offset: number;
+  bytes: number;
+  write: boolean;
+  /** Compute cycles (of the agent's clock) spent on this run's data before the next run. */
+  computeCycles: number;
+  /** For traces with timestamps: the run is not issued before this agent cycle; -1 if none. */
+  notBeforeCycle: number;
+}
+
+export const RUN_LIMIT_BYTES = 4096;
+
+export function newAccessRun(): AccessRun {
+  return { region: 0, offset: 0, bytes: 0, write: false, computeCycles: 0, notBeforeCycle: -1 };
+}
+
+export interface AccessStream {
+  /** Writes the next run into `out`; returns false when the stream has ended. */
+  next(out: AccessRun): boolean;
+}
+
+export interface StreamSpec {
+  agent: Agent;
+  /** Number of concurrent contexts; at most the agent's hardware contexts. 0 = all of them. */
+  contexts: number;
+  /** Creates the stream for context `index` of `count`. */
+  create(index: number, count: number): AccessStream;
+  /** Regions the stream reads and writes (explicit-copy copies these before and after). */
+  reads: number[];
+  writes: number[];
+  /** Total bytes the stream will touch, for progress estimates. */
+  plannedBytes: number;
+}
+
+export type HostOp =
+  | { op: 'mmap'; region: number }
+  | { op: 'munmap'; region: number; offset: number; bytes: number }
+  | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
+  | { op: 'snapshot'; region: number; offset: number; bytes: number };
+
+export type Phase =
+  | { kind: 'streams'; label: string; streams: StreamSpec[]; opIndex?: number; expectError?: string }
+  | { kind: 'host'; label: string; host: HostOp; opIndex?: number; expectError?: string };
+
+export interface WorkloadPlan {
+  regions: RegionSpec[];
+  /** Regions mapped before the first phase (scripted workloads map theirs with mmap ops). */
+  premapped: number[];
+  phases: Phase[];
+  /** Names of scripted operations, by op index, for reports. */
+  opNames: string[];
+}
+
+/** Where trace lines come from: the CLI reads a file in chunks; tests pass a string. */
+export interface TraceSource {
+  /** The next chunk of text, or null at the end. Chunks may split lines anywhere. */
+  readChunk(): string | null;
+  /** Name for error messages (the file path). */
+  readonly name: string;
+}
