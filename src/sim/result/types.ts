@@ -16,7 +16,10 @@ export interface Series {
   values: number[];
 }
 
-/** Counts in buckets; `bounds[i]` is the inclusive upper bound of bucket i (the last is Infinity). */
+/**
+ * Counts in buckets: bucket i holds values up to `bounds[i]` (inclusive) and above the
+ * previous bound; the last bucket (counts.length === bounds.length + 1) holds the rest.
+ */
 export interface Histogram {
   name: string;
   unit: string;

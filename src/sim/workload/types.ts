@@ -55,6 +55,12 @@ export interface StreamSpec {
   writes: number[];
   /** Total bytes the stream will touch, for progress estimates. */
   plannedBytes: number;
+  /**
+   * 'mmu' (default): accesses go through the agent's MMU and the strategy. 'device-dram':
+   * region offsets are device-DRAM addresses, sent straight to device DRAM (trace replay
+   * of DRAM-level traces).
+   */
+  target?: 'mmu' | 'device-dram';
 }
 
 export type HostOp =

@@ -1,0 +1,47 @@
+/**
+ * electron-vite builds three bundles into out/:
+ *   out/main/index.js        the main process (ESM; runtime `dependencies` stay external)
+ *   out/preload/index.cjs    the preload: one CommonJS file that requires only 'electron',
+ *                            because a sandboxed preload can neither import ESM nor
+ *                            require anything else
+ *   out/renderer/            the UI, every asset bundled (the app works offline)
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'electron-vite';
+import react from '@vitejs/plugin-react';
+
+// import.meta.url, not import.meta.dirname: electron-vite rewrites only the former when it
+// bundles this file to load it.
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  main: {
+    build: {
+      rolldownOptions: {
+        input: { index: resolve(root, 'src/main/electron/index.ts') },
+      },
+    },
+  },
+  preload: {
+    build: {
+      // Bundle everything the preload imports; the sandbox offers no module loader.
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve(root, 'src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+      },
+    },
+  },
+  renderer: {
+    root: 'src/renderer',
+    base: './',
+    worker: { format: 'es' },
+    plugins: [react()],
+    build: {
+      rolldownOptions: {
+        input: { index: resolve(root, 'src/renderer/index.html') },
+      },
+    },
+  },
+});

@@ -1,0 +1,162 @@
+// ESLint flat config. Besides typescript-eslint's recommended rules (not type-checked, for
+// speed), it enforces the layers of DESIGN.md: each folder of src/ may import only what
+// its environment has and what lies below it. The layer rules are `no-restricted-imports`
+// entries, one block per folder; in a flat config a later block replaces a rule's options
+// rather than merging them, so each folder's block lists everything that folder may not
+// import. test/lint-layers.test.ts proves the rules bite.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+/** A restriction: exact module names and regular expressions over the import source. */
+const forbid = (names, regexes, message) => ({
+  paths: names.map((name) => ({ name, message })),
+  patterns: regexes.map((regex) => ({ regex, message, caseSensitive: true })),
+});
+
+/** Merges restrictions into one `no-restricted-imports` setting. */
+const restrict = (...parts) => [
+  'error',
+  {
+    paths: parts.flatMap((p) => p.paths),
+    patterns: parts.flatMap((p) => p.patterns),
+  },
+];
+
+/** Relative imports into other top folders of src/ (or of src/main), by folder name. */
+const folders = (names, message) => forbid([], [`^\\.{1,2}/(.*/)?(${names.join('|')})(/|$)`], message);
+
+const NODE = (where) =>
+  forbid(
+    builtinModules.filter((m) => !m.startsWith('_')),
+    ['^node:'],
+    `${where} must not import Node built-ins.`,
+  );
+const ELECTRON = forbid(
+  ['electron'],
+  ['^electron/'],
+  "Only src/main/electron and src/preload may import 'electron' (under plain Node it throws at import).",
+);
+const SQLITE = (where) =>
+  forbid(['better-sqlite3'], [], `${where} must not touch the database; the store (src/main/services) does.`);
+const REACT = (where) =>
+  forbid(['react', 'react-dom'], ['^react(-dom)?/'], `${where} has no UI; React belongs in src/renderer.`);
+
+const SIM =
+  'src/sim is pure TypeScript (no Node, DOM or Electron) so it runs in a worker, the CLI, a test and a browser alike';
+const RENDERER = 'src/renderer is browser code that talks to the services only through the Api in src/shared';
+const PRELOAD = 'src/preload is sandboxed: it bundles the channel names and requires nothing but electron';
+
+export default defineConfig([
+  globalIgnores(['out/', 'dist/', 'node_modules/', 'coverage/']),
+
+  js.configs.recommended,
+  tseslint.configs.recommended,
+
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+
+  // ---- Layers -------------------------------------------------------------------------
+  // Everywhere (tests, bench, bin, configs, and any folder not named below): no Electron.
+  {
+    files: ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'],
+    rules: { 'no-restricted-imports': restrict(ELECTRON) },
+  },
+  {
+    files: ['src/sim/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        NODE(SIM),
+        ELECTRON,
+        SQLITE(SIM),
+        REACT(SIM),
+        folders(['main', 'cli', 'renderer', 'preload', 'shared'], `${SIM}; it imports nothing above it.`),
+      ),
+    },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        forbid(
+          [],
+          ['^(?!zod$|zod/|\\./|\\.\\./sim/)'],
+          'src/shared is the Api contract, used on both sides: it may import only zod, itself and src/sim.',
+        ),
+      ),
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        NODE(RENDERER),
+        ELECTRON,
+        SQLITE(RENDERER),
+        folders(['main', 'cli', 'preload'], `${RENDERER}.`),
+      ),
+    },
+  },
+  {
+    files: ['src/preload/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        NODE(PRELOAD),
+        SQLITE(PRELOAD),
+        REACT(PRELOAD),
+        folders(['main', 'cli', 'renderer'], `${PRELOAD}.`),
+      ),
+    },
+  },
+  {
+    files: ['src/main/electron/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        REACT('src/main'),
+        folders(
+          ['renderer', 'preload', 'cli'],
+          'src/main/electron wires services to windows; it does not import UI, preload or CLI code.',
+        ),
+      ),
+    },
+  },
+  {
+    files: ['src/main/services/**', 'src/main/web/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        ELECTRON,
+        REACT('src/main'),
+        folders(
+          ['renderer', 'preload', 'cli', 'electron'],
+          'src/main/services and src/main/web run under plain Node: no Electron, UI or CLI code.',
+        ),
+      ),
+    },
+  },
+  {
+    files: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': restrict(
+        ELECTRON,
+        REACT('src/cli'),
+        folders(
+          ['renderer', 'preload', 'electron'],
+          'src/cli is headless: it uses the services, never Electron or UI code.',
+        ),
+      ),
+    },
+  },
+]);

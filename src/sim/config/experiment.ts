@@ -1,0 +1,33 @@
+/**
+ * The experiment document: hardware, strategy, workload, seed. This zod schema is the
+ * single source of truth: types are inferred from it, defaults live in it, and the JSON
+ * Schema for editors is generated from it (see json-schema.ts).
+ */
+import { z } from 'zod';
+import { num, obj } from './fields.js';
+import { hardwareSchema } from './hardware.js';
+import { strategySchema } from '../mm/strategies/index.js';
+import { workloadSchema } from '../workload/index.js';
+
+export const samplingSchema = obj(
+  {
+    maxPoints: num('Most points kept per time series. Series start at 1 us per point and coarsen by doubling to stay within this.', { int: true, min: 16, max: 100000 }).default(512),
+  },
+  'How series are sampled over simulated time.',
+).prefault({});
+
+export const experimentSchema = obj(
+  {
+    name: z.string().min(1, 'give the experiment a name').describe('A short name for the experiment, shown in run lists.'),
+    description: z.string().default('').describe('Free text: what the experiment asks.'),
+    seed: num('Seed of every random stream in the run. Same experiment and seed give the same result, bit for bit.', { int: true, min: 0, max: 2 ** 32 - 1 }).default(1),
+    hardware: hardwareSchema,
+    strategy: strategySchema,
+    workload: workloadSchema,
+    sampling: samplingSchema,
+  },
+  'A Hetmem Workbench experiment.',
+);
+
+export type Experiment = z.output<typeof experimentSchema>;
+export type ExperimentInput = z.input<typeof experimentSchema>;

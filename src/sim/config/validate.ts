@@ -1,0 +1,120 @@
+/**
+ * Turning a JSON document into a validated experiment: strip "$" keys (comments, $schema),
+ * merge the hardware preset, parse with the schema, and report every problem as a JSON
+ * path and a plain sentence that says what would be valid.
+ */
+import type { z } from 'zod';
+import { experimentSchema, type Experiment } from './experiment.js';
+import { closest, describeInput, listText } from './fields.js';
+import { checkScript } from '../workload/scripted.js';
+
+export interface ConfigIssue {
+  /** JSON path, e.g. "hardware.link.lanes" or "workload.ops[3].region". */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Hardware presets by name: partial hardware objects (with "$comment" documentation). */
+export type PresetMap = Record<string, unknown>;
+
+export type ValidationResult = { ok: true; experiment: Experiment } | { ok: false; issues: ConfigIssue[] };
+
+export function validateExperiment(raw: unknown, presets: PresetMap = {}): ValidationResult {
+  const stripped = stripDollarKeys(raw);
+  const merged = applyPreset(stripped, presets);
+  if ('issue' in merged) return { ok: false, issues: [merged.issue] };
+  const parsed = experimentSchema.safeParse(merged.value);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(toConfigIssue) };
+  const experiment = parsed.data;
+  if (experiment.workload.impl === 'scripted') {
+    const issues = checkScript(experiment.workload.ops).map((i) => ({
+      path: formatPath(['workload', 'ops', ...i.path]),
+      message: i.message,
+    }));
+    if (issues.length > 0) return { ok: false, issues };
+  }
+  return { ok: true, experiment };
+}
+
+/** Like validateExperiment, but throws a ConfigError. */
+export function parseExperiment(raw: unknown, presets: PresetMap = {}): Experiment {
+  const r = validateExperiment(raw, presets);
+  if (!r.ok) throw new ConfigError(r.issues);
+  return r.experiment;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
+  const path = formatPath(issue.path);
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    const options = issue.options as unknown[];
+    const got = (issue as { input?: unknown }).input;
+    const what = issue.path.length > 1 ? String(issue.path[issue.path.length - 2]) : 'kind';
+    const list = listText(options.map((o) => JSON.stringify(o)));
+    const near = typeof got === 'string' ? closest(got, options.map(String)) : undefined;
+    const message =
+      got === undefined
+        ? `missing; choose the ${what} implementation: ${list}`
+        : `${describeInput(got)} is not a ${what} implementation; use ${list}${near ? ` (did you mean "${near}"?)` : ''}`;
+    return { path, message };
+  }
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    return { path, message: `missing; ${issue.message.replace(/^Invalid input: /, '')}` };
+  }
+  return { path, message: issue.message };
+}
+
+function stripDollarKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripDollarKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) out[k] = stripDollarKeys(v);
+    return out;
+  }
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function applyPreset(doc: unknown, presets: PresetMap): { value: unknown } | { issue: ConfigIssue } {
+  if (!isPlainObject(doc) || !isPlainObject(doc.hardware) || doc.hardware.preset === undefined) return { value: doc };
+  const name = doc.hardware.preset;
+  const names = Object.keys(presets).sort();
+  if (typeof name !== 'string' || !(name in presets)) {
+    const near = typeof name === 'string' ? closest(name, names) : undefined;
+    return {
+      issue: {
+        path: 'hardware.preset',
+        message: `${describeInput(name)} is not a hardware preset; use ${listText(names.map((n) => `"${n}"`)) || 'no preset (none are installed)'}${near ? ` (did you mean "${near}"?)` : ''}`,
+      },
+    };
+  }
+  const hardware = deepMerge(stripDollarKeys(presets[name]), doc.hardware);
+  return { value: { ...doc, hardware } };
+}
+
+/** Overrides win; objects merge key by key, except that a different `impl` replaces the whole object. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  if (override.impl !== undefined && base.impl !== undefined && override.impl !== base.impl) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = deepMerge(base[k], v);
+  return out;
+}

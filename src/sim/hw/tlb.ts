@@ -1,0 +1,200 @@
+/**
+ * A set-associative translation cache with LRU replacement: the IOTLB, the IOMMU's page-walk
+ * cache, the device's ATC and the device MMU's TLBs are all instances.
+ *
+ * State lives in three flat typed arrays indexed by `set * ways + way`: the tag (the page
+ * number, -1 when the slot is empty), 8 bits of flags (permissions or page-size bits, opaque
+ * here) and an LRU stamp. Page numbers reach 2^40 and more, beyond 32-bit integers, so tags
+ * are float64 (exact to 2^53) and the set index uses `%` on numbers, never `&` or `>>`.
+ * Lookups and inserts allocate nothing.
+ */
+import type { z } from 'zod';
+import { num, obj } from '../config/fields.js';
+
+export interface TlbDefaults {
+  entries: number;
+  ways: number;
+}
+
+/** The schema of a TLB-shaped structure, with its own defaults and description. */
+export function tlbSchemaWith(defaults: TlbDefaults, description: string) {
+  return obj(
+    {
+      entries: num('Number of entries (translations held). Must be a multiple of ways.', { int: true, min: 1, max: 1 << 20 }).default(
+        defaults.entries,
+      ),
+      ways: num(
+        'Associativity: entries per set. Equal to entries for a fully associative structure (lookups scan every way, so keep fully associative structures small).',
+        { int: true, min: 1, max: 1 << 20 },
+      ).default(defaults.ways),
+    },
+    description,
+  ).superRefine((v, ctx) => {
+    if (v.ways > v.entries) {
+      ctx.addIssue({ code: 'custom', path: ['ways'], message: `${v.ways} ways is more than the ${v.entries} entries; use at most ${v.entries}` });
+    } else if (v.entries % v.ways !== 0) {
+      const lower = Math.max(v.ways, v.entries - (v.entries % v.ways));
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entries'],
+        message: `${v.entries} entries is not a multiple of ${v.ways} ways; use e.g. ${lower} or ${lower + v.ways}`,
+      });
+    }
+  });
+}
+
+/**
+ * A generic TLB. Default: 32 entries, fully associative, like the per-device micro-TLB of
+ * gem5's SMMUv3 model (utlb_entries 32, utlb_assoc 0 = full).
+ */
+export const tlbSchema = tlbSchemaWith(
+  { entries: 32, ways: 32 },
+  'A set-associative TLB with LRU replacement. Default: 32 entries, fully associative (gem5 SMMUv3 micro-TLB).',
+);
+export type TlbConfig = z.infer<typeof tlbSchema>;
+
+const EMPTY = -1;
+
+export class Tlb {
+  readonly entries: number;
+  readonly ways: number;
+  readonly sets: number;
+
+  private readonly tags: Float64Array;
+  private readonly flagBits: Uint8Array;
+  private readonly stamps: Float64Array;
+  /** Increases on every hit and insert; a larger stamp is more recently used. */
+  private clock = 0;
+
+  hits = 0;
+  misses = 0;
+  /** Valid entries replaced by an insert. */
+  evictions = 0;
+  /** Valid entries removed by invalidatePage / invalidateRange / flush. */
+  invalidated = 0;
+
+  constructor(entries: number, ways: number) {
+    if (!Number.isInteger(entries) || !Number.isInteger(ways) || entries < 1 || ways < 1 || entries % ways !== 0) {
+      throw new RangeError(`a TLB needs a whole number of sets: ${entries} entries, ${ways} ways`);
+    }
+    this.entries = entries;
+    this.ways = ways;
+    this.sets = entries / ways;
+    this.tags = new Float64Array(entries).fill(EMPTY);
+    this.flagBits = new Uint8Array(entries);
+    this.stamps = new Float64Array(entries);
+  }
+
+  static fromConfig(config: TlbConfig): Tlb {
+    return new Tlb(config.entries, config.ways);
+  }
+
+  /** Returns the stored flags (0..255) on a hit, -1 on a miss. Counts the outcome and updates LRU. */
+  lookup(vpn: number): number {
+    const base = (vpn % this.sets) * this.ways;
+    const end = base + this.ways;
+    const tags = this.tags;
+    for (let i = base; i < end; i++) {
+      if (tags[i] === vpn) {
+        this.stamps[i] = ++this.clock;
+        this.hits++;
+        return this.flagBits[i];
+      }
+    }
+    this.misses++;
+    return -1;
+  }
+
+  /** Like lookup, but neither counts nor touches LRU: for assertions and snapshots. */
+  probe(vpn: number): number {
+    const i = this.find(vpn);
+    return i < 0 ? -1 : this.flagBits[i];
+  }
+
+  /** Installs (or refreshes) a translation, replacing the least recently used way of its set. */
+  insert(vpn: number, flags: number): void {
+    const base = (vpn % this.sets) * this.ways;
+    const end = base + this.ways;
+    const tags = this.tags;
+    const stamps = this.stamps;
+    let victim = base;
+    let victimStamp = Infinity;
+    for (let i = base; i < end; i++) {
+      const tag = tags[i];
+      if (tag === vpn) {
+        victim = i;
+        break;
+      }
+      // An empty way (stamp -1) always beats a valid one.
+      const s = tag === EMPTY ? -1 : stamps[i];
+      if (s < victimStamp) {
+        victimStamp = s;
+        victim = i;
+      }
+    }
+    if (tags[victim] !== EMPTY && tags[victim] !== vpn) this.evictions++;
+    tags[victim] = vpn;
+    this.flagBits[victim] = flags;
+    stamps[victim] = ++this.clock;
+  }
+
+  /** Removes one translation; returns 1 if it was present, else 0. */
+  invalidatePage(vpn: number): number {
+    const i = this.find(vpn);
+    if (i < 0) return 0;
+    this.tags[i] = EMPTY;
+    this.invalidated++;
+    return 1;
+  }
+
+  /**
+   * Removes every translation for pages firstVpn .. firstVpn + count - 1; returns how many
+   * were present. Probing page by page costs count * ways comparisons and scanning the whole
+   * array costs `entries`, so a range longer than the number of sets is done by a scan:
+   * invalidating a 1 GiB range never loops over 262144 pages.
+   */
+  invalidateRange(firstVpn: number, count: number): number {
+    if (count <= 0) return 0;
+    let removed = 0;
+    if (count > this.sets) {
+      const last = firstVpn + count;
+      const tags = this.tags;
+      for (let i = 0; i < this.entries; i++) {
+        const tag = tags[i];
+        if (tag >= firstVpn && tag < last) {
+          tags[i] = EMPTY;
+          removed++;
+        }
+      }
+      this.invalidated += removed;
+      return removed;
+    }
+    for (let k = 0; k < count; k++) removed += this.invalidatePage(firstVpn + k);
+    return removed;
+  }
+
+  /** Removes every translation. */
+  flush(): void {
+    const tags = this.tags;
+    for (let i = 0; i < this.entries; i++) {
+      if (tags[i] !== EMPTY) {
+        tags[i] = EMPTY;
+        this.invalidated++;
+      }
+    }
+  }
+
+  /** Number of valid entries (a scan: for statistics, not the hot path). */
+  occupancy(): number {
+    let n = 0;
+    for (let i = 0; i < this.entries; i++) if (this.tags[i] !== EMPTY) n++;
+    return n;
+  }
+
+  private find(vpn: number): number {
+    const base = (vpn % this.sets) * this.ways;
+    const end = base + this.ways;
+    for (let i = base; i < end; i++) if (this.tags[i] === vpn) return i;
+    return -1;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Prot, RegionSpec } from '../workload/types.js';
+import { ByteTable, CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
+
+/** Regions start 2 MiB aligned with a 2 MiB guard gap, so device pages never span two regions. */
+const REGION_ALIGN_PAGES = 512;
+
+export interface Region {
+  index: number;
+  spec: RegionSpec;
+  /** First 4 KiB page of the region in the simulated address space. */
+  basePage: number;
+  pages: number;
+  mapped: boolean;
+  /** Bumped by every notifier invalidation that overlaps the region (mmu_interval_notifier seq). */
+  seq: number;
+  /** Device-memory address of the region's buffer object, or -1 when it has none. */
+  deviceBase: number;
+}
+
+/**
+ * The simulated process address space: regions (VMAs) and the per-page CPU page-table
+ * state. Virtual pages are numbered from 0; regions are laid out by a bump allocator and
+ * their addresses are never reused.
+ */
+export class AddressSpace {
+  readonly regions: Region[] = [];
+  readonly cpuPte = new ByteTable(1 << 16);
+  readonly prot = new ByteTable(1 << 16);
+  private nextPage = REGION_ALIGN_PAGES;
+
+  constructor(specs: readonly RegionSpec[]) {
+    specs.forEach((spec, index) => {
+      const pages = Math.ceil(spec.sizeBytes / PAGE_BYTES);
+      const basePage = this.nextPage;
+      this.nextPage += Math.ceil(pages / REGION_ALIGN_PAGES) * REGION_ALIGN_PAGES + REGION_ALIGN_PAGES;
+      this.regions.push({ index, spec, basePage, pages, mapped: false, seq: 0, deviceBase: -1 });
+    });
+  }
+
+  /** Pages the address space spans (for sizing device page tables). */
+  get totalPages(): number {
+    return this.nextPage;
+  }
+
+  map(region: Region): void {
+    this.cpuPte.ensure(region.basePage + region.pages);
+    this.prot.ensure(region.basePage + region.pages);
+    const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
+    this.prot.data.fill(bits, region.basePage, region.basePage + region.pages);
+    this.cpuPte.data.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
+    region.mapped = true;
+  }
+
+  unmap(region: Region, firstPage: number, pages: number): void {
+    this.prot.data.fill(0, firstPage, firstPage + pages);
+    this.cpuPte.data.fill(CpuPte.None, firstPage, firstPage + pages);
+    if (firstPage === region.basePage && pages === region.pages) region.mapped = false;
+  }
+
+  protect(firstPage: number, pages: number, prot: Prot): void {
+    const p = this.prot.data;
+    const bits = protBits(prot);
+    for (let i = firstPage; i < firstPage + pages; i++) {
+      if (p[i] & PROT_MAPPED) p[i] = (p[i] & PROT_SHARED) | bits;
+    }
+  }
+
+  /** The page range [first, first+count) of `bytes` at `offset` in a region, clipped to it. */
+  pageRange(region: Region, offset: number, bytes: number): [number, number] {
+    const first = region.basePage + Math.floor(offset / PAGE_BYTES);
+    const end = region.basePage + Math.min(region.pages, Math.ceil((offset + bytes) / PAGE_BYTES));
+    return [first, Math.max(0, end - first)];
+  }
+
+  /** Address of a page's first byte, for messages ("buf+0x3000"). */
+  describePage(page: number): string {
+    for (const r of this.regions) {
+      if (page >= r.basePage && page < r.basePage + r.pages) return `${r.spec.name}+0x${((page - r.basePage) * PAGE_BYTES).toString(16)}`;
+    }
+    return `0x${(page * PAGE_BYTES).toString(16)}`;
+  }
+}
+
+export function protBits(prot: Prot): number {
+  switch (prot) {
+    case 'none':
+      return PROT_MAPPED;
+    case 'read':
+      return PROT_MAPPED | PROT_READ;
+    case 'read-write':
+      return PROT_MAPPED | PROT_READ | PROT_WRITE;
+  }
+}

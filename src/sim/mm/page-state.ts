@@ -1,0 +1,54 @@
+/**
+ * Per-page state of the core MM, one byte per 4 KiB page in flat typed arrays (a 32 GiB
+ * footprint is 8 Mi pages: a few tens of MB).
+ *
+ * CPU page-table entry states, after the kernel's: a page is absent, present in system
+ * memory (writable or write-protected), or replaced by a special swap entry.
+ */
+export const enum CpuPte {
+  /** No entry: the first touch faults (anonymous memory is allocated then). */
+  None = 0,
+  /** Present in system memory and writable. */
+  Present = 1,
+  /** Present but write-protected: the shared zero page after a read fault, or a copy-on-write page. */
+  ReadOnly = 2,
+  /** A device-private swap entry: the data is in device memory; a CPU touch migrates it back. */
+  DevicePrivate = 3,
+  /** A device-exclusive entry (for device atomics); a CPU touch revokes it. */
+  DeviceExclusive = 4,
+  /** A migration entry: the page is being migrated; a CPU touch waits. */
+  Migration = 5,
+  /** Pinned to device memory: a CPU touch is a SIGBUS. */
+  Pinned = 6,
+}
+
+/** VMA protection bits per page (Linux splits VMAs on a partial mprotect; a byte per page is simpler). */
+export const PROT_MAPPED = 1;
+export const PROT_READ = 2;
+export const PROT_WRITE = 4;
+export const PROT_SHARED = 8;
+
+/** Device page-table entry bits, one byte per device page. */
+export const DEV_READ = 1;
+export const DEV_WRITE = 2;
+/** The data is in device memory (a buffer object or a device page), not reached over the link. */
+export const DEV_LOCAL = 4;
+
+export const PAGE_SHIFT = 12;
+export const PAGE_BYTES = 4096;
+
+/** Growable byte array: doubles its capacity, never shrinks. */
+export class ByteTable {
+  data: Uint8Array;
+  constructor(initial = 4096) {
+    this.data = new Uint8Array(initial);
+  }
+  ensure(length: number): void {
+    if (length <= this.data.length) return;
+    let n = this.data.length;
+    while (n < length) n *= 2;
+    const next = new Uint8Array(n);
+    next.set(this.data);
+    this.data = next;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * explicit-copy: every region has a buffer object in device memory, mapped on the device
+ * when the region is mapped, so the device never faults. Data moves only by explicit
+ * copies on the copy engines: inputs before a kernel, results before the CPU reads them.
+ * With `skipCleanCopies`, a copy is skipped when the destination already holds the
+ * latest data (what a careful programmer does); without it, every input is copied
+ * before and every output after each kernel.
+ */
+import type { z } from 'zod';
+import type { Ps } from '../../engine/time.js';
+import { H2D } from '../../hw/link/types.js';
+import { copyRegion } from '../../machine/copy.js';
+import { unmapDevicePages } from '../../machine/invalidate.js';
+import type { Machine } from '../../machine/machine.js';
+import type { Phase } from '../../workload/types.js';
+import type { Region } from '../address-space.js';
+import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../page-state.js';
+import type { explicitCopySchema } from './schema.js';
+import type { Strategy } from './types.js';
+
+const BO_ALIGN = 2 * 1024 * 1024;
+const PTE_BYTES = 8;
+
+export function createExplicitCopy(config: z.output<typeof explicitCopySchema>): Strategy {
+  // Which side holds the latest data of each region.
+  const hostValid: boolean[] = [];
+  const deviceValid: boolean[] = [];
+  const boBytes: number[] = [];
+
+  function copyIn(m: Machine, region: Region, t: Ps): Ps {
+    if (config.skipCleanCopies && deviceValid[region.index]) return t;
+    if (!hostRangeAllows(m, region, PROT_READ)) {
+      m.phaseError = `EFAULT: copy to the device from ${region.spec.name}, which has pages that are not mapped readable`;
+      return t;
+    }
+    deviceValid[region.index] = true;
+    return copyRegion(m, true, region, 0, region.spec.sizeBytes, t);
+  }
+
+  function copyOut(m: Machine, region: Region, t: Ps): Ps {
+    if (config.skipCleanCopies && hostValid[region.index]) return t;
+    if (!hostRangeAllows(m, region, PROT_WRITE)) {
+      m.phaseError = `EPERM: copy from the device into ${region.spec.name}, which has pages that are not mapped writable`;
+      return t;
+    }
+    hostValid[region.index] = true;
+    return copyRegion(m, false, region, 0, region.spec.sizeBytes, t);
+  }
+
+  return {
+    name: 'explicit-copy',
+    onMap(m, region, t) {
+      const bytes = Math.ceil(region.spec.sizeBytes / BO_ALIGN) * BO_ALIGN;
+      const capacity = m.config.hardware.device.dram.capacityBytes;
+      if (m.deviceMemoryTop + bytes > capacity) {
+        m.phaseError = `ENOMEM: no room for a ${region.spec.name} buffer object of ${bytes} bytes: ${m.deviceMemoryTop} of ${capacity} bytes of device memory are allocated`;
+        return t;
+      }
+      region.deviceBase = m.deviceMemoryTop;
+      m.deviceMemoryTop += bytes;
+      boBytes[region.index] = bytes;
+      m.allocateDeviceMemory(t, bytes);
+      hostValid[region.index] = true;
+      deviceValid[region.index] = true; // both sides hold zeroes
+      const pte = m.devPte.data;
+      const first = region.basePage >> m.devPageShift;
+      const count = Math.ceil(region.pages / (1 << m.devPageShift));
+      pte.fill(DEV_READ | DEV_WRITE | DEV_LOCAL, first, first + count);
+      // The driver writes the new PTEs into the device page table over the link.
+      return m.link.write(t, H2D, count * PTE_BYTES);
+    },
+    onUnmap(m, region, firstPage, pages, t) {
+      if (pages === region.pages) {
+        m.freeDeviceMemory(t, boBytes[region.index] ?? 0);
+        return unmapDevicePages(m, firstPage, pages, t);
+      }
+      // A partial munmap leaves the buffer object alone: the device keeps its copy.
+      return t;
+    },
+    onProtect: (_m, _region, _first, _pages, _prot, t) => t,
+    beforePhase(m, phase, t) {
+      let tt = t;
+      for (const s of phase.streams) {
+        const regions = m.space.regions;
+        if (s.agent === 'device') {
+          for (const r of s.reads) tt = copyIn(m, regions[r], tt);
+        } else {
+          for (const r of new Set([...s.reads, ...s.writes])) tt = copyOut(m, regions[r], tt);
+          for (const r of s.writes) deviceValid[r] = false;
+        }
+      }
+      return tt;
+    },
+    afterPhase(m, phase: Phase & { kind: 'streams' }, t) {
+      let tt = t;
+      for (const s of phase.streams) {
+        if (s.agent !== 'device') continue;
+        for (const r of s.writes) {
+          deviceValid[r] = true;
+          hostValid[r] = false;
+          if (!config.skipCleanCopies) tt = copyOut(m, m.space.regions[r], tt);
+        }
+      }
+      return tt;
+    },
+    // Buffer objects are mapped whole: a device fault means the address has no buffer object.
+    resolveDeviceFault: () => ({ error: 'EFAULT', pte: 0, costPs: 0 }),
+    onCpuPteChange: (_m, _region, _page, t) => t,
+  };
+}
+
+function hostRangeAllows(m: Machine, region: Region, bit: number): boolean {
+  const prot = m.space.prot.data;
+  const need = PROT_MAPPED | bit;
+  const end = region.basePage + Math.ceil(region.spec.sizeBytes / PAGE_BYTES);
+  for (let p = region.basePage; p < end; p++) if ((prot[p] & need) !== need) return false;
+  return true;
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { bool, obj } from '../../config/fields.js';
+
+export const explicitCopySchema = obj(
+  {
+    impl: z.literal('explicit-copy'),
+    skipCleanCopies: bool(
+      'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true), or copy every input before and every output after each kernel (false).',
+    ).default(true),
+  },
+  'Buffer objects in device memory; explicit copies before and after each kernel.',
+);
+
+export const hmmMirrorSchema = obj(
+  {
+    impl: z.literal('hmm-mirror'),
+  },
+  'Device page table filled on device faults (hmm_range_fault); pages stay in system memory and are reached over the link; MMU interval notifiers invalidate device mappings when the CPU side changes.',
+);
