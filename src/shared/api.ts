@@ -20,7 +20,7 @@ export { CHANNELS, type RequestName } from './channels.js';
 // Data
 
 /** A run is `running` until it ends in one of the other three states; it never goes back. */
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export const RUN_STATUSES = ['running', 'done', 'failed', 'cancelled'] as const;
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
@@ -46,28 +46,34 @@ export const runSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
-const metricSchema = z.object({ value: z.number(), unit: z.string() });
+/**
+ * Any JS number, NaN and the infinities included: results hold them (a histogram's last
+ * bound is Infinity; a metric may be NaN), and z.number() refuses them.
+ */
+const anyNumber = z.custom<number>((v) => typeof v === 'number', 'expected a number');
+
+const metricSchema = z.object({ value: anyNumber, unit: z.string() });
 const seriesSchema = z.object({
   name: z.string(),
   unit: z.string(),
   intervalNs: z.number(),
-  values: z.array(z.number()),
+  values: z.array(anyNumber),
 });
 const histogramSchema = z.object({
   name: z.string(),
   unit: z.string(),
-  bounds: z.array(z.number()),
+  bounds: z.array(anyNumber),
   counts: z.array(z.number()),
   count: z.number(),
-  sum: z.number(),
-  min: z.number(),
-  max: z.number(),
+  sum: anyNumber,
+  min: anyNumber,
+  max: anyNumber,
 });
 const attributionSchema = z.object({
   agent: z.string(),
   contexts: z.number(),
   totalNs: z.number(),
-  ns: z.record(z.string(), z.number()),
+  ns: z.record(z.string(), anyNumber),
 });
 
 /** Everything the store holds about one run. Results are empty for a run that did not succeed. */

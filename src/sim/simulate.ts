@@ -6,12 +6,12 @@ import type { Experiment } from './config/experiment.js';
 import { psToNs, type Ps } from './engine/time.js';
 import { runHostOp } from './machine/host-ops.js';
 import { Machine } from './machine/machine.js';
-import { Cancelled, runStreamsPhase } from './machine/run-phase.js';
+import { Cancelled, runStreamsPhase, type PhaseHooks } from './machine/run-phase.js';
 import { createStrategy } from './mm/strategies/index.js';
 import { collectResult } from './result/collect.js';
 import type { OpReport, Progress, RunResult, Snapshot } from './result/types.js';
 import { buildWorkload } from './workload/index.js';
-import type { TraceSource } from './workload/types.js';
+import type { TraceSource, WorkloadPlan } from './workload/types.js';
 
 export interface SimulateOptions {
   traceSource?: TraceSource;
@@ -29,72 +29,99 @@ export class WorkloadError extends Error {
   }
 }
 
+/** Runs an experiment to the end. */
 export function simulate(experiment: Experiment, options: SimulateOptions = {}): RunResult {
-  const hw = experiment.hardware;
-  const plan = buildWorkload(experiment.workload, {
-    seed: experiment.seed,
-    cpuContexts: hw.cpu.cores,
-    deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
-    traceSource: options.traceSource,
-  });
-  const m = new Machine(experiment, plan, createStrategy(experiment.strategy));
-  const scripted = experiment.workload.impl === 'scripted';
-  for (const phase of plan.phases) {
-    if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
-  }
+  const sim = new Simulation(experiment, options);
+  while (sim.nextPhase < sim.plan.phases.length) sim.runPhase();
+  return sim.finish();
+}
 
-  let t: Ps = 0;
-  for (const r of plan.premapped) {
-    const region = m.space.regions[r];
-    m.space.map(region);
-    t = m.strategy.onMap(m, region, t);
-    if (m.phaseError !== null) throw new WorkloadError(m.phaseError);
-  }
+/** A run that can be stepped phase by phase, so tests can inspect the machine in between. */
+export class Simulation {
+  readonly plan: WorkloadPlan;
+  readonly machine: Machine;
+  nextPhase = 0;
+  time: Ps = 0;
+  private readonly ops: OpReport[] = [];
+  private readonly snapshots: Snapshot[] = [];
+  private readonly scripted: boolean;
+  private readonly hooks: PhaseHooks;
+  private label = '';
 
-  let label = '';
-  const progress = (now: Ps) => {
-    options.onProgress?.({
-      fraction: m.counters.plannedBytes > 0 ? Math.min(1, m.counters.doneBytes / m.counters.plannedBytes) : 0,
-      simTimeNs: psToNs(now),
-      events: m.queue.popped + m.counters.steps,
-      phase: label,
+  constructor(
+    readonly experiment: Experiment,
+    private readonly options: SimulateOptions = {},
+  ) {
+    const hw = experiment.hardware;
+    this.plan = buildWorkload(experiment.workload, {
+      seed: experiment.seed,
+      cpuContexts: hw.cpu.cores,
+      deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
+      traceSource: options.traceSource,
     });
-    return options.shouldStop?.() ?? false;
-  };
-  const hooks = { tick: (_m: Machine, now: Ps) => progress(now) };
+    const m = (this.machine = new Machine(experiment, this.plan, createStrategy(experiment.strategy)));
+    this.scripted = experiment.workload.impl === 'scripted';
+    for (const phase of this.plan.phases) {
+      if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
+    }
+    for (const r of this.plan.premapped) {
+      const region = m.space.regions[r];
+      m.space.map(region);
+      this.time = m.strategy.onMap(m, region, this.time);
+      if (m.phaseError !== null) throw new WorkloadError(m.phaseError);
+    }
+    this.hooks = { tick: (_m, now) => this.progress(now) };
+  }
 
-  const ops: OpReport[] = [];
-  const snapshots: Snapshot[] = [];
-  plan.phases.forEach((phase, i) => {
-    label = phase.label;
-    const before = {
-      faults: m.counters.devicePageFaults + m.counters.cpuPageFaults,
-      h2d: m.link.stats.payloadBytes[0],
-      d2h: m.link.stats.payloadBytes[1],
-    };
-    const start = t;
-    m.phaseError = null;
+  private progress(now: Ps): boolean {
+    const k = this.machine.counters;
+    this.options.onProgress?.({
+      fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : 0,
+      simTimeNs: psToNs(now),
+      events: this.machine.queue.popped + k.steps,
+      phase: this.label,
+    });
+    return this.options.shouldStop?.() ?? false;
+  }
+
+  /** Runs the next phase; returns its report. */
+  runPhase(): OpReport {
+    const m = this.machine;
+    const i = this.nextPhase++;
+    const phase = this.plan.phases[i];
+    this.label = phase.label;
+    const link = m.link.stats;
+    const faultsBefore = m.counters.devicePageFaults + m.counters.cpuPageFaults;
+    const h2dBefore = link.payloadBytes[0];
+    const d2hBefore = link.payloadBytes[1];
+    const start = this.time;
     const index = phase.opIndex ?? i;
+    m.phaseError = null;
     if (phase.kind === 'host') {
-      t = runHostOp(m, phase.host, t, (pages) => snapshots.push({ opIndex: index, region: plan.regions[phase.host.region].name, pages }));
+      const region = this.plan.regions[phase.host.region].name;
+      this.time = runHostOp(m, phase.host, start, (pages) => this.snapshots.push({ opIndex: index, region, pages }));
     } else {
-      t = runStreamsPhase(m, phase, t, hooks);
+      this.time = runStreamsPhase(m, phase, start, this.hooks);
     }
     const report: OpReport = {
       index,
       op: phase.label,
       startNs: psToNs(start),
-      durationNs: psToNs(t - start),
-      faults: m.counters.devicePageFaults + m.counters.cpuPageFaults - before.faults,
-      h2dBytes: m.link.stats.payloadBytes[0] - before.h2d,
-      d2hBytes: m.link.stats.payloadBytes[1] - before.d2h,
+      durationNs: psToNs(this.time - start),
+      faults: m.counters.devicePageFaults + m.counters.cpuPageFaults - faultsBefore,
+      h2dBytes: link.payloadBytes[0] - h2dBefore,
+      d2hBytes: link.payloadBytes[1] - d2hBefore,
     };
     if (m.phaseError !== null) {
       report.error = m.phaseError;
-      if (!scripted) throw new WorkloadError(`${phase.label}: ${m.phaseError}`);
+      if (!this.scripted) throw new WorkloadError(`${phase.label}: ${m.phaseError}`);
     }
-    ops.push(report);
-    if (progress(t)) throw new Cancelled();
-  });
-  return collectResult(m, t, ops, snapshots);
+    this.ops.push(report);
+    if (this.progress(this.time)) throw new Cancelled();
+    return report;
+  }
+
+  finish(): RunResult {
+    return collectResult(this.machine, this.time, this.ops, this.snapshots);
+  }
 }

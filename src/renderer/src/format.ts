@@ -24,9 +24,10 @@ export function formatInstant(iso: string | null): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** A metric value with up to 4 significant digits, plain for integers below a billion. */
+/** A metric value: integers exactly, with grouping; other values to 4 significant digits (at least). */
 export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) return value.toLocaleString('en-US');
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (Math.abs(value) >= 1000) return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
   return Number(value.toPrecision(4)).toString();
 }

@@ -14,6 +14,8 @@ export class BandwidthServer {
   readonly bandwidthGBps: number;
   /** Time at which the last reservation ends. */
   nextFreePs: Ps = 0;
+  /** Time at which the last reservation started (after its queue wait). */
+  lastStartPs: Ps = 0;
   /** Total time spent serialising (utilisation = busyPs / elapsed). */
   busyPs: Ps = 0;
   /** Total bytes moved. */
@@ -39,12 +41,14 @@ export class BandwidthServer {
     this.busyPs += duration;
     this.bytes += bytes;
     this.reservations++;
+    this.lastStartPs = start;
     this.nextFreePs = end;
     return end;
   }
 
   reset(): void {
     this.nextFreePs = 0;
+    this.lastStartPs = 0;
     this.busyPs = 0;
     this.bytes = 0;
     this.reservations = 0;

@@ -222,7 +222,12 @@ export function openForReading(path: string, migrations: readonly Migration[] = 
     throw new Error(`${path} is an empty database with no Hetmem Workbench data; give a file that holds runs`);
   }
   try {
-    const copy = new Database(db.serialize());
+    const image = db.serialize();
+    // Bytes 18-19 of the header say "WAL mode" (2) for our files, and an in-memory
+    // database cannot use a WAL: mark the image as rollback-journal (1) first.
+    image[18] = 1;
+    image[19] = 1;
+    const copy = new Database(image);
     copy.pragma('foreign_keys = ON');
     migrate(copy, migrations);
     return copy;

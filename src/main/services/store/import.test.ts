@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exportRunsToSqlite } from './export.js';
+import { importDatabase } from './import.js';
+import { openDatabase } from './schema.js';
+import { Store } from './store.js';
+import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let here: Store;
+let there: Store;
+beforeEach(() => {
+  tmp = tempDir();
+  here = Store.open(tmp.file('here.sqlite'));
+  there = Store.open(tmp.file('there.sqlite'));
+});
+afterEach(() => {
+  here.close();
+  there.close();
+  tmp.remove();
+});
+
+function withRuns(store: Store, names: string[], exp = experiment()): number[] {
+  return names.map((name) => {
+    const id = store.beginRun(exp, meta({ name }));
+    store.finishRun(id, sampleResult(name), 1);
+    return id;
+  });
+}
+
+describe('importDatabase', () => {
+  it('merges runs with new ids, dedupes experiments by hash, and keeps results exact', () => {
+    withRuns(here, ['h1', 'h2']);
+    const [t1, t2] = withRuns(there, ['t1', 't2']); // same experiment as here's
+    there.addTags(t1, ['from-there']);
+    there.close();
+
+    expect(importDatabase(here, tmp.file('there.sqlite'))).toEqual({ imported: 2, skipped: 0 });
+    const runs = here.listRuns();
+    expect(runs.map((r) => r.name)).toEqual(['h1', 'h2', 't1', 't2']);
+    expect(new Set(runs.map((r) => r.experimentId)).size).toBe(1);
+    expect(here.db.prepare('SELECT count(*) FROM experiments').pluck().get()).toBe(1);
+
+    there = Store.open(tmp.file('there.sqlite'));
+    for (const [theirId, ourId] of [[t1, runs[2].id], [t2, runs[3].id]]) {
+      const { id: _a, experimentId: _b, ...theirs } = there.getRun(theirId);
+      const { id: _c, experimentId: _d, ...ours } = here.getRun(ourId);
+      expect(ours).toEqual(theirs);
+    }
+    expect(here.getRun(runs[2].id).tags).toEqual(['from-there']);
+  });
+
+  it('imports nothing the second time, nor runs that came from here', () => {
+    withRuns(there, ['t1']);
+    const [h1] = withRuns(here, ['h1']);
+    exportRunsToSqlite(here, [h1], tmp.file('mine.sqlite'));
+    expect(importDatabase(here, tmp.file('there.sqlite'))).toEqual({ imported: 1, skipped: 0 });
+    expect(importDatabase(here, tmp.file('there.sqlite'))).toEqual({ imported: 0, skipped: 1 });
+    expect(importDatabase(here, tmp.file('mine.sqlite'))).toEqual({ imported: 0, skipped: 1 });
+    expect(here.listRuns()).toHaveLength(2);
+  });
+
+  it('skips runs still running in the other database', () => {
+    there.beginRun(experiment(), meta({ name: 'still going' }));
+    withRuns(there, ['t1']);
+    expect(importDatabase(here, tmp.file('there.sqlite'))).toEqual({ imported: 1, skipped: 1 });
+  });
+
+  it('does not change the file it reads', () => {
+    withRuns(there, ['t1']);
+    there.close();
+    const before = readFileSync(tmp.file('there.sqlite'));
+    importDatabase(here, tmp.file('there.sqlite'));
+    expect(readFileSync(tmp.file('there.sqlite')).equals(before)).toBe(true);
+    there = Store.open(tmp.file('there.sqlite'));
+  });
+
+  it('is all or nothing', () => {
+    withRuns(there, ['t1', 't2']);
+    // Damage the second run so that copying it fails after the first was copied.
+    there.db.pragma('foreign_keys = OFF');
+    there.db.prepare(`DELETE FROM results_extra WHERE run_id = 2`).run();
+    there.db.prepare(`INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (2, 'x', '[]', '[]')`).run();
+    there.db.prepare(`INSERT INTO metrics (run_id, name, value, unit) VALUES (2, 'dup', 1, 'B')`).run();
+    there.db.exec(`CREATE TEMP TABLE t AS SELECT 1`); // keep the connection busy-free
+    there.close();
+    // Give here a metric PK clash by importing into a store whose next run id exists? Simpler:
+    // make the target refuse run 2's tag through a trigger.
+    here.db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.tags BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+    there = Store.open(tmp.file('there.sqlite'));
+    there.addTags(2, ['x']);
+    expect(() => importDatabase(here, tmp.file('there.sqlite'))).toThrow(/importing .*there\.sqlite into .*here\.sqlite failed, nothing was imported: refused by test/);
+    expect(here.listRuns()).toEqual([]);
+    expect(here.db.prepare('SELECT count(*) FROM experiments').pluck().get()).toBe(0);
+  });
+
+  it('refuses itself, newer files and files that are not databases', () => {
+    expect(() => importDatabase(here, tmp.file('here.sqlite'))).toThrow(/here\.sqlite is the store itself/);
+    const newer = openDatabase(tmp.file('newer.sqlite'));
+    newer.pragma('user_version = 3');
+    newer.close();
+    expect(() => importDatabase(here, tmp.file('newer.sqlite'))).toThrow(/was written by a newer Hetmem Workbench \(schema 3; this version reads up to 1\)/);
+    expect(() => importDatabase(here, tmp.file('none.sqlite'))).toThrow(/none\.sqlite does not exist/);
+  });
+});

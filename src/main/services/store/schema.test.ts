@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, openDatabase, openForReading, schemaVersion, type Migration } from './schema.js';
+import { tempDir } from './test-fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => (tmp = tempDir()));
+afterEach(() => tmp.remove());
+
+describe('schema', () => {
+  it('creates version 1 with WAL, foreign keys, synchronous NORMAL and every table', () => {
+    const db = openDatabase(tmp.file('a.sqlite'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+    expect(tables).toEqual(
+      expect.arrayContaining(['attribution', 'experiments', 'histograms', 'metrics', 'results_extra', 'runs', 'series', 'tags']),
+    );
+    db.close();
+  });
+
+  it('reopens an up-to-date file without migrating again', () => {
+    openDatabase(tmp.file('a.sqlite')).close();
+    const db = openDatabase(tmp.file('a.sqlite'));
+    expect(schemaVersion(db)).toBe(1);
+    db.close();
+  });
+
+  it('refuses a file written by a newer version, naming both versions', () => {
+    const path = tmp.file('new.sqlite');
+    const db = openDatabase(path);
+    db.pragma('user_version = 3');
+    db.close();
+    expect(() => openDatabase(path)).toThrow(
+      `${path} was written by a newer Hetmem Workbench (schema 3; this version reads up to 1); update Hetmem Workbench to open it`,
+    );
+  });
+
+  it('refuses a file that is not SQLite', () => {
+    const path = tmp.file('notes.sqlite');
+    writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
+    expect(() => openDatabase(path)).toThrow(/notes\.sqlite is not an SQLite database .*give a \.sqlite file written by Hetmem Workbench/);
+    expect(readFileSync(path, 'utf8')).toContain('my notes'); // untouched
+  });
+
+  it("refuses another application's SQLite database instead of adding tables to it", () => {
+    const path = tmp.file('other.sqlite');
+    const other = new Database(path);
+    other.exec('CREATE TABLE moz_places (id INTEGER)');
+    other.close();
+    expect(() => openDatabase(path)).toThrow(/other\.sqlite is an SQLite database but not a Hetmem Workbench one .*moz_places/);
+  });
+
+  it('runs forward migrations in order and records the version', () => {
+    const path = tmp.file('old.sqlite');
+    openDatabase(path).close();
+    const v2: Migration = (db) => db.exec('ALTER TABLE runs ADD COLUMN host TEXT');
+    const db = openDatabase(path, { migrations: [...MIGRATIONS, v2] });
+    expect(schemaVersion(db)).toBe(2);
+    expect(db.prepare('SELECT host FROM runs').all()).toEqual([]);
+    db.close();
+  });
+
+  it('a failing migration leaves the file at its previous version', () => {
+    const path = tmp.file('old.sqlite');
+    openDatabase(path).close();
+    const bad: Migration = (db) => {
+      db.exec('ALTER TABLE runs ADD COLUMN host TEXT');
+      throw new Error('boom');
+    };
+    expect(() => openDatabase(path, { migrations: [...MIGRATIONS, bad] })).toThrow('boom');
+    const db = openDatabase(path);
+    expect(schemaVersion(db)).toBe(1);
+    expect(() => db.prepare('SELECT host FROM runs').all()).toThrow(/no such column/);
+    db.close();
+  });
+
+  it('openForReading migrates an older file in memory and leaves the file as it was', () => {
+    const path = tmp.file('old.sqlite');
+    openDatabase(path).close();
+    const before = readFileSync(path);
+    const v2: Migration = (db) => db.exec('ALTER TABLE runs ADD COLUMN host TEXT');
+    const db = openForReading(path, [...MIGRATIONS, v2]);
+    expect(schemaVersion(db)).toBe(2);
+    db.close();
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const again = openDatabase(path, { readonly: true });
+    expect(schemaVersion(again)).toBe(1);
+    again.close();
+  });
+
+  it('openForReading refuses a missing file and an empty database', () => {
+    expect(() => openForReading(tmp.file('missing.sqlite'))).toThrow(/missing\.sqlite does not exist/);
+    new Database(tmp.file('empty.sqlite')).close();
+    expect(() => openForReading(tmp.file('empty.sqlite'))).toThrow(/empty\.sqlite is an empty database/);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EventQueue } from './event-queue.js';
+
+describe('EventQueue', () => {
+  it('pops in time order, equal times in insertion order', () => {
+    const q = new EventQueue(2);
+    q.push(30, 1, 0);
+    q.push(10, 1, 1);
+    q.push(10, 1, 2);
+    q.push(20, 1, 3);
+    q.push(10, 1, 4);
+    const order: number[] = [];
+    while (q.pop()) order.push(q.lastTarget);
+    expect(order).toEqual([1, 2, 4, 3, 0]);
+    expect(q.popped).toBe(5);
+  });
+
+  it('matches a sort by (time, insertion) for any sequence of pushes and pops', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1000), fc.boolean()), { maxLength: 300 }), (ops) => {
+        const q = new EventQueue(1);
+        const model: [number, number][] = [];
+        let id = 0;
+        for (const [time, popNow] of ops) {
+          q.push(time, 0, id);
+          model.push([time, id++]);
+          if (popNow) {
+            model.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+            const [t, target] = model.shift()!;
+            expect(q.pop()).toBe(true);
+            expect([q.lastTime, q.lastTarget]).toEqual([t, target]);
+          }
+        }
+        model.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        for (const [t, target] of model) {
+          expect(q.pop()).toBe(true);
+          expect([q.lastTime, q.lastTarget]).toEqual([t, target]);
+        }
+        expect(q.pop()).toBe(false);
+      }),
+    );
+  });
+
+  it('rejects times that are not whole picoseconds', () => {
+    const q = new EventQueue();
+    expect(() => q.push(1.5, 0, 0)).toThrow(/integer of picoseconds/);
+    expect(() => q.push(-1, 0, 0)).toThrow(/non-negative/);
+  });
+});

@@ -1,0 +1,393 @@
+/**
+ * Banked device DRAM (HBM or GDDR), cycle-approximate.
+ *
+ * Address mapping, low bits first: the offset inside an `interleaveBytes` chunk; the
+ * channel (chunks rotate over all channels of all devices); then, in the channel's own
+ * contiguous address space, the column inside a row, the bank, the row. Consecutive rows'
+ * worth of a channel's data therefore land in different banks, so a stream keeps every
+ * bank busy and its row misses overlap with other banks' transfers.
+ *
+ * Timing per access piece (the part of an access inside one chunk and one row), in the
+ * bank it maps to, with an open-page policy:
+ *   command  = max(request time, bank ready)
+ *   row hit  : column command at `command`
+ *   row miss : precharge no earlier than activate + tRAS (if a row is open) and `command`,
+ *              then tRP; activate; tRCD later the column command
+ *   data     : CL (CWL for a write) after the column command, then the bursts occupy the
+ *              channel's data bus (a FCFS bandwidth server) for their serialisation time.
+ * Row hits and misses are counted per burst (one column access: bus width x burst length,
+ * 64 B for HBM, 32 B for GDDR6): the first burst of a piece that opens a row is the miss,
+ * the rest are hits.
+ *
+ * Simplifications, chosen so a run stays fast and explainable:
+ * - FCFS per bank and per channel in call order, not FR-FCFS: a row hit never overtakes an
+ *   older miss. Calls arrive in simulated-time order, so this only loses the reordering
+ *   within one controller queue.
+ * - Refresh is a fixed derating of every channel's data bus by tRFC / tREFI (6.7 % for
+ *   HBM2) instead of periodic all-bank refresh stalls.
+ * - No bank-group (tCCD_L), tRRD, tFAW, read/write turnaround or tWR constraints; tRAS is
+ *   honoured between an activate and the next precharge of the same bank.
+ * - Pseudo-channels (HBM2 PC mode, HBM3) are folded into their channel.
+ */
+import type { z } from 'zod';
+import { num, obj, oneOf, size } from '../config/fields.js';
+import { formatBytes } from '../config/units.js';
+import { transferPs, type Ps } from '../engine/time.js';
+import { BandwidthServer } from './bandwidth-server.js';
+
+export interface DramStandard {
+  /** Devices (HBM stacks, GDDR chips) a default configuration has. */
+  readonly devices: number;
+  readonly channelsPerDevice: number;
+  readonly busWidthBits: number;
+  /** Data rate per pin in Gb/s (DDR: 2 / tCK for HBM). */
+  readonly dataRateGbps: number;
+  /** Command clock period; the cycle counts below are in this clock. */
+  readonly tCKNs: number;
+  readonly banksPerChannel: number;
+  readonly rowBytes: number;
+  readonly burstLength: number;
+  readonly clCycles: number;
+  readonly cwlCycles: number;
+  readonly tRCDCycles: number;
+  readonly tRPCycles: number;
+  readonly tRASCycles: number;
+  readonly tRFCCycles: number;
+  readonly tREFICycles: number;
+  /** Where the numbers come from; says which are approximate. */
+  readonly source: string;
+  readonly approximate: boolean;
+}
+
+export type DramStandardName = 'hbm2' | 'hbm2e' | 'hbm3' | 'gddr6';
+
+/**
+ * Timing sets. Cycle counts are in tCK. Where only a nanosecond figure is public, cycles are
+ * ceil(ns / tCK) and the row is marked approximate.
+ */
+export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = {
+  hbm2: {
+    devices: 4,
+    channelsPerDevice: 8,
+    busWidthBits: 128,
+    dataRateGbps: 2,
+    tCKNs: 1,
+    banksPerChannel: 16,
+    rowBytes: 1024,
+    burstLength: 4,
+    clCycles: 14,
+    cwlCycles: 4,
+    tRCDCycles: 14,
+    tRPCycles: 14,
+    tRASCycles: 34,
+    tRFCCycles: 260,
+    tREFICycles: 3900,
+    source:
+      'DRAMSim3 configs/HBM2_8Gb_x128.ini: 8 channels x 128 bit, 4 bank groups x 4 banks, 64 columns x 128 bit = 1 KiB rows, BL 4, tCK 1 ns, CL 14, CWL 4, tRCD 14, tRP 14, tRAS 34, tRFC 260, tREFI 3900. 4 stacks as on NVIDIA V100.',
+    approximate: false,
+  },
+  hbm2e: {
+    devices: 5,
+    channelsPerDevice: 8,
+    busWidthBits: 128,
+    dataRateGbps: 3.2,
+    tCKNs: 0.625,
+    banksPerChannel: 16,
+    rowBytes: 1024,
+    burstLength: 4,
+    clCycles: 23,
+    cwlCycles: 7,
+    tRCDCycles: 23,
+    tRPCycles: 23,
+    tRASCycles: 55,
+    tRFCCycles: 560,
+    tREFICycles: 6240,
+    source:
+      'Approximate. JEDEC JESD235C HBM2E pin rate up to 3.2 Gb/s (410 GB/s per stack; 5 stacks give the 2 TB/s of NVIDIA A100 80GB); core timings assumed equal in ns to HBM2 (14/14/14/34 ns, tRFC 350 ns, tREFI 3.9 us) at tCK 0.625 ns.',
+    approximate: true,
+  },
+  hbm3: {
+    devices: 5,
+    channelsPerDevice: 16,
+    busWidthBits: 64,
+    dataRateGbps: 6.4,
+    tCKNs: 0.3125,
+    banksPerChannel: 32,
+    rowBytes: 1024,
+    burstLength: 8,
+    clCycles: 45,
+    cwlCycles: 13,
+    tRCDCycles: 45,
+    tRPCycles: 45,
+    tRASCycles: 109,
+    tRFCCycles: 1120,
+    tREFICycles: 12480,
+    source:
+      'Approximate. JEDEC JESD238 HBM3: 16 channels x 64 bit (two 32-bit pseudo-channels of 16 banks each, folded), up to 6.4 Gb/s per pin (819 GB/s per stack), BL 8; core timings assumed equal in ns to HBM2 at tCK 0.3125 ns. 5 stacks as on NVIDIA H100 SXM.',
+    approximate: true,
+  },
+  gddr6: {
+    devices: 8,
+    channelsPerDevice: 2,
+    busWidthBits: 16,
+    dataRateGbps: 16,
+    tCKNs: 0.5,
+    banksPerChannel: 16,
+    rowBytes: 2048,
+    burstLength: 16,
+    clCycles: 28,
+    cwlCycles: 7,
+    tRCDCycles: 30,
+    tRPCycles: 30,
+    tRASCycles: 61,
+    tRFCCycles: 240,
+    tREFICycles: 3800,
+    source:
+      'Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns. 8 chips = a 256-bit, 512 GB/s board.',
+    approximate: true,
+  },
+};
+
+const cycles = (what: string) =>
+  num(`${what}, in tCK cycles. Default: the standard's value (see DRAM_STANDARDS).`, { int: true, min: 0, max: 1e6 }).optional();
+
+export const dramSchema = obj(
+  {
+    standard: oneOf(
+      ['hbm2', 'hbm2e', 'hbm3', 'gddr6'],
+      'a device DRAM standard',
+      'DRAM standard whose organisation and timings are the defaults of every field below: "hbm2" (DRAMSim3 HBM2_8Gb_x128), "hbm2e", "hbm3", "gddr6" (approximate, from JEDEC pin rates and published timings).',
+    ).default('hbm2'),
+    capacityBytes: size('Device memory capacity. Default 16 GiB (NVIDIA V100 16GB: 4 HBM2 stacks of 4 GiB).', { min: 1 << 20 }).default(16 * 1024 ** 3),
+    devices: num('HBM stacks or GDDR chips. Default: the standard\'s (hbm2 4, hbm2e 5, hbm3 5, gddr6 8).', { int: true, min: 1, max: 64 }).optional(),
+    channelsPerDevice: num('Independent channels per stack or chip. Default: the standard\'s (hbm2/hbm2e 8, hbm3 16, gddr6 2).', { int: true, min: 1, max: 64 }).optional(),
+    banksPerChannel: num('Banks per channel, each with its own row buffer. Default: the standard\'s.', { int: true, min: 1, max: 256 }).optional(),
+    rowBytes: size('Row (page) size of one bank in one channel. Default: the standard\'s (1 KiB for HBM, 2 KiB for GDDR6).', {
+      min: 64,
+      max: 65536,
+      powerOfTwo: true,
+    }).optional(),
+    busWidthBits: num('Data bus width of one channel in bits. Default: the standard\'s (HBM2 128, HBM3 64, GDDR6 16).', { int: true, min: 8, max: 1024 }).optional(),
+    dataRateGbps: num('Data rate per pin in Gb/s; a channel moves busWidthBits x dataRateGbps / 8 GB/s. Default: the standard\'s.', { gt: 0, max: 100 }).optional(),
+    tCKNs: num('Command clock period in ns; the timing fields count cycles of it. Default: the standard\'s (HBM2 1 ns).', { gt: 0, max: 100 }).optional(),
+    burstLength: num('Burst length in beats; one column access moves busWidthBits / 8 x burstLength bytes. Default: the standard\'s (HBM2 4, HBM3 8, GDDR6 16).', { int: true, min: 1, max: 64 }).optional(),
+    clCycles: cycles('CAS (read) latency CL: column command to first data'),
+    cwlCycles: cycles('CAS write latency CWL: column command to first write data'),
+    tRCDCycles: cycles('tRCD: activate to column command'),
+    tRPCycles: cycles('tRP: precharge to activate'),
+    tRASCycles: cycles('tRAS: activate to precharge, minimum'),
+    tRFCCycles: cycles('tRFC: refresh cycle time (0 disables the refresh derating)'),
+    tREFICycles: cycles('tREFI: refresh interval'),
+    interleaveBytes: size(
+      'Channel interleave granularity: consecutive chunks of this size go to consecutive channels. At least one burst, a power of two. Default 256 B.',
+      { min: 32, max: 1 << 20, powerOfTwo: true },
+    ).default(256),
+  },
+  'Device memory (HBM or GDDR): channels, banks, row buffers, timings. Unset fields take the standard\'s values.',
+).superRefine((v, ctx) => {
+  const r = resolveDram(v);
+  if (r.busWidthBits % 8 !== 0) ctx.addIssue({ code: 'custom', path: ['busWidthBits'], message: `${r.busWidthBits} is not a whole number of bytes; use a multiple of 8` });
+  else if (v.interleaveBytes % r.burstBytes !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['interleaveBytes'],
+      message: `${formatBytes(v.interleaveBytes)} is smaller than one burst (${formatBytes(r.burstBytes)}); use at least ${formatBytes(r.burstBytes)}`,
+    });
+  } else if (r.rowBytes % r.burstBytes !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['rowBytes'], message: `${formatBytes(r.rowBytes)} is not a whole number of bursts of ${formatBytes(r.burstBytes)}` });
+  }
+  if (r.tREFICycles > 0 && r.tRFCCycles >= r.tREFICycles) {
+    ctx.addIssue({ code: 'custom', path: ['tRFCCycles'], message: `tRFC (${r.tRFCCycles}) must be shorter than tREFI (${r.tREFICycles})` });
+  }
+});
+export type DramConfig = z.infer<typeof dramSchema>;
+
+/** A configuration with every field decided: the standard's values under the overrides. */
+export interface ResolvedDram extends Omit<DramStandard, 'source' | 'approximate'> {
+  readonly standard: DramStandardName;
+  readonly capacityBytes: number;
+  readonly interleaveBytes: number;
+  readonly channels: number;
+  readonly burstBytes: number;
+  /** Per channel, before refresh derating. */
+  readonly channelBandwidthGBps: number;
+  readonly peakBandwidthGBps: number;
+  /** Fraction of time the data bus is available after refresh. */
+  readonly refreshAvailability: number;
+}
+
+export function resolveDram(c: DramConfig): ResolvedDram {
+  const s = DRAM_STANDARDS[c.standard];
+  const pick = <K extends keyof DramStandard & keyof DramConfig>(k: K) => (c[k] ?? s[k]) as number;
+  const devices = pick('devices');
+  const channelsPerDevice = pick('channelsPerDevice');
+  const busWidthBits = pick('busWidthBits');
+  const burstLength = pick('burstLength');
+  const dataRateGbps = pick('dataRateGbps');
+  const tRFCCycles = pick('tRFCCycles');
+  const tREFICycles = pick('tREFICycles');
+  const channels = devices * channelsPerDevice;
+  const channelBandwidthGBps = (busWidthBits * dataRateGbps) / 8;
+  return {
+    standard: c.standard,
+    capacityBytes: c.capacityBytes,
+    interleaveBytes: c.interleaveBytes,
+    devices,
+    channelsPerDevice,
+    channels,
+    busWidthBits,
+    dataRateGbps,
+    tCKNs: pick('tCKNs'),
+    banksPerChannel: pick('banksPerChannel'),
+    rowBytes: pick('rowBytes'),
+    burstLength,
+    burstBytes: (busWidthBits / 8) * burstLength,
+    clCycles: pick('clCycles'),
+    cwlCycles: pick('cwlCycles'),
+    tRCDCycles: pick('tRCDCycles'),
+    tRPCycles: pick('tRPCycles'),
+    tRASCycles: pick('tRASCycles'),
+    tRFCCycles,
+    tREFICycles,
+    channelBandwidthGBps,
+    peakBandwidthGBps: channelBandwidthGBps * channels,
+    refreshAvailability: tREFICycles > 0 ? 1 - tRFCCycles / tREFICycles : 1,
+  };
+}
+
+export class Dram {
+  readonly spec: ResolvedDram;
+  readonly capacityBytes: number;
+  /** Sum over channels of bus width x data rate, before refresh. */
+  readonly peakBandwidthGBps: number;
+
+  rowHits = 0;
+  rowMisses = 0;
+  readBytes = 0;
+  writeBytes = 0;
+  accesses = 0;
+  /** Data-bus busy time per channel. */
+  readonly busyPs: Float64Array;
+
+  private readonly buses: BandwidthServer[];
+  /** Per bank (channel * banksPerChannel + bank): open row or -1, last activate time, next command time. */
+  private readonly openRow: Float64Array;
+  private readonly activatedAt: Float64Array;
+  private readonly bankReady: Float64Array;
+
+  private readonly channels: number;
+  private readonly banks: number;
+  private readonly rowBytes: number;
+  private readonly interleave: number;
+  private readonly burstBytes: number;
+  private readonly burstPs: Ps;
+  private readonly clPs: Ps;
+  private readonly cwlPs: Ps;
+  private readonly tRCDPs: Ps;
+  private readonly tRPPs: Ps;
+  private readonly tRASPs: Ps;
+
+  constructor(config: DramConfig) {
+    const r = resolveDram(config);
+    if (config.interleaveBytes % r.burstBytes !== 0 || r.rowBytes % r.burstBytes !== 0) {
+      throw new RangeError(`interleave (${config.interleaveBytes} B) and row (${r.rowBytes} B) must be whole bursts of ${r.burstBytes} B`);
+    }
+    this.spec = r;
+    this.capacityBytes = r.capacityBytes;
+    this.peakBandwidthGBps = r.peakBandwidthGBps;
+    this.channels = r.channels;
+    this.banks = r.banksPerChannel;
+    this.rowBytes = r.rowBytes;
+    this.interleave = r.interleaveBytes;
+    this.burstBytes = r.burstBytes;
+    const tCKPs = r.tCKNs * 1000;
+    // Cycle counts become picoseconds once, here (tCK may be fractional ps-wise, e.g. 312.5 ps).
+    const ps = (n: number) => Math.round(n * tCKPs);
+    this.clPs = ps(r.clCycles);
+    this.cwlPs = ps(r.cwlCycles);
+    this.tRCDPs = ps(r.tRCDCycles);
+    this.tRPPs = ps(r.tRPCycles);
+    this.tRASPs = ps(r.tRASCycles);
+    this.burstPs = transferPs(r.burstBytes, r.channelBandwidthGBps);
+    const busGBps = r.channelBandwidthGBps * r.refreshAvailability;
+    this.buses = Array.from({ length: r.channels }, () => new BandwidthServer(busGBps));
+    this.busyPs = new Float64Array(r.channels);
+    const nBanks = r.channels * r.banksPerChannel;
+    this.openRow = new Float64Array(nBanks).fill(-1);
+    this.activatedAt = new Float64Array(nBanks);
+    this.bankReady = new Float64Array(nBanks);
+  }
+
+  /** Completion time of the last data beat of an access of `bytes` at device address `addr`, issued at `t`. */
+  access(t: Ps, addr: number, bytes: number, write: boolean): Ps {
+    if (bytes <= 0) return t;
+    const end = addr + bytes;
+    if (addr < 0 || end > this.capacityBytes) {
+      throw new RangeError(`device memory access [${addr}, ${end}) is outside the ${this.capacityBytes}-byte device memory`);
+    }
+    if (write) this.writeBytes += bytes;
+    else this.readBytes += bytes;
+    this.accesses++;
+
+    const il = this.interleave;
+    const rowBytes = this.rowBytes;
+    const channels = this.channels;
+    let done = t;
+    let a = addr;
+    while (a < end) {
+      const chunk = Math.floor(a / il);
+      const inChunk = a - chunk * il;
+      const channel = chunk % channels;
+      const local = Math.floor(chunk / channels) * il + inChunk;
+      const rowIndex = Math.floor(local / rowBytes);
+      const inRow = local - rowIndex * rowBytes;
+      // The piece ends at the nearest of the chunk's end, the row's end and the access's end.
+      let pieceEnd = a + (il - inChunk);
+      const rowEnd = a + (rowBytes - inRow);
+      if (rowEnd < pieceEnd) pieceEnd = rowEnd;
+      if (end < pieceEnd) pieceEnd = end;
+      const bursts = Math.floor((local + (pieceEnd - a) - 1) / this.burstBytes) - Math.floor(local / this.burstBytes) + 1;
+      const bank = channel * this.banks + (rowIndex % this.banks);
+      const finished = this.columnAccess(t, channel, bank, Math.floor(rowIndex / this.banks), bursts, write);
+      if (finished > done) done = finished;
+      a = pieceEnd;
+    }
+    return done;
+  }
+
+  /** Bursts of one row in one bank: opens the row if needed, then moves the data over the channel bus. */
+  private columnAccess(t: Ps, channel: number, bank: number, row: number, bursts: number, write: boolean): Ps {
+    const ready = this.bankReady[bank];
+    const command = t > ready ? t : ready;
+    let column: Ps;
+    const open = this.openRow[bank];
+    if (open === row) {
+      this.rowHits += bursts;
+      column = command;
+    } else {
+      this.rowMisses++;
+      this.rowHits += bursts - 1;
+      let activate = command;
+      if (open >= 0) {
+        const earliestPrecharge = this.activatedAt[bank] + this.tRASPs;
+        activate = (command > earliestPrecharge ? command : earliestPrecharge) + this.tRPPs;
+      }
+      this.activatedAt[bank] = activate;
+      this.openRow[bank] = row;
+      column = activate + this.tRCDPs;
+    }
+    // Column commands to this bank pipeline one burst apart.
+    this.bankReady[bank] = column + bursts * this.burstPs;
+    const bus = this.buses[channel];
+    const finished = bus.reserve(column + (write ? this.cwlPs : this.clPs), bursts * this.burstBytes);
+    this.busyPs[channel] = bus.busyPs;
+    return finished;
+  }
+
+  /** Total queueing delay on the channel data buses (a DRAM-wait attribution input). */
+  queueWaitPs(): Ps {
+    let w = 0;
+    for (const b of this.buses) w += b.queueWaitPs;
+    return w;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The two directions of a full-duplex link, plus the link-level traffic that flows against
+ * the data: PCIe ACK and UpdateFC DLLPs, write completions of a coherent link.
+ *
+ * That reverse traffic is produced while the data streams, spread over the data's
+ * serialisation interval. Queuing it on the reverse server as one block would occupy the
+ * reverse direction for its whole length at the start of the transfer and delay an
+ * unrelated interrupt behind microseconds of acknowledgements that really trickle out in
+ * the gaps. So it is kept as a background stream per direction: a rate over a window.
+ * A foreground reservation on that direction pays, in extra bytes, the background that
+ * overlaps its own transmission; background on an idle direction costs no one anything.
+ * Saturated in both directions, each direction thus loses the background's share of its
+ * bandwidth, which is what the framing maths predicts.
+ *
+ * Approximations: the background's window is its data's serialisation window (the far end's
+ * latency shift is ignored); a reservation already made is not delayed retroactively by
+ * background declared after it; overlapping windows merge into one at the average rate.
+ */
+import type { Ps } from '../../engine/time.js';
+import { BandwidthServer } from '../bandwidth-server.js';
+import type { Direction } from './types.js';
+
+export class Duplex {
+  readonly servers: readonly [BandwidthServer, BandwidthServer];
+  /** Per direction: background bytes per ps, over [from, until). */
+  private readonly rate = new Float64Array(2);
+  private readonly from = new Float64Array(2);
+  private readonly until = new Float64Array(2);
+
+  constructor(bandwidthGBps: number) {
+    this.servers = [new BandwidthServer(bandwidthGBps), new BandwidthServer(bandwidthGBps)];
+  }
+
+  /** Reserves `wire` bytes on `dir` no earlier than `t`, plus the background they must interleave with; returns the end. */
+  reserve(t: Ps, dir: Direction, wire: number): Ps {
+    const server = this.servers[dir];
+    let bytes = wire;
+    const rate = this.rate[dir];
+    if (rate > 0) {
+      const start = t > server.nextFreePs ? t : server.nextFreePs;
+      const naiveEnd = start + (wire * 1000) / server.bandwidthGBps;
+      const lo = start > this.from[dir] ? start : this.from[dir];
+      const hi = naiveEnd < this.until[dir] ? naiveEnd : this.until[dir];
+      if (hi > lo) bytes += rate * (hi - lo);
+    }
+    return server.reserve(t, bytes);
+  }
+
+  /** Declares `bytes` of background traffic on `dir`, produced evenly over [from, until). */
+  background(dir: Direction, bytes: number, from: Ps, until: Ps): void {
+    if (bytes <= 0) return;
+    if (until <= from) {
+      // Nothing to spread over (a zero-length send): queue it as it is.
+      this.servers[dir].reserve(from, bytes);
+      return;
+    }
+    let total = bytes;
+    let start = from;
+    let end = until;
+    const oldUntil = this.until[dir];
+    if (oldUntil > from && this.rate[dir] > 0) {
+      // Merge with what is left of the previous window.
+      const oldFrom = this.from[dir] > from ? this.from[dir] : from;
+      total += this.rate[dir] * (oldUntil - oldFrom);
+      start = oldFrom < from ? oldFrom : from;
+      if (oldUntil > end) end = oldUntil;
+    }
+    this.rate[dir] = total / (end - start);
+    this.from[dir] = start;
+    this.until[dir] = end;
+  }
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { Tlb, tlbSchema, tlbSchemaWith } from './tlb.js';
+
+describe('Tlb', () => {
+  it('evicts the least recently used way of a set', () => {
+    // 8 entries, 2 ways -> 4 sets; pages 0, 4 and 8 all map to set 0.
+    const tlb = new Tlb(8, 2);
+    expect(tlb.sets).toBe(4);
+    tlb.insert(0, 1);
+    tlb.insert(4, 2);
+    expect(tlb.lookup(0)).toBe(1); // 0 is now more recent than 4
+    tlb.insert(8, 3); // evicts 4
+    expect(tlb.lookup(4)).toBe(-1);
+    expect(tlb.lookup(0)).toBe(1);
+    expect(tlb.lookup(8)).toBe(3);
+    expect(tlb.hits).toBe(3);
+    expect(tlb.misses).toBe(1);
+    expect(tlb.evictions).toBe(1);
+  });
+
+  it('does not disturb other sets', () => {
+    const tlb = new Tlb(8, 2);
+    tlb.insert(1, 7); // set 1
+    tlb.insert(0, 1);
+    tlb.insert(4, 1);
+    tlb.insert(8, 1); // set 0 churn
+    expect(tlb.lookup(1)).toBe(7);
+  });
+
+  it('re-inserting a present page updates its flags without an eviction', () => {
+    const tlb = new Tlb(4, 2);
+    tlb.insert(2, 1);
+    tlb.insert(2, 255);
+    expect(tlb.probe(2)).toBe(255);
+    expect(tlb.evictions).toBe(0);
+    expect(tlb.occupancy()).toBe(1);
+  });
+
+  it('keeps page numbers beyond 32 bits apart', () => {
+    // 2^40 | 0 === 0 in 32-bit arithmetic; the TLB must not alias 2^40 with page 0.
+    const big = 2 ** 40;
+    const tlb = new Tlb(6, 2); // 3 sets; 2^40 mod 3 = 1 (4^20 mod 3 = 1), page 0 -> set 0
+    tlb.insert(0, 1);
+    tlb.insert(big, 2);
+    tlb.insert(big + 3, 3); // (2^40 + 3) mod 3 = 1: same set as 2^40
+    expect(tlb.lookup(0)).toBe(1);
+    expect(tlb.lookup(big)).toBe(2);
+    expect(tlb.lookup(big + 3)).toBe(3);
+  });
+
+  it('probe neither counts nor refreshes LRU', () => {
+    const tlb = new Tlb(2, 2);
+    tlb.insert(0, 1);
+    tlb.insert(1, 1);
+    expect(tlb.probe(0)).toBe(1); // 0 stays least recently used
+    tlb.insert(2, 1);
+    expect(tlb.probe(0)).toBe(-1);
+    expect(tlb.hits + tlb.misses).toBe(0);
+  });
+
+  it('invalidates one page and short ranges page by page', () => {
+    const tlb = new Tlb(8, 2);
+    for (let p = 10; p < 14; p++) tlb.insert(p, 1);
+    expect(tlb.invalidatePage(10)).toBe(1);
+    expect(tlb.invalidatePage(10)).toBe(0);
+    // count 2 <= 4 sets: per-page path
+    expect(tlb.invalidateRange(11, 2)).toBe(2);
+    expect(tlb.probe(11)).toBe(-1);
+    expect(tlb.probe(12)).toBe(-1);
+    expect(tlb.probe(13)).toBe(1);
+    expect(tlb.invalidated).toBe(3);
+  });
+
+  it('invalidates long ranges by scanning, however long the range', () => {
+    const tlb = new Tlb(8, 2);
+    for (let p = 100; p < 104; p++) tlb.insert(p, 1);
+    tlb.insert(200, 1);
+    // 150 pages > 4 sets: one scan of 8 entries removes 100..103 and keeps 200.
+    expect(tlb.invalidateRange(0, 150)).toBe(4);
+    expect(tlb.probe(200)).toBe(1);
+    // A 2^40-page range would take hours page by page; the scan is 8 comparisons.
+    expect(tlb.invalidateRange(0, 2 ** 40)).toBe(1);
+    expect(tlb.occupancy()).toBe(0);
+  });
+
+  it('flush empties every set', () => {
+    const tlb = new Tlb(16, 4);
+    for (let p = 0; p < 16; p++) tlb.insert(p, 1);
+    expect(tlb.occupancy()).toBe(16);
+    tlb.flush();
+    expect(tlb.occupancy()).toBe(0);
+    expect(tlb.invalidated).toBe(16);
+    expect(tlb.lookup(3)).toBe(-1);
+  });
+
+  it('rejects a shape with a partial set', () => {
+    expect(() => new Tlb(30, 4)).toThrow(RangeError);
+  });
+});
+
+describe('tlbSchema', () => {
+  it('defaults to 32 entries, fully associative', () => {
+    expect(tlbSchema.parse({})).toEqual({ entries: 32, ways: 32 });
+  });
+
+  it('says how to fix entries that are not a multiple of ways', () => {
+    const r = tlbSchema.safeParse({ entries: 30, ways: 4 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0].message).toBe('30 entries is not a multiple of 4 ways; use e.g. 28 or 32');
+    expect(r.error?.issues[0].path).toEqual(['entries']);
+  });
+
+  it('rejects more ways than entries and unknown keys', () => {
+    expect(tlbSchema.safeParse({ entries: 4, ways: 8 }).error?.issues[0].message).toBe('8 ways is more than the 4 entries; use at most 4');
+    expect(tlbSchema.safeParse({ entires: 4 }).error?.issues[0].message).toBe('unknown field "entires"; did you mean "entries"?');
+  });
+
+  it('takes per-use defaults', () => {
+    expect(tlbSchemaWith({ entries: 2048, ways: 4 }, 'IOTLB').parse({})).toEqual({ entries: 2048, ways: 4 });
+  });
+});

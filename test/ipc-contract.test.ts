@@ -1,0 +1,198 @@
+/**
+ * The Electron transport, both halves, without Electron: main's handlers with a fake
+ * ipcMain, and the preload with 'electron' mocked. Checks that every channel has exactly
+ * one handler and one preload function, that untrusted senders and malformed payloads
+ * never reach a service, and that failures arrive as plain messages.
+ */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { CHANNELS, REQUESTS, type ApiResult, type HetmemApi, type RunSummary } from '../src/shared/api.js';
+import { registerApi, type IpcMainLike } from '../src/main/electron/ipc.js';
+import { isTrustedFrame } from '../src/main/electron/trust.js';
+
+type Listener = (event: unknown, ...args: unknown[]) => Promise<unknown>;
+
+const electron = vi.hoisted(() => ({
+  exposed: new Map<string, unknown>(),
+  invoke: vi.fn<(channel: string, ...args: unknown[]) => Promise<unknown>>(),
+}));
+
+vi.mock('electron', () => ({
+  contextBridge: { exposeInMainWorld: (key: string, value: unknown) => electron.exposed.set(key, value) },
+  ipcRenderer: { invoke: electron.invoke },
+}));
+
+const run: RunSummary = {
+  id: 7,
+  name: 'stream',
+  strategy: 'hmm-mirror',
+  workload: 'stream',
+  seed: 1,
+  status: 'done',
+  startedAt: '2026-11-24T07:28:00.000Z',
+  endedAt: '2026-11-24T07:28:01.500Z',
+  wallMs: 1500,
+  error: null,
+};
+
+function fakeIpc() {
+  const handlers = new Map<string, Listener>();
+  const ipc: IpcMainLike = {
+    handle: (channel, listener) => {
+      if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+      handlers.set(channel, listener as Listener);
+    },
+    removeHandler: (channel) => void handlers.delete(channel),
+  };
+  return { ipc, handlers };
+}
+
+const trusted = { senderFrame: { url: 'file:///app/out/renderer/index.html', parent: null } };
+
+describe('the contract', () => {
+  it('has one channel per request, all distinct', () => {
+    expect(Object.keys(CHANNELS).sort()).toEqual(Object.keys(REQUESTS).sort());
+    const channels = Object.values(REQUESTS).map((r) => r.channel);
+    expect(new Set(channels).size).toBe(channels.length);
+  });
+
+  it('validates a run summary and rejects a malformed one', () => {
+    expect(REQUESTS.listRuns.response.safeParse([run]).success).toBe(true);
+    expect(REQUESTS.listRuns.response.safeParse([{ ...run, status: 'finished' }]).success).toBe(false);
+  });
+});
+
+describe('main: registerApi', () => {
+  let api: { [K in keyof HetmemApi]: ReturnType<typeof vi.fn> } & HetmemApi;
+  let handlers: Map<string, Listener>;
+  let unregister: () => void;
+
+  beforeEach(() => {
+    api = {
+      getInfo: vi.fn(async () => ({ databasePath: '/tmp/h.sqlite', modelVersion: '0.1.0' })),
+      listRuns: vi.fn(async () => [run]),
+      getRun: vi.fn(async () => null),
+    } as typeof api;
+    const fake = fakeIpc();
+    handlers = fake.handlers;
+    unregister = registerApi(fake.ipc, api, (frame) =>
+      isTrustedFrame({ kind: 'file', path: '/app/out/renderer/index.html' }, frame),
+    );
+  });
+
+  it('registers exactly one handler per channel and removes them all', () => {
+    expect([...handlers.keys()].sort()).toEqual(Object.values(CHANNELS).sort());
+    unregister();
+    expect(handlers.size).toBe(0);
+  });
+
+  it('answers a valid request with the service result', async () => {
+    const result = (await handlers.get(CHANNELS.listRuns)!(trusted, { status: 'done' })) as ApiResult<unknown>;
+    expect(result).toEqual({ ok: true, value: [run] });
+    expect(api.listRuns).toHaveBeenCalledWith({ status: 'done' });
+    expect(await handlers.get(CHANNELS.listRuns)!(trusted, undefined)).toEqual({ ok: true, value: [run] });
+    expect(await handlers.get(CHANNELS.listRuns)!(trusted)).toEqual({ ok: true, value: [run] });
+  });
+
+  it.each([
+    [CHANNELS.getRun, ['7']],
+    [CHANNELS.getRun, [1.5]],
+    [CHANNELS.getRun, [-1]],
+    [CHANNELS.getRun, []],
+    [CHANNELS.getRun, [1, 2]],
+    [CHANNELS.listRuns, [{ status: 'finished' }]],
+    [CHANNELS.listRuns, [{ status: 'failed', sql: 'DROP TABLE runs' }]],
+    [CHANNELS.getInfo, ['extra']],
+  ])('rejects %s with arguments %j before any service sees them', async (channel, args) => {
+    const result = (await handlers.get(channel)!(trusted, ...args)) as ApiResult<unknown>;
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe('invalid-request');
+    expect(api.getRun).not.toHaveBeenCalled();
+    expect(api.listRuns).not.toHaveBeenCalled();
+    expect(api.getInfo).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['another file', { url: 'file:///tmp/evil.html', parent: null }],
+    ['a subframe', { url: 'file:///app/out/renderer/index.html', parent: {} }],
+    ['a web page', { url: 'https://example.com/', parent: null }],
+    ['no frame', null],
+  ])('refuses a request from %s', async (_what, senderFrame) => {
+    const result = (await handlers.get(CHANNELS.getRun)!({ senderFrame }, 7)) as ApiResult<unknown>;
+    expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(api.getRun).not.toHaveBeenCalled();
+  });
+
+  it('turns a service failure into an internal error with its message', async () => {
+    api.getRun.mockRejectedValueOnce(new Error('database is locked'));
+    const result = (await handlers.get(CHANNELS.getRun)!(trusted, 7)) as ApiResult<unknown>;
+    expect(result).toEqual({ ok: false, error: { code: 'internal', message: 'getRun failed: database is locked' } });
+  });
+});
+
+describe('trust', () => {
+  const file = { kind: 'file', path: '/app/out/renderer/index.html' } as const;
+  it('accepts the loaded file with a hash or query, and the dev server origin', () => {
+    expect(isTrustedFrame(file, { url: 'file:///app/out/renderer/index.html#/runs', parent: null })).toBe(true);
+    expect(isTrustedFrame(file, { url: 'file:///app/out/renderer/index.html?x=1', parent: null })).toBe(true);
+    const dev = { kind: 'url', url: 'http://localhost:5173/' } as const;
+    expect(isTrustedFrame(dev, { url: 'http://localhost:5173/index.html', parent: null })).toBe(true);
+    expect(isTrustedFrame(dev, { url: 'http://localhost:5174/', parent: null })).toBe(false);
+  });
+  it('refuses a file elsewhere that merely shares the name', () => {
+    expect(isTrustedFrame(file, { url: 'file:///app/out/renderer/../../index.html', parent: null })).toBe(false);
+    expect(isTrustedFrame(file, { url: 'not a url', parent: null })).toBe(false);
+  });
+});
+
+describe('preload', () => {
+  it('exposes exactly one function per channel as window.hetmem', async () => {
+    await import('../src/preload/index.js');
+    expect([...electron.exposed.keys()]).toEqual(['hetmem']);
+    const hetmem = electron.exposed.get('hetmem') as Record<string, unknown>;
+    expect(Object.keys(hetmem).sort()).toEqual(Object.keys(CHANNELS).sort());
+    for (const fn of Object.values(hetmem)) expect(typeof fn).toBe('function');
+  });
+
+  it('invokes the request channel and unwraps the envelope', async () => {
+    await import('../src/preload/index.js');
+    const hetmem = electron.exposed.get('hetmem') as HetmemApi;
+
+    electron.invoke.mockResolvedValueOnce({ ok: true, value: [run] });
+    await expect(hetmem.listRuns({ status: 'done' })).resolves.toEqual([run]);
+    expect(electron.invoke).toHaveBeenLastCalledWith(CHANNELS.listRuns, { status: 'done' });
+
+    electron.invoke.mockResolvedValueOnce({ ok: false, error: { code: 'internal', message: 'getRun failed: boom' } });
+    await expect(hetmem.getRun(3)).rejects.toThrow('getRun failed: boom');
+    expect(electron.invoke).toHaveBeenLastCalledWith(CHANNELS.getRun, 3);
+  });
+});
+
+describe('run detail', () => {
+  it('accepts the numbers results really hold: NaN metrics and an Infinity bound', () => {
+    const detail = {
+      ...run,
+      modelVersion: '0.1.0',
+      experimentHash: 'abc',
+      experiment: { name: 'stream' },
+      metrics: { 'fault.rate': { value: NaN, unit: '1/s' } },
+      series: [],
+      histograms: [
+        {
+          name: 'faultServiceNs',
+          unit: 'ns',
+          bounds: [10, Infinity],
+          counts: [1, 2],
+          count: 3,
+          sum: 40,
+          min: 5,
+          max: 20,
+        },
+      ],
+      attribution: [],
+    };
+    expect(REQUESTS.getRun.response.safeParse(detail).success).toBe(true);
+    expect(REQUESTS.getRun.response.safeParse({ ...detail, metrics: { x: { value: '1', unit: '' } } }).success).toBe(
+      false,
+    );
+  });
+});
