@@ -56,7 +56,10 @@ export default defineConfig([
   tseslint.configs.recommended,
 
   {
+    ignores: ['src/renderer/**'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',

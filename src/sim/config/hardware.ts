@@ -76,7 +76,7 @@ export const deviceSchema = obj(
     copyEngines: obj(
       {
         count: num('DMA copy engines that run explicit copies concurrently.', { int: true, min: 1, max: 64 }).default(2),
-        chunkBytes: size('Explicit copies are split into chunks of this size, each a DMA of its own.', { min: 4096 }).default('2MiB'),
+        chunkBytes: size('Explicit copies are split into chunks of this size, each a DMA of its own.', { min: 4096 }).default(2 * 1024 * 1024),
         launchNs: num('Software cost of starting one copy (API call, command submission), in ns. Assumption: a few microseconds, as measured for cudaMemcpy launches.', { min: 0 }).default(5000),
       },
       'Copy engines for explicit copies.',

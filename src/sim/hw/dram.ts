@@ -149,7 +149,11 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
 };
 
 const cycles = (what: string) =>
-  num(`${what}, in tCK cycles. Default: the standard's value (see DRAM_STANDARDS).`, { int: true, min: 0, max: 1e6 }).optional();
+  num(`${what}, in tCK cycles. Default: the standard's value (see DRAM_STANDARDS).`, {
+    int: true,
+    min: 0,
+    max: 1e6,
+  }).optional();
 
 export const dramSchema = obj(
   {
@@ -158,19 +162,48 @@ export const dramSchema = obj(
       'a device DRAM standard',
       'DRAM standard whose organisation and timings are the defaults of every field below: "hbm2" (DRAMSim3 HBM2_8Gb_x128), "hbm2e", "hbm3", "gddr6" (approximate, from JEDEC pin rates and published timings).',
     ).default('hbm2'),
-    capacityBytes: size('Device memory capacity. Default 16 GiB (NVIDIA V100 16GB: 4 HBM2 stacks of 4 GiB).', { min: 1 << 20 }).default(16 * 1024 ** 3),
-    devices: num('HBM stacks or GDDR chips. Default: the standard\'s (hbm2 4, hbm2e 5, hbm3 5, gddr6 8).', { int: true, min: 1, max: 64 }).optional(),
-    channelsPerDevice: num('Independent channels per stack or chip. Default: the standard\'s (hbm2/hbm2e 8, hbm3 16, gddr6 2).', { int: true, min: 1, max: 64 }).optional(),
-    banksPerChannel: num('Banks per channel, each with its own row buffer. Default: the standard\'s.', { int: true, min: 1, max: 256 }).optional(),
-    rowBytes: size('Row (page) size of one bank in one channel. Default: the standard\'s (1 KiB for HBM, 2 KiB for GDDR6).', {
-      min: 64,
-      max: 65536,
-      powerOfTwo: true,
+    capacityBytes: size('Device memory capacity. Default 16 GiB (NVIDIA V100 16GB: 4 HBM2 stacks of 4 GiB).', {
+      min: 1 << 20,
+    }).default(16 * 1024 ** 3),
+    devices: num("HBM stacks or GDDR chips. Default: the standard's (hbm2 4, hbm2e 5, hbm3 5, gddr6 8).", {
+      int: true,
+      min: 1,
+      max: 64,
     }).optional(),
-    busWidthBits: num('Data bus width of one channel in bits. Default: the standard\'s (HBM2 128, HBM3 64, GDDR6 16).', { int: true, min: 8, max: 1024 }).optional(),
-    dataRateGbps: num('Data rate per pin in Gb/s; a channel moves busWidthBits x dataRateGbps / 8 GB/s. Default: the standard\'s.', { gt: 0, max: 100 }).optional(),
-    tCKNs: num('Command clock period in ns; the timing fields count cycles of it. Default: the standard\'s (HBM2 1 ns).', { gt: 0, max: 100 }).optional(),
-    burstLength: num('Burst length in beats; one column access moves busWidthBits / 8 x burstLength bytes. Default: the standard\'s (HBM2 4, HBM3 8, GDDR6 16).', { int: true, min: 1, max: 64 }).optional(),
+    channelsPerDevice: num(
+      "Independent channels per stack or chip. Default: the standard's (hbm2/hbm2e 8, hbm3 16, gddr6 2).",
+      { int: true, min: 1, max: 64 },
+    ).optional(),
+    banksPerChannel: num("Banks per channel, each with its own row buffer. Default: the standard's.", {
+      int: true,
+      min: 1,
+      max: 256,
+    }).optional(),
+    rowBytes: size(
+      "Row (page) size of one bank in one channel. Default: the standard's (1 KiB for HBM, 2 KiB for GDDR6).",
+      {
+        min: 64,
+        max: 65536,
+        powerOfTwo: true,
+      },
+    ).optional(),
+    busWidthBits: num("Data bus width of one channel in bits. Default: the standard's (HBM2 128, HBM3 64, GDDR6 16).", {
+      int: true,
+      min: 8,
+      max: 1024,
+    }).optional(),
+    dataRateGbps: num(
+      "Data rate per pin in Gb/s; a channel moves busWidthBits x dataRateGbps / 8 GB/s. Default: the standard's.",
+      { gt: 0, max: 100 },
+    ).optional(),
+    tCKNs: num(
+      "Command clock period in ns; the timing fields count cycles of it. Default: the standard's (HBM2 1 ns).",
+      { gt: 0, max: 100 },
+    ).optional(),
+    burstLength: num(
+      "Burst length in beats; one column access moves busWidthBits / 8 x burstLength bytes. Default: the standard's (HBM2 4, HBM3 8, GDDR6 16).",
+      { int: true, min: 1, max: 64 },
+    ).optional(),
     clCycles: cycles('CAS (read) latency CL: column command to first data'),
     cwlCycles: cycles('CAS write latency CWL: column command to first write data'),
     tRCDCycles: cycles('tRCD: activate to column command'),
@@ -183,10 +216,15 @@ export const dramSchema = obj(
       { min: 32, max: 1 << 20, powerOfTwo: true },
     ).default(256),
   },
-  'Device memory (HBM or GDDR): channels, banks, row buffers, timings. Unset fields take the standard\'s values.',
+  "Device memory (HBM or GDDR): channels, banks, row buffers, timings. Unset fields take the standard's values.",
 ).superRefine((v, ctx) => {
   const r = resolveDram(v);
-  if (r.busWidthBits % 8 !== 0) ctx.addIssue({ code: 'custom', path: ['busWidthBits'], message: `${r.busWidthBits} is not a whole number of bytes; use a multiple of 8` });
+  if (r.busWidthBits % 8 !== 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['busWidthBits'],
+      message: `${r.busWidthBits} is not a whole number of bytes; use a multiple of 8`,
+    });
   else if (v.interleaveBytes % r.burstBytes !== 0) {
     ctx.addIssue({
       code: 'custom',
@@ -194,10 +232,18 @@ export const dramSchema = obj(
       message: `${formatBytes(v.interleaveBytes)} is smaller than one burst (${formatBytes(r.burstBytes)}); use at least ${formatBytes(r.burstBytes)}`,
     });
   } else if (r.rowBytes % r.burstBytes !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['rowBytes'], message: `${formatBytes(r.rowBytes)} is not a whole number of bursts of ${formatBytes(r.burstBytes)}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rowBytes'],
+      message: `${formatBytes(r.rowBytes)} is not a whole number of bursts of ${formatBytes(r.burstBytes)}`,
+    });
   }
   if (r.tREFICycles > 0 && r.tRFCCycles >= r.tREFICycles) {
-    ctx.addIssue({ code: 'custom', path: ['tRFCCycles'], message: `tRFC (${r.tRFCCycles}) must be shorter than tREFI (${r.tREFICycles})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tRFCCycles'],
+      message: `tRFC (${r.tRFCCycles}) must be shorter than tREFI (${r.tREFICycles})`,
+    });
   }
 });
 export type DramConfig = z.infer<typeof dramSchema>;
@@ -290,7 +336,9 @@ export class Dram {
   constructor(config: DramConfig) {
     const r = resolveDram(config);
     if (config.interleaveBytes % r.burstBytes !== 0 || r.rowBytes % r.burstBytes !== 0) {
-      throw new RangeError(`interleave (${config.interleaveBytes} B) and row (${r.rowBytes} B) must be whole bursts of ${r.burstBytes} B`);
+      throw new RangeError(
+        `interleave (${config.interleaveBytes} B) and row (${r.rowBytes} B) must be whole bursts of ${r.burstBytes} B`,
+      );
     }
     this.spec = r;
     this.capacityBytes = r.capacityBytes;
@@ -323,7 +371,9 @@ export class Dram {
     if (bytes <= 0) return t;
     const end = addr + bytes;
     if (addr < 0 || end > this.capacityBytes) {
-      throw new RangeError(`device memory access [${addr}, ${end}) is outside the ${this.capacityBytes}-byte device memory`);
+      throw new RangeError(
+        `device memory access [${addr}, ${end}) is outside the ${this.capacityBytes}-byte device memory`,
+      );
     }
     if (write) this.writeBytes += bytes;
     else this.readBytes += bytes;
@@ -346,7 +396,8 @@ export class Dram {
       const rowEnd = a + (rowBytes - inRow);
       if (rowEnd < pieceEnd) pieceEnd = rowEnd;
       if (end < pieceEnd) pieceEnd = end;
-      const bursts = Math.floor((local + (pieceEnd - a) - 1) / this.burstBytes) - Math.floor(local / this.burstBytes) + 1;
+      const bursts =
+        Math.floor((local + (pieceEnd - a) - 1) / this.burstBytes) - Math.floor(local / this.burstBytes) + 1;
       const bank = channel * this.banks + (rowIndex % this.banks);
       const finished = this.columnAccess(t, channel, bank, Math.floor(rowIndex / this.banks), bursts, write);
       if (finished > done) done = finished;

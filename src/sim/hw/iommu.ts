@@ -38,32 +38,54 @@ export const iommuSchema = obj(
     ).default('translate'),
     iotlb: tlbSchemaWith(
       { entries: 2048, ways: 4 },
-      'The IOTLB. Default 2048 entries, 4-way: the main TLB of gem5\'s SMMUv3 model (tlb_entries 2048, tlb_assoc 4).',
+      "The IOTLB. Default 2048 entries, 4-way: the main TLB of gem5's SMMUv3 model (tlb_entries 2048, tlb_assoc 4).",
     ).prefault({}),
-    iotlbHitNs: num('IOTLB lookup latency on a hit, in ns. Default 3: gem5 SMMUv3 tlb_lat of 3 cycles, at 1 GHz.', { min: 0, max: 1e6 }).default(3),
+    iotlbHitNs: num('IOTLB lookup latency on a hit, in ns. Default 3: gem5 SMMUv3 tlb_lat of 3 cycles, at 1 GHz.', {
+      min: 0,
+      max: 1e6,
+    }).default(3),
     pageWalkCache: tlbSchemaWith(
       { entries: 384, ways: 4 },
-      'The page-walk cache for non-leaf entries of all levels. Default 384 entries, 4-way: about the sum of gem5 SMMUv3\'s stage-1 walk caches for levels 0-2 (4 + 28 + 348 entries, walk_assoc 4).',
+      "The page-walk cache for non-leaf entries of all levels. Default 384 entries, 4-way: about the sum of gem5 SMMUv3's stage-1 walk caches for levels 0-2 (4 + 28 + 348 entries, walk_assoc 4).",
     ).prefault({}),
-    walkLevels: num('Page-table levels a walk reads: 4 for a 48-bit address space with 4 KiB pages, 5 with LA57.', { int: true, min: 1, max: 6 }).default(4),
+    walkLevels: num('Page-table levels a walk reads: 4 for a 48-bit address space with 4 KiB pages, 5 with LA57.', {
+      int: true,
+      min: 1,
+      max: 6,
+    }).default(4),
     walkLevelLatencyNs: num(
       'Latency of one page-table memory access during a walk, in ns. Default 90: one host DRAM access (systemMemory.latencyNs); lower it if walks hit in a shared cache.',
       { min: 0, max: 1e6 },
     ).default(90),
-    walkers: num('Page-table walks that can proceed in parallel. Default 16: gem5 SMMUv3 ptw_slots.', { int: true, min: 1, max: 1024 }).default(16),
+    walkers: num('Page-table walks that can proceed in parallel. Default 16: gem5 SMMUv3 ptw_slots.', {
+      int: true,
+      min: 1,
+      max: 1024,
+    }).default(16),
     ats: obj(
       {
         enabled: bool(
           'Address Translation Services (PCIe ATS): the device caches translations in its ATC and asks the IOMMU on a miss with a translation request over the link. Default off.',
         ).default(false),
-        atcEntries: num('ATC entries. Default 256: an assumption; the ATS specification leaves the ATC size to the device.', { int: true, min: 1, max: 1 << 20 }).default(256),
-        atcWays: num('ATC associativity; atcEntries must be a multiple of it. Default 4 (assumption).', { int: true, min: 1, max: 1 << 20 }).default(4),
+        atcEntries: num(
+          'ATC entries. Default 256: an assumption; the ATS specification leaves the ATC size to the device.',
+          { int: true, min: 1, max: 1 << 20 },
+        ).default(256),
+        atcWays: num('ATC associativity; atcEntries must be a multiple of it. Default 4 (assumption).', {
+          int: true,
+          min: 1,
+          max: 1 << 20,
+        }).default(4),
       },
-      'Address Translation Services and the device\'s Address Translation Cache (ATC).',
+      "Address Translation Services and the device's Address Translation Cache (ATC).",
     )
       .superRefine((v, ctx) => {
         if (v.atcEntries % v.atcWays !== 0) {
-          ctx.addIssue({ code: 'custom', path: ['atcEntries'], message: `${v.atcEntries} entries is not a multiple of ${v.atcWays} ways` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['atcEntries'],
+            message: `${v.atcEntries} entries is not a multiple of ${v.atcWays} ways`,
+          });
         }
       })
       .prefault({}),
@@ -74,7 +96,7 @@ export const iommuSchema = obj(
           { int: true, min: 1, max: 65536 },
         ).default(32),
         pageRequestLatencyNs: num(
-          'From a page request reaching the IOMMU to the OS fault handler starting on it (page request queue write, interrupt, I/O page fault work queue), in ns; the fault service itself is the mm layer\'s cost. Default 5000: an assumption of a few microseconds.',
+          "From a page request reaching the IOMMU to the OS fault handler starting on it (page request queue write, interrupt, I/O page fault work queue), in ns; the fault service itself is the mm layer's cost. Default 5000: an assumption of a few microseconds.",
           { min: 0, max: 1e9 },
         ).default(5000),
       },
@@ -82,7 +104,10 @@ export const iommuSchema = obj(
     ).prefault({}),
     invalidation: obj(
       {
-        commandNs: num('Cost of one invalidation command in the IOMMU command queue, in ns (assumption).', { min: 0, max: 1e9 }).default(30),
+        commandNs: num('Cost of one invalidation command in the IOMMU command queue, in ns (assumption).', {
+          min: 0,
+          max: 1e9,
+        }).default(30),
         syncNs: num(
           'Cost of the sync that waits for queued invalidations to complete (CMD_SYNC on SMMUv3, wait descriptor on VT-d), in ns (assumption: about a microsecond).',
           { min: 0, max: 1e9 },

@@ -111,8 +111,12 @@ describe('tlbSchema', () => {
   });
 
   it('rejects more ways than entries and unknown keys', () => {
-    expect(tlbSchema.safeParse({ entries: 4, ways: 8 }).error?.issues[0].message).toBe('8 ways is more than the 4 entries; use at most 4');
-    expect(tlbSchema.safeParse({ entires: 4 }).error?.issues[0].message).toBe('unknown field "entires"; did you mean "entries"?');
+    expect(tlbSchema.safeParse({ entries: 4, ways: 8 }).error?.issues[0].message).toBe(
+      '8 ways is more than the 4 entries; use at most 4',
+    );
+    expect(tlbSchema.safeParse({ entires: 4 }).error?.issues[0].message).toBe(
+      'unknown field "entires"; did you mean "entries"?',
+    );
   });
 
   it('takes per-use defaults', () => {

@@ -20,9 +20,11 @@ export interface TlbDefaults {
 export function tlbSchemaWith(defaults: TlbDefaults, description: string) {
   return obj(
     {
-      entries: num('Number of entries (translations held). Must be a multiple of ways.', { int: true, min: 1, max: 1 << 20 }).default(
-        defaults.entries,
-      ),
+      entries: num('Number of entries (translations held). Must be a multiple of ways.', {
+        int: true,
+        min: 1,
+        max: 1 << 20,
+      }).default(defaults.entries),
       ways: num(
         'Associativity: entries per set. Equal to entries for a fully associative structure (lookups scan every way, so keep fully associative structures small).',
         { int: true, min: 1, max: 1 << 20 },
@@ -31,7 +33,11 @@ export function tlbSchemaWith(defaults: TlbDefaults, description: string) {
     description,
   ).superRefine((v, ctx) => {
     if (v.ways > v.entries) {
-      ctx.addIssue({ code: 'custom', path: ['ways'], message: `${v.ways} ways is more than the ${v.entries} entries; use at most ${v.entries}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ways'],
+        message: `${v.ways} ways is more than the ${v.entries} entries; use at most ${v.entries}`,
+      });
     } else if (v.entries % v.ways !== 0) {
       const lower = Math.max(v.ways, v.entries - (v.entries % v.ways));
       ctx.addIssue({

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { D2H, H2D } from './types.js';
-import { CoherentLink, coherentEffectiveBandwidthGBps, coherentLinkSchema, coherentWireBytes, type CoherentLinkConfig } from './coherent.js';
+import {
+  CoherentLink,
+  coherentEffectiveBandwidthGBps,
+  coherentLinkSchema,
+  coherentWireBytes,
+  type CoherentLinkConfig,
+} from './coherent.js';
 
 const config = (over: Partial<CoherentLinkConfig> = {}) => coherentLinkSchema.parse({ impl: 'coherent', ...over });
 
@@ -15,7 +21,9 @@ describe('coherent link', () => {
       dataHeaderBytes: 16,
       requestBytes: 16,
     });
-    expect(coherentLinkSchema.safeParse({ impl: 'coherent', lineBytes: 32 }).error?.issues[0].message).toBe('32 is not a cache-line size; use 64 or 128');
+    expect(coherentLinkSchema.safeParse({ impl: 'coherent', lineBytes: 32 }).error?.issues[0].message).toBe(
+      '32 is not a cache-line size; use 64 or 128',
+    );
   });
 
   it('moves whole lines with a header each', () => {
@@ -46,6 +54,15 @@ describe('coherent link', () => {
     // 2 lines: 160 B H2D -> ceil(160 000 / 63) = 2540 ps; 2 x 16 B completions D2H
     expect(link.write(0, H2D, 128)).toBe(2540 + 100_000);
     expect(link.stats.wireBytes).toEqual([160, 32]);
+  });
+
+  it('write completions share the reverse direction only when it is busy', () => {
+    const link = new CoherentLink(config());
+    // 1 MiB = 16 384 lines x 80 B = 1 310 720 B / 63 GB/s = 20 805 080 ps
+    expect(link.write(0, H2D, 1024 * 1024)).toBe(20_805_080 + 100_000);
+    // A D2H write alongside also carries the 16 384 x 16 B = 262 144 B of completions:
+    // 1 572 864 B / 63 GB/s = 24 966 096 ps
+    expect(link.write(0, D2H, 1024 * 1024)).toBe(24_966_096 + 100_000);
   });
 
   it('NVLink-C2C figures give 360 GB/s of line data per direction', () => {

@@ -12,12 +12,13 @@
  *
  * Simplifications: no snoop or back-invalidate traffic (the mm layer decides when coherence
  * actions happen and can send them as messages); no credit stalls; completions of writes
- * are queued at the time of the write, like PCIe DLLPs in pcie.ts.
+ * are background traffic on the opposite direction (see duplex.ts), like PCIe DLLPs.
  */
 import { z } from 'zod';
 import { num, obj, oneOf } from '../../config/fields.js';
 import { nsToPs, type Ps } from '../../engine/time.js';
-import { BandwidthServer } from '../bandwidth-server.js';
+import type { BandwidthServer } from '../bandwidth-server.js';
+import { Duplex } from './duplex.js';
 import { emptyLinkStats, opposite, type Direction, type Link, type LinkStats } from './types.js';
 
 export const coherentLinkSchema = obj(
@@ -36,7 +37,11 @@ export const coherentLinkSchema = obj(
       'One-way latency in ns (port, PHY, controller) from the last byte sent to its arrival. Default 100 ns: two crossings plus a device memory access then put a load at about 250-300 ns, the 2-5x of local DRAM latency measured on CXL memory expanders (Liu et al., "Exploring and Evaluating Real-world CXL", arXiv 2405.14209, 2024). An approximation; measure your part.',
       { min: 0, max: 1e6 },
     ).default(100),
-    lineBytes: oneOf([64, 128], 'a cache-line size', 'Cache-line size in bytes: the unit of every transfer. 64 for CXL and OpenCAPI hosts on x86; 128 on POWER9 (OpenCAPI) and for NVIDIA GPU caches.').default(64),
+    lineBytes: oneOf(
+      [64, 128],
+      'a cache-line size',
+      'Cache-line size in bytes: the unit of every transfer. 64 for CXL and OpenCAPI hosts on x86; 128 on POWER9 (OpenCAPI) and for NVIDIA GPU caches.',
+    ).default(64),
     dataHeaderBytes: num(
       'Wire bytes per line of data beyond the line itself. Default 16, from the CXL 2.0 68-byte flit (2 B protocol ID + 4 x 16 B slots + 2 B CRC): a 64 B line fills the four slots of one flit (4 B of flit overhead) and its response header takes most of a 16 B header slot that it shares with other headers. An approximation of flit packing.',
       { min: 0, max: 4096 },
@@ -53,7 +58,11 @@ export type CoherentLinkConfig = z.infer<typeof coherentLinkSchema>;
 export type CoherentTransactionKind = 'write' | 'readRequest' | 'completion' | 'message';
 
 /** Wire bytes in the direction of the transaction for moving `bytes` as `kind`. */
-export function coherentWireBytes(c: Omit<CoherentLinkConfig, 'impl' | 'protocol'>, kind: CoherentTransactionKind, bytes: number): number {
+export function coherentWireBytes(
+  c: Omit<CoherentLinkConfig, 'impl' | 'protocol'>,
+  kind: CoherentTransactionKind,
+  bytes: number,
+): number {
   const lines = Math.ceil(bytes / c.lineBytes);
   switch (kind) {
     case 'readRequest':
@@ -76,6 +85,7 @@ export class CoherentLink implements Link {
   readonly stats: LinkStats = emptyLinkStats();
   readonly latencyPs: Ps;
   readonly servers: readonly [BandwidthServer, BandwidthServer];
+  private readonly duplex: Duplex;
   private readonly line: number;
   private readonly dataPacketBytes: number;
   private readonly requestBytes: number;
@@ -83,7 +93,8 @@ export class CoherentLink implements Link {
   constructor(config: CoherentLinkConfig) {
     this.name = config.protocol;
     this.latencyPs = nsToPs(config.latencyNs);
-    this.servers = [new BandwidthServer(config.bandwidthGBps), new BandwidthServer(config.bandwidthGBps)];
+    this.duplex = new Duplex(config.bandwidthGBps);
+    this.servers = this.duplex.servers;
     this.line = config.lineBytes;
     this.dataPacketBytes = config.lineBytes + config.dataHeaderBytes;
     this.requestBytes = config.requestBytes;
@@ -105,15 +116,13 @@ export class CoherentLink implements Link {
     if (bytes <= 0) return t;
     const lines = Math.ceil(bytes / this.line);
     const arrival = this.send(t, dir, lines, lines * this.dataPacketBytes, bytes);
-    // Each line's write is acknowledged; the acknowledgements cost bandwidth the other way.
+    // Each line's write is acknowledged; the acknowledgements trickle back while the data streams.
     const back = opposite(dir);
-    const server = this.servers[back];
-    const busyBefore = server.busyPs;
     const wire = lines * this.requestBytes;
-    server.reserve(t, wire);
+    const server = this.servers[dir];
+    this.duplex.background(back, wire, server.lastStartPs, server.nextFreePs);
     this.stats.wireBytes[back] += wire;
     this.stats.packets[back] += lines;
-    this.stats.busyPs[back] += server.busyPs - busyBefore;
     return arrival;
   }
 
@@ -125,7 +134,7 @@ export class CoherentLink implements Link {
   private send(t: Ps, dir: Direction, packets: number, wire: number, payload: number): Ps {
     const server = this.servers[dir];
     const busyBefore = server.busyPs;
-    const end = server.reserve(t, wire);
+    const end = this.duplex.reserve(t, dir, wire);
     const s = this.stats;
     s.payloadBytes[dir] += payload;
     s.wireBytes[dir] += wire;

@@ -14,7 +14,9 @@
  *
  * Approximations: the background's window is its data's serialisation window (the far end's
  * latency shift is ignored); a reservation already made is not delayed retroactively by
- * background declared after it; overlapping windows merge into one at the average rate.
+ * background declared after it; a window that starts before the previous one ends merges
+ * with it at the average rate, and a later, disjoint window replaces it (the forward
+ * server is FCFS, so windows arrive in time order and only queued-ahead traffic loses).
  */
 import type { Ps } from '../../engine/time.js';
 import { BandwidthServer } from '../bandwidth-server.js';
@@ -55,18 +57,16 @@ export class Duplex {
       return;
     }
     let total = bytes;
-    let start = from;
     let end = until;
     const oldUntil = this.until[dir];
     if (oldUntil > from && this.rate[dir] > 0) {
-      // Merge with what is left of the previous window.
+      // Carry over what the previous window has not yet produced by `from`.
       const oldFrom = this.from[dir] > from ? this.from[dir] : from;
       total += this.rate[dir] * (oldUntil - oldFrom);
-      start = oldFrom < from ? oldFrom : from;
       if (oldUntil > end) end = oldUntil;
     }
-    this.rate[dir] = total / (end - start);
-    this.from[dir] = start;
+    this.rate[dir] = total / (end - from);
+    this.from[dir] = from;
     this.until[dir] = end;
   }
 }

@@ -12,10 +12,12 @@ describe('link registry', () => {
 
   it('explains an unknown implementation', () => {
     const r = linkSchema.safeParse({ impl: 'ethernet' });
-    expect(r.error?.issues[0].message).toBe('"ethernet" is not a link implementation; use "pcie" or "coherent" in "impl"');
+    expect(r.error?.issues[0].message).toBe(
+      '"ethernet" is not a link implementation; use "pcie" or "coherent" in "impl"',
+    );
   });
 
-  it('passes the implementation\'s own errors through, with their path', () => {
+  it("passes the implementation's own errors through, with their path", () => {
     const r = linkSchema.safeParse({ impl: 'pcie', lanes: 3 });
     expect(r.error?.issues[0].message).toBe('3 is not a PCIe link width; use 1, 2, 4, 8 or 16');
     expect(r.error?.issues[0].path).toEqual(['lanes']);

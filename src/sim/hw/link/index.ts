@@ -17,7 +17,9 @@ export const linkSchema = z
         ? `${describeInput((iss.input as { impl?: unknown } | undefined)?.impl)} is not a link implementation; use "pcie" or "coherent" in "impl"`
         : undefined,
   })
-  .describe('The CPU-device link. "impl" picks the implementation: "pcie" (generation 3 to 6) or "coherent" (OpenCAPI, CXL, NVLink-C2C).');
+  .describe(
+    'The CPU-device link. "impl" picks the implementation: "pcie" (generation 3 to 6) or "coherent" (OpenCAPI, CXL, NVLink-C2C).',
+  );
 
 export type LinkConfig = z.infer<typeof linkSchema>;
 

@@ -12,7 +12,8 @@
  * - data link layer: per TLP 2 B sequence number + 4 B LCRC, plus 2 B of physical framing,
  *   so a 64-bit MWr or MRd costs 24 B beyond its payload and a completion 20 B;
  * - ACK and UpdateFC DLLPs (8 B each), sent by the receiver on the opposite direction, one
- *   per `ackCoalescing` / `flowControlUpdateTlps` TLPs received;
+ *   per `ackCoalescing` / `flowControlUpdateTlps` TLPs received, as background traffic
+ *   spread over the TLPs' serialisation (see duplex.ts);
  * - SKP ordered sets, about 4 B per 1538 B, charged pro rata;
  * - gen6 FLIT mode: TLPs are packed into 256-byte flits of which 242 bytes are useful
  *   (an approximation); there is no per-TLP sequence/LCRC/framing, and ACK and flow-control
@@ -22,15 +23,14 @@
  * and receives ceil(S / C) completions, C = readCompletionBytes (at most MPS).
  *
  * Simplifications: transfers are taken as aligned to MPS/MRRS/RCB; flow-control credits never
- * run out (UpdateFCs cost bandwidth but never stall); no replays (no bit errors); DLLPs are
- * queued on the opposite direction at the time the TLPs are sent, not when they arrive,
- * so they consume bandwidth without opening an artificial gap in that direction's queue.
+ * run out (UpdateFCs cost bandwidth but never stall); no replays (no bit errors).
  */
 import { z } from 'zod';
 import { bool, num, obj, oneOf, size } from '../../config/fields.js';
 import { formatBytes } from '../../config/units.js';
 import { nsToPs, type Ps } from '../../engine/time.js';
-import { BandwidthServer } from '../bandwidth-server.js';
+import type { BandwidthServer } from '../bandwidth-server.js';
+import { Duplex } from './duplex.js';
 import { emptyLinkStats, opposite, type Direction, type Link, type LinkStats } from './types.js';
 
 export type PcieEncoding = '8b/10b' | '128b/130b' | 'flit';
@@ -79,7 +79,11 @@ export const PCIE_FLIT_USEFUL_BYTES = 242;
 
 /** A TLP size field: bytes, a power of two up to 4 KiB (the largest the spec allows). */
 const payloadSize = (def: number, min: number, description: string) =>
-  size(`${description} Bytes, a power of two from ${min} to 4096. Default ${def}.`, { min, max: 4096, powerOfTwo: true }).default(def);
+  size(`${description} Bytes, a power of two from ${min} to 4096. Default ${def}.`, {
+    min,
+    max: 4096,
+    powerOfTwo: true,
+  }).default(def);
 
 export const pcieLinkSchema = obj(
   {
@@ -89,7 +93,11 @@ export const pcieLinkSchema = obj(
       'a PCIe generation',
       'PCIe generation: 3 (8 GT/s, 128b/130b), 4 (16 GT/s), 5 (32 GT/s) or 6 (64 GT/s PAM4, FLIT mode). PCI-SIG PCIe Base Specifications 3.0-6.0.',
     ).default(4),
-    lanes: oneOf([1, 2, 4, 8, 16], 'a PCIe link width', 'Link width in lanes. Bandwidth scales linearly with lanes.').default(16),
+    lanes: oneOf(
+      [1, 2, 4, 8, 16],
+      'a PCIe link width',
+      'Link width in lanes. Bandwidth scales linearly with lanes.',
+    ).default(16),
     mpsBytes: payloadSize(
       256,
       128,
@@ -105,7 +113,9 @@ export const pcieLinkSchema = obj(
       64,
       'Size of the completions that carry read data (at most mpsBytes). A completer may split a read at every Read Completion Boundary (RCB, 64 or 128 B) or send up to MPS; host root complexes commonly return 64-byte, cache-line completions, which pcie-model calls rcb_chunks (Neugebauer et al., SIGCOMM 2018). Use mpsBytes for a completer that fills completions.',
     ),
-    ecrc: bool('End-to-end CRC: adds a 4-byte digest to every TLP (PCIe Base Spec, TLP Digest). Default off, as on most systems.').default(false),
+    ecrc: bool(
+      'End-to-end CRC: adds a 4-byte digest to every TLP (PCIe Base Spec, TLP Digest). Default off, as on most systems.',
+    ).default(false),
     latencyNs: num(
       'One-way latency in ns from the last byte leaving the sender to its arrival at the far end (PHY, retimers, root complex, switch hops). Default 200 ns: with a host memory access, a 64-byte DMA read then takes about 500 ns round trip, the several hundred ns that pcie-bench measures (Neugebauer et al., SIGCOMM 2018).',
       { min: 0, max: 1e6 },
@@ -134,7 +144,14 @@ export type PcieLinkConfig = z.infer<typeof pcieLinkSchema>;
 /** The PCIe parameters the framing maths needs (a subset, so tests and docs can pass plain objects). */
 export type PcieParams = Pick<
   PcieLinkConfig,
-  'generation' | 'lanes' | 'mpsBytes' | 'mrrsBytes' | 'readCompletionBytes' | 'ecrc' | 'ackCoalescing' | 'flowControlUpdateTlps'
+  | 'generation'
+  | 'lanes'
+  | 'mpsBytes'
+  | 'mrrsBytes'
+  | 'readCompletionBytes'
+  | 'ecrc'
+  | 'ackCoalescing'
+  | 'flowControlUpdateTlps'
 >;
 
 export type PcieTransactionKind = 'write' | 'readRequest' | 'completion' | 'message';
@@ -239,6 +256,7 @@ export class PcieLink implements Link {
   readonly latencyPs: Ps;
   /** One server per direction, indexed by Direction. */
   readonly servers: readonly [BandwidthServer, BandwidthServer];
+  private readonly duplex: Duplex;
 
   private readonly params: PcieParams;
   private readonly framing: Framing;
@@ -251,7 +269,8 @@ export class PcieLink implements Link {
     this.framing = framingOf(config);
     this.rawBandwidthGBps = pcieRawBandwidthGBps(config.generation, config.lanes);
     this.latencyPs = nsToPs(config.latencyNs);
-    this.servers = [new BandwidthServer(this.rawBandwidthGBps), new BandwidthServer(this.rawBandwidthGBps)];
+    this.duplex = new Duplex(this.rawBandwidthGBps);
+    this.servers = this.duplex.servers;
     this.name = `pcie-gen${config.generation}-x${config.lanes}`;
   }
 
@@ -268,7 +287,14 @@ export class PcieLink implements Link {
 
   write(t: Ps, dir: Direction, bytes: number): Ps {
     if (bytes <= 0) return t;
-    return this.send(t, dir, Math.ceil(bytes / this.params.mpsBytes), PCIE_MEM_REQUEST_HEADER_BYTES, dwBytes(bytes), bytes);
+    return this.send(
+      t,
+      dir,
+      Math.ceil(bytes / this.params.mpsBytes),
+      PCIE_MEM_REQUEST_HEADER_BYTES,
+      dwBytes(bytes),
+      bytes,
+    );
   }
 
   message(t: Ps, dir: Direction, bytes: number): Ps {
@@ -281,18 +307,18 @@ export class PcieLink implements Link {
     const wire = (tlps * (header + f.perTlpBytes) + wirePayload) * f.wireFactor;
     const server = this.servers[dir];
     const busyBefore = server.busyPs;
-    const end = server.reserve(t, wire);
+    const end = this.duplex.reserve(t, dir, wire);
     const s = this.stats;
     s.payloadBytes[dir] += payload;
     s.wireBytes[dir] += wire;
     s.packets[dir] += tlps;
     s.busyPs[dir] += server.busyPs - busyBefore;
-    if (f.dllpBytes > 0) this.returnDllps(t, dir, tlps);
+    if (f.dllpBytes > 0) this.returnDllps(server.lastStartPs, end, dir, tlps);
     return end + this.latencyPs;
   }
 
-  /** The receiver of `tlps` TLPs in `dir` answers with ACK and UpdateFC DLLPs on the other direction. */
-  private returnDllps(t: Ps, dir: Direction, tlps: number): void {
+  /** The receiver of `tlps` TLPs sent in `dir` over [from, until) answers with ACK and UpdateFC DLLPs on the other direction. */
+  private returnDllps(from: Ps, until: Ps, dir: Direction, tlps: number): void {
     const p = this.params;
     const acked = this.unacked[dir] + tlps;
     const reported = this.unreported[dir] + tlps;
@@ -304,10 +330,7 @@ export class PcieLink implements Link {
     if (dllps === 0) return;
     const back = opposite(dir);
     const wire = dllps * this.framing.dllpBytes * this.framing.wireFactor;
-    const server = this.servers[back];
-    const busyBefore = server.busyPs;
-    server.reserve(t, wire);
+    this.duplex.background(back, wire, from, until);
     this.stats.wireBytes[back] += wire;
-    this.stats.busyPs[back] += server.busyPs - busyBefore;
   }
 }

@@ -22,11 +22,11 @@ export function opposite(dir: Direction): Direction {
 export interface LinkStats {
   /** Bytes of data the callers asked to move (read data, write data, message payloads). */
   payloadBytes: [number, number];
-  /** Bytes serialised on the wire: payload plus headers, framing, link-level packets. */
+  /** Bytes on the wire: payload plus headers, framing, link-level packets (ACK/UpdateFC DLLPs, write completions). May be fractional: SKP ordered sets and flit overhead are charged pro rata. */
   wireBytes: [number, number];
   /** Transaction-layer packets (TLPs, flits' messages, cache-line packets) sent. */
   packets: [number, number];
-  /** Time each direction spent serialising. */
+  /** Time each direction spent serialising reservations (link-level background traffic counts only where it delayed one). */
   busyPs: [number, number];
 }
 

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { DRAM_STANDARDS, Dram, dramSchema, resolveDram, type DramConfig } from './dram.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const config = (over: Record<string, unknown> = {}): DramConfig => dramSchema.parse(over);
+/** One HBM2 stack (8 channels x 128 bit, 16 banks, 1 KiB rows) without the refresh derating, for exact timings. */
+const oneStack = () => new Dram(config({ devices: 1, tRFCCycles: 0 }));
+
+describe('DRAM configuration', () => {
+  it("resolves the standard's organisation and timings", () => {
+    const r = resolveDram(config());
+    expect(r).toMatchObject({
+      standard: 'hbm2',
+      channels: 32,
+      banksPerChannel: 16,
+      rowBytes: 1024,
+      burstBytes: 64,
+      clCycles: 14,
+      tRASCycles: 34,
+    });
+    expect(r.capacityBytes).toBe(16 * GiB);
+    // tRFC / tREFI = 260 / 3900
+    expect(r.refreshAvailability).toBeCloseTo(1 - 260 / 3900, 12);
+  });
+
+  it('computes peak bandwidth from bus width and pin rate', () => {
+    // hbm2: 4 stacks x 8 ch x 128 bit x 2 Gb/s / 8 = 1024 GB/s
+    expect(new Dram(config()).peakBandwidthGBps).toBe(1024);
+    // hbm2e: 5 x 8 x 128 x 3.2 / 8 = 2048 GB/s
+    expect(resolveDram(config({ standard: 'hbm2e' })).peakBandwidthGBps).toBeCloseTo(2048, 9);
+    // hbm3: 5 x 16 x 64 x 6.4 / 8 = 4096 GB/s
+    expect(resolveDram(config({ standard: 'hbm3' })).peakBandwidthGBps).toBeCloseTo(4096, 9);
+    // gddr6: 8 chips x 2 ch x 16 bit x 16 Gb/s / 8 = 512 GB/s, 32 B bursts
+    const g = resolveDram(config({ standard: 'gddr6' }));
+    expect(g.peakBandwidthGBps).toBe(512);
+    expect(g.burstBytes).toBe(32);
+  });
+
+  it('lets any field override the standard', () => {
+    const r = resolveDram(config({ standard: 'hbm2', devices: 5, clCycles: 20, rowBytes: '2KiB' }));
+    expect([r.channels, r.clCycles, r.rowBytes, r.tRCDCycles]).toEqual([40, 20, 2048, 14]);
+  });
+
+  it('rejects an interleave smaller than a burst, with the fix', () => {
+    const r = dramSchema.safeParse({ interleaveBytes: 32 });
+    expect(r.error?.issues[0].message).toBe('32 B is smaller than one burst (64 B); use at least 64 B');
+    expect(r.error?.issues[0].path).toEqual(['interleaveBytes']);
+    expect(dramSchema.safeParse({ standard: 'ddr9' }).error?.issues[0].message).toBe(
+      '"ddr9" is not a device DRAM standard; use "hbm2", "hbm2e", "hbm3" or "gddr6"',
+    );
+  });
+
+  it('marks which standards are approximate', () => {
+    expect(DRAM_STANDARDS.hbm2.approximate).toBe(false);
+    expect(DRAM_STANDARDS.hbm3.approximate).toBe(true);
+  });
+});
+
+describe('Dram timing', () => {
+  it('a read to a closed bank pays tRCD + CL, then the burst', () => {
+    const d = oneStack();
+    // activate at 0, column at tRCD = 14 ns, data from CL = 14 ns later, 64 B at 32 GB/s = 2 ns
+    expect(d.access(0, 0, 64, false)).toBe(30_000);
+    expect([d.rowMisses, d.rowHits, d.readBytes]).toEqual([1, 0, 64]);
+  });
+
+  it('a row hit pays only CL', () => {
+    const d = oneStack();
+    d.access(0, 0, 64, false);
+    // Same row of channel 0, bank 0: column at 30 ns, data at 44 ns, done at 46 ns.
+    expect(d.access(30_000, 64, 64, false)).toBe(46_000);
+    expect([d.rowMisses, d.rowHits]).toEqual([1, 1]);
+  });
+
+  it('a row conflict precharges (tRP) and activates again', () => {
+    const d = oneStack();
+    d.access(0, 0, 64, false);
+    // 128 KiB = chunk 512 -> channel 0, channel-local offset 16 KiB -> row index 16 -> bank 0, row 1.
+    // At 46 ns: precharge (tRAS = 34 ns since the activate at 0 has passed) 46 -> activate 60
+    // -> column 74 -> data 88 -> done 90 ns.
+    expect(d.access(46_000, 128 * 1024, 64, false)).toBe(90_000);
+    expect(d.rowMisses).toBe(2);
+  });
+
+  it('a precharge waits for tRAS after the activate', () => {
+    const d = oneStack();
+    d.access(0, 0, 64, false); // activate at 0, bank busy until its column slot ends at 16 ns
+    // Conflict issued at 1 ns: command at 16 ns, but precharge only at tRAS = 34 ns,
+    // activate 48, column 62, data 76, done 78 ns.
+    expect(d.access(1000, 128 * 1024, 64, false)).toBe(78_000);
+  });
+
+  it('writes use CWL', () => {
+    const d = oneStack();
+    // column at 14 ns, write data CWL = 4 ns later, 2 ns burst
+    expect(d.access(0, 0, 64, true)).toBe(20_000);
+    expect(d.writeBytes).toBe(64);
+  });
+
+  it('splits an access over channels and finishes with the slowest piece', () => {
+    const d = oneStack();
+    // 1 KiB = four 256 B chunks on channels 0-3, each 4 bursts: 28 ns + 4 x 2 ns = 36 ns.
+    expect(d.access(0, 0, 1024, false)).toBe(36_000);
+    // one miss and three hits per channel
+    expect([d.rowMisses, d.rowHits]).toEqual([4, 12]);
+    expect(Array.from(d.busyPs)).toEqual([8000, 8000, 8000, 8000, 0, 0, 0, 0]);
+  });
+
+  it('streams at the refresh-derated bus rate, row misses hidden behind other banks', () => {
+    const d = new Dram(config({ devices: 1 }));
+    // 8 MiB over 8 channels: 4096 pieces of 256 B per channel. Each piece occupies the bus for
+    // ceil(256 B / (32 GB/s x (1 - 260/3900))) = ceil(8571.4) = 8572 ps, back to back from the
+    // first data at 28 ns: 28 000 + 4096 x 8572 = 35 138 912 ps (238.7 GB/s of 256 peak).
+    expect(d.access(0, 0, 8 * MiB, false)).toBe(35_138_912);
+    // Per channel 1024 rows of 16 bursts: one miss and 15 hits each.
+    expect(d.rowMisses).toBe(8 * 1024);
+    expect(d.rowHits).toBe(8 * 1024 * 15);
+  });
+
+  it('rejects an access outside the device memory', () => {
+    const d = new Dram(config({ capacityBytes: '1MiB' }));
+    expect(() => d.access(0, MiB - 32, 64, false)).toThrow(RangeError);
+    expect(d.access(7, 0, 0, false)).toBe(7);
+  });
+
+  it('handles addresses beyond 4 GiB with plain arithmetic', () => {
+    const d = new Dram(config({ devices: 1, tRFCCycles: 0 }));
+    // 12 GiB + 64: chunk 50 331 648 -> channel 0; a fresh bank: 30 ns like address 0.
+    expect(d.access(0, 12 * GiB + 64, 64, false)).toBe(30_000);
+    expect(d.access(0, 12 * GiB + 256, 64, false)).toBe(30_000); // channel 1, independent
+  });
+});
