@@ -26,7 +26,7 @@ import { bool, num, obj, oneOf } from '../config/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 import { Tlb, tlbSchemaWith } from './tlb.js';
 
-/** Bits of virtual page number resolved per page-table level (512 entries of 8 B in a 4 KiB table). */
+/** Entries in one page-table page (8-byte entries in 4 KiB): each level resolves 9 bits of the page number. */
 const ENTRIES_PER_TABLE = 512;
 
 export const iommuSchema = obj(

@@ -56,7 +56,8 @@ function metrics(m: Machine, endPs: Ps): Metrics {
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');
   put('iommu.iotlb_misses', m.iommu.iotlbMisses, 'misses');
   put('iommu.walks', m.iommu.walks, 'walks');
-  put('iommu.invalidations', m.iommu.invalidations, 'commands');
+  put('iommu.invalidation_commands', m.iommu.invalidationCommands, 'commands');
+  put('iommu.invalidation_syncs', m.iommu.invalidations, 'syncs');
   put('iommu.ats_requests', k.atsRequests, 'requests');
   put('link.h2d_bytes', link.payloadBytes[0], 'bytes');
   put('link.d2h_bytes', link.payloadBytes[1], 'bytes');

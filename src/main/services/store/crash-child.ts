@@ -21,7 +21,7 @@ function bigResult(): RunResult {
     workload: 'stream',
     seed: 1,
     metrics,
-    // 8 MiB of samples: more than SQLite's default 2 MiB page cache, so uncommitted
+    // 8 MiB of samples: more than the 1 MiB page cache set in main(), so uncommitted
     // frames reach the WAL file before the kill.
     series: [{ name: 'link.h2d_GBps', unit: 'GB/s', intervalNs: 1000, values: Array.from({ length: 1 << 20 }, (_, i) => i) }],
     histograms: [{ name: 'fault.ns', unit: 'ns', bounds: [1], counts: [1, 0], count: 1, sum: 1, min: 1, max: 1 }],
@@ -43,6 +43,9 @@ function main(): void {
           }
         : undefined,
   });
+  // better-sqlite3 defaults to a 16 MB cache; a small one makes SQLite spill the
+  // uncommitted pages into the WAL, the harder case for recovery.
+  store.db.pragma('cache_size = -1024');
   const id = store.beginRun(JSON.stringify({ name: 'crash', seed: 1 }), {
     name: 'crash run',
     seed: 1,

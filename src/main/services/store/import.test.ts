@@ -76,22 +76,17 @@ describe('importDatabase', () => {
   });
 
   it('is all or nothing', () => {
-    withRuns(there, ['t1', 't2']);
-    // Damage the second run so that copying it fails after the first was copied.
-    there.db.pragma('foreign_keys = OFF');
-    there.db.prepare(`DELETE FROM results_extra WHERE run_id = 2`).run();
-    there.db.prepare(`INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (2, 'x', '[]', '[]')`).run();
-    there.db.prepare(`INSERT INTO metrics (run_id, name, value, unit) VALUES (2, 'dup', 1, 'B')`).run();
-    there.db.exec(`CREATE TEMP TABLE t AS SELECT 1`); // keep the connection busy-free
-    there.close();
-    // Give here a metric PK clash by importing into a store whose next run id exists? Simpler:
-    // make the target refuse run 2's tag through a trigger.
+    const [, t2] = withRuns(there, ['t1', 't2']);
+    there.addTags(t2, ['x']);
+    // The target refuses tag rows, so the import fails on the second run, after the
+    // first run and the experiment were already copied inside the transaction.
     here.db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.tags BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
-    there = Store.open(tmp.file('there.sqlite'));
-    there.addTags(2, ['x']);
-    expect(() => importDatabase(here, tmp.file('there.sqlite'))).toThrow(/importing .*there\.sqlite into .*here\.sqlite failed, nothing was imported: refused by test/);
+    expect(() => importDatabase(here, tmp.file('there.sqlite'))).toThrow(
+      /importing .*there\.sqlite into .*here\.sqlite failed, nothing was imported: refused by test/,
+    );
     expect(here.listRuns()).toEqual([]);
     expect(here.db.prepare('SELECT count(*) FROM experiments').pluck().get()).toBe(0);
+    expect(here.db.prepare('SELECT count(*) FROM metrics').pluck().get()).toBe(0);
   });
 
   it('refuses itself, newer files and files that are not databases', () => {
