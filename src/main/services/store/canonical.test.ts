@@ -3,7 +3,9 @@ import { canonicalJson, experimentHash, sha256 } from './canonical.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('drops undefined properties as JSON.stringify does, and writes undefined array items as null', () => {
@@ -11,7 +13,9 @@ describe('canonicalJson', () => {
   });
 
   it('refuses values JSON cannot hold, naming where they are', () => {
-    expect(() => canonicalJson({ hw: { lat: NaN } })).toThrow('$.hw.lat: NaN cannot be written as JSON; use a finite number');
+    expect(() => canonicalJson({ hw: { lat: NaN } })).toThrow(
+      '$.hw.lat: NaN cannot be written as JSON; use a finite number',
+    );
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/\$\.f: a function cannot be written as JSON/);
   });
 });

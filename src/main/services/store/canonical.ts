@@ -24,7 +24,9 @@ export function parseExperiment(json: string): unknown {
   try {
     return JSON.parse(json);
   } catch (e) {
-    throw new Error(`the experiment is not valid JSON (${(e as Error).message}); give the text of an experiment document`);
+    throw new Error(
+      `the experiment is not valid JSON (${(e as Error).message}); give the text of an experiment document`,
+    );
   }
 }
 
@@ -50,6 +52,8 @@ function write(value: unknown, path: string): string {
       return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], `${path}.${k}`)}`).join(',')}}`;
     }
     default:
-      throw new Error(`${path}: a ${typeof value} cannot be written as JSON; use strings, numbers, booleans, null, arrays and objects`);
+      throw new Error(
+        `${path}: a ${typeof value} cannot be written as JSON; use strings, numbers, booleans, null, arrays and objects`,
+      );
   }
 }

@@ -7,8 +7,19 @@ import { RUN_CHILD_TABLES, type Db } from './schema.js';
 
 /** Columns of `runs` other than id and experiment_id, in one place for both statements. */
 const RUN_COLUMNS = [
-  'uuid', 'experiment_hash', 'name', 'seed', 'model_version', 'strategy', 'workload',
-  'status', 'started_at', 'ended_at', 'wall_ms', 'error', 'pid',
+  'uuid',
+  'experiment_hash',
+  'name',
+  'seed',
+  'model_version',
+  'strategy',
+  'workload',
+  'status',
+  'started_at',
+  'ended_at',
+  'wall_ms',
+  'error',
+  'pid',
 ] as const;
 
 export interface CopyOptions {
@@ -20,7 +31,12 @@ export interface CopyOptions {
  * Copies each run of `runIds` that the target lacks (by uuid) and is not still running;
  * returns how many were copied and how many skipped.
  */
-export function copyRuns(from: Db, to: Db, runIds: readonly number[], opts: CopyOptions): { copied: number; skipped: number } {
+export function copyRuns(
+  from: Db,
+  to: Db,
+  runIds: readonly number[],
+  opts: CopyOptions,
+): { copied: number; skipped: number } {
   const getRun = from.prepare('SELECT * FROM runs WHERE id = ?');
   const getExp = from.prepare('SELECT id, name, hash, json, created_at FROM experiments WHERE id = ?');
   const hasUuid = to.prepare('SELECT 1 FROM runs WHERE uuid = ?').pluck();
@@ -49,7 +65,9 @@ export function copyRuns(from: Db, to: Db, runIds: readonly number[], opts: Copy
     if (expId === undefined) {
       expId = Number(insExp.run({ ...exp, id: opts.keepIds ? exp.id : null }).lastInsertRowid);
     }
-    const newId = Number(insRun.run({ ...run, id: opts.keepIds ? run.id : null, experiment_id: expId }).lastInsertRowid);
+    const newId = Number(
+      insRun.run({ ...run, id: opts.keepIds ? run.id : null, experiment_id: expId }).lastInsertRowid,
+    );
     for (const c of children) {
       for (const row of c.read.all(id) as unknown[][]) c.write.run(newId, ...row);
     }

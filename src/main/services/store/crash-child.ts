@@ -23,7 +23,9 @@ function bigResult(): RunResult {
     metrics,
     // 8 MiB of samples: more than the 1 MiB page cache set in main(), so uncommitted
     // frames reach the WAL file before the kill.
-    series: [{ name: 'link.h2d_GBps', unit: 'GB/s', intervalNs: 1000, values: Array.from({ length: 1 << 20 }, (_, i) => i) }],
+    series: [
+      { name: 'link.h2d_GBps', unit: 'GB/s', intervalNs: 1000, values: Array.from({ length: 1 << 20 }, (_, i) => i) },
+    ],
     histograms: [{ name: 'fault.ns', unit: 'ns', bounds: [1], counts: [1, 0], count: 1, sum: 1, min: 1, max: 1 }],
     attribution: [],
     ops: [],

@@ -61,7 +61,9 @@ function runChild(db: string, mode: 'pause' | 'finish', until?: string) {
       if (until && out.includes(until)) resolve(out);
     });
     void exited.then(({ code, signal }) =>
-      until && !out.includes(until) ? reject(new Error(`child exited (${code ?? signal}) before "${until}": ${err}`)) : resolve(out),
+      until && !out.includes(until)
+        ? reject(new Error(`child exited (${code ?? signal}) before "${until}": ${err}`))
+        : resolve(out),
     );
   });
   return { proc, seen, exited, stderr: () => err };

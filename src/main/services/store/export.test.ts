@@ -44,7 +44,9 @@ describe('exportRunsToSqlite', () => {
   it('leaves one self-contained file and no temporary files', () => {
     const out = tmp.file('subset.sqlite');
     exportRunsToSqlite(store, [ids.a], out);
-    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('subset') || f.startsWith('.subset'))).toEqual(['subset.sqlite']);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('subset') || f.startsWith('.subset'))).toEqual([
+      'subset.sqlite',
+    ]);
   });
 
   it('refuses to overwrite an existing file unless asked to', () => {
@@ -70,9 +72,13 @@ describe('exportRunsToSqlite', () => {
     const out = tmp.file('a-folder');
     mkdirSync(out);
     writeFileSync(`${out}/inside`, 'x'); // a non-empty folder: the final rename must fail
-    expect(() => exportRunsToSqlite(store, [ids.a], out, { overwrite: true })).toThrow(/exporting to .*a-folder failed, nothing was written/);
+    expect(() => exportRunsToSqlite(store, [ids.a], out, { overwrite: true })).toThrow(
+      /exporting to .*a-folder failed, nothing was written/,
+    );
     expect(readdirSync(tmp.dir).filter((f) => f.includes('.tmp'))).toEqual([]);
-    expect(() => exportRunsToSqlite(store, [ids.a], tmp.file('no/such/dir/x.sqlite'))).toThrow(/failed, nothing was written/);
+    expect(() => exportRunsToSqlite(store, [ids.a], tmp.file('no/such/dir/x.sqlite'))).toThrow(
+      /failed, nothing was written/,
+    );
   });
 
   it('names unknown runs and how to list them', () => {
@@ -84,7 +90,9 @@ describe('exportRunsToSqlite', () => {
 
   it('refuses a run that is still running', () => {
     const r = store.beginRun(experiment(), meta());
-    expect(() => exportRunsToSqlite(store, [r], tmp.file('x.sqlite'))).toThrow(`run ${r} is still running in ${path}; wait for the run to end or cancel it, then export`);
+    expect(() => exportRunsToSqlite(store, [r], tmp.file('x.sqlite'))).toThrow(
+      `run ${r} is still running in ${path}; wait for the run to end or cancel it, then export`,
+    );
   });
 });
 
@@ -95,7 +103,9 @@ describe('exportRunsToCsv', () => {
     expect(lines[0]).toBe('run_id,run_name,strategy,workload,seed,status,metric,value,unit');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv).toContain(`${ids.b},"b, ""quoted""\nname",hmm-mirror,stream,7,done,link.h2d_bytes,1073741824,B\r\n`);
-    expect(csv).toContain(`${ids.b},"b, ""quoted""\nname",hmm-mirror,stream,7,done,a.before_b,0.30000000000000004,ratio\r\n`);
+    expect(csv).toContain(
+      `${ids.b},"b, ""quoted""\nname",hmm-mirror,stream,7,done,a.before_b,0.30000000000000004,ratio\r\n`,
+    );
     expect(csv).toContain(`,nan.metric,NaN,ns\r\n`);
     expect(csv).toContain(`${ids.failed},f,hmm-mirror,stream,7,failed,,,\r\n`);
     // header + 6 metrics of b + one row for the failed run + the empty string after the last CRLF

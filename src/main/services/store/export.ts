@@ -19,7 +19,12 @@ export interface SqliteExportOptions {
  * their ids and uuids. The file is built under a temporary name in the same folder and
  * renamed into place, so `outPath` is never seen half written.
  */
-export function exportRunsToSqlite(store: Store, runIds: readonly number[], outPath: string, options: SqliteExportOptions = {}): void {
+export function exportRunsToSqlite(
+  store: Store,
+  runIds: readonly number[],
+  outPath: string,
+  options: SqliteExportOptions = {},
+): void {
   store.requireRuns(runIds);
   const running = store.listRuns({ ids: [...runIds], status: 'running' });
   if (running.length) {
@@ -29,7 +34,9 @@ export function exportRunsToSqlite(store: Store, runIds: readonly number[], outP
   }
   if (existsSync(outPath)) {
     if (!options.overwrite) {
-      throw new Error(`${outPath} already exists; choose a new file name, or pass { overwrite: true } (--overwrite) to replace it`);
+      throw new Error(
+        `${outPath} already exists; choose a new file name, or pass { overwrite: true } (--overwrite) to replace it`,
+      );
     }
     if (realpathSync(outPath) === realpathSync(store.path)) {
       throw new Error(`${outPath} is the store being exported; choose another file name`);

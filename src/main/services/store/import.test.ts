@@ -42,7 +42,10 @@ describe('importDatabase', () => {
     expect(here.db.prepare('SELECT count(*) FROM experiments').pluck().get()).toBe(1);
 
     there = Store.open(tmp.file('there.sqlite'));
-    for (const [theirId, ourId] of [[t1, runs[2].id], [t2, runs[3].id]]) {
+    for (const [theirId, ourId] of [
+      [t1, runs[2].id],
+      [t2, runs[3].id],
+    ]) {
       const { id: _a, experimentId: _b, ...theirs } = there.getRun(theirId);
       const { id: _c, experimentId: _d, ...ours } = here.getRun(ourId);
       expect(ours).toEqual(theirs);
@@ -80,7 +83,9 @@ describe('importDatabase', () => {
     there.addTags(t2, ['x']);
     // The target refuses tag rows, so the import fails on the second run, after the
     // first run and the experiment were already copied inside the transaction.
-    here.db.exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.tags BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+    here.db.exec(
+      `CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.tags BEGIN SELECT RAISE(ABORT, 'refused by test'); END`,
+    );
     expect(() => importDatabase(here, tmp.file('there.sqlite'))).toThrow(
       /importing .*there\.sqlite into .*here\.sqlite failed, nothing was imported: refused by test/,
     );
@@ -94,7 +99,9 @@ describe('importDatabase', () => {
     const newer = openDatabase(tmp.file('newer.sqlite'));
     newer.pragma('user_version = 3');
     newer.close();
-    expect(() => importDatabase(here, tmp.file('newer.sqlite'))).toThrow(/was written by a newer Hetmem Workbench \(schema 3; this version reads up to 1\)/);
+    expect(() => importDatabase(here, tmp.file('newer.sqlite'))).toThrow(
+      /was written by a newer Hetmem Workbench \(schema 3; this version reads up to 1\)/,
+    );
     expect(() => importDatabase(here, tmp.file('none.sqlite'))).toThrow(/none\.sqlite does not exist/);
   });
 });

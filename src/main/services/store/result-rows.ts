@@ -13,9 +13,7 @@ export function writeResultRows(db: Db, runId: number, result: RunResult): void 
     // NaN binds as NULL (SQLite has no NaN); readResultRows turns NULL back into NaN.
     metric.run(runId, name, m.value, m.unit);
   }
-  const series = db.prepare(
-    'INSERT INTO series (run_id, name, unit, interval_ns, values_f64) VALUES (?, ?, ?, ?, ?)',
-  );
+  const series = db.prepare('INSERT INTO series (run_id, name, unit, interval_ns, values_f64) VALUES (?, ?, ?, ?, ?)');
   for (const s of result.series) series.run(runId, s.name, s.unit, s.intervalNs, encodeF64(s.values));
   const hist = db.prepare('INSERT INTO histograms (run_id, name, unit, json) VALUES (?, ?, ?, ?)');
   for (const h of result.histograms) {
@@ -28,9 +26,12 @@ export function writeResultRows(db: Db, runId: number, result: RunResult): void 
   for (const a of result.attribution) {
     for (const [category, ns] of Object.entries(a.ns)) attr.run(runId, a.agent, a.contexts, a.totalNs, category, ns);
   }
-  db.prepare(
-    'INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (?, ?, ?, ?)',
-  ).run(runId, result.experimentName, JSON.stringify(result.ops), JSON.stringify(result.snapshots));
+  db.prepare('INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (?, ?, ?, ?)').run(
+    runId,
+    result.experimentName,
+    JSON.stringify(result.ops),
+    JSON.stringify(result.snapshots),
+  );
 }
 
 /** The run-level fields of a RunResult live in the runs row. */

@@ -1,7 +1,15 @@
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, openDatabase, openForReading, schemaVersion, type Migration } from './schema.js';
+import {
+  APPLICATION_ID,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  openDatabase,
+  openForReading,
+  schemaVersion,
+  type Migration,
+} from './schema.js';
 import { tempDir } from './test-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -18,7 +26,16 @@ describe('schema', () => {
     expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
     expect(tables).toEqual(
-      expect.arrayContaining(['attribution', 'experiments', 'histograms', 'metrics', 'results_extra', 'runs', 'series', 'tags']),
+      expect.arrayContaining([
+        'attribution',
+        'experiments',
+        'histograms',
+        'metrics',
+        'results_extra',
+        'runs',
+        'series',
+        'tags',
+      ]),
     );
     db.close();
   });
@@ -43,7 +60,9 @@ describe('schema', () => {
   it('refuses a file that is not SQLite', () => {
     const path = tmp.file('notes.sqlite');
     writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
-    expect(() => openDatabase(path)).toThrow(/notes\.sqlite is not an SQLite database .*give a \.sqlite file written by Hetmem Workbench/);
+    expect(() => openDatabase(path)).toThrow(
+      /notes\.sqlite is not an SQLite database .*give a \.sqlite file written by Hetmem Workbench/,
+    );
     expect(readFileSync(path, 'utf8')).toContain('my notes'); // untouched
   });
 
@@ -52,7 +71,9 @@ describe('schema', () => {
     const other = new Database(path);
     other.exec('CREATE TABLE moz_places (id INTEGER)');
     other.close();
-    expect(() => openDatabase(path)).toThrow(/other\.sqlite is an SQLite database but not a Hetmem Workbench one .*moz_places/);
+    expect(() => openDatabase(path)).toThrow(
+      /other\.sqlite is an SQLite database but not a Hetmem Workbench one .*moz_places/,
+    );
   });
 
   it('runs forward migrations in order and records the version', () => {

@@ -166,11 +166,17 @@ export function schemaVersion(db: Db): number {
 
 /** Runs the migrations that `db` lacks, each in its own transaction with its version bump. */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
-  for (let v = schemaVersion(db); v < migrations.length; v++) {
-    db.transaction(() => {
-      migrations[v](db);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  // The version is read inside an IMMEDIATE (write-locked) transaction, so two processes
+  // opening the same old file at once cannot both run the same migration.
+  const step = db.transaction(() => {
+    const v = schemaVersion(db);
+    if (v >= migrations.length) return false;
+    migrations[v](db);
+    db.pragma(`user_version = ${v + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // one migration per transaction
   }
 }
 

@@ -82,7 +82,9 @@ describe('Store runs', () => {
     const id = store.beginRun(experiment(), meta());
     const bad = sampleResult();
     bad.attribution.push({ ...bad.attribution[0] }); // same agent twice: primary key clash
-    expect(() => store.finishRun(id, bad, 1)).toThrow(/run \d+: the result could not be stored in .*hetmem\.sqlite: UNIQUE constraint failed/);
+    expect(() => store.finishRun(id, bad, 1)).toThrow(
+      /run \d+: the result could not be stored in .*hetmem\.sqlite: UNIQUE constraint failed/,
+    );
     expect(store.getRun(id).status).toBe('running');
     for (const t of ['metrics', 'series', 'histograms', 'attribution', 'results_extra']) {
       expect(store.db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0);
@@ -94,25 +96,38 @@ describe('Store runs', () => {
     const c = store.beginRun(experiment(), meta());
     store.failRun(f, 'failed', 'SIGBUS: CPU touch of a pinned page', 3);
     store.failRun(c, 'cancelled', 'cancelled by the user', 4);
-    expect(store.getRun(f)).toMatchObject({ status: 'failed', error: 'SIGBUS: CPU touch of a pinned page', wallMs: 3, result: null });
+    expect(store.getRun(f)).toMatchObject({
+      status: 'failed',
+      error: 'SIGBUS: CPU touch of a pinned page',
+      wallMs: 3,
+      result: null,
+    });
     expect(store.getRun(c)).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
-    expect(() => store.finishRun(f, sampleResult(), 1)).toThrow(`run ${f} in ${path} is already failed; only a running run can be finished`);
+    expect(() => store.finishRun(f, sampleResult(), 1)).toThrow(
+      `run ${f} in ${path} is already failed; only a running run can be finished`,
+    );
     expect(() => store.failRun(c, 'failed', 'x', 1)).toThrow(/is already cancelled/);
     expect(() => store.failRun(c, 'done' as 'failed', 'x', 1)).toThrow(/use 'failed' or 'cancelled'/);
   });
 
   it('names the run, the file and how to list runs when a run does not exist', () => {
-    expect(() => store.getRun(7)).toThrow(`run 7 does not exist in ${path}; \`hetmem runs --db ${path}\` lists the runs`);
+    expect(() => store.getRun(7)).toThrow(
+      `run 7 does not exist in ${path}; \`hetmem runs --db ${path}\` lists the runs`,
+    );
     expect(() => store.finishRun(7, sampleResult(), 1)).toThrow(/run 7 does not exist/);
     expect(() => store.requireRuns([7, 9])).toThrow(/^runs 7, 9 do not exist in /);
   });
 
   it('checks meta, wall time and the experiment text', () => {
-    expect(() => store.beginRun(experiment(), meta({ seed: 1.5 }))).toThrow('meta.seed: 1.5 is not a seed; use a whole number from 0 to 4294967295');
+    expect(() => store.beginRun(experiment(), meta({ seed: 1.5 }))).toThrow(
+      'meta.seed: 1.5 is not a seed; use a whole number from 0 to 4294967295',
+    );
     expect(() => store.beginRun('{"name":', meta())).toThrow(/the experiment is not valid JSON/);
     expect(() => store.beginRun('[1]', meta())).toThrow(/an experiment is a JSON object/);
     const id = store.beginRun(experiment(), meta());
-    expect(() => store.finishRun(id, sampleResult(), -1)).toThrow(`run ${id}: wallMs -1 is not a duration; use milliseconds >= 0`);
+    expect(() => store.finishRun(id, sampleResult(), -1)).toThrow(
+      `run ${id}: wallMs -1 is not a duration; use milliseconds >= 0`,
+    );
   });
 
   it('lists runs with filters and tags', () => {
@@ -138,7 +153,9 @@ describe('Store runs', () => {
     store.removeTags(a, ['paper']);
     expect(store.getRun(a).tags).toEqual(['baseline']);
     expect(() => store.addTags(a, [' '])).toThrow(/a tag is a non-empty string/);
-    expect(() => store.listRuns({ status: 'ok' as 'done' })).toThrow('filter.status: "ok" is not a run status; use running, done, failed, cancelled');
+    expect(() => store.listRuns({ status: 'ok' as 'done' })).toThrow(
+      'filter.status: "ok" is not a run status; use running, done, failed, cancelled',
+    );
   });
 });
 

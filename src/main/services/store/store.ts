@@ -106,7 +106,9 @@ export class Store {
     checkMeta(meta, this.path);
     const doc = parseExperiment(experimentJson);
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new Error(`the experiment of run ${JSON.stringify(meta.name)} is ${JSON.stringify(doc)?.slice(0, 40)}; an experiment is a JSON object with name, seed, ...`);
+      throw new Error(
+        `the experiment of run ${JSON.stringify(meta.name)} is ${JSON.stringify(doc)?.slice(0, 40)}; an experiment is a JSON object with name, seed, ...`,
+      );
     }
     const json = canonicalJson(doc);
     const hash = sha256(json);
@@ -115,7 +117,9 @@ export class Store {
     const at = this.now().toISOString();
     return this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO experiments (name, hash, json, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING')
+        .prepare(
+          'INSERT INTO experiments (name, hash, json, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+        )
         .run(experimentName, hash, json, at);
       const exp = this.db.prepare('SELECT id FROM experiments WHERE hash = ?').get(hash) as { id: number };
       const info = this.db
@@ -124,7 +128,18 @@ export class Store {
                              status, started_at, pid)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
         )
-        .run(randomUUID(), exp.id, hash, meta.name, meta.seed, meta.modelVersion, meta.strategy, meta.workload, at, process.pid);
+        .run(
+          randomUUID(),
+          exp.id,
+          hash,
+          meta.name,
+          meta.seed,
+          meta.modelVersion,
+          meta.strategy,
+          meta.workload,
+          at,
+          process.pid,
+        );
       return Number(info.lastInsertRowid);
     })();
   }
@@ -149,14 +164,24 @@ export class Store {
                   seed = ?, model_version = ?, strategy = ?, workload = ?
            WHERE id = ?`,
         )
-        .run(this.now().toISOString(), wallMs, result.seed, result.modelVersion, result.strategy, result.workload, runId);
+        .run(
+          this.now().toISOString(),
+          wallMs,
+          result.seed,
+          result.modelVersion,
+          result.strategy,
+          result.workload,
+          runId,
+        );
       this.options.beforeFinishCommit?.(runId);
     })();
   }
 
   failRun(runId: number, status: 'failed' | 'cancelled', error: string, wallMs: number): void {
     if (status !== 'failed' && status !== 'cancelled') {
-      throw new Error(`run ${runId}: status ${JSON.stringify(status)} cannot end a run that failed; use 'failed' or 'cancelled'`);
+      throw new Error(
+        `run ${runId}: status ${JSON.stringify(status)} cannot end a run that failed; use 'failed' or 'cancelled'`,
+      );
     }
     checkWallMs(wallMs, runId);
     this.db.transaction(() => {
@@ -226,9 +251,13 @@ export class Store {
   /** Throws the standard "run N does not exist" error unless every id is a run here. */
   requireRuns(ids: readonly number[]): void {
     const found = new Set(
-      (this.db.prepare('SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as {
-        id: number;
-      }[]).map((r) => r.id),
+      (
+        this.db
+          .prepare('SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))')
+          .all(JSON.stringify(ids)) as {
+          id: number;
+        }[]
+      ).map((r) => r.id),
     );
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) throw noSuchRuns(this.path, missing);

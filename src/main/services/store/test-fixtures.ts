@@ -39,7 +39,16 @@ export function sampleResult(tag = 'a'): RunResult {
       { name: 'device.mem_used', unit: 'B', intervalNs: 250.5, values: [] },
     ],
     histograms: [
-      { name: 'fault.service_ns', unit: 'ns', bounds: [100, 200, 400], counts: [1, 2, 3, 4], count: 10, sum: 2500, min: 50, max: 900 },
+      {
+        name: 'fault.service_ns',
+        unit: 'ns',
+        bounds: [100, 200, 400],
+        counts: [1, 2, 3, 4],
+        count: 10,
+        sum: 2500,
+        min: 50,
+        max: 900,
+      },
       { name: 'empty', unit: 'B', bounds: [], counts: [0], count: 0, sum: 0, min: Infinity, max: -Infinity },
     ],
     attribution: [
@@ -58,7 +67,16 @@ export function sampleResult(tag = 'a'): RunResult {
     ],
     ops: [
       { index: 0, op: 'write', startNs: 0, durationNs: 10, faults: 1, h2dBytes: 0, d2hBytes: 4096 },
-      { index: 1, op: 'read', startNs: 10, durationNs: 5, faults: 0, h2dBytes: 0, d2hBytes: 0, error: 'EPERM: "quoted"' },
+      {
+        index: 1,
+        op: 'read',
+        startNs: 10,
+        durationNs: 5,
+        faults: 0,
+        h2dBytes: 0,
+        d2hBytes: 0,
+        error: 'EPERM: "quoted"',
+      },
     ],
     snapshots: [{ opIndex: 1, region: 'buf', pages: ['read', 'device-private', 'none'] }],
   };

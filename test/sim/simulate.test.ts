@@ -1,0 +1,114 @@
+/** End-to-end behaviour of the model: determinism, metric names, and the physics the strategies must show. */
+import { describe, expect, it } from 'vitest';
+import { parseExperiment, simulate, type RunResult } from '../../src/sim/index.js';
+import { presets } from './presets.js';
+
+function run(doc: Record<string, unknown>, seed = 1): RunResult {
+  return simulate(parseExperiment({ name: 'test', seed, ...doc }, presets));
+}
+
+const small = { hardware: { preset: 'gpu-pcie4-hbm2' } };
+const stream = { impl: 'stream', arrayBytes: '4MiB', iterations: 2 };
+const metric = (r: RunResult, name: string) => {
+  expect(r.metrics, `metric ${name}`).toHaveProperty(name);
+  return r.metrics[name].value;
+};
+
+describe('simulate', () => {
+  it('reports every required metric', () => {
+    const r = run({ ...small, strategy: { impl: 'hmm-mirror' }, workload: stream });
+    for (const name of [
+      'sim.time_ns',
+      'sim.events',
+      'cpu.accesses',
+      'cpu.tlb_misses',
+      'cpu.page_faults',
+      'device.accesses',
+      'device.tlb_misses',
+      'device.page_faults',
+      'device.fault_batches',
+      'iommu.iotlb_misses',
+      'link.h2d_bytes',
+      'link.d2h_bytes',
+      'mm.notifier_invalidations',
+      'mm.tlb_shootdowns',
+      'dram.device.row_hits',
+      'dram.device.row_misses',
+    ]) {
+      expect(Number.isFinite(metric(r, name)), name).toBe(true);
+    }
+    expect(r.attribution.map((a) => a.agent)).toEqual(['cpu', 'gpu0']);
+  });
+
+  it('gives the same result bit for bit for the same experiment and seed', () => {
+    const doc = { ...small, strategy: { impl: 'hmm-mirror' }, workload: { impl: 'gather', tableBytes: '64MiB', accesses: 20000 } };
+    expect(JSON.stringify(run(doc, 5))).toBe(JSON.stringify(run(doc, 5)));
+    expect(JSON.stringify(run(doc, 5))).not.toBe(JSON.stringify(run(doc, 6)));
+  });
+
+  it('hmm-mirror: pages stay in system memory, every device byte crosses the link, first touches fault', () => {
+    const r = run({ ...small, strategy: { impl: 'hmm-mirror' }, workload: { ...stream, initOnCpu: false, readBackOnCpu: false } });
+    const deviceBytes = metric(r, 'device.bytes');
+    // Triad reads b and c (2 x 4 MiB) and writes a (4 MiB), twice.
+    expect(deviceBytes).toBe(2 * 3 * 4 * 2 ** 20);
+    expect(metric(r, 'device.remote_bytes')).toBe(deviceBytes);
+    expect(metric(r, 'link.h2d_bytes')).toBe(2 * 2 * 4 * 2 ** 20);
+    expect(metric(r, 'link.d2h_bytes')).toBe(2 * 4 * 2 ** 20);
+    // 3 arrays of 4 MiB in 64 KiB device pages = 192 device pages; reads of b and c
+    // map the zero page read-only, writes of a fault once; nothing faults twice but b, c stay read-only.
+    expect(metric(r, 'device.page_faults')).toBeGreaterThanOrEqual(192);
+    expect(metric(r, 'device.fault_batches')).toBeGreaterThan(0);
+    expect(metric(r, 'copy.count')).toBe(0);
+    expect(metric(r, 'dram.device.row_hits') + metric(r, 'dram.device.row_misses')).toBe(0);
+  });
+
+  it('explicit-copy: copies in and out, the kernel runs from device DRAM without faults', () => {
+    const r = run({ ...small, strategy: { impl: 'explicit-copy' }, workload: stream });
+    expect(metric(r, 'device.page_faults')).toBe(0);
+    expect(metric(r, 'device.local_bytes')).toBe(metric(r, 'device.bytes'));
+    // b and c copied in once (skipCleanCopies), a copied out once before the CPU reads it.
+    expect(metric(r, 'copy.h2d_bytes')).toBe(2 * 4 * 2 ** 20);
+    expect(metric(r, 'copy.d2h_bytes')).toBe(4 * 2 ** 20);
+    expect(metric(r, 'dram.device.row_hits')).toBeGreaterThan(metric(r, 'dram.device.row_misses'));
+  });
+
+  it('copying every time moves more data than copying only what changed', () => {
+    const careful = run({ ...small, strategy: { impl: 'explicit-copy', skipCleanCopies: true }, workload: stream });
+    const naive = run({ ...small, strategy: { impl: 'explicit-copy', skipCleanCopies: false }, workload: stream });
+    expect(metric(naive, 'copy.h2d_bytes')).toBe(2 * metric(careful, 'copy.h2d_bytes'));
+    expect(metric(naive, 'sim.time_ns')).toBeGreaterThan(metric(careful, 'sim.time_ns'));
+  });
+
+  it('a wider, faster link makes a link-bound mirror run faster', () => {
+    const doc = (generation: number, lanes: number) => ({
+      hardware: { preset: 'gpu-pcie4-hbm2', link: { generation, lanes } },
+      strategy: { impl: 'hmm-mirror' },
+      workload: { ...stream, initOnCpu: false, readBackOnCpu: false },
+    });
+    const slow = metric(run(doc(3, 8)), 'sim.time_ns');
+    const fast = metric(run(doc(5, 16)), 'sim.time_ns');
+    expect(slow / fast).toBeGreaterThan(2.5);
+  });
+
+  it('attribution adds up to each agent\'s share of the run', () => {
+    const r = run({ ...small, strategy: { impl: 'hmm-mirror' }, workload: stream });
+    const total = metric(r, 'sim.time_ns');
+    for (const a of r.attribution) {
+      const sum = Object.values(a.ns).reduce((x, y) => x + y, 0);
+      expect(sum).toBeCloseTo(a.totalNs, 3);
+      expect(Math.abs(a.totalNs - total) / total).toBeLessThan(1e-9);
+    }
+    const gpu = r.attribution[1];
+    expect(gpu.ns.link_wait).toBeGreaterThan(gpu.ns.compute);
+  });
+
+  it('series cover the run and carry the link traffic', () => {
+    const r = run({ ...small, strategy: { impl: 'explicit-copy' }, workload: stream });
+    const h2d = r.series.find((s) => s.name === 'link.h2d_bandwidth')!;
+    const bytes = h2d.values.reduce((a, v) => a + v * h2d.intervalNs, 0);
+    expect(bytes).toBeCloseTo(metric(r, 'link.h2d_bytes'), -3);
+    expect(h2d.values.length * h2d.intervalNs).toBeGreaterThanOrEqual(metric(r, 'sim.time_ns') - h2d.intervalNs);
+    const mem = r.series.find((s) => s.name === 'device.memory_used')!;
+    expect(Math.max(...mem.values)).toBe(3 * 4 * 2 ** 20);
+  });
+});
