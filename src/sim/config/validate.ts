@@ -31,7 +31,7 @@ export function validateExperiment(raw: unknown, presets: PresetMap = {}): Valid
   const merged = applyPreset(stripped, presets);
   if ('issue' in merged) return { ok: false, issues: [merged.issue] };
   const parsed = experimentSchema.safeParse(merged.value);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(toConfigIssue) };
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => toConfigIssue(i, merged.value)) };
   const experiment = parsed.data;
   if (experiment.workload.impl === 'scripted') {
     const issues = checkScript(experiment.workload.ops).map((i) => ({
@@ -59,24 +59,35 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
+function toConfigIssue(issue: z.core.$ZodIssue, doc: unknown): ConfigIssue {
   const path = formatPath(issue.path);
-  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
-    const options = issue.options as unknown[];
-    const got = (issue as { input?: unknown }).input;
-    const what = issue.path.length > 1 ? String(issue.path[issue.path.length - 2]) : 'kind';
+  if (issue.code === 'invalid_union' && issue.message.startsWith('Invalid discriminator') && 'options' in issue && Array.isArray(issue.options)) {
+    // zod reports a wrong or missing discriminator ("impl", "op") without the value: look it up.
+    const options = (issue.options as unknown[]).map(String);
+    const got = valueAt(doc, issue.path);
+    const key = String(issue.path[issue.path.length - 1]);
+    const owner = issue.path.length > 1 ? issue.path[issue.path.length - 2] : undefined;
     const list = listText(options.map((o) => JSON.stringify(o)));
-    const near = typeof got === 'string' ? closest(got, options.map(String)) : undefined;
+    const near = typeof got === 'string' ? closest(got, options) : undefined;
     const message =
       got === undefined
-        ? `missing; choose the ${what} implementation: ${list}`
-        : `${describeInput(got)} is not a ${what} implementation; use ${list}${near ? ` (did you mean "${near}"?)` : ''}`;
+        ? `missing; set "${key}" to ${list}`
+        : `${describeInput(got)} is not a valid ${typeof owner === 'string' ? `${owner} ` : ''}${key}; use ${list}${near ? ` (did you mean "${near}"?)` : ''}`;
     return { path, message };
   }
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    return { path, message: `missing; ${issue.message.replace(/^Invalid input: /, '')}` };
+  if (issue.code === 'invalid_type' && valueAt(doc, issue.path) === undefined) {
+    return { path, message: `missing; ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` };
   }
   return { path, message: issue.message };
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }
 
 function stripDollarKeys(value: unknown): unknown {

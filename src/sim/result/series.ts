@@ -68,7 +68,8 @@ export class BinnedSeries {
   }
 
   finish(endPs: Ps): Series {
-    const bins = Math.max(1, Math.min(this.maxPoints, Math.ceil(endPs / this.intervalPs)));
+    while (Math.ceil(endPs / this.intervalPs) > this.maxPoints) this.coarsen();
+    const bins = Math.max(1, Math.ceil(endPs / this.intervalPs));
     if (this.kind === 'gauge') {
       this.binOf(Math.max(0, endPs - 1));
       for (let i = this.used; i < bins; i++) this.values[i] = this.level;

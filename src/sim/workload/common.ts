@@ -3,7 +3,7 @@
  * and the chunked sweep stream that most phases are made of.
  */
 import { bool, num } from '../config/fields.js';
-import { RUN_LIMIT_BYTES, type AccessRun, type AccessStream } from './types.js';
+import { RUN_LIMIT_BYTES, type AccessRun, type AccessStream, type StreamSpec } from './types.js';
 
 /** Compute cycles are counted per 64-byte line a run touches. */
 export const LINE_BYTES = 64;
@@ -25,7 +25,9 @@ export function computeCyclesPerLineField(defaultCycles: number, guidance: strin
 }
 
 export function initOnCpuField(what: string) {
-  return bool(`Start with a CPU phase that writes ${what}, as a host that prepares the inputs does (it makes the pages resident in system memory first).`).default(true);
+  return bool(
+    `Start with a CPU phase that writes ${what}, as a host that prepares the inputs does (it makes the pages resident in system memory first).`,
+  ).default(true);
 }
 
 export function readBackOnCpuField(what: string) {
@@ -33,11 +35,14 @@ export function readBackOnCpuField(what: string) {
 }
 
 export function cpuThreadsField() {
-  return num('CPU cores that run the CPU phases (preparing inputs, reading results), each taking 4 KiB chunks grid-stride; 0 = all cores.', {
-    int: true,
-    min: 0,
-    max: 4096,
-  }).default(1);
+  return num(
+    'CPU cores that run the CPU phases (preparing inputs, reading results), each taking 4 KiB chunks grid-stride; 0 = all cores.',
+    {
+      int: true,
+      min: 0,
+      max: 4096,
+    },
+  ).default(1);
 }
 
 /**
@@ -113,14 +118,15 @@ export function sweepSpec(options: {
   end: number;
   cyclesPerLine: number;
   passes?: number;
-}) {
+}): StreamSpec {
   const { agent, contexts, steps, start, end, cyclesPerLine, passes = 1 } = options;
   const regions = steps.map((s) => s.region);
   const writes = steps.map((s) => s.write);
   return {
     agent,
     contexts,
-    create: (index: number, count: number): AccessStream => new SweepStream(regions, writes, start, end, index, count, cyclesPerLine, passes),
+    create: (index: number, count: number): AccessStream =>
+      new SweepStream(regions, writes, start, end, index, count, cyclesPerLine, passes),
     reads: unique(steps.filter((s) => !s.write).map((s) => s.region)),
     writes: unique(steps.filter((s) => s.write).map((s) => s.region)),
     plannedBytes: Math.max(0, end - start) * steps.length * passes,

@@ -7,7 +7,15 @@
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
 import { num, obj, oneOf, size } from '../config/fields.js';
-import { computeCyclesPerLineField, cpuThreadsField, GiB, initOnCpuField, linesTouched, shareOf, sweepSpec } from './common.js';
+import {
+  computeCyclesPerLineField,
+  cpuThreadsField,
+  GiB,
+  initOnCpuField,
+  linesTouched,
+  shareOf,
+  sweepSpec,
+} from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { FeistelPermutation, MAX_PERMUTATION_SIZE } from './permutation.js';
 import type { AccessRun, AccessStream, Phase, WorkloadPlan } from './types.js';
@@ -16,15 +24,31 @@ import { ZipfSampler } from './zipf.js';
 export const gatherSchema = obj(
   {
     impl: z.literal('gather'),
-    tableBytes: size('Size of the table the elements are read from, in bytes (or "1GiB").', { min: 4096 }).default(1 * GiB),
-    elementBytes: size('Bytes per element read; a power of two up to 4 KiB, so an element never straddles a 4 KiB page.', {
+    tableBytes: size('Size of the table the elements are read from, in bytes (or "1GiB").', { min: 4096 }).default(
+      1 * GiB,
+    ),
+    elementBytes: size(
+      'Bytes per element read; a power of two up to 4 KiB, so an element never straddles a 4 KiB page.',
+      {
+        min: 1,
+        max: 4096,
+        powerOfTwo: true,
+      },
+    ).default(8),
+    accesses: num('Element reads in total, dealt evenly over the device contexts.', {
+      int: true,
       min: 1,
-      max: 4096,
-      powerOfTwo: true,
-    }).default(8),
-    accesses: num('Element reads in total, dealt evenly over the device contexts.', { int: true, min: 1, max: 2 ** 40 }).default(1_000_000),
-    distribution: oneOf(['uniform', 'zipf'], 'a distribution', 'Which elements are read: "uniform" (every element equally likely) or "zipf" (rank k with probability proportional to k^-zipfS).').default('uniform'),
-    zipfS: num('Zipf exponent s (distribution "zipf"): larger is more skewed. 0.99 is the YCSB default.', { gt: 0, max: 10 }).default(0.99),
+      max: 2 ** 40,
+    }).default(1_000_000),
+    distribution: oneOf(
+      ['uniform', 'zipf'],
+      'a distribution',
+      'Which elements are read: "uniform" (every element equally likely) or "zipf" (rank k with probability proportional to k^-zipfS).',
+    ).default('uniform'),
+    zipfS: num('Zipf exponent s (distribution "zipf"): larger is more skewed. 0.99 is the YCSB default.', {
+      gt: 0,
+      max: 10,
+    }).default(0.99),
     hotLayout: oneOf(
       ['scattered', 'clustered'],
       'a hot-element layout',
@@ -32,7 +56,10 @@ export const gatherSchema = obj(
     ).default('scattered'),
     initOnCpu: initOnCpuField('the table'),
     cpuThreads: cpuThreadsField(),
-    computeCyclesPerLine: computeCyclesPerLineField(4, 'A gather does little work per element: index arithmetic and an add.'),
+    computeCyclesPerLine: computeCyclesPerLineField(
+      4,
+      'A gather does little work per element: index arithmetic and an add.',
+    ),
   },
   'Random reads of elementBytes from a table, by device contexts, with element indices from a seeded random stream (uniform or Zipf).',
 );
@@ -101,7 +128,8 @@ export class GatherStream implements AccessStream {
 export function gatherLayout(p: GatherParams, seed: number, streamName: string): FeistelPermutation | null {
   const elements = Math.floor(p.tableBytes / p.elementBytes);
   if (p.distribution !== 'zipf' || p.hotLayout !== 'scattered') return null;
-  if (elements > MAX_PERMUTATION_SIZE) throw new RangeError(`a scattered Zipf layout supports up to 2^32 elements, got ${elements}`);
+  if (elements > MAX_PERMUTATION_SIZE)
+    throw new RangeError(`a scattered Zipf layout supports up to 2^32 elements, got ${elements}`);
   return new FeistelPermutation(elements, seed, streamName);
 }
 
@@ -112,7 +140,16 @@ export function buildGather(config: GatherConfig, env: WorkloadEnv): WorkloadPla
     phases.push({
       kind: 'streams',
       label: 'cpu writes table',
-      streams: [sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: TABLE, write: true }], start: 0, end: config.tableBytes, cyclesPerLine: 0 })],
+      streams: [
+        sweepSpec({
+          agent: 'cpu',
+          contexts: config.cpuThreads,
+          steps: [{ region: TABLE, write: true }],
+          start: 0,
+          end: config.tableBytes,
+          cyclesPerLine: 0,
+        }),
+      ],
     });
   }
   const layout = gatherLayout(config, env.seed, 'workload.gather.layout');
@@ -124,7 +161,15 @@ export function buildGather(config: GatherConfig, env: WorkloadEnv): WorkloadPla
         agent: 'device',
         contexts: 0,
         create: (index, count) =>
-          new GatherStream(config, TABLE, 0, shareOf(config.accesses, index, count), env.seed, `workload.gather.context${index}`, layout),
+          new GatherStream(
+            config,
+            TABLE,
+            0,
+            shareOf(config.accesses, index, count),
+            env.seed,
+            `workload.gather.context${index}`,
+            layout,
+          ),
         reads: [TABLE],
         writes: [],
         plannedBytes: config.accesses * config.elementBytes,

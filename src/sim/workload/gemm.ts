@@ -6,7 +6,14 @@
  */
 import { z } from 'zod';
 import { num, obj, oneOf } from '../config/fields.js';
-import { computeCyclesPerLineField, cpuThreadsField, initOnCpuField, linesTouched, readBackOnCpuField, sweepSpec } from './common.js';
+import {
+  computeCyclesPerLineField,
+  cpuThreadsField,
+  initOnCpuField,
+  linesTouched,
+  readBackOnCpuField,
+  sweepSpec,
+} from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { RUN_LIMIT_BYTES, type AccessRun, type AccessStream, type Phase, type WorkloadPlan } from './types.js';
 
@@ -14,14 +21,21 @@ export const gemmSchema = obj(
   {
     impl: z.literal('gemm'),
     n: num('Matrix dimension: A, B and C are n x n, row-major.', { int: true, min: 1, max: 1 << 18 }).default(2048),
-    elementBytes: oneOf([1, 2, 4, 8], 'an element size in bytes', 'Bytes per matrix element: 1 (int8), 2 (fp16/bf16), 4 (fp32), 8 (fp64).').default(4),
-    tileElements: num('Tile edge in elements: a context computes one tileElements x tileElements tile of C at a time. Edge tiles are smaller when n is not a multiple.', { int: true, min: 1, max: 1 << 16 }).default(64),
+    elementBytes: oneOf(
+      [1, 2, 4, 8],
+      'an element size in bytes',
+      'Bytes per matrix element: 1 (int8), 2 (fp16/bf16), 4 (fp32), 8 (fp64).',
+    ).default(4),
+    tileElements: num(
+      'Tile edge in elements: a context computes one tileElements x tileElements tile of C at a time. Edge tiles are smaller when n is not a multiple.',
+      { int: true, min: 1, max: 1 << 16 },
+    ).default(64),
     initOnCpu: initOnCpuField('A and B'),
     readBackOnCpu: readBackOnCpuField('C'),
     cpuThreads: cpuThreadsField(),
     computeCyclesPerLine: computeCyclesPerLineField(
       16,
-      'A k step of a T x T tile does 2T^3 flops on 2T^2 elements of A and B, i.e. 64*T/elementBytes flops per line read (1024 for the defaults); divide by a context\'s flops per cycle (a 32-lane FMA warp: 64) to get this value.',
+      "A k step of a T x T tile does 2T^3 flops on 2T^2 elements of A and B, i.e. 64*T/elementBytes flops per line read (1024 for the defaults); divide by a context's flops per cycle (a 32-lane FMA warp: 64) to get this value.",
     ),
   },
   'Tiled C = A x B: device contexts take C tiles round robin; for each k tile a context reads the A tile rows and the B tile rows (each row a contiguous run, split at 4 KiB), then writes the C tile rows.',
@@ -144,14 +158,31 @@ class GemmStream implements AccessStream {
 export function buildGemm(config: GemmConfig, _env: WorkloadEnv): WorkloadPlan {
   const { n, elementBytes: eb, tileElements: t } = config;
   const bytes = n * n * eb;
-  const regions = ['A', 'B', 'C'].map((name) => ({ name, sizeBytes: bytes, prot: 'read-write' as const, shared: false }));
+  const regions = ['A', 'B', 'C'].map((name) => ({
+    name,
+    sizeBytes: bytes,
+    prot: 'read-write' as const,
+    shared: false,
+  }));
   const tilesPerEdge = Math.ceil(n / t);
   const phases: Phase[] = [];
   if (config.initOnCpu) {
     phases.push({
       kind: 'streams',
       label: 'cpu writes A, B',
-      streams: [sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: A, write: true }, { region: B, write: true }], start: 0, end: bytes, cyclesPerLine: 0 })],
+      streams: [
+        sweepSpec({
+          agent: 'cpu',
+          contexts: config.cpuThreads,
+          steps: [
+            { region: A, write: true },
+            { region: B, write: true },
+          ],
+          start: 0,
+          end: bytes,
+          cyclesPerLine: 0,
+        }),
+      ],
     });
   }
   phases.push({
@@ -174,7 +205,16 @@ export function buildGemm(config: GemmConfig, _env: WorkloadEnv): WorkloadPlan {
     phases.push({
       kind: 'streams',
       label: 'cpu reads C',
-      streams: [sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: C, write: false }], start: 0, end: bytes, cyclesPerLine: 0 })],
+      streams: [
+        sweepSpec({
+          agent: 'cpu',
+          contexts: config.cpuThreads,
+          steps: [{ region: C, write: false }],
+          start: 0,
+          end: bytes,
+          cyclesPerLine: 0,
+        }),
+      ],
     });
   }
   return { regions, premapped: [A, B, C], phases, opNames: [] };

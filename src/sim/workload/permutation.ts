@@ -49,19 +49,27 @@ export class FeistelPermutation {
   private network(x: number): number {
     let wl = this.leftBits;
     let wr = this.rightBits;
-    const rightSpan = 2 ** wr;
-    let l = Math.floor(x / rightSpan);
-    let r = x - l * rightSpan;
+    // Both halves have at most 16 bits, so the rounds are plain int32 arithmetic; only
+    // splitting and joining a 32-bit value needs float arithmetic.
+    let l: number;
+    let r: number;
+    if (wl + wr <= 30) {
+      l = x >>> wr;
+      r = x & ((1 << wr) - 1);
+    } else {
+      l = Math.floor(x / 2 ** wr);
+      r = x - l * 2 ** wr;
+    }
+    const keys = this.keys;
     for (let round = 0; round < ROUNDS; round++) {
-      const f = mix(r ^ this.keys[round]);
-      const newR = (l ^ f) & ((1 << wl) - 1);
+      const newR = (l ^ mix(r ^ keys[round])) & ((1 << wl) - 1);
       l = r;
       r = newR;
       const w = wl;
       wl = wr;
       wr = w;
     }
-    return l * 2 ** wr + r;
+    return wl + wr <= 30 ? (l << wr) | r : l * 2 ** wr + r;
   }
 }
 

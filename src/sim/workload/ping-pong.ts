@@ -13,9 +13,15 @@ export const pingPongSchema = obj(
   {
     impl: z.literal('ping-pong'),
     bufferBytes: size('Size of the shared buffer, in bytes (or "16MiB").', { min: 64 }).default(16 * MiB),
-    rounds: num('Rounds; each is three phases: the CPU writes the buffer, the device reads and writes it, the CPU reads it.', { int: true, min: 1, max: 100_000 }).default(8),
+    rounds: num(
+      'Rounds; each is three phases: the CPU writes the buffer, the device reads and writes it, the CPU reads it.',
+      { int: true, min: 1, max: 100_000 },
+    ).default(8),
     cpuThreads: cpuThreadsField(),
-    computeCyclesPerLine: computeCyclesPerLineField(1, 'The device\'s work per line of the buffer between its read and its write.'),
+    computeCyclesPerLine: computeCyclesPerLineField(
+      1,
+      "The device's work per line of the buffer between its read and its write.",
+    ),
   },
   'Producer/consumer between CPU and device over one buffer: per round, a CPU phase writes it, a device phase reads then writes each 4 KiB chunk (grid-stride), a CPU phase reads it.',
 );
@@ -25,7 +31,14 @@ export type PingPongConfig = z.output<typeof pingPongSchema>;
 export function buildPingPong(config: PingPongConfig, _env: WorkloadEnv): WorkloadPlan {
   const BUF = 0;
   const end = config.bufferBytes;
-  const cpuWrite = sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: BUF, write: true }], start: 0, end, cyclesPerLine: 0 });
+  const cpuWrite = sweepSpec({
+    agent: 'cpu',
+    contexts: config.cpuThreads,
+    steps: [{ region: BUF, write: true }],
+    start: 0,
+    end,
+    cyclesPerLine: 0,
+  });
   const device = sweepSpec({
     agent: 'device',
     contexts: 0,
@@ -37,7 +50,14 @@ export function buildPingPong(config: PingPongConfig, _env: WorkloadEnv): Worklo
     end,
     cyclesPerLine: config.computeCyclesPerLine,
   });
-  const cpuRead = sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: BUF, write: false }], start: 0, end, cyclesPerLine: 0 });
+  const cpuRead = sweepSpec({
+    agent: 'cpu',
+    contexts: config.cpuThreads,
+    steps: [{ region: BUF, write: false }],
+    start: 0,
+    end,
+    cyclesPerLine: 0,
+  });
   const phases: Phase[] = [];
   for (let r = 1; r <= config.rounds; r++) {
     phases.push({ kind: 'streams', label: `round ${r}: cpu writes`, streams: [cpuWrite] });

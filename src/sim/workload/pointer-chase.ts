@@ -17,21 +17,30 @@ export const pointerChaseSchema = obj(
   {
     impl: z.literal('pointer-chase'),
     nodes: num('Nodes in the list.', { int: true, min: 1, max: MAX_PERMUTATION_SIZE }).default(1_000_000),
-    nodeBytes: size('Bytes per node, read whole at each step; a power of two up to 4 KiB, so a node never straddles a 4 KiB page.', {
-      min: 1,
-      max: 4096,
-      powerOfTwo: true,
-    }).default(64),
-    chains: num('Independent walks, one per device context (memory-level parallelism). Chain j starts at list position j*nodes/chains. More chains than device contexts are walked one after another.', {
-      int: true,
-      min: 1,
-      max: 1 << 20,
-    }).default(1),
-    steps: num('Dependent reads per chain; 0 = walk the whole list once, split between the chains (each node read exactly once).', {
-      int: true,
-      min: 0,
-      max: 2 ** 40,
-    }).default(0),
+    nodeBytes: size(
+      'Bytes per node, read whole at each step; a power of two up to 4 KiB, so a node never straddles a 4 KiB page.',
+      {
+        min: 1,
+        max: 4096,
+        powerOfTwo: true,
+      },
+    ).default(64),
+    chains: num(
+      'Independent walks, one per device context (memory-level parallelism). Chain j starts at list position j*nodes/chains. More chains than device contexts are walked one after another.',
+      {
+        int: true,
+        min: 1,
+        max: 1 << 20,
+      },
+    ).default(1),
+    steps: num(
+      'Dependent reads per chain; 0 = walk the whole list once, split between the chains (each node read exactly once).',
+      {
+        int: true,
+        min: 0,
+        max: 2 ** 40,
+      },
+    ).default(0),
     initOnCpu: initOnCpuField('the list (the host builds it)'),
     cpuThreads: cpuThreadsField(),
     computeCyclesPerLine: computeCyclesPerLineField(2, 'Following a pointer costs little besides the load itself.'),
@@ -102,7 +111,16 @@ export function buildPointerChase(config: PointerChaseConfig, env: WorkloadEnv):
     phases.push({
       kind: 'streams',
       label: 'cpu writes list',
-      streams: [sweepSpec({ agent: 'cpu', contexts: config.cpuThreads, steps: [{ region: 0, write: true }], start: 0, end: bytes, cyclesPerLine: 0 })],
+      streams: [
+        sweepSpec({
+          agent: 'cpu',
+          contexts: config.cpuThreads,
+          steps: [{ region: 0, write: true }],
+          start: 0,
+          end: bytes,
+          cyclesPerLine: 0,
+        }),
+      ],
     });
   }
   phases.push({
@@ -112,7 +130,8 @@ export function buildPointerChase(config: PointerChaseConfig, env: WorkloadEnv):
       {
         agent: 'device',
         contexts: Math.max(1, Math.min(chains, env.deviceContexts)),
-        create: (index, count) => new ChaseStream(layout, nodes, nodeBytes, chains, steps, index, count, config.computeCyclesPerLine),
+        create: (index, count) =>
+          new ChaseStream(layout, nodes, nodeBytes, chains, steps, index, count, config.computeCyclesPerLine),
         reads: [0],
         writes: [],
         plannedBytes: totalSteps * nodeBytes,

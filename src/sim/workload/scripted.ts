@@ -1,0 +1,343 @@
+/**
+ * scripted: a list of operations for exact scenarios, in the manner of the Linux kernel's
+ * HMM selftests (tools/testing/selftests/mm/hmm-tests.c): map a region, protect it, touch
+ * it from the CPU or the device, snapshot what the device sees, and say which error an
+ * operation should fail with.
+ *
+ * Regions are named by their mmap op and referred to by name. Each mmap op adds one
+ * region to the plan, in op order, and nothing is mapped before the first op
+ * (`premapped` is empty). Host operations (mmap, munmap, mprotect, snapshot) become
+ * 'host' phases; accesses become 'streams' phases with one stream: a CPU op runs on one
+ * core, a device op on all device contexts, the range cut into 4 KiB chunks dealt
+ * grid-stride. Every phase carries its op's index, and the op's `expect` (when it is not
+ * "ok") as the phase's expectError.
+ */
+import { z } from 'zod';
+import { bool, closest, listText, num, obj, oneOf, size } from '../config/fields.js';
+import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
+import type { WorkloadEnv } from './env.js';
+import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
+import type { Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
+
+const expect = oneOf(
+  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'SIGBUS'],
+  'an expected outcome',
+  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
+).default('ok');
+
+const region = z
+  .string({ error: 'expected the name of a region mapped by an earlier mmap op' })
+  .min(1, 'give the name of a region mapped by an earlier mmap op')
+  .describe('Name of the region, as given by an earlier mmap op.');
+
+const offsetBytes = size('Start of the range, in bytes from the start of the region.').default(0);
+const sizeBytes = size('Length of the range, in bytes; default: from offsetBytes to the end of the region.').optional();
+
+const prot = (description: string) => oneOf(['none', 'read', 'read-write'], 'a protection', description);
+
+export const mmapOpSchema = obj(
+  {
+    op: z.literal('mmap'),
+    name: z
+      .string({ error: 'expected a name for the region' })
+      .min(1, 'give the region a name')
+      .describe('Name of the new region; later ops refer to it by this name. Each mmap op needs its own name.'),
+    sizeBytes: size('Size of the region, in bytes (or "64KiB"); rounded up to 4 KiB pages.', { min: 1 }),
+    prot: prot('Protection: "none" (PROT_NONE), "read" (PROT_READ) or "read-write" (PROT_READ | PROT_WRITE).').default(
+      'read-write',
+    ),
+    shared: bool(
+      'MAP_SHARED anonymous memory (true) or MAP_PRIVATE (false). Shared anonymous memory cannot migrate to device-private memory.',
+    ).default(false),
+    expect,
+  },
+  'mmap: map a new anonymous region.',
+);
+
+export const munmapOpSchema = obj(
+  { op: z.literal('munmap'), region, offsetBytes, sizeBytes, expect },
+  'munmap: unmap a range of a region (default: all of it).',
+);
+
+export const mprotectOpSchema = obj(
+  {
+    op: z.literal('mprotect'),
+    region,
+    prot: prot('The new protection of the range: "none", "read" or "read-write".'),
+    offsetBytes,
+    sizeBytes,
+    expect,
+  },
+  'mprotect: change the protection of a range of a region (default: all of it).',
+);
+
+export const accessOpSchema = obj(
+  {
+    op: oneOf(
+      ['cpu.read', 'cpu.write', 'dev.read', 'dev.write'],
+      'an access',
+      'Who touches the range and how: the CPU (one core) or the device (all contexts), reading or writing.',
+    ),
+    region,
+    offsetBytes,
+    sizeBytes,
+    expect,
+  },
+  "cpu.read, cpu.write, dev.read, dev.write: touch every byte of a range of a region (default: all of it), like the HMM test driver's READ and WRITE.",
+);
+
+export const computeOpSchema = obj(
+  {
+    op: z.literal('dev.compute'),
+    region,
+    generator: oneOf(
+      ['stream', 'gather'],
+      'a generator',
+      '"stream": every device context reads then writes its 4 KiB chunks of the range, grid-stride, `iterations` times. "gather": random reads of `elementBytes` elements of the range, `accesses` in total.',
+    ),
+    iterations: num('Passes over the range (generator "stream").', { int: true, min: 1, max: 100_000 }).default(1),
+    accesses: num('Element reads in total (generator "gather").', { int: true, min: 1, max: 2 ** 40 }).default(100_000),
+    elementBytes: size('Bytes per element (generator "gather"); a power of two up to 4 KiB.', {
+      min: 1,
+      max: 4096,
+      powerOfTwo: true,
+    }).default(8),
+    distribution: oneOf(
+      ['uniform', 'zipf'],
+      'a distribution',
+      'Which elements are read (generator "gather"): "uniform" or "zipf" (hot elements scattered over the range).',
+    ).default('uniform'),
+    zipfS: num('Zipf exponent s (distribution "zipf").', { gt: 0, max: 10 }).default(0.99),
+    computeCyclesPerLine: computeCyclesPerLineField(0, 'Default none: scripted scenarios are about memory behaviour.'),
+    offsetBytes,
+    sizeBytes,
+    expect,
+  },
+  'dev.compute: a device kernel over a range of a region (default: all of it), made by the stream or gather generator.',
+);
+
+export const snapshotOpSchema = obj(
+  { op: z.literal('snapshot'), region, offsetBytes, sizeBytes, expect },
+  "snapshot: record the device's view of each page of a range (default: the whole region), like the HMM test driver's SNAPSHOT.",
+);
+
+export const scriptOpSchema = z
+  .discriminatedUnion('op', [
+    mmapOpSchema,
+    munmapOpSchema,
+    mprotectOpSchema,
+    accessOpSchema,
+    computeOpSchema,
+    snapshotOpSchema,
+  ])
+  .describe('One operation of the script.');
+
+export type ScriptOp = z.output<typeof scriptOpSchema>;
+
+export const scriptedSchema = obj(
+  {
+    impl: z.literal('scripted'),
+    ops: z
+      .array(scriptOpSchema)
+      .min(1, 'give at least one operation')
+      .describe(
+        'The operations, run one after another; regions are referred to by the names their mmap ops give them.',
+      ),
+  },
+  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, CPU and device reads and writes, device kernels and snapshots, each with the outcome it should have.",
+);
+
+export type ScriptedConfig = z.output<typeof scriptedSchema>;
+
+/** A problem with a script: a path relative to the ops array, and a sentence. */
+export interface ScriptIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Checks what the schema cannot: every region name refers to an earlier mmap op, names
+ * are not mapped twice, and ranges lie inside their region.
+ */
+export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
+  const issues: ScriptIssue[] = [];
+  const firstMmap = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (op.op === 'mmap' && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
+  });
+  const sizes = new Map<string, number>();
+  ops.forEach((op, i) => {
+    const what = `op ${i} (${op.op})`;
+    if (op.op === 'mmap') {
+      if (sizes.has(op.name)) {
+        issues.push({
+          path: [i, 'name'],
+          message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give each mmap its own name`,
+        });
+      } else sizes.set(op.name, op.sizeBytes);
+      return;
+    }
+    const regionBytes = sizes.get(op.region);
+    if (regionBytes === undefined) {
+      const names = [...sizes.keys()];
+      const valid =
+        names.length > 0
+          ? `regions mapped before it: ${listText(names.map((n) => `"${n}"`))}`
+          : 'no region is mapped before it; add an mmap op first';
+      const later = firstMmap.get(op.region);
+      const near = closest(op.region, names);
+      issues.push({
+        path: [i, 'region'],
+        message:
+          later !== undefined
+            ? `${what} uses region "${op.region}" before op ${later} maps it; ${valid}`
+            : `${what}: no region named "${op.region}"; ${valid}${near ? ` (did you mean "${near}"?)` : ''}`,
+      });
+      return;
+    }
+    const offset = op.offsetBytes;
+    if (offset > regionBytes) {
+      issues.push({
+        path: [i, 'offsetBytes'],
+        message: `${what}: offsetBytes ${offset} is past the end of region "${op.region}" (${regionBytes} bytes)`,
+      });
+      return;
+    }
+    if (op.sizeBytes !== undefined && offset + op.sizeBytes > regionBytes) {
+      issues.push({
+        path: [i, 'sizeBytes'],
+        message: `${what}: ${op.sizeBytes} bytes from offset ${offset} run past the end of region "${op.region}" (${regionBytes} bytes); use at most ${regionBytes - offset}`,
+      });
+      return;
+    }
+    if (op.op === 'dev.compute' && op.generator === 'gather') {
+      const range = op.sizeBytes ?? regionBytes - offset;
+      if (offset % op.elementBytes !== 0) {
+        issues.push({
+          path: [i, 'offsetBytes'],
+          message: `${what}: offsetBytes ${offset} is not a multiple of elementBytes ${op.elementBytes}, so elements could straddle pages; align it`,
+        });
+      } else if (range < op.elementBytes) {
+        issues.push({
+          path: [i, 'sizeBytes'],
+          message: `${what}: the range of ${range} bytes holds no element of ${op.elementBytes} bytes; make it larger`,
+        });
+      }
+    }
+  });
+  return issues;
+}
+
+export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): WorkloadPlan {
+  const issues = checkScript(config.ops);
+  if (issues.length > 0) throw new Error(`invalid script:\n${issues.map((i) => i.message).join('\n')}`);
+  const regions: RegionSpec[] = [];
+  const byName = new Map<string, number>();
+  const phases: Phase[] = [];
+  const opNames: string[] = [];
+
+  config.ops.forEach((op, i) => {
+    const tags = { opIndex: i, ...(op.expect !== 'ok' ? { expectError: op.expect } : {}) };
+    if (op.op === 'mmap') {
+      const index = regions.length;
+      regions.push({ name: op.name, sizeBytes: op.sizeBytes, prot: op.prot, shared: op.shared });
+      byName.set(op.name, index);
+      const name = `mmap ${op.name}`;
+      opNames.push(name);
+      phases.push({ kind: 'host', label: `op ${i}: ${name}`, host: { op: 'mmap', region: index }, ...tags });
+      return;
+    }
+    const r = byName.get(op.region) as number;
+    const regionBytes = regions[r].sizeBytes;
+    const offset = op.offsetBytes;
+    const bytes = op.sizeBytes ?? regionBytes - offset;
+    const range = offset === 0 && bytes === regionBytes ? op.region : `${op.region}[${offset}, ${offset + bytes})`;
+    const name = op.op === 'dev.compute' ? `dev.compute ${range} (${op.generator})` : `${op.op} ${range}`;
+    opNames.push(name);
+    const label = `op ${i}: ${name}`;
+    switch (op.op) {
+      case 'munmap':
+        phases.push({ kind: 'host', label, host: { op: 'munmap', region: r, offset, bytes }, ...tags });
+        return;
+      case 'mprotect':
+        phases.push({
+          kind: 'host',
+          label,
+          host: { op: 'mprotect', region: r, offset, bytes, prot: op.prot },
+          ...tags,
+        });
+        return;
+      case 'snapshot':
+        phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes }, ...tags });
+        return;
+      case 'dev.compute':
+        phases.push({ kind: 'streams', label, streams: [computeStream(op, r, offset, bytes, env.seed, i)], ...tags });
+        return;
+      default: {
+        const cpu = op.op === 'cpu.read' || op.op === 'cpu.write';
+        const write = op.op === 'cpu.write' || op.op === 'dev.write';
+        const stream = sweepSpec({
+          agent: cpu ? 'cpu' : 'device',
+          contexts: cpu ? 1 : 0,
+          steps: [{ region: r, write }],
+          start: offset,
+          end: offset + bytes,
+          cyclesPerLine: 0,
+        });
+        phases.push({ kind: 'streams', label, streams: [stream], ...tags });
+      }
+    }
+  });
+  return { regions, premapped: [], phases, opNames };
+}
+
+function computeStream(
+  op: Extract<ScriptOp, { op: 'dev.compute' }>,
+  r: number,
+  offset: number,
+  bytes: number,
+  seed: number,
+  opIndex: number,
+): StreamSpec {
+  if (op.generator === 'stream') {
+    return sweepSpec({
+      agent: 'device',
+      contexts: 0,
+      steps: [
+        { region: r, write: false },
+        { region: r, write: true },
+      ],
+      start: offset,
+      end: offset + bytes,
+      cyclesPerLine: op.computeCyclesPerLine,
+      passes: op.iterations,
+    });
+  }
+  const params: GatherParams = {
+    tableBytes: bytes,
+    elementBytes: op.elementBytes,
+    accesses: op.accesses,
+    distribution: op.distribution,
+    zipfS: op.zipfS,
+    hotLayout: 'scattered',
+    computeCyclesPerLine: op.computeCyclesPerLine,
+  };
+  const layout = gatherLayout(params, seed, `workload.scripted.op${opIndex}.layout`);
+  return {
+    agent: 'device',
+    contexts: 0,
+    create: (index, count) =>
+      new GatherStream(
+        params,
+        r,
+        offset,
+        shareOf(op.accesses, index, count),
+        seed,
+        `workload.scripted.op${opIndex}.context${index}`,
+        layout,
+      ),
+    reads: [r],
+    writes: [],
+    plannedBytes: op.accesses * op.elementBytes,
+  };
+}
