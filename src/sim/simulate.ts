@@ -116,6 +116,12 @@ export class Simulation {
       report.error = m.phaseError;
       if (!this.scripted) throw new WorkloadError(`${phase.label}: ${m.phaseError}`);
     }
+    if (this.scripted) {
+      report.expected = phase.expectError ?? 'ok';
+      const outcome = m.phaseError === null ? 'ok' : m.phaseError.split(':')[0];
+      report.unexpected = outcome !== report.expected;
+      if (report.unexpected) m.counters.unexpectedOutcomes++;
+    }
     this.ops.push(report);
     if (this.progress(this.time)) throw new Cancelled();
     return report;

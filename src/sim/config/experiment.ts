@@ -21,7 +21,7 @@ export const experimentSchema = obj(
     name: z.string().min(1, 'give the experiment a name').describe('A short name for the experiment, shown in run lists.'),
     description: z.string().default('').describe('Free text: what the experiment asks.'),
     seed: num('Seed of every random stream in the run. Same experiment and seed give the same result, bit for bit.', { int: true, min: 0, max: 2 ** 32 - 1 }).default(1),
-    hardware: hardwareSchema,
+    hardware: hardwareSchema.prefault({}),
     strategy: strategySchema,
     workload: workloadSchema,
     sampling: samplingSchema,

@@ -24,6 +24,7 @@ export class Counters {
   kernelLaunches = 0;
   /** Context steps taken (each one run), through the heap or inline. */
   steps = 0;
+  unexpectedOutcomes = 0;
   plannedBytes = 0;
   doneBytes = 0;
 }

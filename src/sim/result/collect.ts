@@ -80,7 +80,12 @@ function metrics(m: Machine, endPs: Ps): Metrics {
   put('dram.device.write_bytes', m.dram.writeBytes, 'bytes');
   put('dram.system.read_bytes', m.sysmem.readBytes, 'bytes');
   put('dram.system.write_bytes', m.sysmem.writeBytes, 'bytes');
+  if (cfgIsScripted(m)) put('workload.unexpected_outcomes', k.unexpectedOutcomes, 'ops');
   return out;
+}
+
+function cfgIsScripted(m: Machine): boolean {
+  return m.config.workload.impl === 'scripted';
 }
 
 function attribution(m: Machine, name: string, agent: number): Attribution {

@@ -65,6 +65,10 @@ export interface OpReport {
   d2hBytes: number;
   /** Set when the operation failed, e.g. "EPERM: device write to a read-only page at buf+0x0". */
   error?: string;
+  /** For scripted ops: the outcome the script expected ("ok", "EPERM", ...). */
+  expected?: string;
+  /** True when the outcome differs from `expected`. */
+  unexpected?: boolean;
 }
 
 /** The device's view of each page of a region, as the kernel's HMM SNAPSHOT reports it. */
