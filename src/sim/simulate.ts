@@ -112,13 +112,15 @@ export class Simulation {
       h2dBytes: link.payloadBytes[0] - h2dBefore,
       d2hBytes: link.payloadBytes[1] - d2hBefore,
     };
-    if (m.phaseError !== null) {
-      report.error = m.phaseError;
-      if (!this.scripted) throw new WorkloadError(`${phase.label}: ${m.phaseError}`);
+    // Read once: the phase functions above set it (TypeScript cannot see that).
+    const error = m.phaseError as string | null;
+    if (error !== null) {
+      report.error = error;
+      if (!this.scripted) throw new WorkloadError(`${phase.label}: ${error}`);
     }
     if (this.scripted) {
       report.expected = phase.expectError ?? 'ok';
-      const outcome = m.phaseError === null ? 'ok' : m.phaseError.split(':')[0];
+      const outcome = error === null ? 'ok' : error.split(':')[0];
       report.unexpected = outcome !== report.expected;
       if (report.unexpected) m.counters.unexpectedOutcomes++;
     }

@@ -16,8 +16,8 @@
  * Addresses become offsets into one region of `regionBytes` after `baseAddress` is
  * subtracted, aligned down to `requestBytes`; each entry is one run of `requestBytes`.
  * With `target: "device"` the runs take the normal path (device MMU, faults, the
- * strategy). With `target: "device-dram"` the plan is the same, but the machine reads
- * `workload.target` and sends each run's region offset straight to device DRAM as a
+ * strategy). With `target: "device-dram"` the stream is marked `target: 'device-dram'`
+ * and the machine sends each run's region offset straight to device DRAM as a
  * physical address, with no translation and no strategy: a DRAM-only replay, comparable
  * with DRAMSim3 or Ramulator running the same trace.
  *
@@ -424,6 +424,7 @@ export function buildTrace(config: TraceConfig, env: WorkloadEnv): WorkloadPlan 
             writes: [0],
             // Unknown until the trace has been read: a trace is streamed, never measured first.
             plannedBytes: 0,
+            target: config.target === 'device-dram' ? 'device-dram' : 'mmu',
           },
         ],
       },

@@ -1,0 +1,197 @@
+/**
+ * The runner service: validates an experiment, records a run, simulates it in a worker
+ * thread with live progress and cancel, and stores the outcome.
+ *
+ * Every run that begins ends in exactly one of three store calls: finishRun (the whole
+ * result, in one transaction), failRun('failed', message) or failRun('cancelled', ...).
+ * Invalid input is answered before the store is touched; pass the store as a function
+ * (`() => Store.open(path)`) and the database is not even opened, let alone created.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ConfigIssue, PresetMap } from '../../../sim/config/validate.js';
+import type { Progress, RunResult } from '../../../sim/result/types.js';
+import { MODEL_VERSION } from '../../../sim/version.js';
+import type { Store } from '../store/store.js';
+import { prepareExperiment, type PreparedExperiment } from './prepare.js';
+import type { WorkerInput, WorkerMessage } from './protocol.js';
+
+export { prepareExperiment, isSeed, MAX_SEED, type Prepared, type PreparedExperiment } from './prepare.js';
+export { parseJsonText, describeJsonSyntaxError, type JsonSyntaxError } from './json-text.js';
+export { openTraceFile, type TraceFile } from './trace-file.js';
+
+/** What the runner needs of the store. */
+export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun'>;
+
+export interface RunOptions {
+  /** Replaces the experiment's seed. */
+  seed?: number;
+  /** Called with the worker's progress, at most every `progressIntervalMs`. */
+  onProgress?: (progress: Progress) => void;
+  /** Called once the run row exists. */
+  onStart?: (runId: number) => void;
+  /** Aborting terminates the worker; the run is recorded as cancelled. */
+  signal?: AbortSignal;
+  /** Folder a relative trace path is resolved against: the experiment file's. Default the cwd. */
+  baseDir?: string;
+  /** Hardware presets; default the shipped ones (resources/presets/hardware). */
+  presets?: PresetMap;
+  /** Default 100 ms. */
+  progressIntervalMs?: number;
+}
+
+export type RunOutcome =
+  /** Nothing was written. */
+  | { status: 'invalid'; issues: ConfigIssue[] }
+  | { status: 'done'; runId: number; result: RunResult; wallMs: number }
+  | {
+      status: 'failed' | 'cancelled';
+      runId: number;
+      /** As recorded in the run row. */
+      error: string;
+      /** The worker's stack for an unexpected error (a bug in the model), else null. */
+      stack: string | null;
+      wallMs: number;
+    };
+
+/** Errors the model throws on purpose for a broken workload; anything else is a bug. */
+const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigError', 'Error']);
+
+export const CANCELLED_ERROR = 'cancelled by the user';
+
+export async function runExperiment(
+  store: RunStore | (() => RunStore),
+  experimentJson: string,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
+  const prepared = prepareExperiment(experimentJson, options);
+  if (!prepared.ok) return { status: 'invalid', issues: prepared.issues };
+  const target = typeof store === 'function' ? store() : store;
+  return runPrepared(target, prepared, options);
+}
+
+/** Runs an experiment that prepareExperiment accepted. */
+export function runPrepared(store: RunStore, prepared: PreparedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
+  const { experiment } = prepared;
+  const started = performance.now();
+  const runId = store.beginRun(prepared.json, {
+    name: experiment.name,
+    seed: experiment.seed,
+    modelVersion: MODEL_VERSION,
+    strategy: experiment.strategy.impl,
+    workload: experiment.workload.impl,
+  });
+  options.onStart?.(runId);
+  const wallMs = () => Math.max(0, performance.now() - started);
+
+  return new Promise<RunOutcome>((resolvePromise, rejectPromise) => {
+    let settled = false;
+    let cancelRequested = false;
+    let worker: Worker | undefined;
+    const signal = options.signal;
+
+    const settle = (record: () => RunOutcome) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        resolvePromise(record());
+      } catch (e) {
+        rejectPromise(e);
+      }
+    };
+    const fail = (status: 'failed' | 'cancelled', error: string, stack: string | null = null) =>
+      settle(() => {
+        const ms = wallMs();
+        store.failRun(runId, status, error, ms);
+        return { status, runId, error, stack, wallMs: ms };
+      });
+    const finish = (result: RunResult) =>
+      settle(() => {
+        const ms = wallMs();
+        try {
+          store.finishRun(runId, result, ms);
+        } catch (e) {
+          // finishRun rolled back: the run is still 'running' with no result rows.
+          const error = `the result could not be stored: ${(e as Error).message}`;
+          store.failRun(runId, 'failed', error, wallMs());
+          return { status: 'failed', runId, error, stack: null, wallMs: ms };
+        }
+        return { status: 'done', runId, result, wallMs: ms };
+      });
+    function onAbort() {
+      cancelRequested = true;
+      if (worker) void worker.terminate();
+      else fail('cancelled', CANCELLED_ERROR);
+    }
+
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+
+    const input: WorkerInput = {
+      experiment,
+      tracePath: prepared.tracePath,
+      progressIntervalMs: options.progressIntervalMs ?? 100,
+    };
+    try {
+      worker = new Worker(workerUrl(), { workerData: input });
+    } catch (e) {
+      return fail('failed', `the simulation worker could not start: ${(e as Error).message}`);
+    }
+    worker.on('message', (m: WorkerMessage) => {
+      if (settled || cancelRequested) return;
+      if (m.type === 'progress') {
+        try {
+          options.onProgress?.(m.progress);
+        } catch {
+          // A broken progress display must not break the run.
+        }
+      } else if (m.type === 'done') {
+        finish(m.result);
+      } else if (EXPECTED_ERRORS.has(m.name)) {
+        fail('failed', m.message);
+      } else {
+        fail('failed', `internal error in the simulator: ${m.name}: ${m.message}`, m.stack);
+      }
+    });
+    worker.on('error', (e) => {
+      // An error thrown outside the worker's try (e.g. an import that fails to load).
+      if (!cancelRequested) fail('failed', `the simulation worker crashed: ${e.message}`, e.stack ?? null);
+    });
+    worker.on('exit', (code) => {
+      if (cancelRequested) fail('cancelled', CANCELLED_ERROR);
+      else fail('failed', `the simulation worker exited (code ${code}) before reporting a result`);
+    });
+  });
+}
+
+let cachedWorkerUrl: URL | undefined;
+
+/**
+ * The compiled worker. After `tsc` this module is dist/src/main/services/runner/index.js
+ * and worker.js sits beside it. Under vitest this module runs from its .ts source, and a
+ * Worker on Node 20 cannot run TypeScript, so the runner falls back to the compiled worker
+ * at dist/src/main/services/runner/worker.js: tests of the runner need `npm run
+ * build:node` first (`npm test` does it), and they exercise the worker as last built.
+ */
+export function workerUrl(): URL {
+  if (cachedWorkerUrl) return cachedWorkerUrl;
+  const beside = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return (cachedWorkerUrl = beside);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const looked = [fileURLToPath(beside)];
+  for (let root = dirname(here); ; ) {
+    if (existsSync(join(root, 'package.json'))) {
+      const compiled = join(root, 'dist', relative(root, here), 'worker.js');
+      looked.push(compiled);
+      if (existsSync(compiled)) return (cachedWorkerUrl = pathToFileURL(compiled));
+      break;
+    }
+    const up = dirname(root);
+    if (up === root) break;
+    root = up;
+  }
+  throw new Error(`the simulation worker is not built (looked for ${looked.join(' and ')}); run \`npm run build:node\``);
+}
