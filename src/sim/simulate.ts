@@ -75,8 +75,9 @@ export class Simulation {
 
   private progress(now: Ps): boolean {
     const k = this.machine.counters;
+    const trace = this.options.traceSource;
     this.options.onProgress?.({
-      fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : 0,
+      fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : (trace?.fractionRead?.() ?? 0),
       simTimeNs: psToNs(now),
       events: this.machine.queue.popped + k.steps,
       phase: this.label,

@@ -26,7 +26,9 @@ export function fileFault(m: Machine, c: number, page: number, write: boolean, t
 
 /** The batch being serviced: its entries, and one resolution per distinct (device page, write). */
 export class Batch {
+  /** Entries of this batch: the first `length` of a pool reused from batch to batch. */
   readonly entries: FaultEntry[] = [];
+  private readonly pool: FaultEntry[] = [];
   readonly entryKey: number[] = [];
   readonly keys = new Map<number, number>();
   readonly devicePage: number[] = [];
@@ -36,6 +38,13 @@ export class Batch {
   readonly pte: number[] = [];
   readonly error: number[] = [];
   readonly seq: number[] = [];
+
+  /** A free entry object (batches reuse them, so servicing faults allocates nothing in steady state). */
+  take(): FaultEntry {
+    const i = this.entries.length;
+    if (i === this.pool.length) this.pool.push({ context: 0, page: 0, write: false, time: 0 });
+    return this.pool[i];
+  }
 
   clear(): void {
     this.entries.length = 0;
@@ -49,7 +58,7 @@ export function startBatch(m: Machine, batch: Batch, t: Ps): void {
   const fb = m.faults;
   batch.clear();
   while (batch.entries.length < fb.batchSize) {
-    const e: FaultEntry = { context: 0, page: 0, write: false, time: 0 };
+    const e = batch.take();
     if (!fb.shift(e)) break;
     const dvpn = e.page >> m.devPageShift;
     const key = dvpn * 2 + (e.write ? 1 : 0);

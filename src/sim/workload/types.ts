@@ -88,4 +88,6 @@ export interface TraceSource {
   readChunk(): string | null;
   /** Name for error messages (the file path). */
   readonly name: string;
+  /** The fraction of the source read so far, when its size is known (for progress). */
+  fractionRead?(): number;
 }

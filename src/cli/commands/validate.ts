@@ -1,0 +1,31 @@
+/** `hetmem validate FILE`: check an experiment without running it. */
+import type { Command } from 'commander';
+import { prepareExperiment } from '../../main/services/runner/index.js';
+import { issueLines, readExperimentFile } from '../args.js';
+import { invalid } from '../errors.js';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check an experiment file against the schema and the hardware presets, without running it')
+    .argument('<file>', 'experiment JSON file')
+    .addHelpText(
+      'after',
+      `
+Prints "FILE: valid" and exits 0, or prints every problem as "FILE: path: message" and
+exits 2. A trace workload's file must exist (relative to the experiment's folder).
+
+Example:
+  $ hetmem validate resources/experiments/gpu-stream-hmm-mirror.json`,
+    )
+    .action((file: string) => {
+      const doc = readExperimentFile(file);
+      const prepared = prepareExperiment(doc.text, { baseDir: doc.baseDir });
+      if (!prepared.ok) {
+        // The issues are what the command reports, so they go to stdout like "valid" does.
+        process.stdout.write(`${issueLines(file, prepared.issues).join('\n')}\n`);
+        throw invalid('');
+      }
+      process.stdout.write(`${file}: valid\n`);
+    });
+}

@@ -1,0 +1,120 @@
+/** Text output of the CLI: tables, numbers, the run summary and the progress bar. */
+import { ATTRIBUTION_CATEGORIES, type Progress, type RunResult } from '../sim/result/types.js';
+
+/** Left-aligned columns, except those listed in `right` (numbers), separated by two spaces. */
+export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** A number for people: thousands separators for whole numbers, a few significant digits otherwise. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  const abs = Math.abs(v);
+  if (abs >= 1000) return v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  if (abs >= 1) return v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  return v.toPrecision(4).replace(/\.?0+$/, '').replace(/\.?0+e/, 'e');
+}
+
+/** Nanoseconds in the unit that reads best: "812 ns", "1.73 ms", "2.5 s". */
+export function formatNs(ns: number): string {
+  const abs = Math.abs(ns);
+  const [div, unit] =
+    abs >= 1e9 ? [1e9, 's'] : abs >= 1e6 ? [1e6, 'ms'] : abs >= 1e3 ? [1e3, 'us'] : [1, 'ns'];
+  return `${Number((ns / div).toPrecision(4))} ${unit}`;
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+}
+
+/** The human summary of a finished run, as lines. */
+export function runSummary(runId: number, result: RunResult, wallMs: number, dbPath: string): string[] {
+  const simNs = result.metrics['sim.time_ns']?.value;
+  const out = [
+    `run ${runId}: done in ${formatMs(wallMs)} (stored in ${dbPath})`,
+    ...table(
+      ['', ''],
+      [
+        ['experiment', result.experimentName],
+        ['strategy', result.strategy],
+        ['workload', result.workload],
+        ['seed', String(result.seed)],
+        ['simulated time', simNs === undefined ? '-' : formatNs(simNs)],
+        ['model version', result.modelVersion],
+      ],
+    ).slice(1),
+    '',
+    'metrics',
+  ];
+  // Grouped by component: the first segment of the hierarchical name, groups in the order
+  // they first appear, with the run as a whole (sim.*) first.
+  const groups = new Map<string, [string, string, string][]>([['sim', []]]);
+  for (const [name, m] of Object.entries(result.metrics)) {
+    const component = name.split('.')[0];
+    if (!groups.has(component)) groups.set(component, []);
+    groups.get(component)!.push([name, formatNumber(m.value), m.unit]);
+  }
+  const rows: string[][] = [];
+  for (const [component, metrics] of groups) {
+    metrics.forEach(([name, value, unit], i) => rows.push([i === 0 ? component : '', name, value, unit]));
+  }
+  out.push(...table(['component', 'name', 'value', 'unit'], rows, new Set([2])).map((l) => `  ${l}`));
+  if (result.attribution.length > 0) {
+    out.push('', "time attribution (share of each agent's simulated time)");
+    const header = ['agent', 'contexts', ...ATTRIBUTION_CATEGORIES];
+    const attRows = result.attribution.map((a) => [
+      a.agent,
+      String(a.contexts),
+      ...ATTRIBUTION_CATEGORIES.map((c) => percent(a.ns[c] ?? 0, a.totalNs)),
+    ]);
+    const right = new Set(header.map((_, i) => i).filter((i) => i > 0));
+    out.push(...table(header, attRows, right).map((l) => `  ${l}`));
+  }
+  const errors = result.ops.filter((o) => o.error !== undefined);
+  if (errors.length > 0) {
+    out.push('', 'operations that reported an error (as the script expects them)');
+    for (const o of errors) out.push(`  [${o.index}] ${o.op}: ${o.error}`);
+  }
+  return out;
+}
+
+/** A one-line progress bar for a terminal; redraws in place with \r. */
+export class ProgressBar {
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly width = 30,
+  ) {}
+
+  update(p: Progress): void {
+    const now = Date.now();
+    if (now - this.lastDraw < 80) return;
+    this.lastDraw = now;
+    const f = Math.max(0, Math.min(1, p.fraction));
+    const filled = Math.round(f * this.width);
+    const bar = '#'.repeat(filled) + '-'.repeat(this.width - filled);
+    let line = `[${bar}] ${(f * 100).toFixed(0).padStart(3)}%  sim ${formatNs(p.simTimeNs)}  ${p.phase}`;
+    const cols = this.stream.columns ?? 80;
+    if (line.length > cols - 1) line = line.slice(0, cols - 1);
+    this.stream.write(`\r${line}\x1b[K`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}
