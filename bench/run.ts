@@ -43,7 +43,9 @@ function benchEngine(): void {
       q.push(q.lastTime + 1 + (q.lastTarget % 997), 0, q.lastTarget);
     }
   });
-  console.log(`engine: ${fmt(events / s)} events/s (pop + push on a 1024-event heap, ${events} events, ${s.toFixed(2)} s)`);
+  console.log(
+    `engine: ${fmt(events / s)} events/s (pop + push on a 1024-event heap, ${events} events, ${s.toFixed(2)} s)`,
+  );
 }
 
 interface Case {
@@ -101,11 +103,19 @@ benchEngine();
 const gpu = { hardware: { preset: 'gpu-pcie4-hbm2' } };
 benchCase({
   name: 'hmm-mirror stream (TLB hits dominate)',
-  doc: { ...gpu, strategy: { impl: 'hmm-mirror' }, workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false } },
+  doc: {
+    ...gpu,
+    strategy: { impl: 'hmm-mirror' },
+    workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false },
+  },
 });
 benchCase({
   name: 'explicit-copy stream (device DRAM)',
-  doc: { ...gpu, strategy: { impl: 'explicit-copy' }, workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false } },
+  doc: {
+    ...gpu,
+    strategy: { impl: 'explicit-copy' },
+    workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false },
+  },
 });
 benchCase({
   name: 'hmm-mirror random gather (misses and faults dominate)',
@@ -117,7 +127,17 @@ benchCase({
 });
 benchCase({
   name: 'DRAM-only trace replay (1M DRAMSim3 lines)',
-  doc: { ...gpu, strategy: { impl: 'hmm-mirror' }, workload: { impl: 'trace', path: 'bench-dram.trace', format: 'dramsim3', target: 'device-dram', regionBytes: '1GiB' } },
+  doc: {
+    ...gpu,
+    strategy: { impl: 'hmm-mirror' },
+    workload: {
+      impl: 'trace',
+      path: 'bench-dram.trace',
+      format: 'dramsim3',
+      target: 'device-dram',
+      regionBytes: '1GiB',
+    },
+  },
   trace: dramTrace(1_000_000),
 });
 benchFootprint();

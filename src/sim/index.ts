@@ -1,7 +1,14 @@
 /** The public face of the model, for the CLI, services, worker threads and the browser. */
 export { MODEL_VERSION } from './version.js';
 export { experimentSchema, type Experiment, type ExperimentInput } from './config/experiment.js';
-export { validateExperiment, parseExperiment, ConfigError, type ConfigIssue, type PresetMap, type ValidationResult } from './config/validate.js';
+export {
+  validateExperiment,
+  parseExperiment,
+  ConfigError,
+  type ConfigIssue,
+  type PresetMap,
+  type ValidationResult,
+} from './config/validate.js';
 export { experimentJsonSchema } from './config/json-schema.js';
 export { simulate, Simulation, WorkloadError, type SimulateOptions } from './simulate.js';
 export { Cancelled } from './machine/run-phase.js';

@@ -8,7 +8,10 @@ import { parseExperiment, simulate, type RunResult } from '../../src/sim/index.j
 
 const KiB = 1024;
 
-function runScript(ops: Record<string, unknown>[], strategy: Record<string, unknown> = { impl: 'hmm-mirror' }): RunResult {
+function runScript(
+  ops: Record<string, unknown>[],
+  strategy: Record<string, unknown> = { impl: 'hmm-mirror' },
+): RunResult {
   const r = simulate(
     parseExperiment({
       name: 'hmm selftest scenario',
@@ -156,7 +159,13 @@ describe('the same scenarios under explicit-copy', () => {
       parseExperiment({
         name: 'unexpected',
         strategy: { impl: 'hmm-mirror' },
-        workload: { impl: 'scripted', ops: [{ op: 'mmap', name: 'a', sizeBytes: 4096 }, { op: 'dev.read', region: 'a', expect: 'EFAULT' }] },
+        workload: {
+          impl: 'scripted',
+          ops: [
+            { op: 'mmap', name: 'a', sizeBytes: 4096 },
+            { op: 'dev.read', region: 'a', expect: 'EFAULT' },
+          ],
+        },
       }),
     );
     expect(op(r, 1)).toMatchObject({ expected: 'EFAULT', unexpected: true });

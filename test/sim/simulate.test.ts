@@ -41,13 +41,21 @@ describe('simulate', () => {
   });
 
   it('gives the same result bit for bit for the same experiment and seed', () => {
-    const doc = { ...small, strategy: { impl: 'hmm-mirror' }, workload: { impl: 'gather', tableBytes: '64MiB', accesses: 20000 } };
+    const doc = {
+      ...small,
+      strategy: { impl: 'hmm-mirror' },
+      workload: { impl: 'gather', tableBytes: '64MiB', accesses: 20000 },
+    };
     expect(JSON.stringify(run(doc, 5))).toBe(JSON.stringify(run(doc, 5)));
     expect(JSON.stringify(run(doc, 5))).not.toBe(JSON.stringify(run(doc, 6)));
   });
 
   it('hmm-mirror: pages stay in system memory, every device byte crosses the link, first touches fault', () => {
-    const r = run({ ...small, strategy: { impl: 'hmm-mirror' }, workload: { ...stream, initOnCpu: false, readBackOnCpu: false } });
+    const r = run({
+      ...small,
+      strategy: { impl: 'hmm-mirror' },
+      workload: { ...stream, initOnCpu: false, readBackOnCpu: false },
+    });
     const deviceBytes = metric(r, 'device.bytes');
     // Triad reads b and c (2 x 4 MiB) and writes a (4 MiB), twice.
     expect(deviceBytes).toBe(2 * 3 * 4 * 2 ** 20);
@@ -96,7 +104,7 @@ describe('simulate', () => {
     expect(slow / fast).toBeLessThan(8.5);
   });
 
-  it('attribution adds up to each agent\'s share of the run', () => {
+  it("attribution adds up to each agent's share of the run", () => {
     const r = run({ ...small, strategy: { impl: 'hmm-mirror' }, workload: stream });
     const total = metric(r, 'sim.time_ns');
     for (const a of r.attribution) {

@@ -29,7 +29,7 @@ Example:
       try {
         openForReading(file).close();
       } catch (e) {
-        throw invalid(`${file}: ${(e as Error).message.replace(`${file} `, '')}`);
+        throw invalid((e as Error).message);
       }
       checkWritableDb(flags.db);
       const store = openStore(flags.db);

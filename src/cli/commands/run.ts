@@ -71,17 +71,16 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
     }
     return;
   }
+  if (outcome.status === 'invalid') {
+    // Cannot happen: the experiment was prepared above.
+    throw invalid(issueLines(file, outcome.issues).join('\n'));
+  }
   if (outcome.status === 'cancelled') {
     throw new CliError(`run ${outcome.runId} cancelled; recorded as cancelled in ${flags.db}`, EXIT.interrupted);
   }
-  if (outcome.status === 'failed') {
-    const lines = outcome.stack ? [outcome.stack] : [];
-    throw new CliError(
-      `run ${outcome.runId} failed: ${outcome.error}\n(recorded as failed in ${flags.db})`,
-      EXIT.failure,
-      lines,
-    );
-  }
-  // 'invalid' cannot happen: the experiment was prepared above.
-  throw invalid(issueLines(file, outcome.issues).join('\n'));
+  throw new CliError(
+    `run ${outcome.runId} failed: ${outcome.error}\n(recorded as failed in ${flags.db})`,
+    EXIT.failure,
+    outcome.stack ? [outcome.stack] : [],
+  );
 }

@@ -11,16 +11,26 @@ import { workloadSchema } from '../workload/index.js';
 
 export const samplingSchema = obj(
   {
-    maxPoints: num('Most points kept per time series. Series start at 1 us per point and coarsen by doubling to stay within this.', { int: true, min: 16, max: 100000 }).default(512),
+    maxPoints: num(
+      'Most points kept per time series. Series start at 1 us per point and coarsen by doubling to stay within this.',
+      { int: true, min: 16, max: 100000 },
+    ).default(512),
   },
   'How series are sampled over simulated time.',
 ).prefault({});
 
 export const experimentSchema = obj(
   {
-    name: z.string().min(1, 'give the experiment a name').describe('A short name for the experiment, shown in run lists.'),
+    name: z
+      .string()
+      .min(1, 'give the experiment a name')
+      .describe('A short name for the experiment, shown in run lists.'),
     description: z.string().default('').describe('Free text: what the experiment asks.'),
-    seed: num('Seed of every random stream in the run. Same experiment and seed give the same result, bit for bit.', { int: true, min: 0, max: 2 ** 32 - 1 }).default(1),
+    seed: num('Seed of every random stream in the run. Same experiment and seed give the same result, bit for bit.', {
+      int: true,
+      min: 0,
+      max: 2 ** 32 - 1,
+    }).default(1),
     hardware: hardwareSchema.prefault({}),
     strategy: strategySchema,
     workload: workloadSchema,

@@ -85,7 +85,11 @@ export function num(description: string, options: NumberOptions = {}) {
         (max !== undefined && v > max) ||
         (gt !== undefined && v <= gt) ||
         !Number.isFinite(v);
-      if (bad) ctx.addIssue({ code: 'custom', message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}` });
+      if (bad)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}`,
+        });
     })
     .describe(description);
 }
@@ -126,7 +130,8 @@ interface SizeOptions {
 export function size(description: string, options: SizeOptions = {}) {
   return z
     .union([z.number(), z.string()], {
-      error: (iss) => `expected a size (bytes as a number, or a string such as "64KiB"), got ${describeInput(iss.input)}`,
+      error: (iss) =>
+        `expected a size (bytes as a number, or a string such as "64KiB"), got ${describeInput(iss.input)}`,
     })
     .transform((raw, ctx) => {
       const bytes = parseSize(raw);
@@ -138,10 +143,26 @@ export function size(description: string, options: SizeOptions = {}) {
         return z.NEVER;
       }
       const { min, max, powerOfTwo, multipleOf } = options;
-      if (min !== undefined && bytes < min) ctx.addIssue({ code: 'custom', message: `${formatBytes(bytes)} is too small; use at least ${formatBytes(min)}` });
-      else if (max !== undefined && bytes > max) ctx.addIssue({ code: 'custom', message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}` });
-      else if (powerOfTwo && !isPowerOfTwo(bytes)) ctx.addIssue({ code: 'custom', message: `${formatBytes(bytes)} is not a power of two; use e.g. 4KiB, 64KiB or 2MiB` });
-      else if (multipleOf !== undefined && bytes % multipleOf !== 0) ctx.addIssue({ code: 'custom', message: `${formatBytes(bytes)} is not a multiple of ${formatBytes(multipleOf)}` });
+      if (min !== undefined && bytes < min)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${formatBytes(bytes)} is too small; use at least ${formatBytes(min)}`,
+        });
+      else if (max !== undefined && bytes > max)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}`,
+        });
+      else if (powerOfTwo && !isPowerOfTwo(bytes))
+        ctx.addIssue({
+          code: 'custom',
+          message: `${formatBytes(bytes)} is not a power of two; use e.g. 4KiB, 64KiB or 2MiB`,
+        });
+      else if (multipleOf !== undefined && bytes % multipleOf !== 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${formatBytes(bytes)} is not a multiple of ${formatBytes(multipleOf)}`,
+        });
       return bytes;
     })
     .describe(description);

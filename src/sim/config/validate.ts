@@ -61,7 +61,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function toConfigIssue(issue: z.core.$ZodIssue, doc: unknown): ConfigIssue {
   const path = formatPath(issue.path);
-  if (issue.code === 'invalid_union' && issue.message.startsWith('Invalid discriminator') && 'options' in issue && Array.isArray(issue.options)) {
+  if (
+    issue.code === 'invalid_union' &&
+    issue.message.startsWith('Invalid discriminator') &&
+    'options' in issue &&
+    Array.isArray(issue.options)
+  ) {
     // zod reports a wrong or missing discriminator ("impl", "op") without the value: look it up.
     const options = (issue.options as unknown[]).map(String);
     const got = valueAt(doc, issue.path);
@@ -76,7 +81,10 @@ function toConfigIssue(issue: z.core.$ZodIssue, doc: unknown): ConfigIssue {
     return { path, message };
   }
   if (issue.code === 'invalid_type' && valueAt(doc, issue.path) === undefined) {
-    return { path, message: `missing; ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}` };
+    return {
+      path,
+      message: `missing; ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}`,
+    };
   }
   return { path, message: issue.message };
 }

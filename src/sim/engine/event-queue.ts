@@ -81,7 +81,8 @@ export class EventQueue {
         if (l >= last) break;
         const r = l + 1;
         let c = l;
-        if (r < last && (this.time[r] < this.time[l] || (this.time[r] === this.time[l] && this.seq[r] < this.seq[l]))) c = r;
+        if (r < last && (this.time[r] < this.time[l] || (this.time[r] === this.time[l] && this.seq[r] < this.seq[l])))
+          c = r;
         if (t < this.time[c] || (t === this.time[c] && s < this.seq[c])) break;
         this.copy(c, i);
         i = c;

@@ -44,7 +44,10 @@ describe('CPU page-table entry transitions', () => {
   });
 
   it('protection errors: SIGSEGV for the CPU, EFAULT and EPERM for the device', () => {
-    const { m, page, region } = machineWith([{ name: 'n', prot: 'none' }, { name: 'r', prot: 'read' }]);
+    const { m, page, region } = machineWith([
+      { name: 'n', prot: 'none' },
+      { name: 'r', prot: 'read' },
+    ]);
     expect(faultInPage(m, region(0), page(0), false, 0, false)).toBe(ERR_SIGSEGV);
     expect(faultInPage(m, region(0), page(0), false, 0, true)).toBe(ERR_EFAULT);
     expect(faultInPage(m, region(1), page(1), true, 0, false)).toBe(ERR_SIGSEGV);

@@ -50,7 +50,8 @@ export class Batch {
     this.entries.length = 0;
     this.entryKey.length = 0;
     this.keys.clear();
-    for (const a of [this.devicePage, this.region, this.write, this.accessedPage, this.pte, this.error, this.seq]) a.length = 0;
+    for (const a of [this.devicePage, this.region, this.write, this.accessedPage, this.pte, this.error, this.seq])
+      a.length = 0;
   }
 }
 
@@ -110,7 +111,8 @@ export function endBatch(m: Machine, batch: Batch, t: Ps): void {
     const u = batch.entryKey[i];
     const err = batch.error[u];
     if (err !== 0) {
-      ctxs.errors[e.context] = `${errorName(err)}: device ${e.write ? 'write to' : 'read of'} ${m.space.describePage(e.page)}`;
+      ctxs.errors[e.context] =
+        `${errorName(err)}: device ${e.write ? 'write to' : 'read of'} ${m.space.describePage(e.page)}`;
     }
     m.faultLatency.add((replay - e.time) / 1000);
     ctxs.charge(e.context, FAULT_SERVICE, replay);

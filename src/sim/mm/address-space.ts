@@ -75,7 +75,8 @@ export class AddressSpace {
   /** Address of a page's first byte, for messages ("buf+0x3000"). */
   describePage(page: number): string {
     for (const r of this.regions) {
-      if (page >= r.basePage && page < r.basePage + r.pages) return `${r.spec.name}+0x${((page - r.basePage) * PAGE_BYTES).toString(16)}`;
+      if (page >= r.basePage && page < r.basePage + r.pages)
+        return `${r.spec.name}+0x${((page - r.basePage) * PAGE_BYTES).toString(16)}`;
     }
     return `0x${(page * PAGE_BYTES).toString(16)}`;
   }

@@ -63,15 +63,19 @@ function checkNoStaleDeviceAccess(m: Machine): void {
       for (let p = first; p < end; p++) {
         const prot = m.space.prot.data[p];
         const cpu = m.space.cpuPte.data[p];
-        const readable = (prot & (PROT_MAPPED | PROT_READ)) === (PROT_MAPPED | PROT_READ) && (cpu === CpuPte.Present || cpu === CpuPte.ReadOnly);
+        const readable =
+          (prot & (PROT_MAPPED | PROT_READ)) === (PROT_MAPPED | PROT_READ) &&
+          (cpu === CpuPte.Present || cpu === CpuPte.ReadOnly);
         mayRead &&= readable;
         mayWrite &&= readable && cpu === CpuPte.Present && (prot & PROT_WRITE) !== 0;
       }
       // Large device pages may carry the faulting page's permission when an mprotect
       // splits them (documented simplification); check 4 KiB device pages exactly.
       if (m.devPageShift === 0) {
-        if (bits & DEV_WRITE) expect(mayWrite, `device page ${dv} writable but the CPU side does not allow writes`).toBe(true);
-        if (bits & DEV_READ) expect(mayRead, `device page ${dv} readable but the CPU side does not allow reads`).toBe(true);
+        if (bits & DEV_WRITE)
+          expect(mayWrite, `device page ${dv} writable but the CPU side does not allow writes`).toBe(true);
+        if (bits & DEV_READ)
+          expect(mayRead, `device page ${dv} readable but the CPU side does not allow reads`).toBe(true);
       }
     }
   }

@@ -3,7 +3,14 @@ import type { Ps } from '../engine/time.js';
 import { CATEGORIES, AGENT_CPU, AGENT_DEVICE } from '../machine/contexts.js';
 import type { Machine } from '../machine/machine.js';
 import { MODEL_VERSION } from '../version.js';
-import { ATTRIBUTION_CATEGORIES, type Attribution, type Metrics, type OpReport, type RunResult, type Snapshot } from './types.js';
+import {
+  ATTRIBUTION_CATEGORIES,
+  type Attribution,
+  type Metrics,
+  type OpReport,
+  type RunResult,
+  type Snapshot,
+} from './types.js';
 
 export function collectResult(m: Machine, endPs: Ps, ops: OpReport[], snapshots: Snapshot[]): RunResult {
   const cfg = m.config;

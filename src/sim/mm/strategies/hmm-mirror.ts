@@ -37,12 +37,20 @@ export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Stra
  * mprotect inside one device page), the device page takes the faulting page's
  * permission.
  */
-function resolveMirrorFault(m: Machine, region: Region, devicePage: number, accessedPage: number, write: boolean, t: Ps): FaultResolution {
+function resolveMirrorFault(
+  m: Machine,
+  region: Region,
+  devicePage: number,
+  accessedPage: number,
+  write: boolean,
+  t: Ps,
+): FaultResolution {
   const first = Math.max(devicePage << m.devPageShift, region.basePage);
   const end = Math.min((devicePage + 1) << m.devPageShift, region.basePage + region.pages);
   let tt = t + m.t.perFault;
   const own = faultInPage(m, region, accessedPage, write, tt, true);
-  if (own === ERR_EFAULT || own === ERR_EPERM) return { error: own === ERR_EFAULT ? 'EFAULT' : 'EPERM', pte: 0, costPs: tt - t };
+  if (own === ERR_EFAULT || own === ERR_EPERM)
+    return { error: own === ERR_EFAULT ? 'EFAULT' : 'EPERM', pte: 0, costPs: tt - t };
   tt = own;
 
   const seqBefore = region.seq;

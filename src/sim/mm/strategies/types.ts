@@ -35,7 +35,14 @@ export interface Strategy {
    * changes happen now; the returned PTE is installed at the end of the batch unless a
    * notifier invalidated the region in between.
    */
-  resolveDeviceFault(m: Machine, region: Region, devicePage: number, accessedPage: number, write: boolean, t: Ps): FaultResolution;
+  resolveDeviceFault(
+    m: Machine,
+    region: Region,
+    devicePage: number,
+    accessedPage: number,
+    write: boolean,
+    t: Ps,
+  ): FaultResolution;
   /** A CPU page-table entry of `page` changed (copy-on-write, reclaim): invalidate device copies. Returns time when done. */
   onCpuPteChange(m: Machine, region: Region, page: number, t: Ps): Ps;
 }

@@ -1,0 +1,86 @@
+/**
+ * The headless entry: `hetmem run / validate / schema / presets / runs / export / import`.
+ * bin/hetmem.js calls main() on the compiled file (dist/src/cli/main.js).
+ *
+ * Exit codes: 0 success; 2 an invalid experiment or argument (nothing was written, the
+ * database not even created); 1 a failure while running; 130 a run stopped by Ctrl-C.
+ * Errors go to stderr as `hetmem: ...`; stdout carries only what a command produces.
+ */
+import { Command, CommanderError } from 'commander';
+import { MODEL_VERSION } from '../sim/version.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
+import { registerPresets } from './commands/presets.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerSchema } from './commands/schema.js';
+import { registerValidate } from './commands/validate.js';
+import { CliError, EXIT } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('hetmem');
+  program
+    .description(
+      'Hetmem Workbench: simulate how CPU and accelerator share memory (explicit copies, HMM mirroring, ...), store and compare runs.',
+    )
+    .version(MODEL_VERSION, '-V, --version', 'print the model version')
+    .helpCommand('help [command]', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      // Commander's own errors (unknown option, missing argument, ...) come as "error: ...".
+      outputError: (str, write) => write(str.replace(/^error: /, 'hetmem: ')),
+    })
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 success; 2 invalid experiment or argument (nothing is written); 1 failure
+while running; 130 run interrupted by Ctrl-C (recorded as cancelled).
+
+Examples:
+  $ hetmem presets
+  $ hetmem validate resources/experiments/gpu-stream-hmm-mirror.json
+  $ hetmem run resources/experiments/gpu-stream-hmm-mirror.json --db hetmem.sqlite
+  $ hetmem runs --db hetmem.sqlite
+  $ hetmem export --db hetmem.sqlite --runs 1,2 --out runs.csv
+  $ hetmem import --db mine.sqlite theirs.sqlite
+  $ hetmem schema > experiment.schema.json
+
+Run \`hetmem help COMMAND\` for a command's options and an example.`,
+    );
+  // Subcommands copy exitOverride and configureOutput from the program when created.
+  registerRun(program);
+  registerValidate(program);
+  registerSchema(program);
+  registerPresets(program);
+  registerRuns(program);
+  registerExport(program);
+  registerImport(program);
+  return program;
+}
+
+/** Runs the CLI on `args` (without node and the script path); resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.invalid;
+    }
+    await program.parseAsync([...args], { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a bad argument (already printed).
+      return e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    }
+    if (e instanceof CliError) {
+      const lines = e.message === '' ? [] : e.message.split('\n').map((l) => `hetmem: ${l}`);
+      process.stderr.write([...lines, ...e.lines].map((l) => `${l}\n`).join(''));
+      return e.exitCode;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`hetmem: ${err.message}\n${err.stack ?? ''}\n`);
+    return EXIT.failure;
+  }
+}
