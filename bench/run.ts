@@ -50,6 +50,8 @@ function benchEngine(): void {
 
 interface Case {
   name: string;
+  /** What one access is called in the report. */
+  unit?: string;
   doc: Record<string, unknown>;
   trace?: () => TraceSource;
 }
@@ -69,10 +71,11 @@ function benchCase(c: Case): void {
   const accesses = m('device.accesses') + m('cpu.accesses');
   const rate = accesses / simS;
   const bareRate = bare.lines / bareS;
+  const unit = c.unit ?? 'accesses';
   console.log(
-    `${c.name}: ${fmt(rate)} accesses/s (${fmt(accesses)} line accesses in ${simS.toFixed(2)} s; ` +
+    `${c.name}: ${fmt(rate)} ${unit}/s (${fmt(accesses)} ${unit} in ${simS.toFixed(2)} s; ` +
       `${fmt(m('sim.events'))} events, ${fmt(m('device.page_faults'))} device faults, ${fmt(m('device.tlb_misses'))} device TLB misses); ` +
-      `bare generator ${fmt(bareRate)} accesses/s; efficiency ${((rate / bareRate) * 100).toFixed(1)} %`,
+      `bare generator ${fmt(bareRate)} ${unit}/s; efficiency ${((rate / bareRate) * 100).toFixed(1)} %`,
   );
 }
 
@@ -127,6 +130,7 @@ benchCase({
 });
 benchCase({
   name: 'DRAM-only trace replay (1M DRAMSim3 lines)',
+  unit: 'requests',
   doc: {
     ...gpu,
     strategy: { impl: 'hmm-mirror' },
