@@ -31,9 +31,7 @@ export function readExperimentFile(file: string): ExperimentFile {
         : code === 'EISDIR'
           ? 'is a folder, not a file'
           : `cannot be read (${(e as Error).message})`;
-    throw invalid(
-      `${file}: ${why}; give the path of an experiment JSON file (\`hetmem presets\` lists the examples)`,
-    );
+    throw invalid(`${file}: ${why}; give the path of an experiment JSON file (\`hetmem presets\` lists the examples)`);
   }
   return { file, text, baseDir: dirname(resolve(file)) };
 }
@@ -96,7 +94,8 @@ export function checkExistingDb(path: string): void {
 }
 
 /** Errors of Store.open that mean the file given is the wrong one, not that something broke. */
-const WRONG_FILE = /is not an SQLite database|not a Hetmem Workbench one|newer Hetmem Workbench|cannot be opened as a database/;
+const WRONG_FILE =
+  /is not an SQLite database|not a Hetmem Workbench one|newer Hetmem Workbench|cannot be opened as a database/;
 
 export function openStore(path: string): Store {
   try {

@@ -19,14 +19,16 @@ export function formatNumber(v: number): string {
   const abs = Math.abs(v);
   if (abs >= 1000) return v.toLocaleString('en-US', { maximumFractionDigits: 1 });
   if (abs >= 1) return v.toLocaleString('en-US', { maximumFractionDigits: 3 });
-  return v.toPrecision(4).replace(/\.?0+$/, '').replace(/\.?0+e/, 'e');
+  return v
+    .toPrecision(4)
+    .replace(/\.?0+$/, '')
+    .replace(/\.?0+e/, 'e');
 }
 
 /** Nanoseconds in the unit that reads best: "812 ns", "1.73 ms", "2.5 s". */
 export function formatNs(ns: number): string {
   const abs = Math.abs(ns);
-  const [div, unit] =
-    abs >= 1e9 ? [1e9, 's'] : abs >= 1e6 ? [1e6, 'ms'] : abs >= 1e3 ? [1e3, 'us'] : [1, 'ns'];
+  const [div, unit] = abs >= 1e9 ? [1e9, 's'] : abs >= 1e6 ? [1e6, 'ms'] : abs >= 1e3 ? [1e3, 'us'] : [1, 'ns'];
   return `${Number((ns / div).toPrecision(4))} ${unit}`;
 }
 
@@ -83,7 +85,7 @@ export function runSummary(runId: number, result: RunResult, wallMs: number, dbP
   }
   const errors = result.ops.filter((o) => o.error !== undefined);
   if (errors.length > 0) {
-    out.push('', 'operations that reported an error (as the script expects them)');
+    out.push('', 'scripted operations that reported an error');
     for (const o of errors) out.push(`  [${o.index}] ${o.op}: ${o.error}`);
   }
   return out;

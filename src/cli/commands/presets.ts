@@ -22,7 +22,12 @@ Example:
       const hardware = loadHardwarePresets();
       const examples = loadExampleExperiments();
       const out = [`hardware presets (${relative(process.cwd(), `${root}/presets/hardware`) || '.'}):`];
-      out.push(...table(['name', 'description'], hardware.map((p) => [p.name, p.description])).map((l) => `  ${l}`));
+      out.push(
+        ...table(
+          ['name', 'description'],
+          hardware.map((p) => [p.name, p.description]),
+        ).map((l) => `  ${l}`),
+      );
       out.push('', `example experiments (${relative(process.cwd(), `${root}/experiments`) || '.'}):`);
       out.push(
         ...table(

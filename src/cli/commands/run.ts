@@ -65,7 +65,9 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
 
   if (outcome.status === 'done') {
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ runId: outcome.runId, wallMs: outcome.wallMs, result: outcome.result }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ runId: outcome.runId, wallMs: outcome.wallMs, result: outcome.result }, null, 2)}\n`,
+      );
     } else {
       process.stdout.write(`${runSummary(outcome.runId, outcome.result, outcome.wallMs, flags.db).join('\n')}\n`);
     }

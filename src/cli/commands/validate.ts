@@ -12,8 +12,8 @@ export function registerValidate(program: Command): void {
     .addHelpText(
       'after',
       `
-Prints "FILE: valid" and exits 0, or prints every problem as "FILE: path: message" and
-exits 2. A trace workload's file must exist (relative to the experiment's folder).
+Prints "FILE: valid" and exits 0, or prints every problem as "FILE: path: message" on
+stdout (and a one-line "hetmem: ..." summary on stderr) and exits 2. A trace workload's file must exist (relative to the experiment's folder).
 
 Example:
   $ hetmem validate resources/experiments/gpu-stream-hmm-mirror.json`,
@@ -24,7 +24,8 @@ Example:
       if (!prepared.ok) {
         // The issues are what the command reports, so they go to stdout like "valid" does.
         process.stdout.write(`${issueLines(file, prepared.issues).join('\n')}\n`);
-        throw invalid('');
+        const n = prepared.issues.length;
+        throw invalid(`${file} is not a valid experiment (${n === 1 ? '1 problem' : `${n} problems`})`);
       }
       process.stdout.write(`${file}: valid\n`);
     });

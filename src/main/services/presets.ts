@@ -41,7 +41,7 @@ let cachedRoot: string | undefined;
 export function resourcesDir(): string {
   if (cachedRoot) return cachedRoot;
   const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; ) {
+  for (let dir = start; ;) {
     if (existsSync(join(dir, 'resources', 'presets'))) return (cachedRoot = join(dir, 'resources'));
     const up = dirname(dir);
     if (up === dir) break;
@@ -79,7 +79,8 @@ function text(v: unknown): string {
 export function loadHardwarePresets(dir = join(resourcesDir(), 'presets', 'hardware')): HardwarePreset[] {
   return jsonFiles(resolve(dir)).map((file) => {
     const hardware = readJson(file);
-    const description = hardware && typeof hardware === 'object' ? text((hardware as Record<string, unknown>).$comment) : '';
+    const description =
+      hardware && typeof hardware === 'object' ? text((hardware as Record<string, unknown>).$comment) : '';
     return { name: baseName(file), description, file, hardware };
   });
 }

@@ -73,7 +73,11 @@ export async function runExperiment(
 }
 
 /** Runs an experiment that prepareExperiment accepted. */
-export function runPrepared(store: RunStore, prepared: PreparedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
+export function runPrepared(
+  store: RunStore,
+  prepared: PreparedExperiment,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
   const { experiment } = prepared;
   const started = performance.now();
   const runId = store.beginRun(prepared.json, {
@@ -182,7 +186,7 @@ export function workerUrl(): URL {
   if (existsSync(fileURLToPath(beside))) return (cachedWorkerUrl = beside);
   const here = dirname(fileURLToPath(import.meta.url));
   const looked = [fileURLToPath(beside)];
-  for (let root = dirname(here); ; ) {
+  for (let root = dirname(here); ;) {
     if (existsSync(join(root, 'package.json'))) {
       const compiled = join(root, 'dist', relative(root, here), 'worker.js');
       looked.push(compiled);
@@ -193,5 +197,7 @@ export function workerUrl(): URL {
     if (up === root) break;
     root = up;
   }
-  throw new Error(`the simulation worker is not built (looked for ${looked.join(' and ')}); run \`npm run build:node\``);
+  throw new Error(
+    `the simulation worker is not built (looked for ${looked.join(' and ')}); run \`npm run build:node\``,
+  );
 }

@@ -65,7 +65,7 @@ function locateSyntaxError(text: string): { offset: number; message: string } | 
     if (at >= n) return 'the end of the text';
     const c = text[at];
     if (c === '\n' || c === '\r') return 'a line break';
-    return JSON.stringify(c);
+    return c === "'" ? `"'"` : `'${c}'`;
   };
   const fail = (message: string, at = i): never => {
     throw new Stop(at, message);

@@ -6,7 +6,7 @@
  * A UTF-8 character split across two chunks is held back by the StringDecoder until its
  * remaining bytes arrive, so no chunk ends in half a character.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { TraceSource } from '../../../sim/workload/types.js';
 
@@ -22,6 +22,8 @@ export function openTraceFile(path: string, chunkBytes = TRACE_CHUNK_BYTES): Tra
   let fd: number | null = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(chunkBytes);
   const decoder = new StringDecoder('utf8');
+  const size = fstatSync(fd).size;
+  let bytesRead = 0;
   const close = () => {
     if (fd !== null) closeSync(fd);
     fd = null;
@@ -32,6 +34,7 @@ export function openTraceFile(path: string, chunkBytes = TRACE_CHUNK_BYTES): Tra
       // Loop because a chunk may decode to '' (only the start of a multi-byte character).
       while (fd !== null) {
         const n = readSync(fd, buffer, 0, buffer.length, null);
+        bytesRead += n;
         if (n === 0) {
           close();
           const rest = decoder.end();
@@ -42,6 +45,8 @@ export function openTraceFile(path: string, chunkBytes = TRACE_CHUNK_BYTES): Tra
       }
       return null;
     },
+    /** Bytes read over the size at open; 1 for an empty file. */
+    fractionRead: () => (size > 0 ? Math.min(1, bytesRead / size) : 1),
     close,
   };
 }
