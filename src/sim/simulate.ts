@@ -3,6 +3,7 @@
  * deterministic: no clocks, files or network; trace lines come through `traceSource`.
  */
 import type { Experiment } from './config/experiment.js';
+import { formatBytes } from './config/units.js';
 import { psToNs, type Ps } from './engine/time.js';
 import { runHostOp } from './machine/host-ops.js';
 import { Machine } from './machine/machine.js';
@@ -59,6 +60,12 @@ export class Simulation {
       deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
       traceSource: options.traceSource,
     });
+    const footprint = this.plan.regions.reduce((sum, r) => sum + r.sizeBytes, 0);
+    if (footprint > hw.cpu.memory.capacityBytes) {
+      throw new WorkloadError(
+        `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(hw.cpu.memory.capacityBytes)}); shrink the workload or raise the capacity`,
+      );
+    }
     const m = (this.machine = new Machine(experiment, this.plan, createStrategy(experiment.strategy)));
     this.scripted = experiment.workload.impl === 'scripted';
     for (const phase of this.plan.phases) {

@@ -119,7 +119,7 @@ export const deviceSchema = obj(
     faultBuffer: obj(
       {
         entries: num(
-          'Capacity of the replayable fault buffer; a full buffer stalls further faulting contexts until a batch is fetched.',
+          'Capacity of the replayable fault buffer. Faults beyond it are counted (device.fault_buffer_full) and queue like the rest: the model does not make the hardware drop and re-raise them.',
           { int: true, min: 1 },
         ).default(4096),
         batchSize: num(
@@ -171,7 +171,7 @@ export const driverSchema = obj(
       { min: 0 },
     ).default(1000),
     perPageNs: num(
-      'Driver cost per 4 KiB page resolved by hmm_range_fault or a copy set-up (page-table walk of the CPU side, reference), in ns. Assumption.',
+      'Driver cost per 4 KiB page that hmm_range_fault resolves for a device fault (CPU page-table walk, page reference), in ns. Assumption.',
       { min: 0 },
     ).default(150),
     dmaMapPerPageNs: num(

@@ -54,7 +54,7 @@ export const iommuSchema = obj(
       max: 6,
     }).default(4),
     walkLevelLatencyNs: num(
-      'Latency of one page-table memory access during a walk, in ns. Default 90: one host DRAM access (systemMemory.latencyNs); lower it if walks hit in a shared cache.',
+      'Latency of one page-table memory access during a walk, in ns. Default 90: one host DRAM access (hardware.cpu.memory.latencyNs); lower it if walks hit in a shared cache.',
       { min: 0, max: 1e6 },
     ).default(90),
     walkers: num('Page-table walks that can proceed in parallel. Default 16: gem5 SMMUv3 ptw_slots.', {

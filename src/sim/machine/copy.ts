@@ -8,6 +8,7 @@ import type { Ps } from '../engine/time.js';
 import { D2H, H2D } from '../hw/link/types.js';
 import type { Region } from '../mm/address-space.js';
 import { PAGE_BYTES } from '../mm/page-state.js';
+import { faultInPage } from './cpu-mm.js';
 import type { Machine } from './machine.js';
 
 export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
@@ -16,8 +17,9 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
   if (toDevice) k.copyH2DBytes += bytes;
   else k.copyD2HBytes += bytes;
   const cfg = m.config.hardware.device.copyEngines;
-  const engineFree = new Float64Array(cfg.count).fill(t + m.t.copyLaunch);
-  let done = t + m.t.copyLaunch;
+  const start = pinHostPages(m, toDevice, region, offset, bytes, t + m.t.copyLaunch);
+  const engineFree = new Float64Array(cfg.count).fill(start);
+  let done = start;
   for (let chunk = 0; chunk < bytes; chunk += cfg.chunkBytes) {
     let e = 0;
     for (let i = 1; i < engineFree.length; i++) if (engineFree[i] < engineFree[e]) e = i;
@@ -51,4 +53,25 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
     if (chunkDone > done) done = chunkDone;
   }
   return done;
+}
+
+/**
+ * Pins the copy's host pages, as get_user_pages does for a DMA: an absent page is faulted
+ * in (writable when the device writes it), and each page is DMA-mapped the first time.
+ * The caller has checked the range's protection.
+ */
+function pinHostPages(m: Machine, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
+  const [first, count] = m.space.pageRange(region, offset, bytes);
+  const mapped = m.dmaMapped.data;
+  let tt = t;
+  for (let p = first; p < first + count; p++) {
+    const done = faultInPage(m, region, p, !toDevice, tt, true);
+    if (done > tt) tt = done;
+    if (mapped[p] === 0) {
+      mapped[p] = 1;
+      m.counters.pinnedPages++;
+      tt += m.t.dmaMapPerPage;
+    }
+  }
+  return tt;
 }

@@ -4,6 +4,8 @@ export class Counters {
   cpuBytes = 0;
   cpuPageFaults = 0;
   cpuCowFaults = 0;
+  /** CPU page faults the driver took on the device's behalf (hmm_range_fault, pinning for copies). */
+  driverFaultedPages = 0;
   deviceAccesses = 0;
   deviceBytes = 0;
   devicePageFaults = 0;
@@ -19,6 +21,7 @@ export class Counters {
   batchRetries = 0;
   dmaMappedPages = 0;
   copies = 0;
+  pinnedPages = 0;
   copyH2DBytes = 0;
   copyD2HBytes = 0;
   kernelLaunches = 0;

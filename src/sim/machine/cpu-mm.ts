@@ -41,7 +41,7 @@ export function faultInPage(m: Machine, region: Region, page: number, write: boo
   const pte = m.space.cpuPte.data;
   switch (pte[page]) {
     case CpuPte.None:
-      m.counters.cpuPageFaults++;
+      countFault(m, forDevice);
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
       pte[page] = write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly;
       return t + m.t.cpuPageFault;
@@ -49,7 +49,7 @@ export function faultInPage(m: Machine, region: Region, page: number, write: boo
       if (!write) return t;
       // Copy-on-write: a new page replaces the write-protected one, so every mirror of
       // the old one must be invalidated (MMU_NOTIFY_CLEAR).
-      m.counters.cpuPageFaults++;
+      countFault(m, forDevice);
       m.counters.cpuCowFaults++;
       pte[page] = CpuPte.Present;
       m.cpuTlb.invalidatePage(page);
@@ -63,6 +63,12 @@ export function faultInPage(m: Machine, region: Region, page: number, write: boo
       // strategies; none of this model's strategies creates them yet.
       return forDevice ? ERR_EFAULT : ERR_SIGBUS;
   }
+}
+
+/** CPU faults count as the CPU's own; those the driver takes for the device (hmm_range_fault, pinning) count apart. */
+function countFault(m: Machine, forDevice: boolean): void {
+  if (forDevice) m.counters.driverFaultedPages++;
+  else m.counters.cpuPageFaults++;
 }
 
 /** CPU TLB permission bits for a present page: 1 read, 2 write. */

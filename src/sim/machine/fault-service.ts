@@ -5,6 +5,7 @@
  * invalidated the range meanwhile (mmu_interval_read_retry), and replays.
  */
 import type { Ps } from '../engine/time.js';
+import { H2D } from '../hw/link/types.js';
 import { FAULT_SERVICE } from './contexts.js';
 import { errorName, ERR_EFAULT, ERR_EPERM } from './cpu-mm.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from './events.js';
@@ -79,16 +80,22 @@ export function startBatch(m: Machine, batch: Batch, t: Ps): void {
   }
   m.counters.deviceFaultBatches++;
   let now = t + fb.batchFetchPs;
+  let updates = 0;
   for (let u = 0; u < batch.devicePage.length; u++) {
     const region = m.space.regions[batch.region[u]];
     const r = m.strategy.resolveDeviceFault(m, region, batch.devicePage[u], batch.accessedPage[u], batch.write[u], now);
     now += r.costPs;
     batch.pte.push(r.pte);
     batch.error.push(r.error === 'EFAULT' ? ERR_EFAULT : r.error === 'EPERM' ? ERR_EPERM : 0);
-    // Read after resolving: invalidations the resolution itself caused (copy-on-write)
-    // were retried inside it, as the driver's hmm_range_fault loop does.
-    batch.seq.push(region.seq);
+    if (r.pte !== 0) updates++;
   }
+  // Sequence numbers are read after the whole batch is resolved: invalidations the batch
+  // itself caused (copy-on-write inside hmm_range_fault) were retried inside each
+  // resolution, as the driver's loop does; only invalidations by others from here to the
+  // end of the batch make its faults retry.
+  for (let u = 0; u < batch.devicePage.length; u++) batch.seq.push(m.space.regions[batch.region[u]].seq);
+  // The driver writes the batch's device PTEs in one push over the link.
+  if (updates > 0) now = m.link.write(now, H2D, updates * m.config.hardware.driver.ptUpdateBytes);
   m.queue.push(now, EV_BATCH_END, 0);
 }
 

@@ -60,6 +60,12 @@ function dmaUnmap(m: Machine, firstPage: number, pages: number, t: Ps): Ps {
     }
   }
   if (!any) return t;
-  m.atc?.invalidateRange(firstPage, pages);
-  return m.iommu.invalidatePages(t, firstPage, pages);
+  let tt = m.iommu.invalidatePages(t, firstPage, pages);
+  if (m.atc !== null) {
+    // ATS Invalidate Request to the device, and its Invalidate Completion back.
+    m.atc.invalidateRange(firstPage, pages);
+    tt = m.link.message(tt, H2D, INVALIDATE_MESSAGE_BYTES);
+    tt = m.link.message(tt, D2H, INVALIDATE_MESSAGE_BYTES);
+  }
+  return tt;
 }

@@ -129,7 +129,8 @@ export class Machine {
       copyLaunch: nsToPs(hw.device.copyEngines.launchNs),
       perFault: nsToPs(hw.driver.perFaultNs),
       perPage: nsToPs(hw.driver.perPageNs),
-      dmaMapPerPage: nsToPs(hw.driver.dmaMapPerPageNs),
+      // With the IOMMU in passthrough, dma_map_page only computes an address.
+      dmaMapPerPage: hw.iommu.mode === 'translate' ? nsToPs(hw.driver.dmaMapPerPageNs) : 0,
       invalidate: nsToPs(hw.driver.invalidateNs),
       shootdown: nsToPs(hw.driver.shootdownNs),
     };

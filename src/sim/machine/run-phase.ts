@@ -36,10 +36,12 @@ export function runStreamsPhase(m: Machine, phase: Phase & { kind: 'streams' }, 
   }
   const launched = t;
   t = m.strategy.beforePhase(m, phase, t);
-  // Device contexts wait for the launch and then for the strategy's copies.
+  // Contexts wait for the launch and then for the strategy's copies (the CPU thread that
+  // issues a synchronous copy waits for it too).
   chargeAll(m, AGENT_DEVICE, IDLE, launched);
+  chargeAll(m, AGENT_CPU, IDLE, launched);
   chargeAll(m, AGENT_DEVICE, MIGRATION, t);
-  chargeAll(m, AGENT_CPU, IDLE, t);
+  chargeAll(m, AGENT_CPU, MIGRATION, t);
   if (m.phaseError !== null) return t;
 
   const dramOnly = new Uint8Array(ctxs.count);
@@ -102,7 +104,7 @@ export function runStreamsPhase(m: Machine, phase: Phase & { kind: 'streams' }, 
   chargeAll(m, AGENT_CPU, IDLE, end);
   chargeAll(m, AGENT_DEVICE, IDLE, end);
   chargeAll(m, AGENT_DEVICE, MIGRATION, done);
-  chargeAll(m, AGENT_CPU, IDLE, done);
+  chargeAll(m, AGENT_CPU, MIGRATION, done);
   return done;
 }
 
@@ -119,7 +121,10 @@ function step(m: Machine, c: number, t: Ps, dramOnly: boolean): Ps {
   const agentIsCpu = ctxs.agent[c] === AGENT_CPU;
   ctxs.charge(c, IDLE, t);
   if (run.notBeforeCycle >= 0) {
-    const due = run.notBeforeCycle * (agentIsCpu ? m.cpuClock.periodPs : m.deviceClock.periodPs);
+    // A DRAM-level trace (DRAMSim3) counts DRAM clock cycles; other traces the agent's.
+    const due = dramOnly
+      ? Math.round(run.notBeforeCycle * m.dram.spec.tCKNs * 1000)
+      : run.notBeforeCycle * (agentIsCpu ? m.cpuClock.periodPs : m.deviceClock.periodPs);
     if (due > t) return due;
   }
   let end: Ps;

@@ -77,6 +77,8 @@ function metrics(m: Machine, endPs: Ps): Metrics {
   put('mm.hmm_range_fault_retries', k.hmmRangeFaultRetries, 'retries');
   put('mm.fault_batch_retries', k.batchRetries, 'faults');
   put('mm.dma_mapped_pages', k.dmaMappedPages, 'pages');
+  put('mm.driver_faulted_pages', k.driverFaultedPages, 'pages');
+  put('mm.pinned_pages', k.pinnedPages, 'pages');
   put('copy.count', k.copies, 'copies');
   put('copy.h2d_bytes', k.copyH2DBytes, 'bytes');
   put('copy.d2h_bytes', k.copyD2HBytes, 'bytes');

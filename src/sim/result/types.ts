@@ -71,7 +71,7 @@ export interface OpReport {
   unexpected?: boolean;
 }
 
-/** The device's view of each page of a region, as the kernel's HMM SNAPSHOT reports it. */
+/** Each page of a range as hmm_range_fault sees it without faulting (the kernel's HMM SNAPSHOT): CPU page table and VMA protection. */
 export interface Snapshot {
   opIndex: number;
   region: string;

@@ -44,7 +44,7 @@ describe('scripted schema', () => {
       ops: [{ op: 'dev.read', region: 'x', expect: 'ENOENT' }],
     });
     expect(bad.error?.issues[0].message).toBe(
-      '"ENOENT" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "SIGSEGV" or "SIGBUS"',
+      '"ENOENT" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "SIGSEGV" or "SIGBUS"',
     );
     const extra = scriptedSchema.safeParse({ impl: 'scripted', ops: [{ op: 'dev.read', region: 'x', prot: 'read' }] });
     expect(extra.error?.issues[0].path).toEqual(['ops', 0]);

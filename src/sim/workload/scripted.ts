@@ -20,9 +20,9 @@ import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
 import type { Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
 
 const expect = oneOf(
-  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'SIGSEGV', 'SIGBUS'],
+  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'SIGSEGV', 'SIGBUS'],
   'an expected outcome',
-  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
+  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; ENOMEM: no device memory for a buffer object, or mprotect of an unmapped range; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
 ).default('ok');
 
 const region = z
@@ -118,7 +118,7 @@ export const computeOpSchema = obj(
 
 export const snapshotOpSchema = obj(
   { op: z.literal('snapshot'), region, offsetBytes, sizeBytes, expect },
-  "snapshot: record the device's view of each page of a range (default: the whole region), like the HMM test driver's SNAPSHOT.",
+  "snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting — the CPU page table and VMA protection — like the HMM test driver's SNAPSHOT.",
 );
 
 export const scriptOpSchema = z

@@ -399,9 +399,11 @@ export function buildTrace(config: TraceConfig, env: WorkloadEnv): WorkloadPlan 
     );
   // One reader for all contexts, made when the first context's stream is created.
   let reader: TraceReader | undefined;
+  const dramOnly = config.target === 'device-dram';
   return {
     regions: [{ name: 'trace', sizeBytes: config.regionBytes, prot: 'read-write', shared: false }],
-    premapped: [0],
+    // A DRAM-level trace bypasses translation and strategy: nothing to map or copy.
+    premapped: dramOnly ? [] : [0],
     phases: [
       {
         kind: 'streams',
@@ -420,11 +422,11 @@ export function buildTrace(config: TraceConfig, env: WorkloadEnv): WorkloadPlan 
                 config.computeCyclesPerLine,
               );
             },
-            reads: [0],
-            writes: [0],
+            reads: dramOnly ? [] : [0],
+            writes: dramOnly ? [] : [0],
             // Unknown until the trace has been read: a trace is streamed, never measured first.
             plannedBytes: 0,
-            target: config.target === 'device-dram' ? 'device-dram' : 'mmu',
+            target: dramOnly ? 'device-dram' : 'mmu',
           },
         ],
       },

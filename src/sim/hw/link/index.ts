@@ -12,10 +12,13 @@ export const LINK_IMPLS = ['pcie', 'coherent'] as const;
 
 export const linkSchema = z
   .discriminatedUnion('impl', [pcieLinkSchema, coherentLinkSchema], {
-    error: (iss) =>
-      iss.code === 'invalid_union'
-        ? `${describeInput((iss.input as { impl?: unknown } | undefined)?.impl)} is not a link implementation; use "pcie" or "coherent" in "impl"`
-        : undefined,
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      const impl = (iss.input as { impl?: unknown } | undefined)?.impl;
+      return impl === undefined
+        ? 'the link has no "impl"; use "pcie" or "coherent"'
+        : `${describeInput(impl)} is not a link implementation; use "pcie" or "coherent" in "impl"`;
+    },
   })
   .describe(
     'The CPU-device link. "impl" picks the implementation: "pcie" (generation 3 to 6) or "coherent" (OpenCAPI, CXL, NVLink-C2C).',

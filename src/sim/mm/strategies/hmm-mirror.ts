@@ -7,7 +7,6 @@
  */
 import type { z } from 'zod';
 import type { Ps } from '../../engine/time.js';
-import { H2D } from '../../hw/link/types.js';
 import { faultInPage, ERR_EFAULT, ERR_EPERM } from '../../machine/cpu-mm.js';
 import { notifierInvalidate } from '../../machine/invalidate.js';
 import type { Machine } from '../../machine/machine.js';
@@ -81,8 +80,6 @@ function resolveMirrorFault(
     tt += pages * m.t.perPage;
   }
   m.counters.dmaMappedPages += newlyMapped;
-  // Write the device PTE over the link.
-  tt = m.link.message(tt, H2D, m.config.hardware.driver.ptUpdateBytes);
   return { pte, costPs: tt - t };
 }
 

@@ -5,7 +5,7 @@ export const explicitCopySchema = obj(
   {
     impl: z.literal('explicit-copy'),
     skipCleanCopies: bool(
-      'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true), or copy every input before and every output after each kernel (false).',
+      'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true); or copy every input before and every output after each kernel, and every buffer a CPU phase touches from the device before that phase (false).',
     ).default(true),
   },
   'Buffer objects in device memory; explicit copies before and after each kernel.',
