@@ -132,14 +132,6 @@ export class CoherentLink implements Link {
   }
 
   private send(t: Ps, dir: Direction, packets: number, wire: number, payload: number): Ps {
-    const server = this.servers[dir];
-    const busyBefore = server.busyPs;
-    const end = this.duplex.reserve(t, dir, wire);
-    const s = this.stats;
-    s.payloadBytes[dir] += payload;
-    s.wireBytes[dir] += wire;
-    s.packets[dir] += packets;
-    s.busyPs[dir] += server.busyPs - busyBefore;
-    return end + this.latencyPs;
+    return this.duplex.send(this.stats, t, dir, packets, wire, payload) + this.latencyPs;
   }
 }

@@ -20,7 +20,7 @@
  */
 import type { Ps } from '../../engine/time.js';
 import { BandwidthServer } from '../bandwidth-server.js';
-import type { Direction } from './types.js';
+import type { Direction, LinkStats } from './types.js';
 
 export class Duplex {
   readonly servers: readonly [BandwidthServer, BandwidthServer];
@@ -46,6 +46,21 @@ export class Duplex {
       if (hi > lo) bytes += rate * (hi - lo);
     }
     return server.reserve(t, bytes);
+  }
+
+  /**
+   * Sends `packets` packets of `wire` bytes carrying `payload` bytes of data on `dir`, and
+   * records them in `stats`; returns when the last byte has left (add the latency).
+   */
+  send(stats: LinkStats, t: Ps, dir: Direction, packets: number, wire: number, payload: number): Ps {
+    const server = this.servers[dir];
+    const busyBefore = server.busyPs;
+    const end = this.reserve(t, dir, wire);
+    stats.payloadBytes[dir] += payload;
+    stats.wireBytes[dir] += wire;
+    stats.packets[dir] += packets;
+    stats.busyPs[dir] += server.busyPs - busyBefore;
+    return end;
   }
 
   /** Declares `bytes` of background traffic on `dir`, produced evenly over [from, until). */

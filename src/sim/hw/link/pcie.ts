@@ -305,15 +305,8 @@ export class PcieLink implements Link {
   private send(t: Ps, dir: Direction, tlps: number, header: number, wirePayload: number, payload: number): Ps {
     const f = this.framing;
     const wire = (tlps * (header + f.perTlpBytes) + wirePayload) * f.wireFactor;
-    const server = this.servers[dir];
-    const busyBefore = server.busyPs;
-    const end = this.duplex.reserve(t, dir, wire);
-    const s = this.stats;
-    s.payloadBytes[dir] += payload;
-    s.wireBytes[dir] += wire;
-    s.packets[dir] += tlps;
-    s.busyPs[dir] += server.busyPs - busyBefore;
-    if (f.dllpBytes > 0) this.returnDllps(server.lastStartPs, end, dir, tlps);
+    const end = this.duplex.send(this.stats, t, dir, tlps, wire, payload);
+    if (f.dllpBytes > 0) this.returnDllps(this.servers[dir].lastStartPs, end, dir, tlps);
     return end + this.latencyPs;
   }
 
