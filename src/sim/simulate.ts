@@ -86,7 +86,7 @@ export class Simulation {
     this.options.onProgress?.({
       fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : (trace?.fractionRead?.() ?? 0),
       simTimeNs: psToNs(now),
-      events: this.machine.queue.popped + k.steps,
+      events: this.machine.queue.popped + k.inlineEvents,
       phase: this.label,
     });
     return this.options.shouldStop?.() ?? false;

@@ -25,8 +25,8 @@ export class Counters {
   copyH2DBytes = 0;
   copyD2HBytes = 0;
   kernelLaunches = 0;
-  /** Context steps taken (each one run), through the heap or inline. */
-  steps = 0;
+  /** Context steps taken inline instead of through the heap (events all the same). */
+  inlineEvents = 0;
   unexpectedOutcomes = 0;
   plannedBytes = 0;
   doneBytes = 0;

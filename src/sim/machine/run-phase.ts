@@ -88,6 +88,8 @@ export function runStreamsPhase(m: Machine, phase: Phase & { kind: 'streams' }, 
         break;
       }
       if (next < q.peekTime()) {
+        // Handled as the event it would have been, without the heap.
+        m.counters.inlineEvents++;
         now = next;
         continue;
       }
@@ -95,7 +97,6 @@ export function runStreamsPhase(m: Machine, phase: Phase & { kind: 'streams' }, 
       break;
     }
   }
-  m.counters.steps += steps;
 
   for (let c = 0; c < ctxs.count; c++) {
     if (ctxs.errors[c] !== null && m.phaseError === null) m.phaseError = ctxs.errors[c];

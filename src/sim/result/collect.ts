@@ -40,7 +40,7 @@ function metrics(m: Machine, endPs: Ps): Metrics {
     out[name] = { value, unit };
   };
   put('sim.time_ns', ns, 'ns');
-  put('sim.events', m.queue.popped + k.steps, 'events');
+  put('sim.events', m.queue.popped + k.inlineEvents, 'events');
   put('cpu.accesses', k.cpuAccesses, 'lines');
   put('cpu.bytes', k.cpuBytes, 'bytes');
   put('cpu.tlb_misses', m.cpuTlb.misses, 'misses');
