@@ -10,31 +10,20 @@ import { linkSchema } from '../hw/link/index.js';
 import { dramSchema } from '../hw/dram.js';
 import { systemMemorySchema } from '../hw/system-memory.js';
 import { iommuSchema } from '../hw/iommu.js';
+import { checkTlbGeometry, tlbGeometry } from '../hw/tlb.js';
 
+/** A TLB of the CPU or the device: its geometry plus the hit latency in its owner's cycles. */
 function tlb(what: string, entries: number, ways: number, hitCycles: number, source: string) {
   return obj(
     {
-      entries: num(`${what}: number of entries. ${source}`, { int: true, min: 1, max: 1 << 20 }).default(entries),
-      ways: num(`${what}: associativity (ways per set); entries must be a multiple of it.`, {
-        int: true,
-        min: 1,
-      }).default(ways),
-      hitLatencyCycles: num(`${what}: lookup latency on a hit, in cycles of the owner's clock.`, {
-        int: true,
-        min: 0,
-      }).default(hitCycles),
+      ...tlbGeometry({ entries, ways }),
+      hitLatencyCycles: num(`Lookup latency on a hit, in cycles of the owner's clock.`, { int: true, min: 0 }).default(
+        hitCycles,
+      ),
     },
-    what,
+    `${what}. ${source}`,
   )
-    .superRefine((t, ctx) => {
-      if (t.entries % t.ways !== 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['entries'],
-          message: `${t.entries} entries do not divide into ${t.ways} ways; use a multiple of ${t.ways}`,
-        });
-      }
-    })
+    .superRefine(checkTlbGeometry)
     .prefault({});
 }
 

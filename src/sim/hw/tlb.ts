@@ -16,37 +16,42 @@ export interface TlbDefaults {
   ways: number;
 }
 
+/** The fields every TLB-shaped structure has: entries and ways, with their defaults. */
+export function tlbGeometry(defaults: TlbDefaults) {
+  return {
+    entries: num('Number of entries (translations held). Must be a multiple of ways.', {
+      int: true,
+      min: 1,
+      max: 1 << 20,
+    }).default(defaults.entries),
+    ways: num(
+      'Associativity: entries per set. Equal to entries for a fully associative structure (lookups scan every way, so keep fully associative structures small).',
+      { int: true, min: 1, max: 1 << 20 },
+    ).default(defaults.ways),
+  };
+}
+
+/** Checks that entries divide into ways (a refinement for schemas built on tlbGeometry). */
+export function checkTlbGeometry(v: TlbDefaults, ctx: z.RefinementCtx): void {
+  if (v.ways > v.entries) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ways'],
+      message: `${v.ways} ways is more than the ${v.entries} entries; use at most ${v.entries}`,
+    });
+  } else if (v.entries % v.ways !== 0) {
+    const lower = Math.max(v.ways, v.entries - (v.entries % v.ways));
+    ctx.addIssue({
+      code: 'custom',
+      path: ['entries'],
+      message: `${v.entries} entries is not a multiple of ${v.ways} ways; use e.g. ${lower} or ${lower + v.ways}`,
+    });
+  }
+}
+
 /** The schema of a TLB-shaped structure, with its own defaults and description. */
 export function tlbSchemaWith(defaults: TlbDefaults, description: string) {
-  return obj(
-    {
-      entries: num('Number of entries (translations held). Must be a multiple of ways.', {
-        int: true,
-        min: 1,
-        max: 1 << 20,
-      }).default(defaults.entries),
-      ways: num(
-        'Associativity: entries per set. Equal to entries for a fully associative structure (lookups scan every way, so keep fully associative structures small).',
-        { int: true, min: 1, max: 1 << 20 },
-      ).default(defaults.ways),
-    },
-    description,
-  ).superRefine((v, ctx) => {
-    if (v.ways > v.entries) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ways'],
-        message: `${v.ways} ways is more than the ${v.entries} entries; use at most ${v.entries}`,
-      });
-    } else if (v.entries % v.ways !== 0) {
-      const lower = Math.max(v.ways, v.entries - (v.entries % v.ways));
-      ctx.addIssue({
-        code: 'custom',
-        path: ['entries'],
-        message: `${v.entries} entries is not a multiple of ${v.ways} ways; use e.g. ${lower} or ${lower + v.ways}`,
-      });
-    }
-  });
+  return obj(tlbGeometry(defaults), description).superRefine(checkTlbGeometry);
 }
 
 /**
