@@ -31,7 +31,8 @@ export function validateExperiment(raw: unknown, presets: PresetMap = {}): Valid
   const merged = applyPreset(stripped, presets);
   if ('issue' in merged) return { ok: false, issues: [merged.issue] };
   const parsed = experimentSchema.safeParse(merged.value);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => toConfigIssue(i, merged.value)) };
+  if (!parsed.success)
+    return { ok: false, issues: parsed.error.issues.flatMap((i) => toConfigIssues(i, merged.value)) };
   const experiment = parsed.data;
   if (experiment.workload.impl === 'scripted') {
     const issues = checkScript(experiment.workload.ops).map((i) => ({
@@ -57,6 +58,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out;
+}
+
+function toConfigIssues(issue: z.core.$ZodIssue, doc: unknown): ConfigIssue[] {
+  if (issue.code === 'unrecognized_keys') {
+    // obj() words one clause per key ('unknown field "k"; did you mean ...'): give each
+    // key its own issue at its own path.
+    const clauses = issue.message.split(/; (?=unknown field ")/);
+    return issue.keys.map((key, i) => ({
+      path: formatPath([...issue.path, key]),
+      message: (clauses[i] ?? issue.message).replace(`unknown field ${JSON.stringify(key)}`, 'unknown field'),
+    }));
+  }
+  return [toConfigIssue(issue, doc)];
 }
 
 function toConfigIssue(issue: z.core.$ZodIssue, doc: unknown): ConfigIssue {
