@@ -28,7 +28,9 @@ describe('hetmem validate', () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^bad\.json: hardware\.link\.lanes: 3 is not a PCIe link width/),
     );
-    expect(lines).toContainEqual(expect.stringMatching(/^bad\.json: hardware\.link\.lanse: unknown field; did you mean "lanes"\?$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^bad\.json: hardware\.link\.lanse: unknown field; did you mean "lanes"\?$/),
+    );
     expect(r.stderr).toBe('hetmem: bad.json is not a valid experiment (2 problems)\n');
   });
 
