@@ -6,14 +6,12 @@
  * view whenever the CPU page table changes (munmap, mprotect, copy-on-write).
  */
 import type { z } from 'zod';
-import type { Ps } from '../../engine/time.js';
 import { faultInPage, ERR_EFAULT, ERR_EPERM } from '../../machine/cpu-mm.js';
 import { notifierInvalidate } from '../../machine/invalidate.js';
 import type { Machine } from '../../machine/machine.js';
-import type { Region } from '../address-space.js';
 import { CpuPte, DEV_READ, DEV_WRITE, PROT_WRITE } from '../page-state.js';
 import type { hmmMirrorSchema } from './schema.js';
-import type { FaultResolution, Strategy } from './types.js';
+import type { Strategy } from './types.js';
 
 export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Strategy {
   return {
@@ -36,14 +34,7 @@ export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Stra
  * mprotect inside one device page), the device page takes the faulting page's
  * permission.
  */
-function resolveMirrorFault(
-  m: Machine,
-  region: Region,
-  devicePage: number,
-  accessedPage: number,
-  write: boolean,
-  t: Ps,
-): FaultResolution {
+const resolveMirrorFault: Strategy['resolveDeviceFault'] = (m, region, devicePage, accessedPage, write, t) => {
   const first = Math.max(devicePage << m.devPageShift, region.basePage);
   const end = Math.min((devicePage + 1) << m.devPageShift, region.basePage + region.pages);
   let tt = t + m.t.perFault;
@@ -81,7 +72,7 @@ function resolveMirrorFault(
   }
   m.counters.dmaMappedPages += newlyMapped;
   return { pte, costPs: tt - t };
-}
+};
 
 /** What the device may do with a 4 KiB page as the CPU page table now stands. */
 function pagePermission(m: Machine, page: number): number {
