@@ -94,14 +94,14 @@ describe('hetmem run', () => {
     expect(run.result).toBeNull();
   });
 
-  it('Ctrl-C stops the run: exit 130 and the run is recorded as cancelled', async () => {
-    const file = tmp.write('long.json', {
-      ...tinyExperiment({ name: 'long' }),
+  /** Starts a run that lasts, and resolves once its row says it is running. */
+  async function startLongRun(name: string) {
+    const file = tmp.write(`${name}.json`, {
+      ...tinyExperiment({ name }),
       workload: { impl: 'gather', tableBytes: '1GiB', accesses: 1e9 },
     });
-    const db = join(tmp.dir, 'cancel.sqlite');
-    const { child, done } = startHetmem(tmp.dir, 'run', file, '--db', db);
-    // Wait until the run row exists (the simulation is under way), then interrupt.
+    const db = join(tmp.dir, `${name}.sqlite`);
+    const started = startHetmem(tmp.dir, 'run', file, '--db', db);
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (existsSync(db)) {
@@ -118,6 +118,11 @@ describe('hetmem run', () => {
       if (Date.now() > deadline) throw new Error('the run never started');
       await new Promise((r) => setTimeout(r, 50));
     }
+    return { ...started, db };
+  }
+
+  it('Ctrl-C stops the run: exit 130 and the run is recorded as cancelled', async () => {
+    const { child, done, db } = await startLongRun('interrupted');
     child.kill('SIGINT');
     const r = await done;
     expect(r.stderr).toMatch(/run 1 cancelled/);
@@ -125,5 +130,21 @@ describe('hetmem run', () => {
     const run = storedRun(db, 1);
     expect(run.status).toBe('cancelled');
     expect(run.result).toBeNull();
+  });
+
+  it('a process killed mid-run leaves an intact database; the next open records the run as cancelled', async () => {
+    const { child, done, db } = await startLongRun('killed');
+    child.kill('SIGKILL');
+    await done;
+    const conn = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(conn.prepare('SELECT count(*) AS n FROM metrics').get()).toEqual({ n: 0 });
+    } finally {
+      conn.close();
+    }
+    const listed = hetmem(tmp.dir, 'runs', '--db', db);
+    expect(listed.code).toBe(0);
+    expect(storedRun(db, 1)).toMatchObject({ status: 'cancelled', result: null });
   });
 });
