@@ -1,13 +1,14 @@
 /**
  * Explicit copies on the device's copy engines. A copy is split into chunks spread over
  * the engines; each chunk streams in 4 KiB blocks so that requests, system DRAM, the
- * link and device DRAM overlap as a DMA pipeline does. Host buffers are pinned (no
- * staging copy); each 4 KiB host page is translated by the IOMMU.
+ * link and device DRAM overlap as a DMA pipeline does. Host buffers are pinned when they
+ * are allocated (`pinHostPages`, cudaMallocHost-style), so a copy needs no staging
+ * buffer; each 4 KiB host page is translated by the IOMMU.
  */
 import type { Ps } from '../engine/time.js';
 import { D2H, H2D } from '../hw/link/types.js';
 import type { Region } from '../mm/address-space.js';
-import { PAGE_BYTES } from '../mm/page-state.js';
+import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../mm/page-state.js';
 import { faultInPage } from './cpu-mm.js';
 import type { Machine } from './machine.js';
 
@@ -17,7 +18,7 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
   if (toDevice) k.copyH2DBytes += bytes;
   else k.copyD2HBytes += bytes;
   const cfg = m.config.hardware.device.copyEngines;
-  const start = pinHostPages(m, toDevice, region, offset, bytes, t + m.t.copyLaunch);
+  const start = t + m.t.copyLaunch;
   const engineFree = new Float64Array(cfg.count).fill(start);
   let done = start;
   for (let chunk = 0; chunk < bytes; chunk += cfg.chunkBytes) {
@@ -56,16 +57,17 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
 }
 
 /**
- * Pins the copy's host pages, as get_user_pages does for a DMA: an absent page is faulted
- * in (writable when the device writes it), and each page is DMA-mapped the first time.
- * The caller has checked the range's protection.
+ * Allocates and pins a host buffer's pages, as cudaMallocHost does: each page the VMA
+ * lets the CPU read is faulted in (writable where the VMA allows writes) and DMA-mapped.
+ * Returns when done.
  */
-function pinHostPages(m: Machine, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
-  const [first, count] = m.space.pageRange(region, offset, bytes);
+export function pinHostPages(m: Machine, region: Region, t: Ps): Ps {
   const mapped = m.dmaMapped.data;
+  const prot = m.space.prot.data;
   let tt = t;
-  for (let p = first; p < first + count; p++) {
-    const done = faultInPage(m, region, p, !toDevice, tt, true);
+  for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+    if ((prot[p] & PROT_READ) === 0) continue;
+    const done = faultInPage(m, region, p, (prot[p] & PROT_WRITE) !== 0, tt, true);
     if (done > tt) tt = done;
     if (mapped[p] === 0) {
       mapped[p] = 1;

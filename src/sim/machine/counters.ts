@@ -4,7 +4,7 @@ export class Counters {
   cpuBytes = 0;
   cpuPageFaults = 0;
   cpuCowFaults = 0;
-  /** CPU page faults the driver took on the device's behalf (hmm_range_fault, pinning for copies). */
+  /** CPU page faults the driver took on the device's behalf (hmm_range_fault, pinning host buffers). */
   driverFaultedPages = 0;
   deviceAccesses = 0;
   deviceBytes = 0;

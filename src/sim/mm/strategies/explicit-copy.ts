@@ -9,7 +9,7 @@
 import type { z } from 'zod';
 import type { Ps } from '../../engine/time.js';
 import { H2D } from '../../hw/link/types.js';
-import { copyRegion } from '../../machine/copy.js';
+import { copyRegion, pinHostPages } from '../../machine/copy.js';
 import { unmapDevicePages } from '../../machine/invalidate.js';
 import type { Machine } from '../../machine/machine.js';
 import type { Phase } from '../../workload/types.js';
@@ -66,8 +66,10 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
       const first = region.basePage >> m.devPageShift;
       const count = Math.ceil(region.pages / (1 << m.devPageShift));
       pte.fill(DEV_READ | DEV_WRITE | DEV_LOCAL, first, first + count);
-      // The driver writes the new PTEs into the device page table over the link.
-      return m.link.write(t, H2D, count * PTE_BYTES);
+      // The driver writes the new PTEs into the device page table over the link, while the
+      // host side of the buffer is allocated and pinned.
+      const ptesWritten = m.link.write(t, H2D, count * PTE_BYTES);
+      return Math.max(ptesWritten, pinHostPages(m, region, t));
     },
     onUnmap(m, region, firstPage, pages, t) {
       if (pages === region.pages) {
