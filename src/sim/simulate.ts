@@ -10,6 +10,7 @@ import { Machine } from './machine/machine.js';
 import { Cancelled, runStreamsPhase, type PhaseHooks } from './machine/run-phase.js';
 import { createStrategy } from './mm/strategies/index.js';
 import { collectResult } from './result/collect.js';
+import { RunObservers } from './result/observers.js';
 import type { OpReport, Progress, RunResult, Snapshot } from './result/types.js';
 import { buildWorkload } from './workload/index.js';
 import type { TraceSource, WorkloadPlan } from './workload/types.js';
@@ -44,6 +45,7 @@ export class Simulation {
   nextPhase = 0;
   time: Ps = 0;
   private readonly ops: OpReport[] = [];
+  private readonly observers: RunObservers;
   private readonly snapshots: Snapshot[] = [];
   private readonly scripted: boolean;
   private readonly hooks: PhaseHooks;
@@ -54,6 +56,7 @@ export class Simulation {
     private readonly options: SimulateOptions = {},
   ) {
     const hw = experiment.hardware;
+    this.observers = new RunObservers(experiment.sampling.maxPoints);
     this.plan = buildWorkload(experiment.workload, {
       seed: experiment.seed,
       cpuContexts: hw.cpu.cores,
@@ -67,6 +70,7 @@ export class Simulation {
       );
     }
     const m = (this.machine = new Machine(experiment, this.plan, createStrategy(experiment.strategy)));
+    this.observers.attach(m.hooks);
     this.scripted = experiment.workload.impl === 'scripted';
     for (const phase of this.plan.phases) {
       if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
@@ -138,6 +142,6 @@ export class Simulation {
   }
 
   finish(): RunResult {
-    return collectResult(this.machine, this.time, this.ops, this.snapshots);
+    return collectResult(this.machine, this.observers, this.time, this.ops, this.snapshots);
   }
 }

@@ -39,12 +39,12 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
         tt = m.iommu.translate(tt, page);
         tt = m.sysmem.access(tt, n, false);
         tt = m.link.readCompletion(tt, H2D, n);
-        m.series.h2d.add(tt, n);
+        m.hooks.transfer?.(tt, H2D, n);
         tt = m.dram.access(tt, devAddr, n, true);
       } else {
         tt = m.dram.access(issue, devAddr, n, false);
         tt = m.link.write(tt, D2H, n);
-        m.series.d2h.add(tt, n);
+        m.hooks.transfer?.(tt, D2H, n);
         tt = m.iommu.translate(tt, page);
         tt = m.sysmem.access(tt, n, true);
       }

@@ -58,7 +58,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     k.deviceRemoteBytes += run.bytes;
     end = remoteAccess(m, c, page, run.bytes, run.write, tt);
   }
-  m.runLatency.add((end - t) / 1000);
+  m.hooks.deviceAccess?.(end, end - t);
   const next = end + run.computeCycles * m.deviceClock.periodPs;
   ctxs.charge(c, COMPUTE, next);
   return next;
@@ -75,7 +75,7 @@ function remoteAccess(m: Machine, c: number, page: number, bytes: number, write:
   let tt = translated;
   if (write) {
     tt = m.link.write(tt, D2H, bytes);
-    m.series.d2h.add(tt, bytes);
+    m.hooks.transfer?.(tt, D2H, bytes);
     ctxs.charge(c, LINK_WAIT, tt);
   } else {
     tt = m.link.readRequest(tt, D2H, bytes);
@@ -89,7 +89,7 @@ function remoteAccess(m: Machine, c: number, page: number, bytes: number, write:
   ctxs.charge(c, DRAM_WAIT, tt);
   if (!write) {
     tt = m.link.readCompletion(tt, H2D, bytes);
-    m.series.h2d.add(tt, bytes);
+    m.hooks.transfer?.(tt, H2D, bytes);
     ctxs.charge(c, LINK_WAIT, tt);
   }
   return tt;

@@ -15,7 +15,7 @@ import type { Machine } from './machine.js';
 export function fileFault(m: Machine, c: number, page: number, write: boolean, t: Ps): void {
   const fb = m.faults;
   m.counters.devicePageFaults++;
-  m.series.faults.add(t, 1);
+  m.hooks.fault?.(t);
   m.contexts.faultTime[c] = t;
   if (fb.length >= fb.capacity) m.counters.deviceFaultBufferFull++;
   fb.push(c, page, write, t);
@@ -121,7 +121,7 @@ export function endBatch(m: Machine, batch: Batch, t: Ps): void {
       ctxs.errors[e.context] =
         `${errorName(err)}: device ${e.write ? 'write to' : 'read of'} ${m.space.describePage(e.page)}`;
     }
-    m.faultLatency.add((replay - e.time) / 1000);
+    m.hooks.faultServiced?.(replay, replay - e.time);
     ctxs.charge(e.context, FAULT_SERVICE, replay);
     m.queue.push(replay, EV_RUN, e.context);
   }

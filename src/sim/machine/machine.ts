@@ -16,12 +16,11 @@ import { Tlb } from '../hw/tlb.js';
 import { AddressSpace } from '../mm/address-space.js';
 import { ByteTable, PAGE_BYTES } from '../mm/page-state.js';
 import type { Strategy } from '../mm/strategies/types.js';
-import { Log2Histogram } from '../result/histogram.js';
-import { BinnedSeries } from '../result/series.js';
 import type { WorkloadPlan } from '../workload/types.js';
 import { Contexts } from './contexts.js';
 import { FaultBuffer } from './fault-buffer.js';
 import { Counters } from './counters.js';
+import type { MachineHooks } from './hooks.js';
 
 export class Machine {
   readonly queue = new EventQueue(4096);
@@ -77,15 +76,10 @@ export class Machine {
     shootdown: Ps;
   };
 
-  // Observation: series and histograms are fed by the access paths.
-  readonly series: {
-    h2d: BinnedSeries;
-    d2h: BinnedSeries;
-    deviceMemory: BinnedSeries;
-    faults: BinnedSeries;
-  };
-  readonly faultLatency = new Log2Histogram('device.fault_latency_ns', 'ns', 1000);
-  readonly runLatency = new Log2Histogram('device.access_latency_ns', 'ns', 100);
+  /** Hook points for observers (series, histograms, live feeds); see hooks.ts. */
+  readonly hooks: MachineHooks = {};
+  /** The largest device memory in use so far. */
+  deviceMemoryPeak = 0;
 
   constructor(
     readonly config: Experiment,
@@ -134,14 +128,6 @@ export class Machine {
       invalidate: nsToPs(hw.driver.invalidateNs),
       shootdown: nsToPs(hw.driver.shootdownNs),
     };
-
-    const maxPoints = config.sampling.maxPoints;
-    this.series = {
-      h2d: new BinnedSeries('link.h2d_bandwidth', 'GB/s', maxPoints, 'sum', true),
-      d2h: new BinnedSeries('link.d2h_bandwidth', 'GB/s', maxPoints, 'sum', true),
-      deviceMemory: new BinnedSeries('device.memory_used', 'bytes', maxPoints, 'gauge'),
-      faults: new BinnedSeries('device.faults', 'faults', maxPoints, 'sum'),
-    };
   }
 
   /** Device page of a 4 KiB page. */
@@ -151,11 +137,12 @@ export class Machine {
 
   allocateDeviceMemory(t: Ps, bytes: number): void {
     this.deviceMemoryUsed += bytes;
-    this.series.deviceMemory.gauge(t, this.deviceMemoryUsed);
+    if (this.deviceMemoryUsed > this.deviceMemoryPeak) this.deviceMemoryPeak = this.deviceMemoryUsed;
+    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed);
   }
 
   freeDeviceMemory(t: Ps, bytes: number): void {
     this.deviceMemoryUsed -= bytes;
-    this.series.deviceMemory.gauge(t, this.deviceMemoryUsed);
+    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed);
   }
 }

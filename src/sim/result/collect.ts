@@ -2,6 +2,7 @@
 import type { Ps } from '../engine/time.js';
 import { CATEGORIES, AGENT_CPU, AGENT_DEVICE } from '../machine/contexts.js';
 import type { Machine } from '../machine/machine.js';
+import type { RunObservers } from './observers.js';
 import { MODEL_VERSION } from '../version.js';
 import {
   ATTRIBUTION_CATEGORIES,
@@ -12,7 +13,13 @@ import {
   type Snapshot,
 } from './types.js';
 
-export function collectResult(m: Machine, endPs: Ps, ops: OpReport[], snapshots: Snapshot[]): RunResult {
+export function collectResult(
+  m: Machine,
+  observers: RunObservers,
+  endPs: Ps,
+  ops: OpReport[],
+  snapshots: Snapshot[],
+): RunResult {
   const cfg = m.config;
   return {
     modelVersion: MODEL_VERSION,
@@ -20,16 +27,17 @@ export function collectResult(m: Machine, endPs: Ps, ops: OpReport[], snapshots:
     strategy: cfg.strategy.impl,
     workload: cfg.workload.impl,
     seed: cfg.seed,
-    metrics: metrics(m, endPs),
-    series: [m.series.h2d, m.series.d2h, m.series.deviceMemory, m.series.faults].map((s) => s.finish(endPs)),
-    histograms: [m.faultLatency.finish(), m.runLatency.finish()],
+    metrics: metrics(m, observers, endPs),
+    series: observers.series(endPs),
+    histograms: observers.histograms(),
     attribution: [attribution(m, 'cpu', AGENT_CPU), attribution(m, cfg.hardware.device.name, AGENT_DEVICE)],
     ops,
     snapshots,
   };
 }
 
-function metrics(m: Machine, endPs: Ps): Metrics {
+function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
+  const faultLatency = observers.faultLatency;
   const k = m.counters;
   const ns = endPs / 1000;
   const link = m.link.stats;
@@ -57,9 +65,9 @@ function metrics(m: Machine, endPs: Ps): Metrics {
   put('device.faults_coalesced', k.deviceFaultsCoalesced, 'faults');
   put('device.fault_batches', k.deviceFaultBatches, 'batches');
   put('device.fault_buffer_full', k.deviceFaultBufferFull, 'faults');
-  put('device.fault_latency_mean_ns', m.faultLatency.count ? m.faultLatency.sum / m.faultLatency.count : 0, 'ns');
+  put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
   put('device.kernel_launches', k.kernelLaunches, 'launches');
-  put('device.memory_peak_bytes', m.series.deviceMemory.peak, 'bytes');
+  put('device.memory_peak_bytes', m.deviceMemoryPeak, 'bytes');
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');
   put('iommu.iotlb_misses', m.iommu.iotlbMisses, 'misses');
   put('iommu.walks', m.iommu.walks, 'walks');

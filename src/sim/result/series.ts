@@ -15,8 +15,6 @@ export class BinnedSeries {
   private used = 0;
   /** For gauges: the last level set, carried into later bins. */
   private level = 0;
-  /** For gauges: the highest level ever set. */
-  peak = 0;
 
   constructor(
     readonly name: string,
@@ -40,7 +38,6 @@ export class BinnedSeries {
     for (let i = this.used; i <= bin; i++) this.values[i] = this.level;
     this.used = Math.max(this.used, bin + 1);
     if (level > this.values[bin]) this.values[bin] = level;
-    if (level > this.peak) this.peak = level;
     this.level = level;
   }
 

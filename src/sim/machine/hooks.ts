@@ -1,0 +1,20 @@
+/**
+ * Named hook points of the machine. Observation is attached from outside: the series,
+ * histograms and any live feed are listeners set here, not model code, and a hook that
+ * nobody set costs one property check.
+ */
+import type { Ps } from '../engine/time.js';
+import type { Direction } from '../hw/link/types.js';
+
+export interface MachineHooks {
+  /** Data of a device access or copy finished crossing the link at `t`. */
+  transfer?: (t: Ps, dir: Direction, bytes: number) => void;
+  /** A device context filed a fault at `t`. */
+  fault?: (t: Ps) => void;
+  /** A faulting context was replayed at `t`, `latency` after it faulted. */
+  faultServiced?: (t: Ps, latency: Ps) => void;
+  /** A device run (translation and data) completed at `t`, `latency` after it started. */
+  deviceAccess?: (t: Ps, latency: Ps) => void;
+  /** Device memory in use changed to `bytes` at `t`. */
+  deviceMemory?: (t: Ps, bytes: number) => void;
+}
