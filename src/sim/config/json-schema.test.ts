@@ -20,4 +20,20 @@ describe('experimentJsonSchema', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.patternProperties).toEqual({ '^\\$': {} });
   });
+
+  it('documents every field: each property of every object has a description', () => {
+    const undocumented: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach((n) => walk(n, path));
+      const n = node as Record<string, unknown>;
+      for (const [key, value] of Object.entries((n.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (typeof value.description !== 'string' || value.description === '') undocumented.push(`${path}.${key}`);
+        walk(value, `${path}.${key}`);
+      }
+      for (const key of ['anyOf', 'oneOf', 'allOf', 'items']) walk(n[key], path);
+    };
+    walk(schema, '');
+    expect(undocumented).toEqual([]);
+  });
 });

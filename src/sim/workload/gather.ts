@@ -23,7 +23,7 @@ import { ZipfSampler } from './zipf.js';
 
 export const gatherSchema = obj(
   {
-    impl: z.literal('gather'),
+    impl: z.literal('gather').describe('The workload generator.'),
     tableBytes: size('Size of the table the elements are read from, in bytes (or "1GiB").', { min: 4096 }).default(
       1 * GiB,
     ),

@@ -19,7 +19,7 @@ import { RUN_LIMIT_BYTES, type AccessRun, type AccessStream, type Phase, type Wo
 
 export const gemmSchema = obj(
   {
-    impl: z.literal('gemm'),
+    impl: z.literal('gemm').describe('The workload generator.'),
     n: num('Matrix dimension: A, B and C are n x n, row-major.', { int: true, min: 1, max: 1 << 18 }).default(2048),
     elementBytes: oneOf(
       [1, 2, 4, 8],

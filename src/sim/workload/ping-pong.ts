@@ -11,7 +11,7 @@ import type { Phase, WorkloadPlan } from './types.js';
 
 export const pingPongSchema = obj(
   {
-    impl: z.literal('ping-pong'),
+    impl: z.literal('ping-pong').describe('The workload generator.'),
     bufferBytes: size('Size of the shared buffer, in bytes (or "16MiB").', { min: 64 }).default(16 * MiB),
     rounds: num(
       'Rounds; each is three phases: the CPU writes the buffer, the device reads and writes it, the CPU reads it.',

@@ -15,7 +15,7 @@ import type { AccessRun, AccessStream, Phase, WorkloadPlan } from './types.js';
 
 export const pointerChaseSchema = obj(
   {
-    impl: z.literal('pointer-chase'),
+    impl: z.literal('pointer-chase').describe('The workload generator.'),
     nodes: num('Nodes in the list.', { int: true, min: 1, max: MAX_PERMUTATION_SIZE }).default(1_000_000),
     nodeBytes: size(
       'Bytes per node, read whole at each step; a power of two up to 4 KiB, so a node never straddles a 4 KiB page.',

@@ -37,7 +37,7 @@ const prot = (description: string) => oneOf(['none', 'read', 'read-write'], 'a p
 
 export const mmapOpSchema = obj(
   {
-    op: z.literal('mmap'),
+    op: z.literal('mmap').describe('The operation.'),
     name: z
       .string({ error: 'expected a name for the region' })
       .min(1, 'give the region a name')
@@ -55,13 +55,13 @@ export const mmapOpSchema = obj(
 );
 
 export const munmapOpSchema = obj(
-  { op: z.literal('munmap'), region, offsetBytes, sizeBytes, expect },
+  { op: z.literal('munmap').describe('The operation.'), region, offsetBytes, sizeBytes, expect },
   'munmap: unmap a range of a region (default: all of it).',
 );
 
 export const mprotectOpSchema = obj(
   {
-    op: z.literal('mprotect'),
+    op: z.literal('mprotect').describe('The operation.'),
     region,
     prot: prot('The new protection of the range: "none", "read" or "read-write".'),
     offsetBytes,
@@ -88,7 +88,7 @@ export const accessOpSchema = obj(
 
 export const computeOpSchema = obj(
   {
-    op: z.literal('dev.compute'),
+    op: z.literal('dev.compute').describe('The operation.'),
     region,
     generator: oneOf(
       ['stream', 'gather'],
@@ -117,7 +117,7 @@ export const computeOpSchema = obj(
 );
 
 export const snapshotOpSchema = obj(
-  { op: z.literal('snapshot'), region, offsetBytes, sizeBytes, expect },
+  { op: z.literal('snapshot').describe('The operation.'), region, offsetBytes, sizeBytes, expect },
   "snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting — the CPU page table and VMA protection — like the HMM test driver's SNAPSHOT.",
 );
 
@@ -136,7 +136,7 @@ export type ScriptOp = z.output<typeof scriptOpSchema>;
 
 export const scriptedSchema = obj(
   {
-    impl: z.literal('scripted'),
+    impl: z.literal('scripted').describe('The workload generator.'),
     ops: z
       .array(scriptOpSchema)
       .min(1, 'give at least one operation')

@@ -18,7 +18,7 @@ import type { Phase, WorkloadPlan } from './types.js';
 
 export const streamSchema = obj(
   {
-    impl: z.literal('stream'),
+    impl: z.literal('stream').describe('The workload generator.'),
     arrayBytes: size('Size of each of the three arrays a, b and c, in bytes (or "64MiB").', { min: 64 }).default(
       64 * MiB,
     ),

@@ -65,7 +65,7 @@ function address(description: string) {
 
 export const traceSchema = obj(
   {
-    impl: z.literal('trace'),
+    impl: z.literal('trace').describe('The workload generator.'),
     path: z
       .string({ error: 'expected the path of a trace file' })
       .min(1, 'give the path of the trace file')

@@ -3,7 +3,7 @@ import { bool, obj } from '../../config/fields.js';
 
 export const explicitCopySchema = obj(
   {
-    impl: z.literal('explicit-copy'),
+    impl: z.literal('explicit-copy').describe('The strategy.'),
     skipCleanCopies: bool(
       'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true); or copy every input before and every output after each kernel, and every buffer a CPU phase touches from the device before that phase (false).',
     ).default(true),
@@ -13,7 +13,7 @@ export const explicitCopySchema = obj(
 
 export const hmmMirrorSchema = obj(
   {
-    impl: z.literal('hmm-mirror'),
+    impl: z.literal('hmm-mirror').describe('The strategy.'),
   },
   'Device page table filled on device faults (hmm_range_fault); pages stay in system memory and are reached over the link; MMU interval notifiers invalidate device mappings when the CPU side changes.',
 );
