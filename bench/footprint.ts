@@ -1,6 +1,6 @@
 /** Child of the benchmark: a 32 GiB footprint in 4 KiB pages; prints peak RSS. */
 import { parseExperiment, simulate } from '../src/sim/index.js';
-import { loadHardwarePresets } from './presets.js';
+import { loadPresetMap } from '../src/main/services/presets.js';
 
 const exp = parseExperiment(
   {
@@ -9,7 +9,7 @@ const exp = parseExperiment(
     strategy: { impl: 'hmm-mirror' },
     workload: { impl: 'gather', tableBytes: '32GiB', accesses: 2_000_000, initOnCpu: false },
   },
-  loadHardwarePresets(),
+  loadPresetMap(),
 );
 const start = process.hrtime.bigint();
 const result = simulate(exp);

@@ -12,9 +12,9 @@ import { buildWorkload } from '../src/sim/workload/index.js';
 import { drainPlan } from '../src/sim/workload/drain.js';
 import { stringTraceSource } from '../src/sim/workload/trace.js';
 import type { TraceSource } from '../src/sim/workload/types.js';
-import { loadHardwarePresets } from './presets.js';
+import { loadPresetMap } from '../src/main/services/presets.js';
 
-const presets = loadHardwarePresets();
+const presets = loadPresetMap();
 
 function experiment(doc: Record<string, unknown>): Experiment {
   return parseExperiment({ name: 'bench', seed: 1, ...doc }, presets);

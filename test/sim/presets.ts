@@ -1,11 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { loadPresetMap } from '../../src/main/services/presets.js';
 
-const folder = path.resolve(import.meta.dirname, '../../resources/presets/hardware');
-
-/** The shipped hardware presets, for tests. */
-export const presets: Record<string, unknown> = Object.fromEntries(
-  readdirSync(folder)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(path.join(folder, f), 'utf8'))]),
-);
+/** The shipped hardware presets, for tests (the same loader the CLI uses). */
+export const presets = loadPresetMap();
