@@ -83,10 +83,40 @@ export function runSummary(runId: number, result: RunResult, wallMs: number, dbP
     const right = new Set(header.map((_, i) => i).filter((i) => i > 0));
     out.push(...table(header, attRows, right).map((l) => `  ${l}`));
   }
+  out.push(...phaseTable(result));
+  return out;
+}
+
+const MAX_PHASE_ROWS = 40;
+
+/** Phases (or a script's operations) with their times, faults, link bytes and outcome. */
+function phaseTable(result: RunResult): string[] {
+  if (result.ops.length === 0) return [];
+  const scripted = result.ops.some((o) => o.expected !== undefined);
+  const out = ['', scripted ? 'operations' : 'phases'];
+  const outcome = (o: RunResult['ops'][number]) => {
+    const got = o.error === undefined ? 'ok' : o.error.split(':')[0];
+    if (o.expected === undefined) return got;
+    return o.unexpected ? `${got} (expected ${o.expected}) UNEXPECTED` : got;
+  };
+  const rows = result.ops
+    .slice(0, MAX_PHASE_ROWS)
+    .map((o) => [
+      String(o.index),
+      o.op,
+      formatNs(o.durationNs),
+      formatNumber(o.faults),
+      formatNumber(o.h2dBytes),
+      formatNumber(o.d2hBytes),
+      outcome(o),
+    ]);
+  const header = ['#', scripted ? 'operation' : 'phase', 'time', 'faults', 'h2d bytes', 'd2h bytes', 'outcome'];
+  out.push(...table(header, rows, new Set([0, 2, 3, 4, 5])).map((l) => `  ${l}`));
+  if (result.ops.length > MAX_PHASE_ROWS) out.push(`  ... and ${result.ops.length - MAX_PHASE_ROWS} more (see --json)`);
   const errors = result.ops.filter((o) => o.error !== undefined);
   if (errors.length > 0) {
-    out.push('', 'scripted operations that reported an error');
-    for (const o of errors) out.push(`  [${o.index}] ${o.op}: ${o.error}`);
+    out.push('', 'errors');
+    for (const o of errors) out.push(`  [${o.index}] ${o.error}`);
   }
   return out;
 }

@@ -47,6 +47,28 @@ describe('hetmem run', () => {
     expect(JSON.parse(run.experimentJson).hardware.link.lanes).toBe(16);
   });
 
+  it("lists a script's operations with their outcome, and flags one that differs from its expectation", () => {
+    const file = tmp.write('script.json', {
+      name: 'script',
+      hardware: { device: { computeUnits: 2, contextsPerUnit: 2, mmu: { pageSizeBytes: '4KiB' } } },
+      strategy: { impl: 'hmm-mirror' },
+      workload: {
+        impl: 'scripted',
+        ops: [
+          { op: 'mmap', name: 'buf', sizeBytes: '8KiB', prot: 'read' },
+          { op: 'dev.write', region: 'buf', expect: 'EPERM' },
+          { op: 'dev.read', region: 'buf', expect: 'EFAULT' },
+        ],
+      },
+    });
+    const r = hetmem(tmp.dir, 'run', file, '--db', 'script.sqlite');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/operations\n\s+#\s+operation\s+time\s+faults\s+h2d bytes\s+d2h bytes\s+outcome\n/);
+    expect(r.stdout).toMatch(/\n\s+1\s+op 1: dev\.write buf .*\sEPERM\n/);
+    expect(r.stdout).toMatch(/\n\s+2\s+op 2: dev\.read buf .*\sok \(expected EFAULT\) UNEXPECTED\n/);
+    expect(r.stdout).toMatch(/\nerrors\n\s+\[1\] EPERM: device write to buf\+0x/);
+  });
+
   it('--json prints the run id and the whole result, and nothing else, on stdout', () => {
     const file = tmp.write('tiny.json', tinyExperiment());
     const r = hetmem(tmp.dir, 'run', file, '--db', 'json.sqlite', '--json', '--seed', '9');
