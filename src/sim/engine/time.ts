@@ -5,7 +5,6 @@
 export type Ps = number;
 
 export const PS_PER_NS = 1000;
-export const PS_PER_US = 1_000_000;
 
 export function nsToPs(ns: number): Ps {
   return Math.round(ns * PS_PER_NS);

@@ -27,7 +27,6 @@ export class Contexts {
   readonly holding: Uint8Array;
   readonly active: Uint8Array;
   readonly accounted: Float64Array;
-  readonly faultTime: Float64Array;
   /** Time per category, CATEGORIES slots per context, in ps. */
   readonly attribution: Float64Array;
   /** The error that stopped the context in this phase, if any. */
@@ -45,7 +44,6 @@ export class Contexts {
     this.holding = new Uint8Array(n);
     this.active = new Uint8Array(n);
     this.accounted = new Float64Array(n);
-    this.faultTime = new Float64Array(n);
     this.attribution = new Float64Array(n * CATEGORIES);
     this.errors = new Array<string | null>(n).fill(null);
   }

@@ -1,5 +1,5 @@
 /** A CPU core's run: STLB, page walk, page fault, system DRAM. TLB hits stay inline. */
-import type { Ps } from '../engine/time.js';
+import { cyclesToPs, type Ps } from '../engine/time.js';
 import { PAGE_BYTES } from '../mm/page-state.js';
 import { COMPUTE, DRAM_WAIT, FAULT_SERVICE, TLB_MISS } from './contexts.js';
 import { cpuTlbFlags, errorName, faultInPage } from './cpu-mm.js';
@@ -39,7 +39,7 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   }
   const end = m.sysmem.access(tt, run.bytes, run.write);
   ctxs.charge(c, DRAM_WAIT, end);
-  const next = end + run.computeCycles * m.cpuClock.periodPs;
+  const next = end + cyclesToPs(m.cpuClock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);
   return next;
 }

@@ -4,7 +4,7 @@
  * the device page table (or a write to a read-only entry) files a fault and stalls the
  * context until the batch that resolves it is replayed.
  */
-import type { Ps } from '../engine/time.js';
+import { cyclesToPs, type Ps } from '../engine/time.js';
 import { D2H, H2D } from '../hw/link/types.js';
 import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES } from '../mm/page-state.js';
 import { COMPUTE, DRAM_WAIT, LINK_WAIT, TLB_MISS } from './contexts.js';
@@ -59,7 +59,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     end = remoteAccess(m, c, page, run.bytes, run.write, tt);
   }
   m.hooks.deviceAccess?.(end, end - t);
-  const next = end + run.computeCycles * m.deviceClock.periodPs;
+  const next = end + cyclesToPs(m.deviceClock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);
   return next;
 }

@@ -16,7 +16,6 @@ export function fileFault(m: Machine, c: number, page: number, write: boolean, t
   const fb = m.faults;
   m.counters.devicePageFaults++;
   m.hooks.fault?.(t);
-  m.contexts.faultTime[c] = t;
   if (fb.length >= fb.capacity) m.counters.deviceFaultBufferFull++;
   fb.push(c, page, write, t);
   if (!fb.driverBusy) {

@@ -6,7 +6,7 @@
  */
 import type { Experiment } from '../config/experiment.js';
 import { EventQueue } from '../engine/event-queue.js';
-import { clockFromMHz, nsToPs, type Clock, type Ps } from '../engine/time.js';
+import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine/time.js';
 import { Dram } from '../hw/dram.js';
 import { createAtc, Iommu } from '../hw/iommu.js';
 import { createLink } from '../hw/link/index.js';
@@ -102,9 +102,7 @@ export class Machine {
     this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
     this.dram = new Dram(hw.device.dram);
     this.devPageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
-    // Page state is sized once: the plan declares every region up front.
-    this.space.cpuPte.ensure(this.space.totalPages);
-    this.space.prot.ensure(this.space.totalPages);
+    // Device-side page state is sized once too, from the address space's extent.
     this.dmaMapped.ensure(this.space.totalPages);
     this.devPte.ensure((this.space.totalPages >> this.devPageShift) + 1);
     this.faults = new FaultBuffer(hw.device.faultBuffer, hw.device.computeUnits * hw.device.contextsPerUnit);
@@ -113,12 +111,12 @@ export class Machine {
 
     const dc = this.deviceClock;
     this.t = {
-      cpuTlbHit: Math.round(hw.cpu.tlb.hitLatencyCycles) * this.cpuClock.periodPs,
+      cpuTlbHit: cyclesToPs(this.cpuClock, hw.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(hw.cpu.pageWalkNs),
       cpuPageFault: nsToPs(hw.cpu.pageFaultNs),
-      l1Hit: mmu.l1Tlb.hitLatencyCycles * dc.periodPs,
-      l2Hit: mmu.l2Tlb.hitLatencyCycles * dc.periodPs,
-      deviceWalk: mmu.walkLatencyCycles * dc.periodPs,
+      l1Hit: cyclesToPs(dc, mmu.l1Tlb.hitLatencyCycles),
+      l2Hit: cyclesToPs(dc, mmu.l2Tlb.hitLatencyCycles),
+      deviceWalk: cyclesToPs(dc, mmu.walkLatencyCycles),
       kernelLaunch: nsToPs(hw.device.kernelLaunchNs),
       copyLaunch: nsToPs(hw.device.copyEngines.launchNs),
       perFault: nsToPs(hw.driver.perFaultNs),
@@ -128,11 +126,6 @@ export class Machine {
       invalidate: nsToPs(hw.driver.invalidateNs),
       shootdown: nsToPs(hw.driver.shootdownNs),
     };
-  }
-
-  /** Device page of a 4 KiB page. */
-  devicePageOf(page: number): number {
-    return Math.floor(page / (1 << this.devPageShift));
   }
 
   allocateDeviceMemory(t: Ps, bytes: number): void {

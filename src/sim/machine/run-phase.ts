@@ -4,7 +4,7 @@
  * continues inline instead of going through the heap (the same order, fewer heap
  * operations).
  */
-import type { Ps } from '../engine/time.js';
+import { cyclesToPs, type Ps } from '../engine/time.js';
 import type { Phase } from '../workload/types.js';
 import { AGENT_CPU, AGENT_DEVICE, DRAM_WAIT, IDLE, MIGRATION } from './contexts.js';
 import { cpuRun, STOPPED } from './cpu-path.js';
@@ -125,7 +125,7 @@ function step(m: Machine, c: number, t: Ps, dramOnly: boolean): Ps {
     // A DRAM-level trace (DRAMSim3) counts DRAM clock cycles; other traces the agent's.
     const due = dramOnly
       ? Math.round(run.notBeforeCycle * m.dram.spec.tCKNs * 1000)
-      : run.notBeforeCycle * (agentIsCpu ? m.cpuClock.periodPs : m.deviceClock.periodPs);
+      : cyclesToPs(agentIsCpu ? m.cpuClock : m.deviceClock, run.notBeforeCycle);
     if (due > t) return due;
   }
   let end: Ps;

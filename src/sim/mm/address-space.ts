@@ -35,6 +35,9 @@ export class AddressSpace {
       this.nextPage += Math.ceil(pages / REGION_ALIGN_PAGES) * REGION_ALIGN_PAGES + REGION_ALIGN_PAGES;
       this.regions.push({ index, spec, basePage, pages, mapped: false, seq: 0, deviceBase: -1 });
     });
+    // Page state is sized once: the plan declares every region up front.
+    this.cpuPte.ensure(this.nextPage);
+    this.prot.ensure(this.nextPage);
   }
 
   /** Pages the address space spans (for sizing device page tables). */
@@ -43,8 +46,6 @@ export class AddressSpace {
   }
 
   map(region: Region): void {
-    this.cpuPte.ensure(region.basePage + region.pages);
-    this.prot.ensure(region.basePage + region.pages);
     const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
     this.prot.data.fill(bits, region.basePage, region.basePage + region.pages);
     this.cpuPte.data.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
