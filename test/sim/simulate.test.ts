@@ -125,4 +125,23 @@ describe('simulate', () => {
     const mem = r.series.find((s) => s.name === 'device.memory_used')!;
     expect(Math.max(...mem.values)).toBe(3 * 4 * 2 ** 20);
   });
+
+  it('fails a workload that does not fit, naming the capacity to raise', () => {
+    const tooBigForDevice = {
+      hardware: { preset: 'npu-64k-pages' },
+      strategy: { impl: 'explicit-copy' },
+      workload: { impl: 'gather', tableBytes: '20GiB', accesses: 10, initOnCpu: false },
+    };
+    expect(() => run(tooBigForDevice)).toThrow(
+      /ENOMEM: no room for a 20 GiB buffer object for table: .* 16 GiB \(hardware\.device\.dram\.capacityBytes\)/,
+    );
+    const tooBigForHost = {
+      ...tooBigForDevice,
+      strategy: { impl: 'hmm-mirror' },
+      workload: { ...tooBigForDevice.workload, tableBytes: '80GiB' },
+    };
+    expect(() => run(tooBigForHost)).toThrow(
+      /maps 80 GiB, more than the host's memory \(hardware\.cpu\.memory\.capacityBytes = 64 GiB\)/,
+    );
+  });
 });

@@ -7,6 +7,7 @@
  * before and every output after each kernel.
  */
 import type { z } from 'zod';
+import { formatBytes } from '../../config/units.js';
 import type { Ps } from '../../engine/time.js';
 import { H2D } from '../../hw/link/types.js';
 import { copyRegion, pinHostPages } from '../../machine/copy.js';
@@ -53,7 +54,7 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
       const bytes = Math.ceil(region.spec.sizeBytes / BO_ALIGN) * BO_ALIGN;
       const capacity = m.config.hardware.device.dram.capacityBytes;
       if (m.deviceMemoryTop + bytes > capacity) {
-        m.phaseError = `ENOMEM: no room for a ${region.spec.name} buffer object of ${bytes} bytes: ${m.deviceMemoryTop} of ${capacity} bytes of device memory are allocated`;
+        m.phaseError = `ENOMEM: no room for a ${formatBytes(bytes)} buffer object for ${region.spec.name}: ${formatBytes(m.deviceMemoryTop)} of the device's ${formatBytes(capacity)} (hardware.device.dram.capacityBytes) are allocated`;
         return t;
       }
       region.deviceBase = m.deviceMemoryTop;
