@@ -104,67 +104,49 @@ function locateSyntaxError(text: string): { offset: number; message: string } | 
       i++;
     }
   };
+  const member = (): void => {
+    ws();
+    if (text[i] !== '"') {
+      if (text[i] === "'") fail('property names use double quotes in JSON, not single quotes');
+      fail(`expected a property name in double quotes, found ${show(i)}`);
+    }
+    string();
+    ws();
+    if (text[i] !== ':') fail(`expected ':' after the property name, found ${show(i)}`);
+    i++;
+    value();
+  };
+  /** An object or array from its opening bracket: elements separated by commas, no trailing comma. */
+  const container = (close: string, element: () => void, what: string): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      element();
+      ws();
+      if (text[i] === ',') {
+        const comma = i;
+        i++;
+        ws();
+        if (text[i] === close) fail(`a comma before '${close}': JSON allows no trailing comma; remove it`, comma);
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      fail(`expected ',' or '${close}' after ${what}, found ${show(i)}`);
+    }
+  };
   const value = (): void => {
     ws();
     if (i >= n) fail('unexpected end of the text; expected a value');
     const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') {
-          if (text[i] === "'") fail('property names use double quotes in JSON, not single quotes');
-          fail(`expected a property name in double quotes, found ${show(i)}`);
-        }
-        string();
-        ws();
-        if (text[i] !== ':') fail(`expected ':' after the property name, found ${show(i)}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          const comma = i;
-          i++;
-          ws();
-          if (text[i] === '}') fail("a comma before '}': JSON allows no trailing comma; remove it", comma);
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or '}' after a property value, found ${show(i)}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          const comma = i;
-          i++;
-          ws();
-          if (text[i] === ']') fail("a comma before ']': JSON allows no trailing comma; remove it", comma);
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail(`expected ',' or ']' after an array element, found ${show(i)}`);
-      }
-    }
+    if (c === '{') return container('}', member, 'a property value');
+    if (c === '[') return container(']', value, 'an array element');
     if (c === '"') return string();
     if (c === "'") fail('strings use double quotes in JSON, not single quotes');
     for (const word of ['true', 'false', 'null']) {

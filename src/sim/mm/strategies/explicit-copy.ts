@@ -28,24 +28,18 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
   const deviceValid: boolean[] = [];
   const boBytes: number[] = [];
 
-  function copyIn(m: Machine, region: Region, t: Ps): Ps {
-    if (config.skipCleanCopies && deviceValid[region.index]) return t;
-    if (!hostRangeAllows(m, region, PROT_READ)) {
-      m.phaseError = `EFAULT: copy to the device from ${region.spec.name}, which has pages that are not mapped readable`;
+  /** Copies a whole region to the device or back, unless its destination is already current. */
+  function copy(m: Machine, region: Region, toDevice: boolean, t: Ps): Ps {
+    const destinationValid = toDevice ? deviceValid : hostValid;
+    if (config.skipCleanCopies && destinationValid[region.index]) return t;
+    if (!hostRangeAllows(m, region, toDevice ? PROT_READ : PROT_WRITE)) {
+      m.phaseError = toDevice
+        ? `EFAULT: copy to the device from ${region.spec.name}, which has pages that are not mapped readable`
+        : `EPERM: copy from the device into ${region.spec.name}, which has pages that are not mapped writable`;
       return t;
     }
-    deviceValid[region.index] = true;
-    return copyRegion(m, true, region, 0, region.spec.sizeBytes, t);
-  }
-
-  function copyOut(m: Machine, region: Region, t: Ps): Ps {
-    if (config.skipCleanCopies && hostValid[region.index]) return t;
-    if (!hostRangeAllows(m, region, PROT_WRITE)) {
-      m.phaseError = `EPERM: copy from the device into ${region.spec.name}, which has pages that are not mapped writable`;
-      return t;
-    }
-    hostValid[region.index] = true;
-    return copyRegion(m, false, region, 0, region.spec.sizeBytes, t);
+    destinationValid[region.index] = true;
+    return copyRegion(m, toDevice, region, 0, region.spec.sizeBytes, t);
   }
 
   return {
@@ -86,9 +80,9 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
       for (const s of phase.streams) {
         const regions = m.space.regions;
         if (s.agent === 'device') {
-          for (const r of s.reads) tt = copyIn(m, regions[r], tt);
+          for (const r of s.reads) tt = copy(m, regions[r], true, tt);
         } else {
-          for (const r of new Set([...s.reads, ...s.writes])) tt = copyOut(m, regions[r], tt);
+          for (const r of new Set([...s.reads, ...s.writes])) tt = copy(m, regions[r], false, tt);
           for (const r of s.writes) deviceValid[r] = false;
         }
       }
@@ -101,7 +95,7 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
         for (const r of s.writes) {
           deviceValid[r] = true;
           hostValid[r] = false;
-          if (!config.skipCleanCopies) tt = copyOut(m, m.space.regions[r], tt);
+          if (!config.skipCleanCopies) tt = copy(m, m.space.regions[r], false, tt);
         }
       }
       return tt;
