@@ -23,7 +23,7 @@ export { parseJsonText, describeJsonSyntaxError, type JsonSyntaxError } from './
 export { openTraceFile, type TraceFile } from './trace-file.js';
 
 /** What the runner needs of the store. */
-export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun'>;
+export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun' | 'revokeResult'>;
 
 export interface RunOptions {
   /** Replaces the experiment's seed. */
@@ -112,19 +112,35 @@ export function runPrepared(
         store.failRun(runId, status, error, ms);
         return { status, runId, error, stack, wallMs: ms };
       });
-    const finish = (result: RunResult) =>
-      settle(() => {
-        const ms = wallMs();
-        try {
-          store.finishRun(runId, result, ms);
-        } catch (e) {
-          // finishRun rolled back: the run is still 'running' with no result rows.
-          const error = `the result could not be stored: ${(e as Error).message}`;
-          store.failRun(runId, 'failed', error, wallMs());
-          return { status: 'failed', runId, error, stack: null, wallMs: ms };
-        }
-        return { status: 'done', runId, result, wallMs: ms };
-      });
+    const finish = (result: RunResult) => {
+      if (settled) return;
+      settled = true; // the worker's exit, which follows, must not fail the run
+      const ms = wallMs();
+      try {
+        store.finishRun(runId, result, ms);
+      } catch (e) {
+        // finishRun rolled back: the run is still 'running' with no result rows.
+        settled = false;
+        const error = `the result could not be stored: ${(e as Error).message}`;
+        return fail('failed', error);
+      }
+      // Storing a large result blocks this thread, so a Ctrl-C that arrived meanwhile is
+      // still queued: give the loop two turns (its poll phase delivers signals), and if
+      // it cancelled, take the result back so the run ends cancelled after all.
+      setImmediate(() =>
+        setImmediate(() => {
+          settled = false;
+          if (cancelRequested) {
+            settle(() => {
+              store.revokeResult(runId, CANCELLED_ERROR);
+              return { status: 'cancelled', runId, error: CANCELLED_ERROR, stack: null, wallMs: ms };
+            });
+          } else {
+            settle(() => ({ status: 'done', runId, result, wallMs: ms }));
+          }
+        }),
+      );
+    };
     function onAbort() {
       cancelRequested = true;
       if (worker) void worker.terminate();

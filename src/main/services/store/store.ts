@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunResult } from '../../../sim/result/types.js';
 import { canonicalJson, parseExperiment, sha256 } from './canonical.js';
 import { readResultRows, writeResultRows } from './result-rows.js';
-import { openDatabase, openForReading, type Db } from './schema.js';
+import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db } from './schema.js';
 
 export { canonicalJson, experimentHash } from './canonical.js';
 
@@ -186,6 +186,25 @@ export class Store {
           runId,
         );
       this.options.beforeFinishCommit?.(runId);
+    })();
+  }
+
+  /**
+   * Turns a done run into a cancelled one, deleting its result rows in the same
+   * transaction (tags stay): for a cancel that arrived while the result was being stored.
+   */
+  revokeResult(runId: number, error: string): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as
+        { status: RunStatus } | undefined;
+      if (!row) throw noSuchRuns(this.path, [runId]);
+      if (row.status !== 'done') {
+        throw new Error(`run ${runId} in ${this.path} is ${row.status}; only a done run's result can be revoked`);
+      }
+      for (const { table } of RUN_CHILD_TABLES) {
+        if (table !== 'tags') this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      }
+      this.db.prepare(`UPDATE runs SET status = 'cancelled', error = ? WHERE id = ?`).run(String(error), runId);
     })();
   }
 
