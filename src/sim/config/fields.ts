@@ -4,7 +4,7 @@
  * unit, source), which the generated JSON Schema shows as hover documentation.
  */
 import { z } from 'zod';
-import { formatBytes, isPowerOfTwo, parseSize } from './units.js';
+import { formatBytes, isPowerOfTwo, parseSize, sizeProblem } from './units.js';
 
 /** A strict object whose unknown-key error suggests the nearest valid key. */
 export function obj<T extends z.ZodRawShape>(shape: T, description?: string) {
@@ -59,7 +59,7 @@ export function describeInput(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string') return JSON.stringify(input);
+  if (typeof input === 'string') return JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input);
   if (typeof input === 'object') return 'an object';
   return String(input);
 }
@@ -115,7 +115,11 @@ export function oneOf<const T extends readonly [string | number, ...(string | nu
     .describe(description);
 }
 
+/** Alternatives shown in one message; error output stays small however many there are. */
+const LIST_MAX = 8;
+
 export function listText(items: string[]): string {
+  if (items.length > LIST_MAX) return `${items.slice(0, LIST_MAX).join(', ')} or ${items.length - LIST_MAX} more`;
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
@@ -136,10 +140,7 @@ export function size(description: string, options: SizeOptions = {}) {
     .transform((raw, ctx) => {
       const bytes = parseSize(raw);
       if (bytes === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${JSON.stringify(raw)} is not a size; use a whole number of bytes or a string such as "4KiB", "64KiB", "2MiB", "16GiB"`,
-        });
+        ctx.addIssue({ code: 'custom', message: sizeProblem(raw) });
         return z.NEVER;
       }
       const { min, max, powerOfTwo, multipleOf } = options;

@@ -28,6 +28,7 @@ const expect = oneOf(
 const region = z
   .string({ error: 'expected the name of a region mapped by an earlier mmap op' })
   .min(1, 'give the name of a region mapped by an earlier mmap op')
+  .max(64, 'a region name has at most 64 characters')
   .describe('Name of the region, as given by an earlier mmap op.');
 
 const offsetBytes = size('Start of the range, in bytes from the start of the region.').default(0);
@@ -41,6 +42,7 @@ export const mmapOpSchema = obj(
     name: z
       .string({ error: 'expected a name for the region' })
       .min(1, 'give the region a name')
+      .max(64, 'a region name has at most 64 characters')
       .describe('Name of the new region; later ops refer to it by this name. Each mmap op needs its own name.'),
     sizeBytes: size('Size of the region, in bytes (or "64KiB"); rounded up to 4 KiB pages.', { min: 1 }),
     prot: prot('Protection: "none" (PROT_NONE), "read" (PROT_READ) or "read-write" (PROT_READ | PROT_WRITE).').default(
