@@ -4,7 +4,7 @@
  */
 import type { Experiment } from './config/experiment.js';
 import { formatBytes } from './config/units.js';
-import { psToNs, type Ps } from './engine/time.js';
+import { checkHorizon, psToNs, type Ps } from './engine/time.js';
 import { runHostOp } from './machine/host-ops.js';
 import { Machine } from './machine/machine.js';
 import { Cancelled, runStreamsPhase, type PhaseHooks } from './machine/run-phase.js';
@@ -115,6 +115,7 @@ export class Simulation {
     } else {
       this.time = runStreamsPhase(m, phase, start, this.hooks);
     }
+    checkHorizon(this.time);
     const report: OpReport = {
       index,
       op: phase.label,

@@ -64,34 +64,61 @@ export function describeInput(input: unknown): string {
   return String(input);
 }
 
+/**
+ * Upper bounds shared by many fields, each with the reason the user is told. Every number
+ * has a finite bound, so that what validates also runs: no time past the simulated-time
+ * horizon (2^53 ps) from one step, no table too large to allocate.
+ */
+export const BOUND = {
+  /** Latencies and software costs, in ns. */
+  ns: { max: 1e9, why: 'at most 1 s: no single hardware or driver step takes longer' },
+  /** Latencies in cycles of a clock. */
+  cycles: { max: 1e6, why: 'at most a million cycles: no single hardware step takes longer' },
+  /** Entries of a hardware table or queue. */
+  entries: { max: 1 << 20, why: 'at most 2^20: hardware tables and queues hold thousands of entries' },
+} as const;
+
 interface NumberOptions {
   min?: number;
-  max?: number;
+  /** Every number has an upper bound; `why` says what makes larger values meaningless. */
+  max: number;
+  why?: string;
   /** Exclusive lower bound (for quantities that must be positive but may be fractional). */
   gt?: number;
   int?: boolean;
 }
 
-/** A number with a range; errors say the range. */
-export function num(description: string, options: NumberOptions = {}) {
-  const { min, max, gt, int = false } = options;
-  const range = rangeText(options);
-  return z
-    .number({ error: (iss) => `expected ${int ? 'an integer' : 'a number'}${range}, got ${describeInput(iss.input)}` })
-    .superRefine((v, ctx) => {
-      const bad =
-        (int && !Number.isInteger(v)) ||
-        (min !== undefined && v < min) ||
-        (max !== undefined && v > max) ||
-        (gt !== undefined && v <= gt) ||
-        !Number.isFinite(v);
-      if (bad)
-        ctx.addIssue({
-          code: 'custom',
-          message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}`,
-        });
-    })
-    .describe(description);
+/** A number with a range; errors say the range, and why the upper bound is what it is. */
+export function num(description: string, options: NumberOptions) {
+  const { min, max, gt, int = false, why } = options;
+  const range = rangeText(options) + (why ? ` (${why})` : '');
+  return (
+    z
+      .number({
+        error: (iss) => `expected ${int ? 'an integer' : 'a number'}${range}, got ${describeInput(iss.input)}`,
+      })
+      .superRefine((v, ctx) => {
+        const bad =
+          (int && !Number.isInteger(v)) ||
+          (min !== undefined && v < min) ||
+          (max !== undefined && v > max) ||
+          (gt !== undefined && v <= gt) ||
+          !Number.isFinite(v);
+        if (bad)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}`,
+          });
+      })
+      // The range in the generated JSON Schema too, for editors and schema-driven tools.
+      .meta({
+        description,
+        ...(int ? { type: 'integer' as const } : {}),
+        maximum: max,
+        ...(min !== undefined ? { minimum: min } : {}),
+        ...(gt !== undefined ? { exclusiveMinimum: gt } : {}),
+      })
+  );
 }
 
 function rangeText({ min, max, gt }: NumberOptions): string {

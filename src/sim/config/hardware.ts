@@ -5,7 +5,7 @@
  * the CPU, the device and the driver, whose models live in src/sim/mm and src/sim/machine.
  */
 import { z } from 'zod';
-import { num, obj, size } from './fields.js';
+import { BOUND, num, obj, size } from './fields.js';
 import { linkSchema } from '../hw/link/index.js';
 import { dramSchema } from '../hw/dram.js';
 import { systemMemorySchema } from '../hw/system-memory.js';
@@ -17,9 +17,11 @@ function tlb(what: string, entries: number, ways: number, hitCycles: number, sou
   return obj(
     {
       ...tlbGeometry({ entries, ways }),
-      hitLatencyCycles: num(`Lookup latency on a hit, in cycles of the owner's clock.`, { int: true, min: 0 }).default(
-        hitCycles,
-      ),
+      hitLatencyCycles: num(`Lookup latency on a hit, in cycles of the owner's clock.`, {
+        int: true,
+        min: 0,
+        ...BOUND.cycles,
+      }).default(hitCycles),
     },
     `${what}. ${source}`,
   )
@@ -47,11 +49,11 @@ export const cpuSchema = obj(
     ),
     pageWalkNs: num(
       'Latency of a CPU page walk after an STLB miss, in ns (assumption: a 4-level walk with upper levels in the paging-structure caches, about one DRAM access).',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(80),
     pageFaultNs: num(
       'Cost of a minor anonymous page fault on the CPU (trap, allocation, zeroing a 4 KiB page, PTE update), in ns. Assumption of the order of 1-2 us reported for Linux minor faults.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(1500),
     memory: systemMemorySchema.prefault({}),
   },
@@ -100,7 +102,7 @@ export const deviceSchema = obj(
         ),
         walkLatencyCycles: num(
           'Device page-table walk after an L2 TLB miss, in device cycles. Default 100 cycles for 4 KiB pages: UVMSmart (Ganguly et al., ISCA 2019).',
-          { int: true, min: 0 },
+          { int: true, min: 0, ...BOUND.cycles },
         ).default(100),
       },
       'The device MMU: page size, TLBs and page walk.',
@@ -109,22 +111,23 @@ export const deviceSchema = obj(
       {
         entries: num(
           'Capacity of the replayable fault buffer. Faults beyond it are counted (device.fault_buffer_full) and queue like the rest: the model does not make the hardware drop and re-raise them.',
-          { int: true, min: 1 },
+          { int: true, min: 1, ...BOUND.entries },
         ).default(4096),
         batchSize: num(
           "Faults fetched per batch. Default 256: the NVIDIA UVM driver's replayable fault batch (open-gpu-kernel-modules, uvm_gpu_replayable_faults.c).",
-          { int: true, min: 1 },
+          { int: true, min: 1, ...BOUND.entries },
         ).default(256),
         interruptNs: num(
           'From the first fault in an empty buffer to the driver starting a batch (interrupt, bottom half wake-up), in ns. Assumption: several microseconds.',
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(5000),
         batchFetchNs: num('Fixed cost of fetching and sorting one batch of fault entries, in ns (assumption).', {
           min: 0,
+          ...BOUND.ns,
         }).default(2000),
         replayNs: num(
           "From the end of a batch's service to the faulting contexts retrying (replay), in ns (assumption).",
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(1500),
       },
       'The device fault buffer: faults are serviced in batches, then replayed.',
@@ -139,14 +142,14 @@ export const deviceSchema = obj(
         }).default(2 * 1024 * 1024),
         launchNs: num(
           'Software cost of starting one copy (API call, command submission), in ns. Assumption: a few microseconds, as measured for cudaMemcpy launches.',
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(5000),
       },
       'Copy engines for explicit copies.',
     ).prefault({}),
     kernelLaunchNs: num(
       'Cost of launching one device phase (a kernel), in ns. Assumption: about 5 us, the order of a CUDA kernel launch.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(5000),
     dram: dramSchema.prefault({}),
   },
@@ -157,27 +160,27 @@ export const driverSchema = obj(
   {
     perFaultNs: num(
       'Driver cost per unique fault in a batch (lookup of the VA range, locking, building the update), in ns. Assumption.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(1000),
     perPageNs: num(
       'Driver cost per 4 KiB page that hmm_range_fault resolves for a device fault (CPU page-table walk, page reference), in ns. Assumption.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(150),
     dmaMapPerPageNs: num(
       'Cost of dma_map_page for one 4 KiB page (IOMMU page-table update when the IOMMU translates), in ns. Assumption.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(200),
     ptUpdateBytes: num(
       'Bytes written over the link to update device page-table entries for one fault (the PTE write and its TLB invalidate command).',
-      { int: true, min: 0 },
+      { int: true, min: 0, max: 4096, why: 'at most 4 KiB: one page-table update writes a few entries' },
     ).default(64),
     invalidateNs: num(
       'Driver cost of one MMU-notifier invalidation callback (take the lock, clear device PTEs, issue the TLB shootdown), in ns, not counting the wait for the device. Assumption.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(2000),
     shootdownNs: num(
       'Device TLB shootdown: from the invalidate command reaching the device to its acknowledgement, in ns. Assumption.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(1000),
   },
   'Host driver software costs: fault service, DMA mapping and invalidation.',

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { experimentSchema, type Experiment } from './experiment.js';
 import { closest, describeInput, listText } from './fields.js';
 import { checkScript } from '../workload/scripted.js';
+import { fitProblems } from './fit.js';
 
 export interface ConfigIssue {
   /** JSON path, e.g. "hardware.link.lanes" or "workload.ops[3].region". */
@@ -44,6 +45,7 @@ export function validateExperiment(raw: unknown, presets: PresetMap = {}): Valid
       issues.push({ path: formatPath(['workload', 'ops', ...i.path]), message: i.message });
     }
   }
+  if (parsed.success && issues.length === 0) issues.push(...fitProblems(parsed.data));
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: bounded(issues) };
   return { ok: true, experiment: parsed.data };
 }

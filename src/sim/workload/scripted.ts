@@ -161,6 +161,9 @@ export interface ScriptIssue {
  * Checks what the schema cannot: every region name refers to an earlier mmap op, names
  * are not mapped twice, and ranges lie inside their region.
  */
+/** A snapshot records each page's state in the result; this keeps a result storable. */
+export const MAX_SNAPSHOT_PAGES = 1 << 16;
+
 export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   const issues: ScriptIssue[] = [];
   const firstMmap = new Map<string, number>();
@@ -209,6 +212,14 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
       issues.push({
         path: [i, 'sizeBytes'],
         message: `${what}: ${op.sizeBytes} bytes from offset ${offset} run past the end of region "${op.region}" (${regionBytes} bytes); use at most ${regionBytes - offset}`,
+      });
+      return;
+    }
+    const pages = Math.ceil((op.sizeBytes ?? regionBytes - offset) / 4096);
+    if (op.op === 'snapshot' && pages > MAX_SNAPSHOT_PAGES) {
+      issues.push({
+        path: [i, 'sizeBytes'],
+        message: `${what}: a snapshot of ${pages} pages is too large to store in a result; snapshot at most ${MAX_SNAPSHOT_PAGES} pages (${MAX_SNAPSHOT_PAGES / 256} MiB) at a time`,
       });
       return;
     }

@@ -57,7 +57,7 @@ export type RunOutcome =
     };
 
 /** Errors the model throws on purpose for a broken workload; anything else is a bug. */
-const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigError', 'Error']);
+const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigError', 'HorizonError', 'Error']);
 
 export const CANCELLED_ERROR = 'cancelled by the user';
 
