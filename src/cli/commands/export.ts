@@ -6,6 +6,7 @@ import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../../mai
 import { NoSuchRunsError } from '../../main/services/store/store.js';
 import { checkExistingDb, DEFAULT_DB, isDamage, parseRunIds, withReadStore } from '../args.js';
 import { failure, invalid } from '../errors.js';
+import { printable } from '../format.js';
 
 const FORMATS = { '.sqlite': 'sqlite', '.csv': 'csv', '.json': 'json' } as const;
 type Format = (typeof FORMATS)[keyof typeof FORMATS];
@@ -86,7 +87,7 @@ function exportCommand(flags: ExportFlags): void {
     }
   });
   const what = ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs (${ids.join(', ')})`;
-  process.stdout.write(`exported ${what} to ${flags.out}\n`);
+  process.stdout.write(`exported ${what} to ${printable(flags.out)}\n`);
 }
 
 /** The same file under two names (real paths, or hard links: the same inode). */

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { prepareExperiment } from '../../main/services/runner/index.js';
 import { issueLines, readExperimentFile } from '../args.js';
 import { invalid } from '../errors.js';
+import { printable } from '../format.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -23,10 +24,10 @@ Example:
       const prepared = prepareExperiment(doc.text, { baseDir: doc.baseDir });
       if (!prepared.ok) {
         // The issues are what the command reports, so they go to stdout like "valid" does.
-        process.stdout.write(`${issueLines(file, prepared.issues).join('\n')}\n`);
+        process.stdout.write(`${issueLines(file, prepared.issues).map(printable).join('\n')}\n`);
         const n = prepared.issues.length;
         throw invalid(`${file} is not a valid experiment (${n === 1 ? '1 problem' : `${n} problems`})`);
       }
-      process.stdout.write(`${file}: valid\n`);
+      process.stdout.write(`${printable(file)}: valid\n`);
     });
 }

@@ -150,8 +150,12 @@ export function listText(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
+/** The largest size anywhere: the largest host memory modelled (hardware.cpu.memory.capacityBytes). */
+export const MAX_SIZE_BYTES = 4 * 1024 ** 4;
+
 interface SizeOptions {
   min?: number;
+  /** Default MAX_SIZE_BYTES. */
   max?: number;
   powerOfTwo?: boolean;
   multipleOf?: number;
@@ -170,7 +174,7 @@ export function size(description: string, options: SizeOptions = {}) {
         ctx.addIssue({ code: 'custom', message: sizeProblem(raw) });
         return z.NEVER;
       }
-      const { min, max, powerOfTwo, multipleOf } = options;
+      const { min, max = MAX_SIZE_BYTES, powerOfTwo, multipleOf } = options;
       if (min !== undefined && bytes < min)
         ctx.addIssue({
           code: 'custom',
@@ -179,7 +183,7 @@ export function size(description: string, options: SizeOptions = {}) {
       else if (max !== undefined && bytes > max)
         ctx.addIssue({
           code: 'custom',
-          message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}`,
+          message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}${max === MAX_SIZE_BYTES ? ' (the largest host memory modelled)' : ''}`,
         });
       else if (powerOfTwo && !isPowerOfTwo(bytes))
         ctx.addIssue({

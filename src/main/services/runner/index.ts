@@ -61,6 +61,9 @@ const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigErr
 
 export const CANCELLED_ERROR = 'cancelled by the user';
 
+/** The simulation worker's JS heap limit (page state lives in typed arrays, outside it). */
+export const WORKER_HEAP_MB = 4096;
+
 export async function runExperiment(
   store: RunStore | (() => RunStore),
   experimentJson: string,
@@ -156,7 +159,11 @@ export function runPrepared(
       progressIntervalMs: options.progressIntervalMs ?? 100,
     };
     try {
-      worker = new Worker(workerUrl(), { workerData: input });
+      // A heap limit turns a run that outgrows memory into a failed run, not an aborted process.
+      worker = new Worker(workerUrl(), {
+        workerData: input,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      });
     } catch (e) {
       return fail('failed', `the simulation worker could not start: ${(e as Error).message}`);
     }
@@ -178,7 +185,10 @@ export function runPrepared(
     });
     worker.on('error', (e) => {
       // An error thrown outside the worker's try (e.g. an import that fails to load).
-      if (!cancelRequested) fail('failed', `the simulation worker crashed: ${e.message}`, e.stack ?? null);
+      if (cancelRequested) return;
+      if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        fail('failed', `the simulation ran out of memory (its limit is ${WORKER_HEAP_MB} MB); shrink the workload`);
+      } else fail('failed', `the simulation worker crashed: ${e.message}`, e.stack ?? null);
     });
     worker.on('exit', (code) => {
       if (cancelRequested) fail('cancelled', CANCELLED_ERROR);
