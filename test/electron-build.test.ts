@@ -27,8 +27,12 @@ describe('electron-vite build', () => {
     }
   }, 130_000);
 
-  it('writes the main bundle', () => {
-    expect(existsSync(join(out, 'main/index.js'))).toBe(true);
+  it('writes the main bundle, which never trusts a dev server and disables middle-click windows', () => {
+    const code = readFileSync(join(out, 'main/index.js'), 'utf8');
+    // import.meta.env.DEV is replaced by false in this build, so ELECTRON_RENDERER_URL is ignored.
+    expect(code).not.toContain('import.meta.env');
+    expect(code).toMatch(/devBuild:\s*false/);
+    expect(code).toMatch(/disableBlinkFeatures:\s*["']Auxclick["']/);
   });
 
   it('writes a preload that a sandbox can run: CommonJS, requiring only electron', () => {
