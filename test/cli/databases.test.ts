@@ -3,17 +3,7 @@
  * read-only, damaged, emptied or crafted, fed to the real binary.
  */
 import Database from 'better-sqlite3';
-import {
-  chmodSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-  writeSync,
-  closeSync,
-} from 'node:fs';
+import { chmodSync, existsSync, openSync, readFileSync, statSync, symlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/services/store/store.js';
