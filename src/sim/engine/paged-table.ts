@@ -272,7 +272,8 @@ export class PagedTable {
   /** Gives the chunk at block-slot position `at` a leaf holding its uniform value. */
   private splitChunk(at: number, chunk: number): number {
     const leaf = this.leafCount++;
-    if (leaf >= this.leafOwner.length) this.resizeLeaves(this.leafOwner.length * 2);
+    // Leaves are most of the memory: grow by 1.5, not 2, to waste less at the end.
+    if (leaf >= this.leafOwner.length) this.resizeLeaves(Math.ceil(this.leafOwner.length * 1.5));
     this.leaves.fill(this.chunkValue[at], leaf * RADIX, (leaf + 1) * RADIX);
     this.leafOwner[leaf] = chunk;
     this.chunkLeaf[at] = leaf;
@@ -291,7 +292,7 @@ export class PagedTable {
     }
     this.chunkLeaf[at] = -1;
     if (this.leafCount * 4 < this.leafOwner.length && this.leafOwner.length > 4) {
-      this.resizeLeaves(this.leafOwner.length / 2);
+      this.resizeLeaves(Math.ceil(this.leafOwner.length / 2));
     }
   }
 
