@@ -62,7 +62,7 @@ function benchCase(c: Case): void {
   const env = {
     seed: exp.seed,
     cpuContexts: hw.cpu.cores,
-    deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
+    deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
     traceSource: c.trace?.(),
   };
   const [bare, bareS] = time(() => drainPlan(buildWorkload(exp.workload, env)));
