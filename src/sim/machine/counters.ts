@@ -1,5 +1,7 @@
 /** Event counts of a run, as plain number fields (fast to bump on the hot path). */
 export class Counters {
+  /** CPU runs translated (one STLB lookup each; a run is up to 4 KiB in one page). */
+  cpuTranslations = 0;
   cpuAccesses = 0;
   cpuBytes = 0;
   cpuPageFaults = 0;
@@ -23,6 +25,8 @@ export class Counters {
 
 /** Counts of one device; the `device.*` metrics are their sums over devices. */
 export class DeviceCounters {
+  /** Device runs translated (one TLB lookup each; a run is up to 4 KiB in one page). */
+  translations = 0;
   accesses = 0;
   bytes = 0;
   localBytes = 0;

@@ -19,6 +19,7 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
     );
     return STOPPED;
   }
+  k.cpuTranslations++;
   k.cpuAccesses += ((run.offset & 63) + run.bytes + 63) >> 6;
   k.cpuBytes += run.bytes;
 

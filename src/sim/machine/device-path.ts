@@ -32,6 +32,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     return STOPPED;
   }
   const dev = m.deviceOf(c);
+  dev.counters.translations++;
   const tr = m.translation;
   const tt = tr.translate(m, dev, c, page, t);
   const flags = tr.flags;

@@ -205,6 +205,7 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   };
   put('sim.time_ns', ns, 'ns');
   put('sim.events', m.queue.popped + k.inlineEvents, 'events');
+  put('cpu.translations', k.cpuTranslations, 'translations');
   put('cpu.accesses', k.cpuAccesses, 'lines');
   put('cpu.bytes', k.cpuBytes, 'bytes');
   put('cpu.tlb_misses', m.cpuTlb.misses, 'misses');
