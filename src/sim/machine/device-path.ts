@@ -63,7 +63,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     k.remoteBytes += run.bytes;
     end = remoteAccess(m, dev, c, page, run.bytes, run.write, tt);
   }
-  m.hooks.deviceAccess?.(end, end - t);
+  m.hooks.deviceAccess?.(end, end - t, dev.index, page, run.write);
   const next = end + cyclesToPs(dev.clock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);
   return next;

@@ -37,6 +37,7 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       m.counters.cpuCowFaults++;
       pte[page] = CpuPte.Present;
       m.cpuTlb.invalidatePage(page);
+      m.hooks.cpuPageReplaced?.(page);
       return d.cpuPteChanged(region, page, t + m.t.cpuPageFault);
     case CpuPte.Present:
       return t;

@@ -203,6 +203,7 @@ export class Driver implements DriverContext {
       pte[p] = b;
     }
     if (shift > 0) markWholeDevicePages(pte, firstPage, count, shift);
+    this.m.hooks.devicePtesWritten?.(device, firstPage, count);
     // A changed entry may be cached with its old permission (a read-only entry before a
     // write upgrade): drop the device's cached translations of these pages.
     dropCachedTranslations(dev, firstPage, count);
