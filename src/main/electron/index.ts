@@ -7,7 +7,7 @@
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODEL_VERSION } from '../../sim/version.js';
+import { MODEL_VERSION } from '../../sim/result/version.js';
 import { Store } from '../services/store/store.js';
 import { registerApi } from './ipc.js';
 import { storeApi } from './services.js';

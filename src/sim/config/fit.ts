@@ -3,7 +3,7 @@
  * machine. Building a plan is cheap (streams are made lazily), so validation builds it
  * and answers here what `simulate` would otherwise discover mid-run.
  */
-import { formatBytes } from './units.js';
+import { formatBytes } from '../schema/units.js';
 import type { Experiment } from './experiment.js';
 import type { ConfigIssue } from './validate.js';
 import { buildWorkload } from '../workload/index.js';
@@ -19,7 +19,7 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
     const plan = buildWorkload(experiment.workload, {
       seed: experiment.seed,
       cpuContexts: hw.cpu.cores,
-      deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
+      deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
       traceSource: UNREAD_TRACE,
     });
     for (const r of plan.regions) footprint += r.sizeBytes;

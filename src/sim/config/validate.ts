@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { experimentSchema, type Experiment } from './experiment.js';
-import { closest, describeInput, listText } from './fields.js';
+import { closest, describeInput, listText } from '../schema/fields.js';
 import { checkScript } from '../workload/scripted.js';
 import { fitProblems } from './fit.js';
 
@@ -162,7 +162,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function applyPreset(doc: unknown, presets: PresetMap, issues: ConfigIssue[]): unknown {
-  if (!isPlainObject(doc) || !isPlainObject(doc.hardware) || doc.hardware.preset === undefined) return doc;
+  if (!isPlainObject(doc) || !isPlainObject(doc.hardware)) return doc;
+  if (doc.hardware.preset === undefined) return { ...doc, hardware: nameDevices(doc.hardware, undefined) };
   const name = doc.hardware.preset;
   const { preset: _, ...rest } = doc.hardware;
   // Own properties only: "toString" or "constructor" are not presets.
@@ -173,10 +174,32 @@ function applyPreset(doc: unknown, presets: PresetMap, issues: ConfigIssue[]): u
       path: 'hardware.preset',
       message: `${describeInput(name)} is not a hardware preset; use ${listText(names.map((n) => `"${n}"`)) || 'no preset (none are installed)'}${near ? ` (did you mean "${near}"?)` : ''}`,
     });
-    return { ...doc, hardware: rest };
+    return { ...doc, hardware: nameDevices(rest, undefined) };
   }
-  const hardware = deepMerge(cleanDocument(presets[name], [], []), doc.hardware);
-  return { ...doc, hardware };
+  const preset = cleanDocument(presets[name], [], []) as Record<string, unknown>;
+  const { device: presetDevice, ...presetRest } = preset;
+  const override = doc.hardware;
+  // A list of devices starts each entry from the preset's device; `device` merges over it.
+  const base = Array.isArray(override.devices) ? presetRest : preset;
+  const hardware = deepMerge(base, override) as Record<string, unknown>;
+  return { ...doc, hardware: nameDevices(hardware, presetDevice) };
+}
+
+/**
+ * Entries of a `devices` list start from `template` (the preset's device) and, when they
+ * give no name, are named after their position ("gpu0", "gpu1", ... from a preset's "gpu0";
+ * "device0", "device1", ... otherwise), so a list of identical devices needs no names.
+ */
+function nameDevices(hardware: Record<string, unknown>, template: unknown): Record<string, unknown> {
+  if (!Array.isArray(hardware.devices)) return hardware;
+  const templateName = isPlainObject(template) && typeof template.name === 'string' ? template.name : 'device0';
+  const stem = templateName.replace(/\d+$/, '');
+  const devices = hardware.devices.map((entry: unknown, i: number) => {
+    const merged = template === undefined ? entry : deepMerge(template, entry);
+    if (!isPlainObject(merged) || (isPlainObject(entry) && entry.name !== undefined)) return merged;
+    return { ...merged, name: `${stem}${i}` };
+  });
+  return { ...hardware, devices };
 }
 
 /** Overrides win; objects merge key by key, except that a different `impl` replaces the whole object. */
