@@ -101,7 +101,7 @@ export function num(description: string, options: NumberOptions) {
         const bad =
           (int && !Number.isInteger(v)) ||
           (min !== undefined && v < min) ||
-          (max !== undefined && v > max) ||
+          v > max ||
           (gt !== undefined && v <= gt) ||
           !Number.isFinite(v);
         if (bad)
