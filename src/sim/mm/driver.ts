@@ -52,6 +52,12 @@ export interface DriverContext {
   describePage(page: number): string;
   /** handle_mm_fault on the device's behalf (hmm_range_fault, get_user_pages): the time, or EFAULT/EPERM. */
   faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps;
+  /**
+   * Replaces a page's CPU page-table entry (a device-private or migration entry when a
+   * page migrates, Present when it comes back), dropping the CPU's cached translation.
+   * The caller runs the notifier first when a mirror may hold the old page.
+   */
+  setCpuPte(page: number, entry: CpuPte): void;
 
   // DMA mapping of system pages for the devices.
   isDmaMapped(page: number): boolean;
@@ -129,6 +135,13 @@ export class Driver implements DriverContext {
   }
   describePage(page: number): string {
     return this.m.space.describePage(page);
+  }
+
+  setCpuPte(page: number, entry: CpuPte): void {
+    const m = this.m;
+    if (m.space.cpuPte.get(page) === entry) return;
+    m.space.cpuPte.set(page, entry);
+    m.cpuTlb.invalidatePage(page);
   }
 
   faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps {
