@@ -151,6 +151,8 @@ export class Iommu {
   fullInvalidations = 0;
 
   private readonly walkers: BandwidthServer[];
+  /** Each walker's last booked end, for choosing one without a call per walker. */
+  private readonly walkerFreeAt: Float64Array;
   private commandQueueFreePs: Ps = 0;
 
   constructor(config: IommuConfig) {
@@ -166,6 +168,7 @@ export class Iommu {
     this.priQueueDepth = config.pri.queueDepth;
     this.pageRequestPs = nsToPs(config.pri.pageRequestLatencyNs);
     this.walkers = Array.from({ length: config.walkers }, () => new BandwidthServer(1000));
+    this.walkerFreeAt = new Float64Array(config.walkers);
   }
 
   get iotlbHits(): number {
@@ -206,17 +209,18 @@ export class Iommu {
 
     // A walker idle at t if there is one, else the one free soonest; each keeps a calendar,
     // so a walk booked for later does not hold up one requested earlier.
-    const walkers = this.walkers;
+    const freeAt = this.walkerFreeAt;
     let walker = 0;
-    for (let i = 0; i < walkers.length; i++) {
-      if (walkers[i].nextFreePs <= t) {
+    for (let i = 0; i < freeAt.length; i++) {
+      if (freeAt[i] <= t) {
         walker = i;
         break;
       }
-      if (walkers[i].nextFreePs < walkers[walker].nextFreePs) walker = i;
+      if (freeAt[i] < freeAt[walker]) walker = i;
     }
     const duration = accesses * this.levelPs;
-    const end = walkers[walker].occupy(t, duration);
+    const end = this.walkers[walker].occupy(t, duration);
+    freeAt[walker] = this.walkers[walker].nextFreePs;
     this.walks++;
     this.walkAccesses += accesses;
     this.walkQueuePs += end - duration - t;

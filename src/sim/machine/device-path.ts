@@ -51,7 +51,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     end = dev.dram.access(tt, addr, run.bytes, run.write);
     ctxs.charge(c, DRAM_WAIT, end);
   } else {
-    if (m.dmaMapped.data[page] === 0) {
+    if (m.dmaMapped.get(page) === 0) {
       // The IOMMU refuses DMA to a page the driver has not mapped for the device.
       m.counters.iommuFaults++;
       ctxs.errors[c] = new OpError(
