@@ -31,8 +31,11 @@ export function unknownKeyMessage(key: string, valid: readonly string[]): string
 export function closest(name: string, valid: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  const lower = name.toLowerCase();
   for (const v of valid) {
-    const d = editDistance(name.toLowerCase(), v.toLowerCase());
+    // The distance is at least the difference in length: skip names too far to be a typo.
+    if (Math.abs(name.length - v.length) > Math.max(2, Math.floor(v.length / 3))) continue;
+    const d = editDistance(lower, v.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;
       best = v;
@@ -145,8 +148,9 @@ export function oneOf<const T extends readonly [string | number, ...(string | nu
 /** Alternatives shown in one message; error output stays small however many there are. */
 const LIST_MAX = 8;
 
-export function listText(items: string[]): string {
-  if (items.length > LIST_MAX) return `${items.slice(0, LIST_MAX).join(', ')} or ${items.length - LIST_MAX} more`;
+/** "a, b or c"; `total` counts items left out of `items` (a caller may pass only the first few). */
+export function listText(items: string[], total = items.length): string {
+  if (total > LIST_MAX) return `${items.slice(0, LIST_MAX).join(', ')} or ${total - LIST_MAX} more`;
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 

@@ -177,6 +177,9 @@ export interface ScriptIssue {
 /** A snapshot records each page's state in the result; this keeps a result storable. */
 export const MAX_SNAPSHOT_PAGES = 1 << 16;
 
+/** Problems that get a "did you mean" suggestion; validation shows no more than this. */
+const MAX_SUGGESTIONS = 50;
+
 export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   const issues: ScriptIssue[] = [];
   const firstMmap = new Map<string, number>();
@@ -214,13 +217,16 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     }
     const regionBytes = sizes.get(op.region);
     if (regionBytes === undefined) {
-      const names = [...sizes.keys()];
+      const shown: string[] = [];
+      for (const n of sizes.keys()) if (shown.push(`"${n}"`) === 9) break;
       const valid =
-        names.length > 0
-          ? `regions mapped before it: ${listText(names.map((n) => `"${n}"`))}`
+        sizes.size > 0
+          ? `regions mapped before it: ${listText(shown, sizes.size)}`
           : 'no region is mapped before it; add an mmap op first';
       const later = firstMmap.get(op.region);
-      const near = closest(op.region, names);
+      // Only the first problems are shown (MAX_ISSUES): a hostile script of thousands of
+      // unknown regions must not cost thousands of nearest-name searches.
+      const near = issues.length < MAX_SUGGESTIONS ? closest(op.region, [...sizes.keys()]) : undefined;
       issues.push({
         path: [i, 'region'],
         message:
