@@ -16,6 +16,7 @@ import type { Attribution, Histogram, Metrics, OpReport, Series, Snapshot } from
 import { CHANNELS, type RequestName } from './channels.js';
 
 export { CHANNELS, RUN_EVENT_CHANNEL, type RequestName } from './channels.js';
+export type { Attribution, Histogram, Metrics, OpReport, Series, Snapshot } from '../sim/result/types.js';
 
 // ---------------------------------------------------------------------------------------
 // Data
