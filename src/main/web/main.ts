@@ -15,7 +15,8 @@ import { Store } from '../services/store/store.js';
 import { createWorkbench } from '../services/workbench/index.js';
 import { startServer } from './server.js';
 
-const USAGE = 'usage: npm run serve -- [--db PATH] [--port N]   (default: --db hetmem.sqlite --port 5178; 0 = any free port)';
+const USAGE =
+  'usage: npm run serve -- [--db PATH] [--port N]   (default: --db hetmem.sqlite --port 5178; 0 = any free port)';
 
 function fail(message: string): never {
   process.stderr.write(`hetmem serve: ${message}\n${USAGE}\n`);

@@ -19,7 +19,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatchRequest, isRequestName, type ApiResult, type HetmemApi, type RunEventSource } from '../../shared/api.js';
+import {
+  dispatchRequest,
+  isRequestName,
+  type ApiResult,
+  type HetmemApi,
+  type RunEventSource,
+} from '../../shared/api.js';
 import { decodeWire, encodeWire } from '../../shared/wire.js';
 
 export interface ServeOptions {

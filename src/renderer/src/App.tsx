@@ -30,7 +30,9 @@ export function App() {
             <li key={n.view}>
               <a
                 href={href(n.route)}
-                className={n.view === route.view || (n.view === 'runs' && route.view === 'run') ? 'nav-item active' : 'nav-item'}
+                className={
+                  n.view === route.view || (n.view === 'runs' && route.view === 'run') ? 'nav-item active' : 'nav-item'
+                }
                 aria-current={n.view === route.view ? 'page' : undefined}
               >
                 {n.label}

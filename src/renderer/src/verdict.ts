@@ -15,7 +15,11 @@ export function categoryLabel(category: string): string {
   return known[category] ?? category.replaceAll('_', ' ');
 }
 
-const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
+/** A share in percent: one decimal, or two significant digits below 1 % (so 0.012 % is not "0 %"). */
+const percent = (part: number, whole: number) => {
+  const p = whole > 0 ? (part / whole) * 100 : 0;
+  return p === 0 || p >= 1 ? Math.round(p * 10) / 10 : Number(p.toPrecision(2));
+};
 
 /**
  * For the agent that spent the most time on anything but computing and idling: its two

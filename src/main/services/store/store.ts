@@ -297,7 +297,9 @@ export class Store {
       for (const table of ['metrics', 'series', 'histograms', 'attribution', 'results_extra', 'tags']) {
         this.db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(list);
       }
-      const deleted = this.db.prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+      const deleted = this.db
+        .prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))')
+        .run(list).changes;
       this.db.prepare('DELETE FROM experiments WHERE id NOT IN (SELECT experiment_id FROM runs)').run();
       return deleted;
     })();

@@ -72,7 +72,12 @@ export class ActiveRuns implements RunEventSource {
         // The store failed while recording the end; the run stays 'running' until the
         // next open marks it interrupted. Say so rather than leave the UI waiting.
         this.runs.delete(runId);
-        this.emit({ type: 'ended', runId, status: 'failed', error: `the run's end could not be recorded: ${String(error)}` });
+        this.emit({
+          type: 'ended',
+          runId,
+          status: 'failed',
+          error: `the run's end could not be recorded: ${String(error)}`,
+        });
       },
     );
     // runPrepared records the run (and calls onStart) before it returns.

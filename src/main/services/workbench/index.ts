@@ -52,7 +52,10 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
     getInfo: async () => ({ ...info }),
     listRuns: async (filter = {}) => {
       const runs = store.listRuns({ ...filter });
-      const key = keyMetricsOf(store, runs.filter((r) => r.status === 'done').map((r) => r.id));
+      const key = keyMetricsOf(
+        store,
+        runs.filter((r) => r.status === 'done').map((r) => r.id),
+      );
       return runs.map((r) => toSummary(r, key.get(r.id) ?? {}));
     },
     getRun: async (id) => {

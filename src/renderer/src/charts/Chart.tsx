@@ -3,7 +3,15 @@ import * as echarts from 'echarts';
 import { useEffect, useRef } from 'react';
 import { useDarkMode } from '../theme.js';
 
-export function Chart({ option, height = 260, label }: { option: echarts.EChartsOption; height?: number; label: string }) {
+export function Chart({
+  option,
+  height = 260,
+  label,
+}: {
+  option: echarts.EChartsOption;
+  height?: number;
+  label: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   const dark = useDarkMode();

@@ -35,7 +35,9 @@ export function attributionOption(
       type: 'bar',
       stack: 'time',
       emphasis: { focus: 'series' },
-      data: attribution.map((a) => (a.totalNs > 0 ? (((a.ns as Record<string, number>)[c] ?? 0) / a.totalNs) * 100 : 0)),
+      data: attribution.map((a) =>
+        a.totalNs > 0 ? (((a.ns as Record<string, number>)[c] ?? 0) / a.totalNs) * 100 : 0,
+      ),
     })),
   };
 }
@@ -46,7 +48,7 @@ export function seriesOption(lines: readonly { label: string; series: Series }[]
   return {
     tooltip: { trigger: 'axis', valueFormatter: (v) => `${formatValue(Number(v))} ${unit}` },
     legend: lines.length > 1 ? { top: 0 } : undefined,
-    grid: { left: 8, right: 24, top: lines.length > 1 ? 36 : 16, bottom: 48, containLabel: true },
+    grid: { left: 8, right: 24, top: lines.length > 1 ? 44 : 30, bottom: 48, containLabel: true },
     xAxis: { type: 'value', name: 'simulated µs', nameLocation: 'middle', nameGap: 24, scale: true },
     yAxis: { type: 'value', name: unit, scale: false },
     dataZoom: [...zoom],
@@ -64,11 +66,13 @@ export function seriesOption(lines: readonly { label: string; series: Series }[]
 /** Buckets as bars: "≤ bound" labels, the last one "> last bound". */
 export function histogramOption(h: Histogram): EChartsOption {
   const labels = h.counts.map((_, i) =>
-    i < h.bounds.length && Number.isFinite(h.bounds[i]) ? `≤ ${formatValue(h.bounds[i]!)}` : `> ${formatValue(h.bounds[h.bounds.length - 1] ?? 0)}`,
+    i < h.bounds.length && Number.isFinite(h.bounds[i])
+      ? `≤ ${formatValue(h.bounds[i]!)}`
+      : `> ${formatValue(h.bounds[h.bounds.length - 1] ?? 0)}`,
   );
   return {
     tooltip: { trigger: 'axis' },
-    grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 16, top: 30, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: labels, name: h.unit, axisLabel: { rotate: 30 } },
     yAxis: { type: 'value', name: 'count' },
     series: [{ type: 'bar', data: h.counts, name: h.name }],
@@ -99,7 +103,11 @@ export function metricBarsOption(
     },
     legend: { top: 0 },
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: [...metricNames], axisLabel: { interval: 0, rotate: metricNames.length > 4 ? 20 : 0 } },
+    xAxis: {
+      type: 'category',
+      data: [...metricNames],
+      axisLabel: { interval: 0, rotate: metricNames.length > 4 ? 20 : 0 },
+    },
     yAxis: { type: 'value', max: 100, axisLabel: { formatter: '{value}%' }, name: '% of largest' },
     series: runs.map((r) => ({
       name: r.label,

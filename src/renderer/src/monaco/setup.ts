@@ -5,6 +5,8 @@
  * services' (`setExperimentMarkers`), so the editor says exactly what `hetmem validate` says.
  */
 import * as monaco from 'monaco-editor/editor';
+// The editor's contributions (completion, hover, find, folding, diff...); 'monaco-editor/editor' alone has none.
+import 'monaco-editor/features/register.all';
 import { jsonDefaults } from 'monaco-editor/languages/features/json/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker?worker';

@@ -20,7 +20,8 @@ export function CompareView({ api, ids }: { api: Services; ids: number[] }) {
   const [runs] = useLoad(() => Promise.all(ids.map((id) => api.getRun(id))), [api, ids.join(',')]);
   if (ids.length < 2) return <Pick api={api} />;
   if (runs.state === 'loading') return <section className="view muted">Loading runs {ids.join(', ')}…</section>;
-  if (runs.state === 'error') return <section className="view notice error">Could not load the runs: {runs.message}</section>;
+  if (runs.state === 'error')
+    return <section className="view notice error">Could not load the runs: {runs.message}</section>;
   const missing = ids.filter((_, i) => runs.value[i] === null);
   const found = runs.value.filter((r): r is RunDetail => r !== null);
   return (
@@ -68,7 +69,9 @@ const label = (r: RunDetail) => `#${r.id} ${r.strategy}`;
 
 function Comparison({ runs }: { runs: RunDetail[] }) {
   const allMetrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
-  const [metrics, setMetrics] = useState<string[]>(() => [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort());
+  const [metrics, setMetrics] = useState<string[]>(() =>
+    [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort(),
+  );
   const flat = useMemo(() => runs.map((r) => flattenDocument(r.experiment)), [runs]);
   const params = useMemo(() => differingPaths(flat), [flat]);
   const seriesNames = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.name)))], [runs]);
@@ -77,7 +80,11 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
     [runs],
   );
   const bars = useMemo(
-    () => metricBarsOption(metrics, runs.map((r) => ({ label: label(r), metrics: r.metrics }))),
+    () =>
+      metricBarsOption(
+        metrics,
+        runs.map((r) => ({ label: label(r), metrics: r.metrics })),
+      ),
     [metrics, runs],
   );
   const agents = runs.reduce((n, r) => n + r.attribution.length, 0);
@@ -150,7 +157,9 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
       {seriesNames.length > 0 && <h2>Series, overlaid</h2>}
       <div className="chart-grid">
         {seriesNames.map((name) => {
-          const lines = runs.flatMap((r) => r.series.filter((s) => s.name === name).map((s) => ({ label: label(r), series: s })));
+          const lines = runs.flatMap((r) =>
+            r.series.filter((s) => s.name === name).map((s) => ({ label: label(r), series: s })),
+          );
           return (
             <figure key={name}>
               <figcaption>
@@ -171,7 +180,10 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
         <Chart
           option={parallelOption(
             [...params, ...metrics],
-            runs.map((r, i) => [...params.map((p) => flat[i]![p] as string | number | null), ...metrics.map((m) => r.metrics[m]?.value ?? null)]),
+            runs.map((r, i) => [
+              ...params.map((p) => flat[i]![p] ?? '—').map((v) => (typeof v === 'boolean' ? String(v) : v)),
+              ...metrics.map((m) => r.metrics[m]?.value ?? null),
+            ]),
           )}
           label="Parallel coordinates of parameters and metrics"
           height={320}
@@ -297,6 +309,8 @@ function ExperimentDiff({ runs }: { runs: RunDetail[] }) {
       readOnly: true,
       automaticLayout: true,
       renderSideBySide: true,
+      // Experiments are long and differ in a few fields: show those, fold the rest.
+      hideUnchangedRegions: { enabled: true, contextLineCount: 2, minimumLineCount: 3, revealLineCount: 10 },
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
     });

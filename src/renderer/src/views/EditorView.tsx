@@ -32,7 +32,11 @@ function fromHardwarePreset(name: string): string {
 let sharedModel: monaco.editor.ITextModel | null = null;
 function experimentModel(initial: () => string): monaco.editor.ITextModel {
   if (!sharedModel || sharedModel.isDisposed()) {
-    sharedModel = monaco.editor.createModel(initial(), 'json', monaco.Uri.parse(`${EXPERIMENT_MODEL_PREFIX}draft.json`));
+    sharedModel = monaco.editor.createModel(
+      initial(),
+      'json',
+      monaco.Uri.parse(`${EXPERIMENT_MODEL_PREFIX}draft.json`),
+    );
     sharedModel.onDidChangeContent(() => localStorage.setItem(DRAFT_KEY, sharedModel!.getValue()));
   }
   return sharedModel;
@@ -69,7 +73,10 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
     }
   }, [api, model]);
 
+  const startingRef = useRef(false);
   const run = useCallback(async () => {
+    if (startingRef.current) return;
+    startingRef.current = true;
     setRunError(null);
     setStarting(true);
     try {
@@ -82,6 +89,7 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
     } catch (e) {
       setRunError(messageOf(e));
     } finally {
+      startingRef.current = false;
       setStarting(false);
     }
   }, [api, model]);
@@ -97,10 +105,10 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
       scrollBeyondLastLine: false,
       fixedOverflowWidgets: true,
       tabSize: 2,
+      wordWrap: 'on',
       ariaLabel: 'Experiment document (JSON with comments)',
     });
     editorRef.current = editor;
-    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => void runRef.current());
     let timer: ReturnType<typeof setTimeout> | undefined;
     const sub = model.onDidChangeContent(() => {
       clearTimeout(timer);
@@ -116,6 +124,19 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
   }, [model, validate]);
 
   useEffect(() => monaco.editor.setTheme(monacoTheme()), [dark]);
+
+  // Ctrl/Cmd+Enter runs from anywhere in this view, the editor included (caught before
+  // Monaco sees it, which would insert a line).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      void runRef.current();
+    };
+    addEventListener('keydown', onKey, { capture: true });
+    return () => removeEventListener('keydown', onKey, { capture: true });
+  }, []);
 
   const load = (text: string, name: string) => {
     editorRef.current?.pushUndoStop();
@@ -170,6 +191,7 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
           Open…
           <input
             type="file"
+            aria-label="Open an experiment file"
             accept=".json,.jsonc,application/json"
             className="visually-hidden"
             onChange={async (e) => {
@@ -186,7 +208,13 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
         <span className={broken ? 'validity error-text' : 'validity muted'} role="status">
           {issues === null ? 'checking…' : broken ? runTitle.replace('Cannot run: ', '') : 'valid'}
         </span>
-        <button type="button" className="primary" disabled={broken || starting} title={runTitle} onClick={() => void run()}>
+        <button
+          type="button"
+          className="primary"
+          disabled={broken || starting}
+          title={runTitle}
+          onClick={() => void run()}
+        >
           {starting ? 'Starting…' : 'Run ▶'}
         </button>
       </header>

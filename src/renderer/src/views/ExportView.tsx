@@ -13,7 +13,11 @@ const FORMATS: { format: ExportFormat; label: string; what: string }[] = [
   { format: 'csv', label: 'CSV (long)', what: 'one row per run and metric' },
   { format: 'csv-wide', label: 'CSV (wide)', what: 'one row per run; differing parameters and metrics as columns' },
   { format: 'json', label: 'JSON', what: 'runs, experiments and whole results' },
-  { format: 'trace', label: 'Chrome trace', what: 'phases and series as trace events, for Perfetto or chrome://tracing' },
+  {
+    format: 'trace',
+    label: 'Chrome trace',
+    what: 'phases and series as trace events, for Perfetto or chrome://tracing',
+  },
 ];
 
 export function ExportView({ api, ids }: { api: Services; ids: number[] }) {
@@ -55,7 +59,8 @@ export function ExportView({ api, ids }: { api: Services; ids: number[] }) {
                     })
                   }
                 />{' '}
-                #{r.id} {r.name} <code>{r.strategy}</code> <span className={`status status-${r.status}`}>{r.status}</span>
+                #{r.id} {r.name} <code>{r.strategy}</code>{' '}
+                <span className={`status status-${r.status}`}>{r.status}</span>
               </label>
             </li>
           ))}
@@ -63,7 +68,13 @@ export function ExportView({ api, ids }: { api: Services; ids: number[] }) {
       )}
       <div className="toolbar">
         {FORMATS.map((f) => (
-          <button key={f.format} type="button" disabled={ids.length === 0 || busy} title={f.what} onClick={() => void exportAs(f.format)}>
+          <button
+            key={f.format}
+            type="button"
+            disabled={ids.length === 0 || busy}
+            title={f.what}
+            onClick={() => void exportAs(f.format)}
+          >
             {f.label}
           </button>
         ))}
@@ -90,7 +101,10 @@ export function ExportView({ api, ids }: { api: Services; ids: number[] }) {
                 mediaType: file.type || 'application/vnd.sqlite3',
                 base64: await fileToBase64(file),
               });
-              setMessage({ error: false, text: `Imported ${report.imported} run(s) from ${file.name}; skipped ${report.skipped}.` });
+              setMessage({
+                error: false,
+                text: `Imported ${report.imported} run(s) from ${file.name}; skipped ${report.skipped}.`,
+              });
               reload();
             } catch (err) {
               setMessage({ error: true, text: messageOf(err) });

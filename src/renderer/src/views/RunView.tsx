@@ -122,11 +122,14 @@ function Progress({
         <dd>{progress ? formatDurationNs(progress.simTimeNs) : '—'}</dd>
         <dt>Events</dt>
         <dd>
-          {progress ? `${progress.events.toLocaleString('en-US')} (${Math.round(progress.eventsPerSecond).toLocaleString('en-US')} events/s)` : '—'}
+          {progress
+            ? `${progress.events.toLocaleString('en-US')} (${Math.round(progress.eventsPerSecond).toLocaleString('en-US')} events/s)`
+            : '—'}
         </dd>
         <dt>Elapsed / left</dt>
         <dd>
-          {progress ? formatWallMs(progress.wallMs) : '—'} / {progress?.etaMs != null ? formatWallMs(progress.etaMs) : 'estimating…'}
+          {progress ? formatWallMs(progress.wallMs) : '—'} /{' '}
+          {progress?.etaMs != null ? formatWallMs(progress.etaMs) : 'estimating…'}
         </dd>
       </dl>
       <h2>Simulated time so far</h2>

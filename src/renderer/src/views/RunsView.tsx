@@ -59,7 +59,11 @@ export function RunsView({ api }: { api: Services }) {
   };
 
   const header = (key: SortKey, label: string, numeric = false) => (
-    <th className={numeric ? 'num' : undefined} aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+    <th
+      key={key}
+      className={[numeric ? 'num' : '', key.startsWith('metric:') ? 'metric-head' : ''].join(' ').trim() || undefined}
+      aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+    >
       <button
         type="button"
         className="sort"
@@ -182,74 +186,76 @@ export function RunsView({ api }: { api: Services }) {
         </p>
       )}
       {list.length > 0 && (
-        <table className="runs">
-          <thead>
-            <tr>
-              <th>
-                <input
-                  type="checkbox"
-                  aria-label="Select all"
-                  checked={chosen.length === sorted.length}
-                  onChange={(e) => setSelected(new Set(e.target.checked ? sorted.map((r) => r.id) : []))}
-                />
-              </th>
-              {header('id', '#', true)}
-              {header('name', 'Name')}
-              {header('strategy', 'Strategy')}
-              {header('workload', 'Workload')}
-              {metricColumns.map((m) => header(`metric:${m}`, m, true))}
-              {header('status', 'Status')}
-              {header('startedAt', 'Started')}
-              {header('wallMs', 'Wall time', true)}
-              <th>Tags</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sorted.map((run) => (
-              <tr key={run.id} className={selected.has(run.id) ? 'selected' : undefined}>
-                <td>
+        <div className="scroll-x">
+          <table className="runs nowrap-table">
+            <thead>
+              <tr>
+                <th>
                   <input
                     type="checkbox"
-                    aria-label={`Select run ${run.id}`}
-                    checked={selected.has(run.id)}
-                    onChange={(e) => {
-                      const next = new Set(selected);
-                      if (e.target.checked) next.add(run.id);
-                      else next.delete(run.id);
-                      setSelected(next);
-                    }}
+                    aria-label="Select all"
+                    checked={chosen.length === sorted.length}
+                    onChange={(e) => setSelected(new Set(e.target.checked ? sorted.map((r) => r.id) : []))}
                   />
-                </td>
-                <td className="num">{run.id}</td>
-                <td>
-                  <a href={`#/run/${run.id}`}>{run.name}</a>
-                  {run.error && <div className="error-text small">{run.error}</div>}
-                </td>
-                <td>
-                  <code>{run.strategy}</code>
-                </td>
-                <td>{run.workload}</td>
-                {metricColumns.map((m) => (
-                  <td key={m} className="num">
-                    {run.keyMetrics[m] ? formatMetric(run.keyMetrics[m].value, run.keyMetrics[m].unit) : ''}
-                  </td>
-                ))}
-                <td>
-                  <span className={`status status-${run.status}`}>{run.status}</span>
-                </td>
-                <td>{formatInstant(run.startedAt)}</td>
-                <td className="num">{formatWallMs(run.wallMs)}</td>
-                <td>
-                  {run.tags.map((t) => (
-                    <span key={t} className="tag">
-                      {t}
-                    </span>
-                  ))}
-                </td>
+                </th>
+                {header('id', '#', true)}
+                {header('name', 'Name')}
+                {header('strategy', 'Strategy')}
+                {header('workload', 'Workload')}
+                {metricColumns.map((m) => header(`metric:${m}`, m, true))}
+                {header('status', 'Status')}
+                {header('startedAt', 'Started')}
+                {header('wallMs', 'Wall time', true)}
+                <th>Tags</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {sorted.map((run) => (
+                <tr key={run.id} className={selected.has(run.id) ? 'selected' : undefined}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select run ${run.id}`}
+                      checked={selected.has(run.id)}
+                      onChange={(e) => {
+                        const next = new Set(selected);
+                        if (e.target.checked) next.add(run.id);
+                        else next.delete(run.id);
+                        setSelected(next);
+                      }}
+                    />
+                  </td>
+                  <td className="num">{run.id}</td>
+                  <td>
+                    <a href={`#/run/${run.id}`}>{run.name}</a>
+                    {run.error && <div className="error-text small">{run.error}</div>}
+                  </td>
+                  <td>
+                    <code>{run.strategy}</code>
+                  </td>
+                  <td>{run.workload}</td>
+                  {metricColumns.map((m) => (
+                    <td key={m} className="num">
+                      {run.keyMetrics[m] ? formatMetric(run.keyMetrics[m].value, run.keyMetrics[m].unit) : ''}
+                    </td>
+                  ))}
+                  <td>
+                    <span className={`status status-${run.status}`}>{run.status}</span>
+                  </td>
+                  <td>{formatInstant(run.startedAt)}</td>
+                  <td className="num">{formatWallMs(run.wallMs)}</td>
+                  <td>
+                    {run.tags.map((t) => (
+                      <span key={t} className="tag">
+                        {t}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -1,0 +1,232 @@
+/**
+ * The workbench end to end, as a user drives it: a real `npm run serve` on a temporary
+ * database and Debian's Chromium. Open an example, break the JSON and see the markers
+ * (with `hetmem validate`'s messages), fix it, run, watch progress reach 100 %, see the
+ * charts drawn, run a second experiment, compare the two with a diff of their
+ * experiments, export to SQLite and read the file back, cancel a long run and see it
+ * recorded as cancelled, and see requests without the token refused.
+ */
+import Database from 'better-sqlite3';
+import WebSocket from 'ws';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareExperiment } from '../../src/main/services/runner/index.js';
+import { CHROMIUM, inkedPixels, launchBrowser, screenshot, setEditorText, startServe, type Serve } from './harness.js';
+
+const experiment = (name: string, strategy: string, extra = '') => `{
+  // ${name}: a small STREAM triad, so the run takes a second or two.
+  "name": "${name}",
+  "seed": 1,
+  "hardware": { "preset": "gpu-pcie4-hbm2" },
+  "strategy": { "impl": "${strategy}" },
+  "workload": { "impl": "stream", "arrayBytes": "32MiB", "iterations": 3${extra} }
+}
+`;
+const MIRROR = experiment('e2e mirror', 'hmm-mirror');
+const COPY = experiment('e2e copy', 'explicit-copy');
+const LONG = experiment('e2e long', 'hmm-mirror').replace('"32MiB", "iterations": 3', '"1GiB", "iterations": 200');
+const BROKEN = MIRROR.replace(
+  '"preset": "gpu-pcie4-hbm2" }',
+  '"preset": "gpu-pcie4-hbm2", "link": { "lanes": 3 } }',
+).replace('"seed": 1,', '"seed": 1,\n  "sead": 2,');
+
+const skip = !existsSync(CHROMIUM);
+
+describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
+  let serve: Serve;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const errors: string[] = [];
+
+  const api = async (name: string, args: unknown[], token: string | null = serve.token) => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (token !== null) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(`${serve.origin}/api/${name}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(args),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { ok: boolean; value?: unknown; error?: { code: string } },
+    };
+  };
+  const runIdFromUrl = () => Number(new URL(page.url()).hash.match(/#\/run\/(\d+)/)?.[1]);
+
+  beforeAll(async () => {
+    serve = await startServe();
+    browser = await launchBrowser();
+    page = browser.page;
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Records every value the progress bar shows, however briefly.
+    await page.addInitScript(() => {
+      const seen: number[] = [];
+      (window as unknown as { progressSeen: number[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role=progressbar]');
+        if (bar) seen.push(Number(bar.getAttribute('aria-valuenow')));
+      }).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+  });
+
+  it('refuses requests without the token, and survives malformed ones', async () => {
+    expect(await api('listRuns', [], null)).toMatchObject({
+      status: 401,
+      body: { ok: false, error: { code: 'forbidden' } },
+    });
+    expect((await api('startRun', [MIRROR], 'wrong-token')).status).toBe(401);
+    for (const query of ['', '?token=wrong']) {
+      const socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/events${query}`);
+        ws.on('open', () => resolve('open'));
+        ws.on('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+        ws.on('error', () => resolve('error'));
+      });
+      expect(socket).toBe('refused 401');
+    }
+    // A request from another site's page is refused even with the token.
+    const foreign = await fetch(`${serve.origin}/api/listRuns`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${serve.token}`, Origin: 'http://evil.example' },
+      body: '[]',
+    });
+    expect(foreign.status).toBe(403);
+    expect(await api('getRun', ['seven'])).toMatchObject({ status: 400, body: { error: { code: 'invalid-request' } } });
+    const notJson = await fetch(`${serve.origin}/api/getRun`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${serve.token}` },
+      body: '[1',
+    });
+    expect(notJson.status).toBe(400);
+    // Nothing was run or written, and the server still answers.
+    expect(await api('listRuns', [])).toEqual({ status: 200, body: { ok: true, value: [] } });
+  });
+
+  it('shows the validator’s messages as markers, and will not run a broken experiment', async () => {
+    await page.goto(serve.url);
+    await page.locator('.monaco-editor').waitFor();
+    expect(new URL(page.url()).searchParams.get('token'), 'the token is taken out of the address bar').toBeNull();
+    await page.getByLabel('Start from an example').selectOption({ index: 1 });
+    await setEditorText(page, BROKEN);
+    const problems = page.getByLabel('Problems');
+    await problems.waitFor();
+    const expected = prepareExperiment(BROKEN);
+    expect(expected.ok).toBe(false);
+    if (expected.ok) return;
+    for (const issue of expected.issues) await expect.poll(() => problems.textContent()).toContain(issue.message);
+    await expect.poll(() => page.locator('.squiggly-error').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole('button', { name: /Run/ }).isDisabled()).toBe(true);
+    await screenshot(page, 'editor-markers');
+
+    await setEditorText(page, '{ "name": "x",, }');
+    await expect.poll(() => problems.textContent()).toMatch(/line 1, column 15: invalid JSON/);
+  });
+
+  it('runs a fixed experiment with Ctrl+Enter, shows progress to 100 % and a dashboard with charts', async () => {
+    await setEditorText(page, MIRROR);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+Enter');
+    await page.waitForURL(/#\/run\/\d+/);
+    const dashboard = page.getByLabel(/Run \d+ dashboard/);
+    await dashboard.waitFor({ timeout: 60_000 });
+    const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(Math.max(...seen)).toBe(100);
+
+    await expect
+      .poll(() => page.getByLabel('Where the time went').first().textContent())
+      .toMatch(/Most time went to|computing/);
+    const charts = page.locator('.chart');
+    await expect.poll(() => charts.count()).toBeGreaterThanOrEqual(4);
+    for (const label of [
+      'Time attribution per agent',
+      'link.h2d_bandwidth over simulated time',
+      'device.fault_latency_ns histogram',
+    ]) {
+      await expect.poll(() => inkedPixels(page.getByLabel(label)), { message: label }).toBeGreaterThan(1000);
+    }
+    expect(await page.getByLabel('Headline metrics').textContent()).toContain('sim.time_ns');
+    await screenshot(page, 'dashboard');
+  });
+
+  it('runs a second experiment and compares the two, with a diff of their experiments', async () => {
+    await page.getByRole('link', { name: 'Experiment editor' }).click();
+    await setEditorText(page, COPY);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await page.getByRole('button', { name: /Run/ }).click();
+    await page.getByLabel(/Run \d+ dashboard/).waitFor({ timeout: 60_000 });
+
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await page.getByLabel('Select all').check();
+    await screenshot(page, 'runs');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.getByLabel('Metrics side by side').waitFor();
+    const table = await page.getByLabel('Metrics side by side').textContent();
+    expect(table).toContain('hmm-mirror');
+    expect(table).toContain('explicit-copy');
+    const diff = page.getByTestId('experiment-diff');
+    await expect
+      .poll(() => diff.locator('.line-insert, .char-insert, .line-delete, .char-delete').count())
+      .toBeGreaterThan(0);
+    await expect.poll(() => diff.textContent()).toContain('explicit-copy');
+    await expect.poll(() => inkedPixels(page.getByLabel('Chosen metrics, grouped by run'))).toBeGreaterThan(1000);
+    await screenshot(page, 'compare');
+  });
+
+  it('exports the two runs to SQLite, which better-sqlite3 reads back', async () => {
+    const runs = (await api('listRuns', [])).body.value as { id: number }[];
+    await page.goto(`${serve.origin}/#/export/${runs.map((r) => r.id).join(',')}`);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'SQLite database' }).click();
+    const file = join(serve.dir, 'exported.sqlite');
+    await (await download).saveAs(file);
+    const db = new Database(file, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT name, strategy, status FROM runs ORDER BY id').all();
+      expect(rows).toEqual([
+        { name: 'e2e mirror', strategy: 'hmm-mirror', status: 'done' },
+        { name: 'e2e copy', strategy: 'explicit-copy', status: 'done' },
+      ]);
+      expect((db.prepare('SELECT count(*) AS n FROM metrics').get() as { n: number }).n).toBeGreaterThan(10);
+    } finally {
+      db.close();
+    }
+    await screenshot(page, 'export');
+  });
+
+  it('cancels a long run, which is recorded as cancelled', async () => {
+    await page.getByRole('link', { name: 'Experiment editor' }).click();
+    await setEditorText(page, LONG);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await page.getByRole('button', { name: /Run/ }).click();
+    await page.waitForURL(/#\/run\/\d+/);
+    const id = runIdFromUrl();
+    const bar = page.getByRole('progressbar');
+    await expect
+      .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 })
+      .toBeGreaterThan(0);
+    await expect.poll(() => page.locator('.progress-facts').textContent()).toMatch(/events\/s/);
+    await expect
+      .poll(() => inkedPixels(page.getByLabel('Simulated time against wall time, live')))
+      .toBeGreaterThan(100);
+    await screenshot(page, 'run-progress');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect
+      .poll(() => page.locator('p[role=alert]').textContent(), { timeout: 30_000 })
+      .toContain('was cancelled');
+    const run = (await api('getRun', [id])).body.value as { status: string; error: string };
+    expect(run).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
+  });
+
+  it('raised no errors in the page', () => {
+    expect(errors).toEqual([]);
+  });
+});
