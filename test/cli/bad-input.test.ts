@@ -55,7 +55,9 @@ describe('bad input to hetmem run', () => {
 
   it('malformed JSON: a trailing comma and an unclosed comment are explained', () => {
     expect(rejects({ 'e.json': '{"name": "x",\n}' }, 'run', 'e.json')).toMatch(/line 1, column 13: .*trailing comma/);
-    expect(rejects({ 'e.json': '{\n /* note\n}' }, 'run', 'e.json')).toMatch(/line 2, column 2: .*comment is not closed/);
+    expect(rejects({ 'e.json': '{\n /* note\n}' }, 'run', 'e.json')).toMatch(
+      /line 2, column 2: .*comment is not closed/,
+    );
   });
 
   it('a missing experiment file', () => {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * End-to-end harness: a real `npm run serve` (which builds the app) on a temporary
  * database, and Debian's Chromium driven by playwright-core. Screenshots go to

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The workbench end to end, as a user drives it: a real `npm run serve` on a temporary
  * database and Debian's Chromium. Open an example, break the JSON and see the markers

@@ -101,6 +101,8 @@ export function startServer(options: ServeOptions): Promise<RunningServer> {
     if (!sameSite(req)) return reply(res, 403, forbidden('this server answers only pages it served itself'));
     if (url.pathname.startsWith('/api/')) return handleApi(req, res, url.pathname.slice(5));
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, invalid('use GET for files'));
+    // Browsers ask for it unprompted; the app has no icon to give.
+    if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
     return serveFile(res, url.pathname);
   }
 
