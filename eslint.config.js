@@ -44,6 +44,13 @@ const SQLITE = (where) =>
 const REACT = (where) =>
   forbid(['react', 'react-dom'], ['^react(-dom)?/'], `${where} has no UI; React belongs in src/renderer.`);
 
+/**
+ * The folders of src/sim, lowest first: each may import only folders before it (and
+ * itself), so no two folders import each other. Files at src/sim's root (simulate.ts,
+ * index.ts) sit above them all.
+ */
+const SIM_RANKS = ['engine', 'schema', 'hw', 'workload', 'machine', 'mm', 'result', 'config'];
+
 const SIM =
   'src/sim is pure TypeScript (no Node, DOM or Electron) so it runs in a worker, the CLI, a test and a browser alike';
 const RENDERER = 'src/renderer is browser code that talks to the services only through the Api in src/shared';
@@ -90,6 +97,27 @@ export default defineConfig([
       ),
     },
   },
+  ...SIM_RANKS.map((folder, rank) => ({
+    files: [`src/sim/${folder}/**`],
+    // Tests are leaves (nothing imports them): they may build a whole simulation.
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        NODE(SIM),
+        ELECTRON,
+        SQLITE(SIM),
+        REACT(SIM),
+        folders(['main', 'cli', 'renderer', 'preload', 'shared'], `${SIM}; it imports nothing above it.`),
+        forbid(
+          [],
+          [`^(\\.\\./)+(${SIM_RANKS.slice(rank + 1).join('|')})(/|$)`, '^(\\.\\./)+simulate\\.js$'].filter(
+            () => rank < SIM_RANKS.length - 1,
+          ),
+          `src/sim/${folder} may import only ${SIM_RANKS.slice(0, rank).join(', ') || 'nothing else in src/sim'} (the folders of src/sim are ranked ${SIM_RANKS.join(' < ')}, so none imports another that imports it).`,
+        ),
+      ),
+    },
+  })),
   {
     files: ['src/shared/**'],
     rules: {

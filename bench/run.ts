@@ -1,147 +1,120 @@
 /**
- * npm run bench: throughput and memory figures of the simulator on one core. It prints
- * figures and never fails on a timing. Each simulated case is compared with a bare loop
- * that only generates the same access stream (the efficiency ratio).
+ * npm run bench [-- --only NAME[,NAME]] [-- --quick]: throughput and memory figures of the
+ * simulator on one core, one line per case. Each case's simulation and its bare loop (which
+ * only generates the same access stream) run in fresh processes (bench/child.ts). It prints
+ * figures and never fails on a timing; a case that fails prints why and the rest go on.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EventQueue } from '../src/sim/engine/event-queue.js';
-import { Rng } from '../src/sim/engine/rng.js';
-import { parseExperiment, simulate, type Experiment, type RunResult } from '../src/sim/index.js';
-import { buildWorkload } from '../src/sim/workload/index.js';
-import { drainPlan } from '../src/sim/workload/drain.js';
-import { stringTraceSource } from '../src/sim/workload/trace.js';
-import type { TraceSource } from '../src/sim/workload/types.js';
-import { loadPresetMap } from '../src/main/services/presets.js';
+import { benchCases, type BenchCase, type SimCase } from './cases.js';
+import type { ChildReport } from './child.js';
 
-const presets = loadPresetMap();
+const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
-function experiment(doc: Record<string, unknown>): Experiment {
-  return parseExperiment({ name: 'bench', seed: 1, ...doc }, presets);
-}
-
-function time<T>(fn: () => T): [T, number] {
-  const start = process.hrtime.bigint();
-  const value = fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
+/** The child's report, or why it has none (its stderr, or how it died). */
+function runChild(name: string, part: 'sim' | 'bare', quick: boolean): ChildReport | string {
+  const args = [CHILD, name, part, ...(quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const stderr = r.stderr?.trim() ?? '';
+  if (r.error) return `could not start ${part} child: ${r.error.message}`;
+  if (r.status !== 0) {
+    const how = r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+    if (/heap out of memory/i.test(stderr)) return `JavaScript heap out of memory (${how})`;
+    if (r.signal === 'SIGKILL') return `${how} (out of memory?)${stderr ? `: ${stderr}` : ''}`;
+    return stderr ? `${stderr.split('\n').slice(0, 5).join(' | ')} (${how})` : how;
+  }
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(last) as ChildReport;
+  } catch {
+    return `unreadable ${part} child output: ${JSON.stringify(last.slice(0, 200))}`;
+  }
 }
 
 function fmt(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return n.toFixed(2);
+  return n.toFixed(n === Math.round(n) ? 0 : 2);
 }
 
-function benchEngine(): void {
-  const q = new EventQueue(1024);
-  const rng = new Rng(1, 'bench');
-  const events = 5_000_000;
-  const [, s] = time(() => {
-    for (let i = 0; i < 1024; i++) q.push(rng.nextInt(1_000_000), 0, i);
-    for (let i = 0; i < events; i++) {
-      q.pop();
-      q.push(q.lastTime + 1 + (q.lastTarget % 997), 0, q.lastTarget);
-    }
-  });
-  console.log(
-    `engine: ${fmt(events / s)} events/s (pop + push on a 1024-event heap, ${events} events, ${s.toFixed(2)} s)`,
-  );
+function rss(kib: number): string {
+  return `peak RSS ${(kib / 1024).toFixed(0)} MiB`;
 }
 
-interface Case {
-  name: string;
-  /** What one access is called in the report. */
-  unit?: string;
-  doc: Record<string, unknown>;
-  trace?: () => TraceSource;
-}
-
-function benchCase(c: Case): void {
-  const exp = experiment(c.doc);
-  const hw = exp.hardware;
-  const env = {
-    seed: exp.seed,
-    cpuContexts: hw.cpu.cores,
-    deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
-    traceSource: c.trace?.(),
-  };
-  const [bare, bareS] = time(() => drainPlan(buildWorkload(exp.workload, env)));
-  const [result, simS] = time(() => simulate(exp, { traceSource: c.trace?.() }));
-  const m = (name: string) => (result as RunResult).metrics[name]?.value ?? 0;
-  const accesses = m('device.accesses') + m('cpu.accesses');
-  const rate = accesses / simS;
-  const bareRate = bare.lines / bareS;
-  const unit = c.unit ?? 'accesses';
-  console.log(
-    `${c.name}: ${fmt(rate)} ${unit}/s (${fmt(accesses)} ${unit} in ${simS.toFixed(2)} s; ` +
-      `${fmt(m('sim.events'))} events, ${fmt(m('device.page_faults'))} device faults, ${fmt(m('device.tlb_misses'))} device TLB misses); ` +
-      `bare generator ${fmt(bareRate)} ${unit}/s; efficiency ${((rate / bareRate) * 100).toFixed(1)} %`,
-  );
-}
-
-function dramTrace(lines: number): () => TraceSource {
-  const rng = new Rng(3, 'trace');
-  const parts: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const addr = rng.nextInt(1 << 30) & ~63;
-    parts.push(`0x${addr.toString(16)} ${i % 3 === 0 ? 'WRITE' : 'READ'} ${i}`);
+function simLine(c: SimCase, sim: ChildReport, bare: ChildReport | string, quick: boolean): string {
+  const k = sim.counts;
+  const s = sim.seconds;
+  const accesses = (k['device.accesses'] ?? 0) + (k['cpu.accesses'] ?? 0);
+  const rate = accesses / s;
+  const missing = ['device.translations', 'cpu.translations'].filter((n) => !(n in k));
+  const translations = missing.length
+    ? `translations/s unknown (the simulator reports no ${missing.join(' or ')})`
+    : `${fmt((k['device.translations'] + k['cpu.translations']) / s)} translations/s`;
+  const parts = [
+    `${fmt(rate)} accesses/s`,
+    translations,
+    `${fmt((k['sim.events'] ?? 0) / s)} events/s`,
+    `${s.toFixed(2)} s wall (${fmt(accesses)} accesses, ${fmt(k['sim.events'] ?? 0)} events, ${fmt(k['device.page_faults'] ?? 0)} device faults)`,
+    typeof bare === 'string'
+      ? `bare loop failed: ${bare}`
+      : `bare loop ${fmt(bare.counts.lines / bare.seconds)} accesses/s, efficiency ${((rate / (bare.counts.lines / bare.seconds)) * 100).toFixed(1)} %`,
+    rss(sim.maxRssKiB),
+  ];
+  const t = c.target;
+  if (t && !quick) {
+    const figure = t.figure === 'wall' ? s : sim.maxRssKiB * 1024;
+    const shown = t.figure === 'wall' ? `${s.toFixed(1)} s wall` : `${(figure / 1e6).toFixed(0)} MB peak RSS`;
+    parts.push(`${shown} against the issue's ${t.label} target: ${(figure / t.value).toFixed(2)}x`);
   }
-  const text = parts.join('\n');
-  return () => stringTraceSource(text, 'bench-dram.trace');
+  return parts.join('; ');
 }
 
-/** Peak RSS of a run whose footprint is 32 GiB of 4 KiB pages, measured in a fresh process. */
-function benchFootprint(): void {
-  const child = fileURLToPath(new URL('./footprint.js', import.meta.url));
-  const r = spawnSync(process.execPath, [child], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`footprint: failed: ${r.stderr.trim()}`);
-    return;
+function caseLine(c: BenchCase, quick: boolean): string {
+  const sim = runChild(c.name, 'sim', quick);
+  if (typeof sim === 'string') return `${c.name}: failed: ${sim}`;
+  if (c.kind === 'engine') {
+    const events = sim.counts['sim.events'];
+    return `${c.name} — ${c.title}: ${fmt(events / sim.seconds)} events/s; ${sim.seconds.toFixed(2)} s wall (${fmt(events)} events); ${rss(sim.maxRssKiB)}`;
   }
-  console.log(r.stdout.trim());
+  return `${c.name} — ${c.title}: ${simLine(c, sim, runChild(c.name, 'bare', quick), quick)}`;
 }
 
-console.log(`Hetmem Workbench benchmark (node ${process.version}, one core)`);
-benchEngine();
-const gpu = { hardware: { preset: 'gpu-pcie4-hbm2' } };
-benchCase({
-  name: 'hmm-mirror stream (TLB hits dominate)',
-  doc: {
-    ...gpu,
-    strategy: { impl: 'hmm-mirror' },
-    workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false },
-  },
-});
-benchCase({
-  name: 'explicit-copy stream (device DRAM)',
-  doc: {
-    ...gpu,
-    strategy: { impl: 'explicit-copy' },
-    workload: { impl: 'stream', arrayBytes: '256MiB', iterations: 2, initOnCpu: false, readBackOnCpu: false },
-  },
-});
-benchCase({
-  name: 'hmm-mirror random gather (misses and faults dominate)',
-  doc: {
-    hardware: { preset: 'gpu-pcie4-hbm2', device: { mmu: { pageSizeBytes: '4KiB' } } },
-    strategy: { impl: 'hmm-mirror' },
-    workload: { impl: 'gather', tableBytes: '4GiB', accesses: 1_000_000, initOnCpu: false },
-  },
-});
-benchCase({
-  name: 'DRAM-only trace replay (1M DRAMSim3 lines)',
-  unit: 'requests',
-  doc: {
-    ...gpu,
-    strategy: { impl: 'hmm-mirror' },
-    workload: {
-      impl: 'trace',
-      path: 'bench-dram.trace',
-      format: 'dramsim3',
-      target: 'device-dram',
-      regionBytes: '1GiB',
-    },
-  },
-  trace: dramTrace(1_000_000),
-});
-benchFootprint();
+function parseArgs(argv: string[]): { only: string[]; quick: boolean } {
+  let only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+  let quick = process.env.BENCH_QUICK === '1';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quick = true;
+    else if (a === '--only') {
+      if (i + 1 >= argv.length) throw new Error('--only needs a case name (or several, comma-separated)');
+      only = argv[++i].split(',').filter(Boolean);
+    } else if (a.startsWith('--only=')) only = a.slice('--only='.length).split(',').filter(Boolean);
+    else throw new Error(`unknown argument ${JSON.stringify(a)}: valid are --quick and --only NAME[,NAME]`);
+  }
+  return { only, quick };
+}
+
+function main(): void {
+  let args: { only: string[]; quick: boolean };
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const all = benchCases(args.quick);
+  const names = all.map((c) => c.name);
+  const unknown = args.only.filter((n) => !names.includes(n));
+  if (unknown.length) {
+    console.error(`--only: no case named ${unknown.join(', ')}; the cases are ${names.join(', ')}`);
+    process.exit(2);
+  }
+  const chosen = args.only.length ? all.filter((c) => args.only.includes(c.name)) : all;
+  console.log(
+    `Hetmem Workbench benchmark (node ${process.version}, one core per case, each case in fresh processes` +
+      `${args.quick ? ', --quick: every case about 10x smaller' : ''}); an access is one 64-byte line`,
+  );
+  for (const c of chosen) console.log(caseLine(c, args.quick));
+}
+
+main();

@@ -7,7 +7,7 @@
  * Errors go to stderr as `hetmem: ...`; stdout carries only what a command produces.
  */
 import { Command, CommanderError } from 'commander';
-import { MODEL_VERSION } from '../sim/version.js';
+import { MODEL_VERSION } from '../sim/result/version.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerPresets } from './commands/presets.js';

@@ -1,5 +1,5 @@
 /** The public face of the model, for the CLI, services, worker threads and the browser. */
-export { MODEL_VERSION } from './version.js';
+export { MODEL_VERSION } from './result/version.js';
 export { experimentSchema, type Experiment, type ExperimentInput } from './config/experiment.js';
 export {
   validateExperiment,
@@ -11,6 +11,7 @@ export {
 } from './config/validate.js';
 export { experimentJsonSchema } from './config/json-schema.js';
 export { simulate, Simulation, WorkloadError, type SimulateOptions } from './simulate.js';
-export { Cancelled } from './machine/run-phase.js';
+export { Cancelled } from './machine/run-streams.js';
+export { ERRNOS, OpError, type Errno } from './engine/errno.js';
 export type * from './result/types.js';
 export type { TraceSource } from './workload/types.js';

@@ -3,11 +3,12 @@
  * deterministic: no clocks, files or network; trace lines come through `traceSource`.
  */
 import type { Experiment } from './config/experiment.js';
-import { formatBytes } from './config/units.js';
+import { formatBytes } from './schema/units.js';
+import { isError } from './engine/errno.js';
 import { psToNs, type Ps } from './engine/time.js';
-import { runHostOp } from './machine/host-ops.js';
 import { Machine } from './machine/machine.js';
-import { Cancelled, runStreamsPhase, type PhaseHooks } from './machine/run-phase.js';
+import { Cancelled, type Tick } from './machine/run-streams.js';
+import { MemoryManager } from './mm/phase.js';
 import { createStrategy } from './mm/strategies/index.js';
 import { collectResult } from './result/collect.js';
 import { RunObservers } from './result/observers.js';
@@ -42,13 +43,14 @@ export function simulate(experiment: Experiment, options: SimulateOptions = {}):
 export class Simulation {
   readonly plan: WorkloadPlan;
   readonly machine: Machine;
+  readonly mm: MemoryManager;
   nextPhase = 0;
   time: Ps = 0;
   private readonly ops: OpReport[] = [];
   private readonly observers: RunObservers;
   private readonly snapshots: Snapshot[] = [];
   private readonly scripted: boolean;
-  private readonly hooks: PhaseHooks;
+  private readonly tick: Tick;
   private label = '';
 
   constructor(
@@ -60,7 +62,7 @@ export class Simulation {
     this.plan = buildWorkload(experiment.workload, {
       seed: experiment.seed,
       cpuContexts: hw.cpu.cores,
-      deviceContexts: hw.device.computeUnits * hw.device.contextsPerUnit,
+      deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
       traceSource: options.traceSource,
     });
     const footprint = this.plan.regions.reduce((sum, r) => sum + r.sizeBytes, 0);
@@ -69,19 +71,19 @@ export class Simulation {
         `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(hw.cpu.memory.capacityBytes)}); shrink the workload or raise the capacity`,
       );
     }
-    const m = (this.machine = new Machine(experiment, this.plan, createStrategy(experiment.strategy)));
+    const m = (this.machine = new Machine(hw, this.plan.regions));
+    this.mm = new MemoryManager(m, createStrategy(experiment.strategy), hw.driver);
     this.observers.attach(m.hooks);
     this.scripted = experiment.workload.impl === 'scripted';
     for (const phase of this.plan.phases) {
       if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
     }
     for (const r of this.plan.premapped) {
-      const region = m.space.regions[r];
-      m.space.map(region);
-      this.time = m.strategy.onMap(m, region, this.time);
-      if (m.phaseError !== null) throw new WorkloadError(m.phaseError);
+      const done = this.mm.premap(r, this.time);
+      if (isError(done)) throw new WorkloadError(done.toString());
+      this.time = done;
     }
-    this.hooks = { tick: (_m, now) => this.progress(now) };
+    this.tick = (now) => this.progress(now);
   }
 
   private progress(now: Ps): boolean {
@@ -102,38 +104,36 @@ export class Simulation {
     const i = this.nextPhase++;
     const phase = this.plan.phases[i];
     this.label = phase.label;
-    const link = m.link.stats;
-    const faultsBefore = m.counters.devicePageFaults + m.counters.cpuPageFaults;
-    const h2dBefore = link.payloadBytes[0];
-    const d2hBefore = link.payloadBytes[1];
+    const faultsBefore = this.faults();
+    const [h2dBefore, d2hBefore] = this.linkBytes();
     const start = this.time;
     const index = phase.opIndex ?? i;
-    m.phaseError = null;
+    let outcome;
     if (phase.kind === 'host') {
       const region = this.plan.regions[phase.host.region].name;
-      this.time = runHostOp(m, phase.host, start, (pages) => this.snapshots.push({ opIndex: index, region, pages }));
+      outcome = this.mm.hostOp(phase.host, start, (pages) => this.snapshots.push({ opIndex: index, region, pages }));
     } else {
-      this.time = runStreamsPhase(m, phase, start, this.hooks);
+      outcome = this.mm.streamsPhase(phase, start, this.tick);
     }
+    this.time = outcome.time;
+    const [h2dAfter, d2hAfter] = this.linkBytes();
     const report: OpReport = {
       index,
       op: phase.label,
       startNs: psToNs(start),
       durationNs: psToNs(this.time - start),
-      faults: m.counters.devicePageFaults + m.counters.cpuPageFaults - faultsBefore,
-      h2dBytes: link.payloadBytes[0] - h2dBefore,
-      d2hBytes: link.payloadBytes[1] - d2hBefore,
+      faults: this.faults() - faultsBefore,
+      h2dBytes: h2dAfter - h2dBefore,
+      d2hBytes: d2hAfter - d2hBefore,
     };
-    // Read once: the phase functions above set it (TypeScript cannot see that).
-    const error = m.phaseError as string | null;
+    const error = outcome.error;
     if (error !== null) {
-      report.error = error;
-      if (!this.scripted) throw new WorkloadError(`${phase.label}: ${error}`);
+      report.error = error.toString();
+      if (!this.scripted) throw new WorkloadError(`${phase.label}: ${error.toString()}`);
     }
     if (this.scripted) {
       report.expected = phase.expectError ?? 'ok';
-      const outcome = error === null ? 'ok' : error.split(':')[0];
-      report.unexpected = outcome !== report.expected;
+      report.unexpected = (error === null ? 'ok' : error.errno) !== report.expected;
       if (report.unexpected) m.counters.unexpectedOutcomes++;
     }
     this.ops.push(report);
@@ -141,7 +141,35 @@ export class Simulation {
     return report;
   }
 
+  private faults(): number {
+    const m = this.machine;
+    return m.devices.reduce((sum, d) => sum + d.counters.pageFaults, m.counters.cpuPageFaults);
+  }
+
+  /** Payload bytes each way over every device's own link. */
+  private linkBytes(): [number, number] {
+    let h2d = 0;
+    let d2h = 0;
+    for (const d of this.machine.devices) {
+      h2d += d.link.stats.payloadBytes[0];
+      d2h += d.link.stats.payloadBytes[1];
+    }
+    return [h2d, d2h];
+  }
+
   finish(): RunResult {
-    return collectResult(this.machine, this.observers, this.time, this.ops, this.snapshots);
+    return collectResult(
+      this.machine,
+      {
+        name: this.experiment.name,
+        strategy: this.experiment.strategy.impl,
+        workload: this.experiment.workload.impl,
+        seed: this.experiment.seed,
+      },
+      this.observers,
+      this.time,
+      this.ops,
+      this.snapshots,
+    );
   }
 }

@@ -133,7 +133,7 @@ describe('simulate', () => {
       workload: { impl: 'gather', tableBytes: '20GiB', accesses: 10, initOnCpu: false },
     };
     expect(() => run(tooBigForDevice)).toThrow(
-      /ENOMEM: no room for a 20 GiB buffer object for table: .* 16 GiB \(hardware\.device\.dram\.capacityBytes\)/,
+      /ENOMEM: no room for a 20 GiB buffer object for table on npu0: .* 16 GiB are in use \(hardware\.devices\[0\]\.dram\.capacityBytes\)/,
     );
     const tooBigForHost = {
       ...tooBigForDevice,

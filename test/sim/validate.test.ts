@@ -23,8 +23,8 @@ describe('validateExperiment', () => {
     if (!r.ok) return;
     const hw = r.experiment.hardware;
     expect(hw.link).toMatchObject({ impl: 'pcie', generation: 4, lanes: 8 });
-    expect(hw.device.computeUnits).toBe(108); // from the preset
-    expect(hw.device.dram.capacityBytes).toBe(40 * 2 ** 30); // "40GiB" parsed
+    expect(hw.devices[0].computeUnits).toBe(108); // from the preset
+    expect(hw.devices[0].dram.capacityBytes).toBe(40 * 2 ** 30); // "40GiB" parsed
     expect(r.experiment.seed).toBe(1);
   });
 

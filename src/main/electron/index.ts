@@ -8,7 +8,7 @@ import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { RUN_EVENT_CHANNEL } from '../../shared/channels.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODEL_VERSION } from '../../sim/version.js';
+import { MODEL_VERSION } from '../../sim/result/version.js';
 import { Store } from '../services/store/store.js';
 import { registerApi } from './ipc.js';
 import { createWorkbench } from '../services/workbench/index.js';

@@ -4,7 +4,7 @@
  * Schema for editors is generated from it (see json-schema.ts).
  */
 import { z } from 'zod';
-import { num, obj } from './fields.js';
+import { num, obj } from '../schema/fields.js';
 import { hardwareSchema } from './hardware.js';
 import { strategySchema } from '../mm/strategies/index.js';
 import { workloadSchema } from '../workload/index.js';

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { experimentSchema, type Experiment } from './experiment.js';
-import { closest, describeInput, listText } from './fields.js';
+import { closest, describeInput, listText } from '../schema/fields.js';
 import { checkScript } from '../workload/scripted.js';
 
 export interface ConfigIssue {
@@ -127,7 +127,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function applyPreset(doc: unknown, presets: PresetMap): { value: unknown } | { issue: ConfigIssue } {
-  if (!isPlainObject(doc) || !isPlainObject(doc.hardware) || doc.hardware.preset === undefined) return { value: doc };
+  if (!isPlainObject(doc) || !isPlainObject(doc.hardware)) return { value: doc };
+  if (doc.hardware.preset === undefined) return { value: { ...doc, hardware: nameDevices(doc.hardware, undefined) } };
   const name = doc.hardware.preset;
   const names = Object.keys(presets).sort();
   if (typeof name !== 'string' || !(name in presets)) {
@@ -139,8 +140,30 @@ function applyPreset(doc: unknown, presets: PresetMap): { value: unknown } | { i
       },
     };
   }
-  const hardware = deepMerge(stripDollarKeys(presets[name]), doc.hardware);
-  return { value: { ...doc, hardware } };
+  const preset = stripDollarKeys(presets[name]) as Record<string, unknown>;
+  const { device: presetDevice, ...rest } = preset;
+  const override = doc.hardware;
+  // A list of devices starts each entry from the preset's device; `device` merges over it.
+  const base = Array.isArray(override.devices) ? rest : preset;
+  const hardware = deepMerge(base, override) as Record<string, unknown>;
+  return { value: { ...doc, hardware: nameDevices(hardware, presetDevice) } };
+}
+
+/**
+ * Entries of a `devices` list start from `template` (the preset's device) and, when they
+ * give no name, are named after their position ("gpu0", "gpu1", ... from a preset's "gpu0";
+ * "device0", "device1", ... otherwise), so a list of identical devices needs no names.
+ */
+function nameDevices(hardware: Record<string, unknown>, template: unknown): Record<string, unknown> {
+  if (!Array.isArray(hardware.devices)) return hardware;
+  const templateName = isPlainObject(template) && typeof template.name === 'string' ? template.name : 'device0';
+  const stem = templateName.replace(/\d+$/, '');
+  const devices = hardware.devices.map((entry: unknown, i: number) => {
+    const merged = template === undefined ? entry : deepMerge(template, entry);
+    if (!isPlainObject(merged) || (isPlainObject(entry) && entry.name !== undefined)) return merged;
+    return { ...merged, name: `${stem}${i}` };
+  });
+  return { ...hardware, devices };
 }
 
 /** Overrides win; objects merge key by key, except that a different `impl` replaces the whole object. */

@@ -30,8 +30,8 @@
  * - Pseudo-channels (HBM2 PC mode, HBM3) are folded into their channel.
  */
 import type { z } from 'zod';
-import { num, obj, oneOf, size } from '../config/fields.js';
-import { formatBytes } from '../config/units.js';
+import { num, obj, oneOf, size } from '../schema/fields.js';
+import { formatBytes } from '../schema/units.js';
 import { transferPs, type Ps } from '../engine/time.js';
 import { BandwidthServer } from './bandwidth-server.js';
 

@@ -22,7 +22,7 @@
  * PWC lookups cost no time beyond the IOTLB lookup; no prefetching.
  */
 import type { z } from 'zod';
-import { bool, num, obj, oneOf } from '../config/fields.js';
+import { bool, num, obj, oneOf } from '../schema/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 import { Tlb, tlbSchemaWith } from './tlb.js';
 

@@ -7,7 +7,7 @@
  * server is what raises latency under load.
  */
 import type { z } from 'zod';
-import { num, obj, size } from '../config/fields.js';
+import { num, obj, size } from '../schema/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 import { BandwidthServer } from './bandwidth-server.js';
 

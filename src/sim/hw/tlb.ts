@@ -9,7 +9,7 @@
  * Lookups and inserts allocate nothing.
  */
 import type { z } from 'zod';
-import { num, obj } from '../config/fields.js';
+import { num, obj } from '../schema/fields.js';
 
 export interface TlbDefaults {
   entries: number;
@@ -114,6 +114,22 @@ export class Tlb {
     }
     this.misses++;
     return -1;
+  }
+
+  /**
+   * Looks up two tags (a large page's and a 4 KiB page's, say) as one lookup: the first
+   * that hits wins; one hit or one miss is counted.
+   */
+  lookupEither(a: number, b: number): number {
+    let i = this.find(a);
+    if (i < 0) i = this.find(b);
+    if (i < 0) {
+      this.misses++;
+      return -1;
+    }
+    this.stamps[i] = ++this.clock;
+    this.hits++;
+    return this.flagBits[i];
   }
 
   /** Like lookup, but neither counts nor touches LRU: for assertions and snapshots. */

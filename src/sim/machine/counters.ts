@@ -1,33 +1,46 @@
 /** Event counts of a run, as plain number fields (fast to bump on the hot path). */
 export class Counters {
+  /** CPU runs translated (one STLB lookup each; a run is up to 4 KiB in one page). */
+  cpuTranslations = 0;
   cpuAccesses = 0;
   cpuBytes = 0;
   cpuPageFaults = 0;
   cpuCowFaults = 0;
+  /** CPU faults on special entries (device-private, device-exclusive, migration, pinned) handed to the strategy. */
+  cpuSpecialFaults = 0;
   /** CPU page faults the driver took on the device's behalf (hmm_range_fault, pinning host buffers). */
   driverFaultedPages = 0;
-  deviceAccesses = 0;
-  deviceBytes = 0;
-  devicePageFaults = 0;
-  deviceFaultsCoalesced = 0;
-  deviceFaultBatches = 0;
-  deviceFaultBufferFull = 0;
-  deviceRemoteBytes = 0;
-  deviceLocalBytes = 0;
-  atsRequests = 0;
   notifierInvalidations = 0;
-  tlbShootdowns = 0;
   hmmRangeFaultRetries = 0;
-  batchRetries = 0;
   dmaMappedPages = 0;
-  copies = 0;
   pinnedPages = 0;
-  copyH2DBytes = 0;
-  copyD2HBytes = 0;
-  kernelLaunches = 0;
+  /** Device accesses the IOMMU refused because the page was not DMA-mapped. */
+  iommuFaults = 0;
   /** Context steps taken inline instead of through the heap (events all the same). */
   inlineEvents = 0;
   unexpectedOutcomes = 0;
   plannedBytes = 0;
   doneBytes = 0;
+}
+
+/** Counts of one device; the `device.*` metrics are their sums over devices. */
+export class DeviceCounters {
+  /** Device runs translated (one TLB lookup each; a run is up to 4 KiB in one page). */
+  translations = 0;
+  accesses = 0;
+  bytes = 0;
+  localBytes = 0;
+  remoteBytes = 0;
+  pageFaults = 0;
+  faultsCoalesced = 0;
+  faultBatches = 0;
+  faultBufferFull = 0;
+  /** Device faults whose resolution a notifier invalidated before the batch installed it (mmu_interval_read_retry). */
+  batchRetries = 0;
+  atsRequests = 0;
+  tlbShootdowns = 0;
+  kernelLaunches = 0;
+  copies = 0;
+  copyH2DBytes = 0;
+  copyD2HBytes = 0;
 }

@@ -1,12 +1,10 @@
-/** A CPU core's run: STLB, page walk, page fault, system DRAM. TLB hits stay inline. */
+/** A CPU core's run: STLB, page walk, page fault (the memory manager's), system DRAM. TLB hits stay inline. */
+import { errnoOf, OpError } from '../engine/errno.js';
 import { cyclesToPs, type Ps } from '../engine/time.js';
-import { PAGE_BYTES } from '../mm/page-state.js';
 import { COMPUTE, DRAM_WAIT, FAULT_SERVICE, TLB_MISS } from './contexts.js';
-import { cpuTlbFlags, errorName, faultInPage } from './cpu-mm.js';
+import { STOPPED } from './device-path.js';
 import type { Machine } from './machine.js';
-
-/** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
-export const STOPPED = -1;
+import { CpuPte, PAGE_BYTES, PROT_WRITE } from './page-state.js';
 
 export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
@@ -15,9 +13,13 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   const page = region.basePage + Math.floor(run.offset / PAGE_BYTES);
   const k = m.counters;
   if (!region.mapped || page >= region.basePage + region.pages) {
-    ctxs.errors[c] = `SIGSEGV: CPU access to ${region.spec.name}+0x${run.offset.toString(16)}, which is not mapped`;
+    ctxs.errors[c] = new OpError(
+      'SIGSEGV',
+      `CPU access to ${region.spec.name}+0x${run.offset.toString(16)}, which is not mapped`,
+    );
     return STOPPED;
   }
+  k.cpuTranslations++;
   k.cpuAccesses += ((run.offset & 63) + run.bytes + 63) >> 6;
   k.cpuBytes += run.bytes;
 
@@ -27,9 +29,10 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   if (flags < 0 || (flags & need) === 0) {
     if (flags < 0) tt += m.t.cpuWalk;
     ctxs.charge(c, TLB_MISS, tt);
-    const done = faultInPage(m, region, page, run.write, tt, false);
+    const done = m.mm.cpuFault(region, page, run.write, tt);
     if (done < 0) {
-      ctxs.errors[c] = `${errorName(done)}: CPU ${run.write ? 'write to' : 'read of'} ${m.space.describePage(page)}`;
+      const what = `CPU ${run.write ? 'write to' : 'read of'} ${m.space.describePage(page)}`;
+      ctxs.errors[c] = new OpError(errnoOf(done), what);
       return STOPPED;
     }
     tt = done;
@@ -42,4 +45,10 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   const next = end + cyclesToPs(m.cpuClock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);
   return next;
+}
+
+/** CPU TLB permission bits for a present page: 1 read, 2 write. */
+export function cpuTlbFlags(m: Machine, page: number): number {
+  const writable = m.space.cpuPte.data[page] === CpuPte.Present && (m.space.prot.data[page] & PROT_WRITE) !== 0;
+  return writable ? 3 : 1;
 }

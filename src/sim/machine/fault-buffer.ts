@@ -1,4 +1,4 @@
-import type { HardwareConfig } from '../config/hardware.js';
+import type { DeviceConfig } from '../hw/device.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 
 /**
@@ -23,7 +23,7 @@ export class FaultBuffer {
   /** True from the interrupt being raised until the driver finds the buffer empty. */
   driverBusy = false;
 
-  constructor(cfg: HardwareConfig['device']['faultBuffer'], maxStalledContexts: number) {
+  constructor(cfg: DeviceConfig['faultBuffer'], maxStalledContexts: number) {
     this.batchSize = cfg.batchSize;
     this.capacity = cfg.entries;
     this.interruptPs = nsToPs(cfg.interruptNs);

@@ -1,141 +1,136 @@
 /**
- * The topology builder: it creates every component from its config slice and wires them.
- * Components never hold each other; the machine holds them all, and the access paths
- * (cpu-path.ts, device-path.ts) walk through them. Reading this file tells you the whole
- * machine.
+ * The topology builder: it creates every component from its config slice and wires them:
+ * one CPU with its MMU and memory, one IOMMU, and a list of devices, each on a root port
+ * of its own or all under one PCIe switch. Components never hold each other; the machine
+ * holds them all, and the access paths (cpu-path.ts, device-path.ts) walk through them.
+ * It knows no strategy: the memory manager plugs in through `MemoryManagerPort` and the
+ * event handler table.
  */
-import type { Experiment } from '../config/experiment.js';
 import { EventQueue } from '../engine/event-queue.js';
 import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine/time.js';
-import { Dram } from '../hw/dram.js';
-import { createAtc, Iommu } from '../hw/iommu.js';
-import { createLink } from '../hw/link/index.js';
+import type { CpuConfig } from '../hw/cpu.js';
+import type { DeviceConfig } from '../hw/device.js';
+import { createAtc, Iommu, type IommuConfig } from '../hw/iommu.js';
+import { createLink, type LinkConfig } from '../hw/link/index.js';
+import { SwitchedLink } from '../hw/link/switched.js';
 import type { Link } from '../hw/link/types.js';
 import { SystemMemory } from '../hw/system-memory.js';
 import { Tlb } from '../hw/tlb.js';
-import { AddressSpace } from '../mm/address-space.js';
-import { ByteTable, PAGE_BYTES } from '../mm/page-state.js';
-import type { Strategy } from '../mm/strategies/types.js';
-import type { WorkloadPlan } from '../workload/types.js';
+import type { RegionSpec } from '../workload/types.js';
+import { AddressSpace, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
-import { FaultBuffer } from './fault-buffer.js';
 import { Counters } from './counters.js';
+import { Device } from './device.js';
+import { EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
+import { ByteTable } from './page-state.js';
+import { Residency } from './residency.js';
+import type { Translation } from './translation.js';
+
+/** The hardware the machine is built from (the parsed `hardware` section, minus the driver). */
+export interface MachineConfig {
+  cpu: CpuConfig;
+  link: LinkConfig;
+  iommu: IommuConfig;
+  devices: DeviceConfig[];
+  pcieSwitch?: { upstreamLink: LinkConfig; latencyNs: number };
+}
+
+/**
+ * What the access paths need from the memory manager: the CPU page-fault handler. It
+ * returns the time the fault is resolved, or a negative error code (engine/errno.ts).
+ */
+export interface MemoryManagerPort {
+  cpuFault(region: Region, page: number, write: boolean, t: Ps): Ps;
+}
 
 export class Machine {
   readonly queue = new EventQueue(4096);
   readonly counters = new Counters();
+  /** Event handlers by kind (events.ts): the run loop dispatches through this table. */
+  readonly handlers: EventHandler[] = new Array<EventHandler>(EV_KINDS);
 
   // CPU side
   readonly cpuClock: Clock;
   readonly cpuTlb: Tlb;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
-
-  // Link and IOMMU
-  readonly link: Link;
-  readonly iommu: Iommu;
-  /** The device's address translation cache for ATS; null when ATS is off. */
-  readonly atc: Tlb | null;
-
-  // Device
-  readonly deviceClock: Clock;
-  readonly l1Tlbs: Tlb[];
-  readonly l2Tlb: Tlb;
-  readonly dram: Dram;
-  /** Device page-table entries (DEV_* bits), one byte per device page. */
-  readonly devPte = new ByteTable(1 << 12);
-  /** log2 of 4 KiB pages per device page. */
-  readonly devPageShift: number;
-  readonly faults: FaultBuffer;
-  /** Bytes of device memory allocated (buffer objects, device pages). */
-  deviceMemoryUsed = 0;
-  /** Next free device-memory address for buffer objects (a bump allocator). */
-  deviceMemoryTop = 0;
-  /** 1 for each 4 KiB system page DMA-mapped for the device (dma_map_page). */
+  readonly residency: Residency;
+  /** 1 for each 4 KiB system page DMA-mapped for the devices (dma_map_page). */
   readonly dmaMapped = new ByteTable(1 << 16);
 
-  readonly contexts: Contexts;
-  /** An error a strategy or host operation raised in the current phase (a copy from an unreadable range, ENOMEM). */
-  phaseError: string | null = null;
+  readonly iommu: Iommu;
+  readonly devices: Device[];
+  /** The PCIe switch's upstream link, when the devices sit under one. */
+  readonly switchUpstream: Link | null;
 
-  // Timings in ps, converted once.
-  readonly t: {
-    cpuTlbHit: Ps;
-    cpuWalk: Ps;
-    cpuPageFault: Ps;
-    l1Hit: Ps;
-    l2Hit: Ps;
-    deviceWalk: Ps;
-    kernelLaunch: Ps;
-    copyLaunch: Ps;
-    perFault: Ps;
-    perPage: Ps;
-    dmaMapPerPage: Ps;
-    invalidate: Ps;
-    shootdown: Ps;
-  };
+  readonly contexts: Contexts;
+  /** How devices translate addresses: set once by the memory manager from the strategy's choice. */
+  translation!: Translation;
+  /** The memory manager's entry points for the access paths. */
+  mm!: MemoryManagerPort;
+
+  readonly t: { cpuTlbHit: Ps; cpuWalk: Ps; cpuPageFault: Ps };
 
   /** Hook points for observers (series, histograms, live feeds); see hooks.ts. */
   readonly hooks: MachineHooks = {};
-  /** The largest device memory in use so far. */
-  deviceMemoryPeak = 0;
 
   constructor(
-    readonly config: Experiment,
-    readonly plan: WorkloadPlan,
-    readonly strategy: Strategy,
+    readonly config: MachineConfig,
+    regions: readonly RegionSpec[],
   ) {
-    const hw = config.hardware;
-    this.cpuClock = clockFromMHz(hw.cpu.frequencyMHz);
-    this.deviceClock = clockFromMHz(hw.device.frequencyMHz);
-    this.cpuTlb = new Tlb(hw.cpu.tlb.entries, hw.cpu.tlb.ways);
-    this.sysmem = new SystemMemory(hw.cpu.memory);
-    this.space = new AddressSpace(plan.regions);
+    this.cpuClock = clockFromMHz(config.cpu.frequencyMHz);
+    this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
+    this.sysmem = new SystemMemory(config.cpu.memory);
+    this.space = new AddressSpace(regions);
+    const pages = this.space.totalPages;
+    this.residency = new Residency(pages, config.devices.length);
+    this.dmaMapped.ensure(pages);
+    this.iommu = new Iommu(config.iommu);
 
-    this.link = createLink(hw.link);
-    this.iommu = new Iommu(hw.iommu);
-    this.atc = createAtc(hw.iommu);
-
-    const mmu = hw.device.mmu;
-    this.l1Tlbs = Array.from({ length: hw.device.computeUnits }, () => new Tlb(mmu.l1Tlb.entries, mmu.l1Tlb.ways));
-    this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
-    this.dram = new Dram(hw.device.dram);
-    this.devPageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
-    // Device-side page state is sized once too, from the address space's extent.
-    this.dmaMapped.ensure(this.space.totalPages);
-    this.devPte.ensure((this.space.totalPages >> this.devPageShift) + 1);
-    this.faults = new FaultBuffer(hw.device.faultBuffer, hw.device.computeUnits * hw.device.contextsPerUnit);
-
-    this.contexts = new Contexts(hw.cpu.cores, hw.device.computeUnits * hw.device.contextsPerUnit);
-
-    const dc = this.deviceClock;
+    const sw = config.pcieSwitch;
+    this.switchUpstream = sw ? createLink(sw.upstreamLink) : null;
+    this.devices = config.devices.map((d, i) => {
+      const own = createLink(d.link ?? config.link);
+      const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
+      return new Device(i, d, link, createAtc(config.iommu), pages);
+    });
+    this.contexts = new Contexts(
+      config.cpu.cores,
+      this.devices.map((d) => d.contexts),
+    );
+    let first = config.cpu.cores;
+    for (const d of this.devices) {
+      d.firstContext = first;
+      first += d.contexts;
+    }
     this.t = {
-      cpuTlbHit: cyclesToPs(this.cpuClock, hw.cpu.tlb.hitLatencyCycles),
-      cpuWalk: nsToPs(hw.cpu.pageWalkNs),
-      cpuPageFault: nsToPs(hw.cpu.pageFaultNs),
-      l1Hit: cyclesToPs(dc, mmu.l1Tlb.hitLatencyCycles),
-      l2Hit: cyclesToPs(dc, mmu.l2Tlb.hitLatencyCycles),
-      deviceWalk: cyclesToPs(dc, mmu.walkLatencyCycles),
-      kernelLaunch: nsToPs(hw.device.kernelLaunchNs),
-      copyLaunch: nsToPs(hw.device.copyEngines.launchNs),
-      perFault: nsToPs(hw.driver.perFaultNs),
-      perPage: nsToPs(hw.driver.perPageNs),
-      // With the IOMMU in passthrough, dma_map_page only computes an address.
-      dmaMapPerPage: hw.iommu.mode === 'translate' ? nsToPs(hw.driver.dmaMapPerPageNs) : 0,
-      invalidate: nsToPs(hw.driver.invalidateNs),
-      shootdown: nsToPs(hw.driver.shootdownNs),
+      cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
+      cpuWalk: nsToPs(config.cpu.pageWalkNs),
+      cpuPageFault: nsToPs(config.cpu.pageFaultNs),
     };
   }
 
-  allocateDeviceMemory(t: Ps, bytes: number): void {
-    this.deviceMemoryUsed += bytes;
-    if (this.deviceMemoryUsed > this.deviceMemoryPeak) this.deviceMemoryPeak = this.deviceMemoryUsed;
-    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed);
+  /** The device that context `c` belongs to (a device context). */
+  deviceOf(c: number): Device {
+    return this.devices[this.contexts.device[c]];
   }
 
-  freeDeviceMemory(t: Ps, bytes: number): void {
-    this.deviceMemoryUsed -= bytes;
-    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed);
+  allocateDeviceMemory(device: Device, t: Ps, bytes: number): void {
+    device.memoryUsed += bytes;
+    if (device.memoryUsed > device.memoryPeak) device.memoryPeak = device.memoryUsed;
+    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed());
+  }
+
+  freeDeviceMemory(device: Device, t: Ps, bytes: number): void {
+    device.memoryUsed -= bytes;
+    this.hooks.deviceMemory?.(t, this.deviceMemoryUsed());
+  }
+
+  /** Device memory in use on all devices together. */
+  deviceMemoryUsed(): number {
+    let sum = 0;
+    for (const d of this.devices) sum += d.memoryUsed;
+    return sum;
   }
 }

@@ -1,9 +1,11 @@
 /** Turns a finished machine into a RunResult: metrics, series, histograms, attribution. */
 import type { Ps } from '../engine/time.js';
-import { CATEGORIES, AGENT_CPU, AGENT_DEVICE } from '../machine/contexts.js';
+import { CATEGORIES } from '../machine/contexts.js';
+import type { DeviceCounters } from '../machine/counters.js';
+import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import type { RunObservers } from './observers.js';
-import { MODEL_VERSION } from '../version.js';
+import { MODEL_VERSION } from './version.js';
 import {
   ATTRIBUTION_CATEGORIES,
   type Attribution,
@@ -13,102 +15,232 @@ import {
   type Snapshot,
 } from './types.js';
 
+/** What the result names besides the machine: the experiment's identity. */
+export interface RunIdentity {
+  name: string;
+  strategy: string;
+  workload: string;
+  seed: number;
+}
+
 export function collectResult(
   m: Machine,
+  id: RunIdentity,
   observers: RunObservers,
   endPs: Ps,
   ops: OpReport[],
   snapshots: Snapshot[],
 ): RunResult {
-  const cfg = m.config;
+  const metricMap = metrics(m, observers, endPs);
+  if (id.workload === 'scripted')
+    metricMap['workload.unexpected_outcomes'] = { value: m.counters.unexpectedOutcomes, unit: 'ops' };
   return {
     modelVersion: MODEL_VERSION,
-    experimentName: cfg.name,
-    strategy: cfg.strategy.impl,
-    workload: cfg.workload.impl,
-    seed: cfg.seed,
-    metrics: metrics(m, observers, endPs),
+    experimentName: id.name,
+    strategy: id.strategy,
+    workload: id.workload,
+    seed: id.seed,
+    metrics: metricMap,
     series: observers.series(endPs),
     histograms: observers.histograms(),
-    attribution: [attribution(m, 'cpu', AGENT_CPU), attribution(m, cfg.hardware.device.name, AGENT_DEVICE)],
+    attribution: [
+      attribution(m, 'cpu', 0, m.contexts.cpuContexts),
+      ...m.devices.map((d) => attribution(m, d.name, d.firstContext, d.contexts)),
+    ],
     ops,
     snapshots,
   };
 }
 
+/** The device-scoped metrics of some devices together: one device's, or all devices' sums. */
+function deviceMetrics(
+  devs: readonly Device[],
+  endPs: Ps,
+  put: (name: string, value: number, unit: string) => void,
+): void {
+  const ns = endPs / 1000;
+  const sum = (f: (k: DeviceCounters) => number) => devs.reduce((a, d) => a + f(d.counters), 0);
+  const over = (f: (d: Device) => number) => devs.reduce((a, d) => a + f(d), 0);
+  const bytes = sum((k) => k.bytes);
+  put(
+    'device.accesses',
+    sum((k) => k.accesses),
+    'lines',
+  );
+  put('device.bytes', bytes, 'bytes');
+  put(
+    'device.local_bytes',
+    sum((k) => k.localBytes),
+    'bytes',
+  );
+  put(
+    'device.remote_bytes',
+    sum((k) => k.remoteBytes),
+    'bytes',
+  );
+  put('device.bandwidth_GBps', ns > 0 ? bytes / ns : 0, 'GB/s');
+  put(
+    'device.l1_tlb_misses',
+    over((d) => d.l1Tlbs.reduce((a, t) => a + t.misses, 0)),
+    'misses',
+  );
+  put(
+    'device.tlb_misses',
+    over((d) => d.l2Tlb.misses),
+    'misses',
+  );
+  put(
+    'device.page_faults',
+    sum((k) => k.pageFaults),
+    'faults',
+  );
+  put(
+    'device.faults_coalesced',
+    sum((k) => k.faultsCoalesced),
+    'faults',
+  );
+  put(
+    'device.fault_batches',
+    sum((k) => k.faultBatches),
+    'batches',
+  );
+  put(
+    'device.fault_buffer_full',
+    sum((k) => k.faultBufferFull),
+    'faults',
+  );
+  put(
+    'device.kernel_launches',
+    sum((k) => k.kernelLaunches),
+    'launches',
+  );
+  put(
+    'device.memory_peak_bytes',
+    over((d) => d.memoryPeak),
+    'bytes',
+  );
+  put(
+    'iommu.ats_requests',
+    sum((k) => k.atsRequests),
+    'requests',
+  );
+  const stat = (f: (d: Device) => number) => over(f);
+  put(
+    'link.h2d_bytes',
+    stat((d) => d.link.stats.payloadBytes[0]),
+    'bytes',
+  );
+  put(
+    'link.d2h_bytes',
+    stat((d) => d.link.stats.payloadBytes[1]),
+    'bytes',
+  );
+  put(
+    'link.h2d_wire_bytes',
+    stat((d) => d.link.stats.wireBytes[0]),
+    'bytes',
+  );
+  put(
+    'link.d2h_wire_bytes',
+    stat((d) => d.link.stats.wireBytes[1]),
+    'bytes',
+  );
+  // Utilisation of the busiest link: with one device, its link's.
+  const busiest = (dir: 0 | 1) => devs.reduce((a, d) => Math.max(a, d.link.stats.busyPs[dir]), 0);
+  put('link.h2d_utilization', endPs > 0 ? busiest(0) / endPs : 0, 'fraction');
+  put('link.d2h_utilization', endPs > 0 ? busiest(1) / endPs : 0, 'fraction');
+  put(
+    'mm.tlb_shootdowns',
+    sum((k) => k.tlbShootdowns),
+    'shootdowns',
+  );
+  put(
+    'mm.fault_batch_retries',
+    sum((k) => k.batchRetries),
+    'faults',
+  );
+  put(
+    'copy.count',
+    sum((k) => k.copies),
+    'copies',
+  );
+  put(
+    'copy.h2d_bytes',
+    sum((k) => k.copyH2DBytes),
+    'bytes',
+  );
+  put(
+    'copy.d2h_bytes',
+    sum((k) => k.copyD2HBytes),
+    'bytes',
+  );
+  const rowHits = over((d) => d.dram.rowHits);
+  const rows = rowHits + over((d) => d.dram.rowMisses);
+  put('dram.device.row_hits', rowHits, 'accesses');
+  put('dram.device.row_misses', rows - rowHits, 'accesses');
+  put('dram.device.row_hit_rate', rows > 0 ? rowHits / rows : 0, 'fraction');
+  put(
+    'dram.device.read_bytes',
+    over((d) => d.dram.readBytes),
+    'bytes',
+  );
+  put(
+    'dram.device.write_bytes',
+    over((d) => d.dram.writeBytes),
+    'bytes',
+  );
+}
+
+/**
+ * Metrics: machine-wide names (`device.*` are totals over devices), then each device's
+ * own breakdown under its name (`gpu0.device.page_faults`, `gpu0.link.h2d_bytes`).
+ */
 function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   const faultLatency = observers.faultLatency;
   const k = m.counters;
   const ns = endPs / 1000;
-  const link = m.link.stats;
-  const l1Misses = m.l1Tlbs.reduce((sum, t) => sum + t.misses, 0);
-  const rows = m.dram.rowHits + m.dram.rowMisses;
   const out: Metrics = {};
   const put = (name: string, value: number, unit: string) => {
     out[name] = { value, unit };
   };
   put('sim.time_ns', ns, 'ns');
   put('sim.events', m.queue.popped + k.inlineEvents, 'events');
+  put('cpu.translations', k.cpuTranslations, 'translations');
   put('cpu.accesses', k.cpuAccesses, 'lines');
   put('cpu.bytes', k.cpuBytes, 'bytes');
   put('cpu.tlb_misses', m.cpuTlb.misses, 'misses');
   put('cpu.page_faults', k.cpuPageFaults, 'faults');
   put('cpu.cow_faults', k.cpuCowFaults, 'faults');
-  put('device.accesses', k.deviceAccesses, 'lines');
-  put('device.bytes', k.deviceBytes, 'bytes');
-  put('device.local_bytes', k.deviceLocalBytes, 'bytes');
-  put('device.remote_bytes', k.deviceRemoteBytes, 'bytes');
-  put('device.bandwidth_GBps', ns > 0 ? k.deviceBytes / ns : 0, 'GB/s');
-  put('device.l1_tlb_misses', l1Misses, 'misses');
-  put('device.tlb_misses', m.l2Tlb.misses, 'misses');
-  put('device.page_faults', k.devicePageFaults, 'faults');
-  put('device.faults_coalesced', k.deviceFaultsCoalesced, 'faults');
-  put('device.fault_batches', k.deviceFaultBatches, 'batches');
-  put('device.fault_buffer_full', k.deviceFaultBufferFull, 'faults');
+  put('cpu.special_entry_faults', k.cpuSpecialFaults, 'faults');
+  deviceMetrics(m.devices, endPs, put);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
-  put('device.kernel_launches', k.kernelLaunches, 'launches');
-  put('device.memory_peak_bytes', m.deviceMemoryPeak, 'bytes');
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');
   put('iommu.iotlb_misses', m.iommu.iotlbMisses, 'misses');
   put('iommu.walks', m.iommu.walks, 'walks');
   put('iommu.invalidation_commands', m.iommu.invalidationCommands, 'commands');
   put('iommu.invalidation_syncs', m.iommu.invalidations, 'syncs');
-  put('iommu.ats_requests', k.atsRequests, 'requests');
-  put('link.h2d_bytes', link.payloadBytes[0], 'bytes');
-  put('link.d2h_bytes', link.payloadBytes[1], 'bytes');
-  put('link.h2d_wire_bytes', link.wireBytes[0], 'bytes');
-  put('link.d2h_wire_bytes', link.wireBytes[1], 'bytes');
-  put('link.h2d_utilization', ns > 0 ? link.busyPs[0] / endPs : 0, 'fraction');
-  put('link.d2h_utilization', ns > 0 ? link.busyPs[1] / endPs : 0, 'fraction');
+  put('iommu.faults', k.iommuFaults, 'faults');
+  if (m.switchUpstream !== null) {
+    const up = m.switchUpstream.stats;
+    put('switch.upstream_h2d_bytes', up.payloadBytes[0], 'bytes');
+    put('switch.upstream_d2h_bytes', up.payloadBytes[1], 'bytes');
+    put('switch.upstream_h2d_utilization', endPs > 0 ? up.busyPs[0] / endPs : 0, 'fraction');
+    put('switch.upstream_d2h_utilization', endPs > 0 ? up.busyPs[1] / endPs : 0, 'fraction');
+  }
   put('mm.notifier_invalidations', k.notifierInvalidations, 'callbacks');
-  put('mm.tlb_shootdowns', k.tlbShootdowns, 'shootdowns');
   put('mm.hmm_range_fault_retries', k.hmmRangeFaultRetries, 'retries');
-  put('mm.fault_batch_retries', k.batchRetries, 'faults');
   put('mm.dma_mapped_pages', k.dmaMappedPages, 'pages');
   put('mm.driver_faulted_pages', k.driverFaultedPages, 'pages');
   put('mm.pinned_pages', k.pinnedPages, 'pages');
-  put('copy.count', k.copies, 'copies');
-  put('copy.h2d_bytes', k.copyH2DBytes, 'bytes');
-  put('copy.d2h_bytes', k.copyD2HBytes, 'bytes');
-  put('dram.device.row_hits', m.dram.rowHits, 'accesses');
-  put('dram.device.row_misses', m.dram.rowMisses, 'accesses');
-  put('dram.device.row_hit_rate', rows > 0 ? m.dram.rowHits / rows : 0, 'fraction');
-  put('dram.device.read_bytes', m.dram.readBytes, 'bytes');
-  put('dram.device.write_bytes', m.dram.writeBytes, 'bytes');
   put('dram.system.read_bytes', m.sysmem.readBytes, 'bytes');
   put('dram.system.write_bytes', m.sysmem.writeBytes, 'bytes');
-  if (cfgIsScripted(m)) put('workload.unexpected_outcomes', k.unexpectedOutcomes, 'ops');
+  for (const dev of m.devices)
+    deviceMetrics([dev], endPs, (name, value, unit) => put(`${dev.name}.${name}`, value, unit));
   return out;
 }
 
-function cfgIsScripted(m: Machine): boolean {
-  return m.config.workload.impl === 'scripted';
-}
-
-function attribution(m: Machine, name: string, agent: number): Attribution {
+function attribution(m: Machine, name: string, first: number, n: number): Attribution {
   const ctxs = m.contexts;
-  const first = ctxs.firstOf(agent);
-  const n = ctxs.sizeOf(agent);
   const sums = new Float64Array(CATEGORIES);
   for (let c = first; c < first + n; c++) {
     for (let k = 0; k < CATEGORIES; k++) sums[k] += ctxs.attribution[c * CATEGORIES + k];

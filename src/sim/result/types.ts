@@ -77,7 +77,8 @@ export interface Snapshot {
   region: string;
   pages: PageView[];
 }
-export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-exclusive' | 'pinned';
+export type { PageView } from '../machine/page-state.js';
+import type { PageView } from '../machine/page-state.js';
 
 export interface RunResult {
   modelVersion: string;

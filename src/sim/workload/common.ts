@@ -2,7 +2,7 @@
  * Pieces shared by the generators: the config fields every generator spells the same way,
  * and the chunked sweep stream that most phases are made of.
  */
-import { bool, num } from '../config/fields.js';
+import { bool, num } from '../schema/fields.js';
 import { RUN_LIMIT_BYTES, type AccessRun, type AccessStream, type StreamSpec } from './types.js';
 
 /** Compute cycles are counted per 64-byte line a run touches. */

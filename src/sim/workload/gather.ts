@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Rng } from '../engine/rng.js';
-import { num, obj, oneOf, size } from '../config/fields.js';
+import { num, obj, oneOf, size } from '../schema/fields.js';
 import {
   computeCyclesPerLineField,
   cpuThreadsField,

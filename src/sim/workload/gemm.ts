@@ -5,7 +5,7 @@
  * how a strategy's translation and migration costs show.
  */
 import { z } from 'zod';
-import { num, obj, oneOf } from '../config/fields.js';
+import { num, obj, oneOf } from '../schema/fields.js';
 import {
   computeCyclesPerLineField,
   cpuThreadsField,

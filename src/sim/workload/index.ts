@@ -1,6 +1,6 @@
 /**
- * The workloads, one line each in the schema list and in the builder table: adding a
- * workload is adding its file and these two lines.
+ * The workloads, one row each ({impl, schema, create}): adding a workload is adding its
+ * file and one row.
  */
 import { z } from 'zod';
 import type { WorkloadEnv } from './env.js';
@@ -12,38 +12,32 @@ import { buildScripted, scriptedSchema } from './scripted.js';
 import { buildStream, streamSchema } from './stream.js';
 import { buildTrace, traceSchema } from './trace.js';
 import type { WorkloadPlan } from './types.js';
+import { lookup, type Registration } from '../schema/registry.js';
+
+export const WORKLOADS = [
+  { impl: 'stream', schema: streamSchema, create: buildStream },
+  { impl: 'gemm', schema: gemmSchema, create: buildGemm },
+  { impl: 'gather', schema: gatherSchema, create: buildGather },
+  { impl: 'pointer-chase', schema: pointerChaseSchema, create: buildPointerChase },
+  { impl: 'ping-pong', schema: pingPongSchema, create: buildPingPong },
+  { impl: 'trace', schema: traceSchema, create: buildTrace },
+  { impl: 'scripted', schema: scriptedSchema, create: buildScripted },
+] as const satisfies readonly Registration<WorkloadPlan, [WorkloadEnv]>[];
+
+type WorkloadSchema = (typeof WORKLOADS)[number]['schema'];
 
 export const workloadSchema = z
-  .discriminatedUnion('impl', [
-    streamSchema,
-    gemmSchema,
-    gatherSchema,
-    pointerChaseSchema,
-    pingPongSchema,
-    traceSchema,
-    scriptedSchema,
-  ])
+  .discriminatedUnion('impl', WORKLOADS.map((w) => w.schema) as unknown as [WorkloadSchema, ...WorkloadSchema[]])
   .describe('What runs on the CPU and the device: a generator, a trace replay, or a script of operations.');
 
 export type WorkloadConfig = z.output<typeof workloadSchema>;
 export type WorkloadName = WorkloadConfig['impl'];
 
-type Builder<K extends WorkloadName> = (config: Extract<WorkloadConfig, { impl: K }>, env: WorkloadEnv) => WorkloadPlan;
-
-const BUILDERS: { [K in WorkloadName]: Builder<K> } = {
-  stream: buildStream,
-  gemm: buildGemm,
-  gather: buildGather,
-  'pointer-chase': buildPointerChase,
-  'ping-pong': buildPingPong,
-  trace: buildTrace,
-  scripted: buildScripted,
-};
-
-export const WORKLOAD_NAMES = Object.keys(BUILDERS) as WorkloadName[];
+export const WORKLOAD_NAMES = WORKLOADS.map((w) => w.impl) as WorkloadName[];
 
 export function buildWorkload(config: WorkloadConfig, env: WorkloadEnv): WorkloadPlan {
-  return (BUILDERS[config.impl] as Builder<WorkloadName>)(config as never, env);
+  const row = lookup(WORKLOADS, config.impl, 'workload');
+  return (row.create as (c: WorkloadConfig, e: WorkloadEnv) => WorkloadPlan)(config, env);
 }
 
 export type { WorkloadEnv } from './env.js';

@@ -7,7 +7,7 @@
  * Feistel permutation (permutation.ts): O(1) memory whatever the list length.
  */
 import { z } from 'zod';
-import { num, obj, size } from '../config/fields.js';
+import { num, obj, size } from '../schema/fields.js';
 import { computeCyclesPerLineField, cpuThreadsField, initOnCpuField, linesTouched, sweepSpec } from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { FeistelPermutation, MAX_PERMUTATION_SIZE } from './permutation.js';

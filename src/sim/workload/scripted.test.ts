@@ -24,7 +24,7 @@ describe('scripted schema', () => {
   it('fills the defaults of each op', () => {
     const c = parse(WRITE_PROT);
     expect(c.ops[0]).toEqual({ op: 'mmap', name: 'buf', sizeBytes: 16384, prot: 'read', shared: false, expect: 'ok' });
-    expect(c.ops[1]).toEqual({ op: 'dev.read', region: 'buf', offsetBytes: 0, expect: 'ok' });
+    expect(c.ops[1]).toEqual({ op: 'dev.read', region: 'buf', offsetBytes: 0, withPrevious: false, expect: 'ok' });
     expect(parse([{ op: 'mmap', name: 'x', sizeBytes: 4096 }]).ops[0]).toMatchObject({
       prot: 'read-write',
       shared: false,

@@ -13,7 +13,7 @@
  * "ok") as the phase's expectError.
  */
 import { z } from 'zod';
-import { bool, closest, listText, num, obj, oneOf, size } from '../config/fields.js';
+import { bool, closest, listText, num, obj, oneOf, size } from '../schema/fields.js';
 import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
@@ -32,6 +32,15 @@ const region = z
 
 const offsetBytes = size('Start of the range, in bytes from the start of the region.').default(0);
 const sizeBytes = size('Length of the range, in bytes; default: from offsetBytes to the end of the region.').optional();
+
+const withPrevious = bool(
+  "Run this access at the same time as the previous op (which must be an access or dev.compute), in one phase: a CPU writer beside a device reader, so notifier invalidations race with the device's in-flight faults. At most one device op per group.",
+).default(false);
+
+const device = num(
+  'Index of the device that runs this device op (0 is the first of hardware.devices); default: all devices, each taking its share of the range.',
+  { int: true, min: 0, max: 14 },
+).optional();
 
 const prot = (description: string) => oneOf(['none', 'read', 'read-write'], 'a protection', description);
 
@@ -81,6 +90,8 @@ export const accessOpSchema = obj(
     region,
     offsetBytes,
     sizeBytes,
+    withPrevious,
+    device,
     expect,
   },
   "cpu.read, cpu.write, dev.read, dev.write: touch every byte of a range of a region (default: all of it), like the HMM test driver's READ and WRITE.",
@@ -111,6 +122,8 @@ export const computeOpSchema = obj(
     computeCyclesPerLine: computeCyclesPerLineField(0, 'Default none: scripted scenarios are about memory behaviour.'),
     offsetBytes,
     sizeBytes,
+    withPrevious,
+    device,
     expect,
   },
   'dev.compute: a device kernel over a range of a region (default: all of it), made by the stream or gather generator.',
@@ -166,8 +179,25 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     if (op.op === 'mmap' && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
   });
   const sizes = new Map<string, number>();
+  let groupHasDevice = false;
   ops.forEach((op, i) => {
     const what = `op ${i} (${op.op})`;
+    const access = isAccess(op);
+    if (access && op.withPrevious) {
+      const prev = ops[i - 1];
+      if (prev === undefined || !isAccess(prev)) {
+        issues.push({
+          path: [i, 'withPrevious'],
+          message: `${what}: withPrevious joins the previous op, which must be an access or dev.compute`,
+        });
+      } else if (groupHasDevice && op.op.startsWith('dev.')) {
+        issues.push({
+          path: [i, 'withPrevious'],
+          message: `${what}: a group of concurrent ops may have one device op; run this one after the group`,
+        });
+      }
+    }
+    if (access) groupHasDevice = (op.withPrevious && groupHasDevice) || op.op.startsWith('dev.');
     if (op.op === 'mmap') {
       if (sizes.has(op.name)) {
         issues.push({
@@ -228,6 +258,16 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   return issues;
 }
 
+function isAccess(op: ScriptOp): op is Extract<ScriptOp, { withPrevious: boolean }> {
+  return (
+    op.op === 'cpu.read' ||
+    op.op === 'cpu.write' ||
+    op.op === 'dev.read' ||
+    op.op === 'dev.write' ||
+    op.op === 'dev.compute'
+  );
+}
+
 export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): WorkloadPlan {
   const issues = checkScript(config.ops);
   if (issues.length > 0) throw new Error(`invalid script:\n${issues.map((i) => i.message).join('\n')}`);
@@ -271,7 +311,10 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes }, ...tags });
         return;
       case 'dev.compute':
-        phases.push({ kind: 'streams', label, streams: [computeStream(op, r, offset, bytes, env.seed, i)], ...tags });
+        addStreams(phases, op.withPrevious, label, tags, {
+          ...computeStream(op, r, offset, bytes, env.seed, i),
+          device: op.device,
+        });
         return;
       default: {
         const cpu = op.op === 'cpu.read' || op.op === 'cpu.write';
@@ -284,11 +327,30 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
           end: offset + bytes,
           cyclesPerLine: 0,
         });
-        phases.push({ kind: 'streams', label, streams: [stream], ...tags });
+        addStreams(phases, op.withPrevious, label, tags, cpu ? stream : { ...stream, device: op.device });
       }
     }
   });
   return { regions, premapped: [], phases, opNames };
+}
+
+/** A new streams phase for the op, or (withPrevious) its stream added to the previous op's phase. */
+function addStreams(
+  phases: Phase[],
+  withPrevious: boolean,
+  label: string,
+  tags: { opIndex: number; expectError?: string },
+  stream: StreamSpec,
+): void {
+  const last = phases[phases.length - 1];
+  if (withPrevious && last?.kind === 'streams') {
+    last.streams.push(stream);
+    last.label += ` + ${label}`;
+    // The group reports as one op: the first's index, and an error either expects.
+    last.expectError ??= tags.expectError;
+    return;
+  }
+  phases.push({ kind: 'streams', label, streams: [stream], ...tags });
 }
 
 function computeStream(

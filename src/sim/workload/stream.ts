@@ -4,7 +4,7 @@
  * strategy costs for a purely streaming kernel whose inputs the host prepared.
  */
 import { z } from 'zod';
-import { num, obj, size } from '../config/fields.js';
+import { num, obj, size } from '../schema/fields.js';
 import {
   computeCyclesPerLineField,
   cpuThreadsField,

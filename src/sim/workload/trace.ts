@@ -27,7 +27,7 @@
  * be drained once: the TraceSource cannot rewind.
  */
 import { z } from 'zod';
-import { describeInput, num, obj, oneOf, size } from '../config/fields.js';
+import { describeInput, num, obj, oneOf, size } from '../schema/fields.js';
 import { computeCyclesPerLineField, GiB, linesTouched } from './common.js';
 import type { WorkloadEnv } from './env.js';
 import type { AccessRun, AccessStream, TraceSource, WorkloadPlan } from './types.js';

@@ -48,6 +48,11 @@ export interface StreamSpec {
   agent: Agent;
   /** Number of concurrent contexts; at most the agent's hardware contexts. 0 = all of them. */
   contexts: number;
+  /**
+   * For a device stream: the index of the device it runs on. Undefined: the stream's
+   * contexts spread over every device's contexts (data-parallel across the devices).
+   */
+  device?: number;
   /** Creates the stream for context `index` of `count`. */
   create(index: number, count: number): AccessStream;
   /** Regions the stream reads and writes (explicit-copy copies these before and after). */

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ConfigIssue, PresetMap } from '../../../sim/config/validate.js';
 import type { Progress, RunResult } from '../../../sim/result/types.js';
-import { MODEL_VERSION } from '../../../sim/version.js';
+import { MODEL_VERSION } from '../../../sim/result/version.js';
 import type { Store } from '../store/store.js';
 import { prepareExperiment, type PreparedExperiment } from './prepare.js';
 import type { WorkerInput, WorkerMessage } from './protocol.js';

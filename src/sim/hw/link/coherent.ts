@@ -15,7 +15,7 @@
  * are background traffic on the opposite direction (see duplex.ts), like PCIe DLLPs.
  */
 import { z } from 'zod';
-import { num, obj, oneOf } from '../../config/fields.js';
+import { num, obj, oneOf } from '../../schema/fields.js';
 import { nsToPs, type Ps } from '../../engine/time.js';
 import type { BandwidthServer } from '../bandwidth-server.js';
 import { Duplex } from './duplex.js';

@@ -26,8 +26,8 @@
  * run out (UpdateFCs cost bandwidth but never stall); no replays (no bit errors).
  */
 import { z } from 'zod';
-import { bool, num, obj, oneOf, size } from '../../config/fields.js';
-import { formatBytes } from '../../config/units.js';
+import { bool, num, obj, oneOf, size } from '../../schema/fields.js';
+import { formatBytes } from '../../schema/units.js';
 import { nsToPs, type Ps } from '../../engine/time.js';
 import type { BandwidthServer } from '../bandwidth-server.js';
 import { Duplex } from './duplex.js';

@@ -1,83 +1,79 @@
 /**
- * hmm-mirror: the device page table mirrors the CPU's. A device fault runs
+ * hmm-mirror: each device's page table mirrors the CPU's. A device fault runs
  * hmm_range_fault over the device page (faulting CPU pages in as needed), DMA-maps the
- * pages and writes the device PTE; the data stays in system memory and every device
- * access crosses the link. An MMU interval notifier per region invalidates the device's
+ * pages and writes the device PTEs; the data stays in system memory and every device
+ * access crosses the link. An MMU interval notifier per region invalidates the devices'
  * view whenever the CPU page table changes (munmap, mprotect, copy-on-write).
+ *
+ * A device page whose 4 KiB pages the CPU side treats differently (a partial mprotect, a
+ * hole, a page that cannot be faulted in) gets each page's own permission: the driver
+ * maps it at 4 KiB granularity (see page-state.ts), never more than the CPU allows.
  */
 import type { z } from 'zod';
-import { faultInPage, ERR_EFAULT, ERR_EPERM } from '../../machine/cpu-mm.js';
-import { notifierInvalidate } from '../../machine/invalidate.js';
-import type { Machine } from '../../machine/machine.js';
-import { CpuPte, DEV_READ, DEV_WRITE, PROT_WRITE } from '../page-state.js';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
+import { CpuPte, DEV_READ, DEV_WRITE, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../../machine/page-state.js';
+import type { DriverContext } from '../driver.js';
 import type { hmmMirrorSchema } from './schema.js';
 import type { Strategy } from './types.js';
 
 export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Strategy {
   return {
     name: 'hmm-mirror',
-    onMap: (_m, _region, t) => t,
-    onUnmap: (m, region, firstPage, pages, t) => notifierInvalidate(m, region, firstPage, pages, t),
+    translation: 'device-page-table',
+    onMap: (_d, _region, t) => t,
+    onUnmap: (d, region, firstPage, pages, t) => d.notify(region, firstPage, pages, t),
     // change_protection() notifies for any protection change (MMU_NOTIFY_PROTECTION_VMA).
-    onProtect: (m, region, firstPage, pages, _prot, t) => notifierInvalidate(m, region, firstPage, pages, t),
-    beforePhase: (_m, _phase, t) => t,
-    afterPhase: (_m, _phase, t) => t,
+    onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
+    beforePhase: (_d, _phase, t) => t,
+    afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolveMirrorFault,
-    onCpuPteChange: (m, region, page, t) => notifierInvalidate(m, region, page, 1, t),
+    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
+    // hmm-mirror creates no special entries.
+    onSpecialCpuFault: () => ERR_SIGBUS,
   };
 }
 
 /**
- * hmm_range_fault over the 4 KiB pages of one device page (clipped to the region). The
- * device page gets the permission all its pages allow. Simplification: if some other
- * page in a large device page forbids the access the faulting page allows (a partial
- * mprotect inside one device page), the device page takes the faulting page's
- * permission.
+ * hmm_range_fault over the 4 KiB pages of one device page (clipped to the region): the
+ * accessed page must fault in (or the fault fails with its errno); the others are faulted
+ * in where they can be, and each gets the permission the CPU side gives it.
  */
-const resolveMirrorFault: Strategy['resolveDeviceFault'] = (m, region, devicePage, accessedPage, write, t) => {
-  const first = Math.max(devicePage << m.devPageShift, region.basePage);
-  const end = Math.min((devicePage + 1) << m.devPageShift, region.basePage + region.pages);
-  let tt = t + m.t.perFault;
-  const own = faultInPage(m, region, accessedPage, write, tt, true);
-  if (own === ERR_EFAULT || own === ERR_EPERM)
-    return { error: own === ERR_EFAULT ? 'EFAULT' : 'EPERM', pte: 0, costPs: tt - t };
+const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
+  const timing = d.timing;
+  const region = f.region;
+  let tt = t + timing.perFault;
+  const own = d.faultInPage(region, f.accessedPage, f.write, tt);
+  if (own === ERR_EFAULT || own === ERR_EPERM) {
+    f.error = own;
+    f.costPs = tt - t;
+    return;
+  }
   tt = own;
-
   const seqBefore = region.seq;
-  let pte = DEV_READ | DEV_WRITE;
-  let mixed = false;
-  for (let p = first; p < end; p++) {
-    if (p === accessedPage) continue;
-    const done = faultInPage(m, region, p, write, tt, true);
-    if (done < 0) mixed = true;
-    else tt = done;
+  for (let p = f.firstPage; p < f.firstPage + f.pages; p++) {
+    if (p === f.accessedPage) continue;
+    const done = d.faultInPage(region, p, f.write, tt);
+    if (done >= 0) tt = done;
   }
-  const mapped = m.dmaMapped.data;
-  let newlyMapped = 0;
-  for (let p = first; p < end; p++) {
-    if (!mixed || p === accessedPage) pte &= pagePermission(m, p);
-    if (mapped[p] === 0 && m.space.cpuPte.data[p] !== CpuPte.None) {
-      mapped[p] = 1;
-      newlyMapped++;
-    }
-  }
-  if (mixed) pte = pagePermission(m, accessedPage);
-  const pages = end - first;
-  tt += pages * m.t.perPage + newlyMapped * m.t.dmaMapPerPage;
+  for (let i = 0; i < f.pages; i++) f.bits[i] = pagePermission(d, f.firstPage + i);
+  tt += f.pages * timing.perPage;
+  // Only pages the device may use are DMA-mapped (the IOMMU refuses the others).
+  for (let i = 0; i < f.pages; i++) if (f.bits[i] !== 0) tt = d.dmaMap(f.firstPage + i, 1, tt);
   if (region.seq !== seqBefore) {
     // Our own copy-on-write invalidated the interval: the driver's loop sees
     // mmu_interval_read_retry() and walks the range again.
-    m.counters.hmmRangeFaultRetries++;
-    tt += pages * m.t.perPage;
+    d.countHmmRangeFaultRetry();
+    tt += f.pages * timing.perPage;
   }
-  m.counters.dmaMappedPages += newlyMapped;
-  return { pte, costPs: tt - t };
+  f.costPs = tt - t;
 };
 
 /** What the device may do with a 4 KiB page as the CPU page table now stands. */
-function pagePermission(m: Machine, page: number): number {
-  const pte = m.space.cpuPte.data[page];
-  if (pte === CpuPte.Present && (m.space.prot.data[page] & PROT_WRITE) !== 0) return DEV_READ | DEV_WRITE;
+function pagePermission(d: DriverContext, page: number): number {
+  const prot = d.prot(page);
+  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ)) return 0;
+  const pte = d.cpuPte(page);
+  if (pte === CpuPte.Present && (prot & PROT_WRITE) !== 0) return DEV_READ | DEV_WRITE;
   if (pte === CpuPte.Present || pte === CpuPte.ReadOnly) return DEV_READ;
   return 0;
 }

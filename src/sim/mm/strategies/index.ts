@@ -1,23 +1,31 @@
-/** The strategies, one line each: a name, its schema, its factory. */
+/**
+ * The strategies: one line each in the registry table ({impl, schema, create}). Adding a
+ * strategy is adding its file and one line here.
+ */
 import { z } from 'zod';
+import { lookup, type Registration } from '../../schema/registry.js';
 import { createExplicitCopy } from './explicit-copy.js';
 import { createHmmMirror } from './hmm-mirror.js';
 import { explicitCopySchema, hmmMirrorSchema } from './schema.js';
 import type { Strategy } from './types.js';
 
+export const STRATEGIES = [
+  { impl: 'explicit-copy', schema: explicitCopySchema, create: createExplicitCopy },
+  { impl: 'hmm-mirror', schema: hmmMirrorSchema, create: createHmmMirror },
+] as const satisfies readonly Registration<Strategy>[];
+
+type StrategySchema = (typeof STRATEGIES)[number]['schema'];
+
 export const strategySchema = z
-  .discriminatedUnion('impl', [explicitCopySchema, hmmMirrorSchema])
+  .discriminatedUnion('impl', STRATEGIES.map((s) => s.schema) as unknown as [StrategySchema, ...StrategySchema[]])
   .describe('How CPU and device share memory.');
 
 export type StrategyConfig = z.output<typeof strategySchema>;
+export type StrategyName = StrategyConfig['impl'];
 
-export const STRATEGY_NAMES = ['explicit-copy', 'hmm-mirror'] as const;
+export const STRATEGY_NAMES = STRATEGIES.map((s) => s.impl) as StrategyName[];
 
 export function createStrategy(config: StrategyConfig): Strategy {
-  switch (config.impl) {
-    case 'explicit-copy':
-      return createExplicitCopy(config);
-    case 'hmm-mirror':
-      return createHmmMirror(config);
-  }
+  const row = lookup(STRATEGIES, config.impl, 'strategy');
+  return (row.create as (c: StrategyConfig) => Strategy)(config);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, obj } from '../../config/fields.js';
+import { bool, obj } from '../../schema/fields.js';
 
 export const explicitCopySchema = obj(
   {

@@ -1,48 +1,62 @@
+import type { Outcome } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
-import type { Machine } from '../../machine/machine.js';
-import type { Region } from '../address-space.js';
+import type { Region } from '../../machine/address-space.js';
 import type { Phase, Prot } from '../../workload/types.js';
+import type { DriverContext } from '../driver.js';
 
-/** The outcome of resolving one device fault: an errno-style error, or the device PTE bits to install. */
-export interface FaultResolution {
-  error?: 'EFAULT' | 'EPERM';
-  /** Device PTE bits to install at the end of the batch (0: install nothing, the access faults again). */
-  pte: number;
-  /** Driver time spent on this fault, in ps (the batch's service time is the sum). */
+/**
+ * One device fault to resolve, a record reused from fault to fault. The strategy fills
+ * `bits` (the PTE bits to install for each 4 KiB page of [firstPage, firstPage + pages),
+ * 0 for none; the driver maps the device page whole only if they are all equal), `error`
+ * (a negative errno code, engine/errno.ts; 0 for none) and `costPs` (driver time spent).
+ */
+export interface DeviceFault {
+  readonly device: number;
+  region: Region;
+  /** The device page (in device-page units) and the 4 KiB pages of it inside the region. */
+  devicePage: number;
+  firstPage: number;
+  pages: number;
+  accessedPage: number;
+  write: boolean;
+  readonly bits: Uint8Array;
+  error: number;
   costPs: Ps;
 }
 
 /**
  * A way of sharing memory between CPU and device. The machine runs the accesses; a
- * strategy decides where data lives and what happens around kernels, on device faults and
- * when the CPU side of a mapping changes. Adding a strategy is adding a file and one line
- * in ./index.ts.
+ * strategy decides where data lives and what happens around kernels, on device faults,
+ * when the CPU side of a mapping changes, and when the CPU touches a special entry. It
+ * sees only the driver context. Adding a strategy is adding a file and one line in
+ * ./index.ts.
  */
 export interface Strategy {
   readonly name: string;
-  /** A region was mapped (mmap). May allocate device memory and map it on the device. */
-  onMap(m: Machine, region: Region, t: Ps): Ps;
+  /** How devices translate addresses: a device page table the driver fills (the only kind built so far). */
+  readonly translation: 'device-page-table';
+  /** A region was mapped (mmap). May allocate device memory and map it on the devices. */
+  onMap(d: DriverContext, region: Region, t: Ps): Outcome;
   /** Pages of a region are about to be unmapped (munmap); returns the time when done. */
-  onUnmap(m: Machine, region: Region, firstPage: number, pages: number, t: Ps): Ps;
+  onUnmap(d: DriverContext, region: Region, firstPage: number, pages: number, t: Ps): Ps;
   /** Pages changed protection (mprotect). */
-  onProtect(m: Machine, region: Region, firstPage: number, pages: number, prot: Prot, t: Ps): Ps;
+  onProtect(d: DriverContext, region: Region, firstPage: number, pages: number, prot: Prot, t: Ps): Ps;
   /** Before a phase's streams start: copies, prefetches. Returns the time the phase may start. */
-  beforePhase(m: Machine, phase: Phase & { kind: 'streams' }, t: Ps): Ps;
+  beforePhase(d: DriverContext, phase: Phase & { kind: 'streams' }, t: Ps): Outcome;
   /** After all streams of a phase have ended. */
-  afterPhase(m: Machine, phase: Phase & { kind: 'streams' }, t: Ps): Ps;
+  afterPhase(d: DriverContext, phase: Phase & { kind: 'streams' }, t: Ps): Outcome;
   /**
-   * Resolve a device fault on device page `devicePage` (at batch start, time t). CPU-side
-   * changes happen now; the returned PTE is installed at the end of the batch unless a
-   * notifier invalidated the region in between.
+   * Resolves a device fault at batch start (time t). CPU-side changes happen now; the
+   * PTE bits are installed at the end of the batch unless a notifier invalidated the
+   * region in between.
    */
-  resolveDeviceFault(
-    m: Machine,
-    region: Region,
-    devicePage: number,
-    accessedPage: number,
-    write: boolean,
-    t: Ps,
-  ): FaultResolution;
+  resolveDeviceFault(d: DriverContext, fault: DeviceFault, t: Ps): void;
   /** A CPU page-table entry of `page` changed (copy-on-write, reclaim): invalidate device copies. Returns time when done. */
-  onCpuPteChange(m: Machine, region: Region, page: number, t: Ps): Ps;
+  onCpuPteChange(d: DriverContext, region: Region, page: number, t: Ps): Ps;
+  /**
+   * The CPU touched a special entry (device-private, device-exclusive, migration, pinned):
+   * migrate the page back, revoke exclusivity, wait, or fail. Returns the time the CPU
+   * may retry, or a negative errno code (SIGBUS).
+   */
+  onSpecialCpuFault(d: DriverContext, region: Region, page: number, write: boolean, t: Ps): Ps;
 }

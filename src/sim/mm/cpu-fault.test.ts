@@ -1,9 +1,10 @@
 /** The CPU page-table entry state machine (what handle_mm_fault does to one page). */
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../config/validate.js';
-import { CpuPte } from '../mm/page-state.js';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGSEGV } from '../engine/errno.js';
+import { CpuPte } from '../machine/page-state.js';
 import { Simulation } from '../simulate.js';
-import { ERR_EFAULT, ERR_EPERM, ERR_SIGSEGV, faultInPage } from './cpu-mm.js';
+import { faultInPage } from './cpu-fault.js';
 
 function machineWith(regions: { name: string; prot?: string; shared?: boolean }[]) {
   const sim = new Simulation(
@@ -15,32 +16,32 @@ function machineWith(regions: { name: string; prot?: string; shared?: boolean }[
     }),
   );
   while (sim.nextPhase < sim.plan.phases.length) sim.runPhase();
-  const m = sim.machine;
-  return { m, page: (i: number) => m.space.regions[i].basePage, region: (i: number) => m.space.regions[i] };
+  const m = sim.mm.driver;
+  return { m, page: (i: number) => m.m.space.regions[i].basePage, region: (i: number) => m.m.space.regions[i] };
 }
 
 describe('CPU page-table entry transitions', () => {
   it('a read fault on private anonymous memory maps the zero page write-protected; a write then breaks copy-on-write', () => {
     const { m, page, region } = machineWith([{ name: 'a' }]);
-    const pageFault = m.t.cpuPageFault;
-    expect(m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
+    const pageFault = m.m.t.cpuPageFault;
+    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
     expect(faultInPage(m, region(0), page(0), false, 0, false)).toBe(pageFault);
-    expect(m.space.cpuPte.data[page(0)]).toBe(CpuPte.ReadOnly);
+    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.ReadOnly);
     // A second read costs nothing.
     expect(faultInPage(m, region(0), page(0), false, 100, false)).toBe(100);
-    const invalidations = m.counters.notifierInvalidations;
+    const invalidations = m.m.counters.notifierInvalidations;
     expect(faultInPage(m, region(0), page(0), true, 0, false)).toBeGreaterThanOrEqual(pageFault);
-    expect(m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
-    expect(m.counters.cpuCowFaults).toBe(1);
-    expect(m.counters.notifierInvalidations).toBe(invalidations + 1);
+    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
+    expect(m.m.counters.cpuCowFaults).toBe(1);
+    expect(m.m.counters.notifierInvalidations).toBe(invalidations + 1);
   });
 
   it('a write fault allocates a writable page at once; shared memory is never the zero page', () => {
     const { m, page, region } = machineWith([{ name: 'a' }, { name: 's', shared: true }]);
     faultInPage(m, region(0), page(0), true, 0, false);
-    expect(m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
+    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
     faultInPage(m, region(1), page(1), false, 0, false);
-    expect(m.space.cpuPte.data[page(1)]).toBe(CpuPte.Present);
+    expect(m.m.space.cpuPte.data[page(1)]).toBe(CpuPte.Present);
   });
 
   it('protection errors: SIGSEGV for the CPU, EFAULT and EPERM for the device', () => {
@@ -53,6 +54,6 @@ describe('CPU page-table entry transitions', () => {
     expect(faultInPage(m, region(1), page(1), true, 0, false)).toBe(ERR_SIGSEGV);
     expect(faultInPage(m, region(1), page(1), true, 0, true)).toBe(ERR_EPERM);
     expect(faultInPage(m, region(1), page(1), false, 0, true)).toBeGreaterThan(0);
-    expect(m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
+    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
   });
 });

@@ -10,11 +10,12 @@ export interface Region {
   /** First 4 KiB page of the region in the simulated address space. */
   basePage: number;
   pages: number;
+  /** True while any page of the region is mapped. */
   mapped: boolean;
+  /** Pages of the region currently mapped (a partial munmap lowers it). */
+  mappedPages: number;
   /** Bumped by every notifier invalidation that overlaps the region (mmu_interval_notifier seq). */
   seq: number;
-  /** Device-memory address of the region's buffer object, or -1 when it has none. */
-  deviceBase: number;
 }
 
 /**
@@ -33,7 +34,7 @@ export class AddressSpace {
       const pages = Math.ceil(spec.sizeBytes / PAGE_BYTES);
       const basePage = this.nextPage;
       this.nextPage += Math.ceil(pages / REGION_ALIGN_PAGES) * REGION_ALIGN_PAGES + REGION_ALIGN_PAGES;
-      this.regions.push({ index, spec, basePage, pages, mapped: false, seq: 0, deviceBase: -1 });
+      this.regions.push({ index, spec, basePage, pages, mapped: false, mappedPages: 0, seq: 0 });
     });
     // Page state is sized once: the plan declares every region up front.
     this.cpuPte.ensure(this.nextPage);
@@ -50,12 +51,22 @@ export class AddressSpace {
     this.prot.data.fill(bits, region.basePage, region.basePage + region.pages);
     this.cpuPte.data.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
     region.mapped = true;
+    region.mappedPages = region.pages;
   }
 
   unmap(region: Region, firstPage: number, pages: number): void {
-    this.prot.data.fill(0, firstPage, firstPage + pages);
+    const prot = this.prot.data;
+    for (let p = firstPage; p < firstPage + pages; p++) if (prot[p] & PROT_MAPPED) region.mappedPages--;
+    prot.fill(0, firstPage, firstPage + pages);
     this.cpuPte.data.fill(CpuPte.None, firstPage, firstPage + pages);
-    if (firstPage === region.basePage && pages === region.pages) region.mapped = false;
+    region.mapped = region.mappedPages > 0;
+  }
+
+  /** True when every page of [first, first + pages) is mapped (mprotect over a hole fails with ENOMEM). */
+  allMapped(firstPage: number, pages: number): boolean {
+    const prot = this.prot.data;
+    for (let p = firstPage; p < firstPage + pages; p++) if ((prot[p] & PROT_MAPPED) === 0) return false;
+    return true;
   }
 
   protect(firstPage: number, pages: number, prot: Prot): void {

@@ -28,11 +28,32 @@ export const PROT_READ = 2;
 export const PROT_WRITE = 4;
 export const PROT_SHARED = 8;
 
-/** Device page-table entry bits, one byte per device page. */
+/**
+ * Device page-table entry bits, one byte per 4 KiB page. A device page (64 KiB or 2 MiB)
+ * is mapped whole only when every 4 KiB page under it allows the same access: then its
+ * entries carry DEV_LARGE and the TLBs hold one translation for the device page. When the
+ * pages under it differ (a partial mprotect, a hole, a partial munmap), the driver maps
+ * it at 4 KiB granularity and the TLBs hold 4 KiB translations, so the device can never
+ * do more with a page than the CPU side allows for that page.
+ */
 export const DEV_READ = 1;
 export const DEV_WRITE = 2;
 /** The data is in device memory (a buffer object or a device page), not reached over the link. */
 export const DEV_LOCAL = 4;
+/** Part of a device page mapped whole (one TLB entry for the device page). */
+export const DEV_LARGE = 8;
+/** The permission and locality bits, without DEV_LARGE. */
+export const DEV_ACCESS = DEV_READ | DEV_WRITE | DEV_LOCAL;
+
+/**
+ * TLB tags: a device page mapped whole is tagged with its device page number; a 4 KiB
+ * translation of a split device page with SPLIT_TAG_BASE + its 4 KiB page number, so
+ * both kinds live in one TLB without aliasing (page numbers stay below 2^40).
+ */
+export const SPLIT_TAG_BASE = 2 ** 46;
+
+/** What hmm_range_fault without faulting reports for a 4 KiB page (the HMM selftests' SNAPSHOT). */
+export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-exclusive' | 'pinned';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;

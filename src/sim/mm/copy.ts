@@ -7,18 +7,32 @@
  */
 import type { Ps } from '../engine/time.js';
 import { D2H, H2D } from '../hw/link/types.js';
-import type { Region } from '../mm/address-space.js';
-import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../mm/page-state.js';
-import { faultInPage } from './cpu-mm.js';
-import type { Machine } from './machine.js';
+import type { Region } from '../machine/address-space.js';
+import type { Device } from '../machine/device.js';
+import type { Machine } from '../machine/machine.js';
+import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
+import type { Driver } from './driver.js';
 
-export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
-  const k = m.counters;
+/**
+ * Copies [offset, offset + bytes) of `region` between system memory and the device's
+ * frames of the same pages (residency), on the device's copy engines.
+ */
+export function copyRegion(
+  m: Machine,
+  dev: Device,
+  toDevice: boolean,
+  region: Region,
+  offset: number,
+  bytes: number,
+  t: Ps,
+): Ps {
+  const k = dev.counters;
   k.copies++;
   if (toDevice) k.copyH2DBytes += bytes;
   else k.copyD2HBytes += bytes;
-  const cfg = m.config.hardware.device.copyEngines;
-  const start = t + m.t.copyLaunch;
+  const cfg = dev.config.copyEngines;
+  const link = dev.link;
+  const start = t + dev.t.copyLaunch;
   const engineFree = new Float64Array(cfg.count).fill(start);
   let done = start;
   for (let chunk = 0; chunk < bytes; chunk += cfg.chunkBytes) {
@@ -32,18 +46,18 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
     for (let off = offset + chunk; off < offset + end; off += PAGE_BYTES - (off % PAGE_BYTES)) {
       const n = Math.min(PAGE_BYTES - (off % PAGE_BYTES), offset + end - off);
       const page = region.basePage + Math.floor(off / PAGE_BYTES);
-      const devAddr = region.deviceBase + off;
+      const devAddr = m.residency.deviceAddress(dev.index, page, off % PAGE_BYTES);
       let tt: Ps;
       if (toDevice) {
-        tt = m.link.readRequest(issue, D2H, n);
+        tt = link.readRequest(issue, D2H, n);
         tt = m.iommu.translate(tt, page);
         tt = m.sysmem.access(tt, n, false);
-        tt = m.link.readCompletion(tt, H2D, n);
+        tt = link.readCompletion(tt, H2D, n);
         m.hooks.transfer?.(tt, H2D, n);
-        tt = m.dram.access(tt, devAddr, n, true);
+        tt = dev.dram.access(tt, devAddr, n, true);
       } else {
-        tt = m.dram.access(issue, devAddr, n, false);
-        tt = m.link.write(tt, D2H, n);
+        tt = dev.dram.access(issue, devAddr, n, false);
+        tt = link.write(tt, D2H, n);
         m.hooks.transfer?.(tt, D2H, n);
         tt = m.iommu.translate(tt, page);
         tt = m.sysmem.access(tt, n, true);
@@ -61,18 +75,17 @@ export function copyRegion(m: Machine, toDevice: boolean, region: Region, offset
  * lets the CPU read is faulted in (writable where the VMA allows writes) and DMA-mapped.
  * Returns when done.
  */
-export function pinHostPages(m: Machine, region: Region, t: Ps): Ps {
-  const mapped = m.dmaMapped.data;
+export function pinHostPages(d: Driver, region: Region, t: Ps): Ps {
+  const m = d.m;
   const prot = m.space.prot.data;
   let tt = t;
   for (let p = region.basePage; p < region.basePage + region.pages; p++) {
     if ((prot[p] & PROT_READ) === 0) continue;
-    const done = faultInPage(m, region, p, (prot[p] & PROT_WRITE) !== 0, tt, true);
+    const done = d.faultInPage(region, p, (prot[p] & PROT_WRITE) !== 0, tt);
     if (done > tt) tt = done;
-    if (mapped[p] === 0) {
-      mapped[p] = 1;
+    if (!d.isDmaMapped(p)) {
       m.counters.pinnedPages++;
-      tt += m.t.dmaMapPerPage;
+      tt = d.dmaMap(p, 1, tt);
     }
   }
   return tt;

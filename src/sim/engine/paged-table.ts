@@ -1,0 +1,367 @@
+/**
+ * A per-4 KiB-page table whose memory grows with the pages that differ from their
+ * neighbours, not with the virtual footprint: a 1 TiB address space (2^28 pages) with
+ * 100k scattered pages set costs tens of MB, not 256 MB or more.
+ *
+ * Three levels, each a radix of 512, and every level stored in flat pooled typed arrays
+ * (no object per chunk, nothing for the garbage collector to trace):
+ * - a block (512 chunks, 1 GiB of address space) is either uniform (one value in
+ *   `blockValue`) or owns a block slot: 512 chunk values and 512 leaf slots;
+ * - a chunk (512 pages, one 2 MiB block) is either uniform (its chunk value) or owns a
+ *   leaf: 512 page values, materialised only when its pages differ.
+ * The top level is dense (`blockSlot`, `blockValue`, 5 to 12 bytes per GiB) over the
+ * first 128 TiB, the whole x86-64 user half, growing by doubling as blocks are touched;
+ * blocks above that (any page up to 2^52, a 64-bit address space) live in two Maps,
+ * reached only off the fast path.
+ *
+ * Slots are kept dense by swap-remove (freeing a slot moves the last one into it), so a
+ * fill that makes chunks uniform again shrinks the pools, and memory with them.
+ *
+ * Page numbers are integers in [0, 2^52). Chunk and block indices are computed with
+ * division, not 32-bit shifts, so pages at or above 2^31 work; `x & 511` is still exact
+ * because ToInt32 keeps the low 32 bits of any integer below 2^53.
+ */
+
+/** Element arrays a table can hold; one kind per table. */
+export type PageValues = Uint8Array | Uint16Array | Int32Array | Float64Array;
+export type PageValuesConstructor = {
+  new (length: number): PageValues;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
+
+const RADIX = 512;
+const BLOCK_PAGES = RADIX * RADIX;
+/** Blocks covered by the dense top level: 2^17 GiB = 128 TiB. */
+const DENSE_BLOCKS = 2 ** 17;
+/** Exclusive upper bound of page numbers: a 64-bit address space of 4 KiB pages. */
+export const PAGE_LIMIT = 2 ** 52;
+/** Largest fill above the dense top level with a value other than the initial one. */
+const MAX_FAR_FILL_BLOCKS = 2 ** 20;
+
+export class PagedTable {
+  private readonly Values: PageValuesConstructor;
+  private readonly initialValue: number;
+  /** One element of the table's kind, to check that a value is representable. */
+  private readonly probe: PageValues;
+
+  // Top level, indexed by block: its slot (-1 when uniform) and its uniform value.
+  private blockSlot: Int32Array;
+  private blockValue: PageValues;
+  // Blocks at or above DENSE_BLOCKS: slots of split blocks, values other than initial.
+  private readonly farSlot = new Map<number, number>();
+  private readonly farValue = new Map<number, number>();
+
+  // Block slots: 512 chunk values and 512 leaf slots (-1 when uniform) each, and the
+  // block that owns each slot (to fix its pointer when swap-remove moves the slot).
+  private chunkValue: PageValues;
+  private chunkLeaf: Int32Array;
+  private blockOwner: Float64Array;
+  private blockSlots = 0;
+
+  // Leaves: 512 page values each, and the chunk (global index) that owns each.
+  private leaves: PageValues;
+  private leafOwner: Float64Array;
+  private leafCount = 0;
+
+  /**
+   * @param Values the element array type (Uint8Array, Uint16Array, Int32Array, Float64Array)
+   * @param pageCount pages expected (a sizing hint; higher pages still work)
+   * @param initialValue the value of every page until set
+   */
+  constructor(Values: PageValuesConstructor, pageCount = 0, initialValue = 0) {
+    this.Values = Values;
+    this.probe = new Values(1);
+    this.checkValue(initialValue, 'initialValue');
+    if (!Number.isInteger(pageCount) || pageCount < 0 || pageCount > PAGE_LIMIT) {
+      throw new RangeError(`pageCount must be an integer in [0, 2^52], got ${pageCount}`);
+    }
+    this.initialValue = initialValue;
+    const blocks = Math.min(DENSE_BLOCKS, Math.max(1, Math.ceil(pageCount / BLOCK_PAGES)));
+    this.blockSlot = new Int32Array(blocks).fill(-1);
+    this.blockValue = new Values(blocks).fill(initialValue);
+    this.chunkValue = new Values(RADIX);
+    this.chunkLeaf = new Int32Array(RADIX);
+    this.blockOwner = new Float64Array(1);
+    this.leaves = new Values(RADIX * 4);
+    this.leafOwner = new Float64Array(4);
+  }
+
+  /** Number of chunks whose 512 pages are held one by one. */
+  get materialisedChunks(): number {
+    return this.leafCount;
+  }
+
+  /** Bytes held by the table's arrays (their capacity, not just the part in use). */
+  bytes(): number {
+    const mapEntryBytes = 40; // V8's ordered hash table, roughly, per entry
+    return (
+      (this.farSlot.size + this.farValue.size) * mapEntryBytes +
+      this.blockSlot.byteLength +
+      this.blockValue.byteLength +
+      this.chunkValue.byteLength +
+      this.chunkLeaf.byteLength +
+      this.blockOwner.byteLength +
+      this.leaves.byteLength +
+      this.leafOwner.byteLength
+    );
+  }
+
+  /** The value of `page` (an integer in [0, 2^52); not checked, for speed). */
+  get(page: number): number {
+    const chunk = Math.floor(page / RADIX);
+    const block = Math.floor(chunk / RADIX);
+    let slot: number;
+    if (block < this.blockSlot.length) {
+      slot = this.blockSlot[block];
+      if (slot < 0) return this.blockValue[block];
+    } else {
+      slot = this.slotOf(block);
+      if (slot < 0) return this.valueOf(block);
+    }
+    const at = slot * RADIX + (chunk & (RADIX - 1));
+    const leaf = this.chunkLeaf[at];
+    if (leaf < 0) return this.chunkValue[at];
+    return this.leaves[leaf * RADIX + (page & (RADIX - 1))];
+  }
+
+  set(page: number, value: number): void {
+    this.checkPage(page, 'page');
+    this.checkValue(value, 'value');
+    const chunk = Math.floor(page / RADIX);
+    const block = Math.floor(chunk / RADIX);
+    if (block >= this.blockSlot.length) this.growTop(block, value);
+    let slot = this.slotOf(block);
+    if (slot < 0) {
+      if (this.valueOf(block) === value) return;
+      slot = this.splitBlock(block);
+    }
+    const at = slot * RADIX + (chunk & (RADIX - 1));
+    let leaf = this.chunkLeaf[at];
+    if (leaf < 0) {
+      if (this.chunkValue[at] === value) return;
+      leaf = this.splitChunk(at, chunk);
+    }
+    this.leaves[leaf * RADIX + (page & (RADIX - 1))] = value;
+  }
+
+  /**
+   * Sets pages [firstPage, endPage) to `value`. Whole blocks and chunks in the range
+   * become uniform (dropping what they held); a partly covered chunk is materialised
+   * only if the value differs from its uniform value, and returns to uniform when the
+   * fill leaves its 512 pages equal.
+   */
+  fill(value: number, firstPage: number, endPage: number): void {
+    this.checkValue(value, 'value');
+    this.checkPage(firstPage, 'firstPage');
+    if (!Number.isInteger(endPage) || endPage < firstPage || endPage > PAGE_LIMIT) {
+      throw new RangeError(`endPage must be an integer in [firstPage, 2^52], got ${endPage} (firstPage ${firstPage})`);
+    }
+    if (endPage === firstPage) return;
+    const lastBlock = Math.floor((endPage - 1) / BLOCK_PAGES);
+    this.growTop(lastBlock, value);
+    // Blocks past the dense top level hold the initial value unless a Map says otherwise.
+    const denseBlocks = this.blockSlot.length;
+    let block = Math.floor(firstPage / BLOCK_PAGES);
+    for (; block <= lastBlock && block < denseBlocks; block++) this.fillBlock(block, value, firstPage, endPage);
+    if (block > lastBlock) return;
+    if (value === this.initialValue) {
+      const held = [...new Set([...this.farSlot.keys(), ...this.farValue.keys()])];
+      for (const b of held.filter((b) => b >= block && b <= lastBlock).sort((x, y) => x - y)) {
+        this.fillBlock(b, value, firstPage, endPage);
+      }
+    } else if (lastBlock - block >= MAX_FAR_FILL_BLOCKS) {
+      throw new RangeError(
+        `fill of ${lastBlock - block + 1} GiB above 128 TiB with a non-initial value: at most ${MAX_FAR_FILL_BLOCKS} GiB there (each costs a Map entry)`,
+      );
+    } else {
+      for (; block <= lastBlock; block++) this.fillBlock(block, value, firstPage, endPage);
+    }
+  }
+
+  /** Fills the part of [firstPage, endPage) that lies in `block`. */
+  private fillBlock(block: number, value: number, firstPage: number, endPage: number): void {
+    const start = block * BLOCK_PAGES;
+    const from = Math.max(firstPage, start);
+    const to = Math.min(endPage, start + BLOCK_PAGES);
+    if (from === start && to === start + BLOCK_PAGES) this.mergeBlock(block, value);
+    else this.fillInBlock(block, value, from, to);
+  }
+
+  /** Fills part of one block: whole chunks become uniform, partial chunks are written. */
+  private fillInBlock(block: number, value: number, from: number, to: number): void {
+    let slot = this.slotOf(block);
+    if (slot < 0) {
+      if (this.valueOf(block) === value) return;
+      slot = this.splitBlock(block);
+    }
+    for (let chunk = Math.floor(from / RADIX); chunk * RADIX < to; chunk++) {
+      const start = chunk * RADIX;
+      const at = slot * RADIX + (chunk & (RADIX - 1));
+      let leaf = this.chunkLeaf[at];
+      if (from <= start && to >= start + RADIX) {
+        if (leaf >= 0) this.freeLeaf(leaf, at);
+        this.chunkValue[at] = value;
+        continue;
+      }
+      if (leaf < 0) {
+        if (this.chunkValue[at] === value) continue;
+        leaf = this.splitChunk(at, chunk);
+      }
+      const base = leaf * RADIX;
+      this.leaves.fill(value, base + Math.max(from, start) - start, base + Math.min(to, start + RADIX) - start);
+      this.compactLeaf(leaf, at);
+    }
+    this.compactBlock(block);
+  }
+
+  /** Returns a leaf whose 512 values are equal to its chunk's uniform value. */
+  private compactLeaf(leaf: number, at: number): void {
+    const base = leaf * RADIX;
+    const first = this.leaves[base];
+    for (let i = 1; i < RADIX; i++) if (this.leaves[base + i] !== first) return;
+    this.freeLeaf(leaf, at);
+    this.chunkValue[at] = first;
+  }
+
+  /** Returns a block whose chunks are all uniform with one value to the top level. */
+  private compactBlock(block: number): void {
+    const base = this.slotOf(block) * RADIX;
+    const first = this.chunkValue[base];
+    for (let i = 0; i < RADIX; i++) {
+      if (this.chunkLeaf[base + i] >= 0 || this.chunkValue[base + i] !== first) return;
+    }
+    this.mergeBlock(block, first);
+  }
+
+  /** Gives `block` a slot whose 512 chunks hold its uniform value. */
+  private splitBlock(block: number): number {
+    const slot = this.blockSlots++;
+    if (slot >= this.blockOwner.length) this.resizeBlockSlots(this.blockOwner.length * 2);
+    this.chunkValue.fill(this.valueOf(block), slot * RADIX, (slot + 1) * RADIX);
+    this.chunkLeaf.fill(-1, slot * RADIX, (slot + 1) * RADIX);
+    this.blockOwner[slot] = block;
+    this.setSlot(block, slot);
+    return slot;
+  }
+
+  /** Makes `block` uniform with `value`, dropping its slot (if any) and its leaves. */
+  private mergeBlock(block: number, value: number): void {
+    this.setValue(block, value);
+    const slot = this.slotOf(block);
+    if (slot < 0) return;
+    for (let at = slot * RADIX; at < (slot + 1) * RADIX; at++) {
+      // freeLeaf may move the last leaf into this one, so re-read after each free.
+      const leaf = this.chunkLeaf[at];
+      if (leaf >= 0) this.freeLeaf(leaf, at);
+    }
+    const last = --this.blockSlots;
+    if (slot !== last) {
+      this.chunkValue.copyWithin(slot * RADIX, last * RADIX, (last + 1) * RADIX);
+      this.chunkLeaf.copyWithin(slot * RADIX, last * RADIX, (last + 1) * RADIX);
+      const moved = this.blockOwner[last];
+      this.blockOwner[slot] = moved;
+      this.setSlot(moved, slot);
+    }
+    this.setSlot(block, -1);
+    if (this.blockSlots * 4 < this.blockOwner.length && this.blockOwner.length > 1) {
+      this.resizeBlockSlots(this.blockOwner.length / 2);
+    }
+  }
+
+  /** Gives the chunk at block-slot position `at` a leaf holding its uniform value. */
+  private splitChunk(at: number, chunk: number): number {
+    const leaf = this.leafCount++;
+    // Leaves are most of the memory: grow by 1.5, not 2, to waste less at the end.
+    if (leaf >= this.leafOwner.length) this.resizeLeaves(Math.ceil(this.leafOwner.length * 1.5));
+    this.leaves.fill(this.chunkValue[at], leaf * RADIX, (leaf + 1) * RADIX);
+    this.leafOwner[leaf] = chunk;
+    this.chunkLeaf[at] = leaf;
+    return leaf;
+  }
+
+  /** Drops `leaf` (owned by position `at`), moving the last leaf into its place. */
+  private freeLeaf(leaf: number, at: number): void {
+    const last = --this.leafCount;
+    if (leaf !== last) {
+      this.leaves.copyWithin(leaf * RADIX, last * RADIX, (last + 1) * RADIX);
+      const moved = this.leafOwner[last];
+      this.leafOwner[leaf] = moved;
+      const movedSlot = this.slotOf(Math.floor(moved / RADIX));
+      this.chunkLeaf[movedSlot * RADIX + (moved & (RADIX - 1))] = leaf;
+    }
+    this.chunkLeaf[at] = -1;
+    if (this.leafCount * 4 < this.leafOwner.length && this.leafOwner.length > 4) {
+      this.resizeLeaves(Math.ceil(this.leafOwner.length / 2));
+    }
+  }
+
+  /** Extends the dense top level to hold `block`, unless nothing there would change. */
+  private growTop(block: number, value: number): void {
+    if (block < this.blockSlot.length || value === this.initialValue) return;
+    const n = Math.min(DENSE_BLOCKS, Math.max(block + 1, this.blockSlot.length * 2));
+    if (n === this.blockSlot.length) return;
+    const slots = new Int32Array(n).fill(-1);
+    slots.set(this.blockSlot);
+    const values = new this.Values(n).fill(this.initialValue);
+    values.set(this.blockValue);
+    this.blockSlot = slots;
+    this.blockValue = values;
+  }
+
+  // The top level: dense arrays below DENSE_BLOCKS, Maps above.
+  private slotOf(block: number): number {
+    if (block < this.blockSlot.length) return this.blockSlot[block];
+    return this.farSlot.get(block) ?? -1;
+  }
+
+  private valueOf(block: number): number {
+    if (block < this.blockValue.length) return this.blockValue[block];
+    return this.farValue.get(block) ?? this.initialValue;
+  }
+
+  private setSlot(block: number, slot: number): void {
+    if (block < this.blockSlot.length) this.blockSlot[block] = slot;
+    else if (slot < 0) this.farSlot.delete(block);
+    else this.farSlot.set(block, slot);
+  }
+
+  private setValue(block: number, value: number): void {
+    if (block < this.blockValue.length) this.blockValue[block] = value;
+    else if (value === this.initialValue) this.farValue.delete(block);
+    else this.farValue.set(block, value);
+  }
+
+  private resizeBlockSlots(capacity: number): void {
+    this.chunkValue = resized(this.chunkValue, capacity * RADIX, this.blockSlots * RADIX);
+    this.chunkLeaf = resized(this.chunkLeaf, capacity * RADIX, this.blockSlots * RADIX);
+    this.blockOwner = resized(this.blockOwner, capacity, this.blockSlots);
+  }
+
+  private resizeLeaves(capacity: number): void {
+    this.leaves = resized(this.leaves, capacity * RADIX, this.leafCount * RADIX);
+    this.leafOwner = resized(this.leafOwner, capacity, this.leafCount);
+  }
+
+  private checkPage(page: number, field: string): void {
+    if (!Number.isInteger(page) || page < 0 || page >= PAGE_LIMIT) {
+      throw new RangeError(`${field} must be an integer page number in [0, 2^52), got ${page}`);
+    }
+  }
+
+  /** Rejects a value the element type would change (300 in bytes, 1.5 in Int32Array). */
+  private checkValue(value: number, field: string): void {
+    this.probe[0] = value;
+    const stored = this.probe[0];
+    if (stored !== value && !(stored !== stored && value !== value)) {
+      throw new RangeError(`${field} ${value} does not fit a ${this.Values.name} element`);
+    }
+  }
+}
+
+/** A copy of the first `used` elements of `array` in a new array of `length` elements. */
+function resized<T extends PageValues | Int32Array | Float64Array>(array: T, length: number, used: number): T {
+  const next = new (array.constructor as new (n: number) => T)(length);
+  next.set(array.subarray(0, used));
+  return next;
+}

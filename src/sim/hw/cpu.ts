@@ -1,0 +1,38 @@
+/** The host CPU's configuration: cores, clock, STLB, page walk and fault costs, system memory. */
+import type { z } from 'zod';
+import { num, obj } from '../schema/fields.js';
+import { systemMemorySchema } from './system-memory.js';
+import { tlbWithLatency } from './tlb-schema.js';
+
+export const cpuSchema = obj(
+  {
+    cores: num("CPU cores that run the workload's CPU phases (one execution context each).", {
+      int: true,
+      min: 1,
+      max: 256,
+    }).default(16),
+    frequencyMHz: num('Core clock in MHz; CPU compute cycles convert to time through it.', {
+      gt: 0,
+      max: 10000,
+    }).default(3000),
+    tlb: tlbWithLatency(
+      'CPU second-level TLB (STLB), 4 KiB pages',
+      1536,
+      12,
+      9,
+      "Default: 1536 entries, 12 ways, as in Intel Skylake-SP's STLB (Intel 64 and IA-32 Optimization Reference Manual, 2.2).",
+    ),
+    pageWalkNs: num(
+      'Latency of a CPU page walk after an STLB miss, in ns (assumption: a 4-level walk with upper levels in the paging-structure caches, about one DRAM access).',
+      { min: 0 },
+    ).default(80),
+    pageFaultNs: num(
+      'Cost of a minor anonymous page fault on the CPU (trap, allocation, zeroing a 4 KiB page, PTE update), in ns. Assumption of the order of 1-2 us reported for Linux minor faults.',
+      { min: 0 },
+    ).default(1500),
+    memory: systemMemorySchema.prefault({}),
+  },
+  'The host CPU, its MMU and its memory.',
+).prefault({});
+
+export type CpuConfig = z.output<typeof cpuSchema>;

@@ -1,0 +1,112 @@
+/** An accelerator's configuration: compute units, MMU, fault buffer, copy engines, device memory, link. */
+import { z } from 'zod';
+import { num, obj, size } from '../schema/fields.js';
+import { dramSchema } from './dram.js';
+import { linkSchema } from './link/index.js';
+import { tlbWithLatency } from './tlb-schema.js';
+
+export const deviceSchema = obj(
+  {
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'use a lowercase name of letters, digits, "-" or "_" (e.g. "gpu0")')
+      .default('device0')
+      .describe(
+        'Name of the device in results: its attribution agent and the prefix of its own metrics ("gpu0.device.page_faults").',
+      ),
+    link: linkSchema
+      .optional()
+      .describe("This device's own link to the host (or to the PCIe switch); default: hardware.link."),
+    computeUnits: num(
+      'Compute units (SMs, CUs, NPU cores) that issue memory accesses. Default 108: NVIDIA A100 (whitepaper, 2020).',
+      { int: true, min: 1, max: 1024 },
+    ).default(108),
+    contextsPerUnit: num(
+      'Independent access streams per compute unit (warps or queues with a memory access in flight): the memory-level parallelism of a unit.',
+      { int: true, min: 1, max: 256 },
+    ).default(8),
+    frequencyMHz: num('Device clock in MHz. Default 1410: A100 boost clock (whitepaper, 2020).', {
+      gt: 0,
+      max: 10000,
+    }).default(1410),
+    mmu: obj(
+      {
+        pageSizeBytes: size(
+          'Device page size: the unit of device page-table entries, TLB entries and fault handling. 4 KiB, 64 KiB (big pages) or 2 MiB; the UVM driver uses 64 KiB big pages and 2 MiB blocks (open-gpu-kernel-modules).',
+        )
+          .pipe(
+            z.union([z.literal(4096), z.literal(65536), z.literal(2097152)], {
+              error: (iss) => `${iss.input} bytes is not a device page size; use "4KiB", "64KiB" or "2MiB"`,
+            }),
+          )
+          .default(65536),
+        l1Tlb: tlbWithLatency(
+          'Device L1 TLB, one per compute unit',
+          64,
+          4,
+          1,
+          'Assumption, in the range found by microbenchmarks of NVIDIA GPUs (Jia et al., "Dissecting the NVIDIA Volta GPU Architecture via Microbenchmarking", 2018).',
+        ),
+        l2Tlb: tlbWithLatency(
+          'Device L2 TLB, shared by all compute units',
+          4096,
+          16,
+          20,
+          'Default 4096 entries: the per-SM TLB size UVMSmart models (Ganguly et al., ISCA 2019); shared here.',
+        ),
+        walkLatencyCycles: num(
+          'Device page-table walk after an L2 TLB miss, in device cycles. Default 100 cycles for 4 KiB pages: UVMSmart (Ganguly et al., ISCA 2019).',
+          { int: true, min: 0 },
+        ).default(100),
+      },
+      'The device MMU: page size, TLBs and page walk.',
+    ).prefault({}),
+    faultBuffer: obj(
+      {
+        entries: num(
+          'Capacity of the replayable fault buffer. Faults beyond it are counted (device.fault_buffer_full) and queue like the rest: the model does not make the hardware drop and re-raise them.',
+          { int: true, min: 1 },
+        ).default(4096),
+        batchSize: num(
+          "Faults fetched per batch. Default 256: the NVIDIA UVM driver's replayable fault batch (open-gpu-kernel-modules, uvm_gpu_replayable_faults.c).",
+          { int: true, min: 1 },
+        ).default(256),
+        interruptNs: num(
+          'From the first fault in an empty buffer to the driver starting a batch (interrupt, bottom half wake-up), in ns. Assumption: several microseconds.',
+          { min: 0 },
+        ).default(5000),
+        batchFetchNs: num('Fixed cost of fetching and sorting one batch of fault entries, in ns (assumption).', {
+          min: 0,
+        }).default(2000),
+        replayNs: num(
+          "From the end of a batch's service to the faulting contexts retrying (replay), in ns (assumption).",
+          { min: 0 },
+        ).default(1500),
+      },
+      'The device fault buffer: faults are serviced in batches, then replayed.',
+    ).prefault({}),
+    copyEngines: obj(
+      {
+        count: num('DMA copy engines that run explicit copies concurrently.', { int: true, min: 1, max: 64 }).default(
+          2,
+        ),
+        chunkBytes: size('Explicit copies are split into chunks of this size, each a DMA of its own.', {
+          min: 4096,
+        }).default(2 * 1024 * 1024),
+        launchNs: num(
+          'Software cost of starting one copy (API call, command submission), in ns. Assumption: a few microseconds, as measured for cudaMemcpy launches.',
+          { min: 0 },
+        ).default(5000),
+      },
+      'Copy engines for explicit copies.',
+    ).prefault({}),
+    kernelLaunchNs: num(
+      'Cost of launching one device phase (a kernel), in ns. Assumption: about 5 us, the order of a CUDA kernel launch.',
+      { min: 0 },
+    ).default(5000),
+    dram: dramSchema.prefault({}),
+  },
+  'The accelerator: compute units, MMU, fault buffer, copy engines and device memory.',
+).prefault({});
+
+export type DeviceConfig = z.output<typeof deviceSchema>;

@@ -1,0 +1,79 @@
+/**
+ * One accelerator of the machine: its clock, TLBs, device page table, fault buffer, copy
+ * engines' settings, DRAM and its link to the host. Several devices each have their own;
+ * nothing here is shared with another device.
+ */
+import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine/time.js';
+import type { DeviceConfig } from '../hw/device.js';
+import { Dram } from '../hw/dram.js';
+import type { Link } from '../hw/link/types.js';
+import { Tlb } from '../hw/tlb.js';
+import { DeviceCounters } from './counters.js';
+import { FaultBuffer } from './fault-buffer.js';
+import { ByteTable, PAGE_BYTES } from './page-state.js';
+
+export class Device {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly l1Tlbs: Tlb[];
+  readonly l2Tlb: Tlb;
+  readonly dram: Dram;
+  /** Device page-table entries (DEV_* bits), one byte per 4 KiB page (see page-state.ts). */
+  readonly pte = new ByteTable(1 << 12);
+  /** log2 of 4 KiB pages per device page. */
+  readonly pageShift: number;
+  readonly faults: FaultBuffer;
+  readonly counters = new DeviceCounters();
+  /** Device memory in use (buffer objects, device pages), and its peak. */
+  memoryUsed = 0;
+  memoryPeak = 0;
+  /** The first context of this device and how many it has (contexts are numbered CPU first, then device by device). */
+  firstContext = 0;
+  readonly contexts: number;
+
+  readonly t: {
+    l1Hit: Ps;
+    l2Hit: Ps;
+    walk: Ps;
+    kernelLaunch: Ps;
+    copyLaunch: Ps;
+  };
+
+  constructor(
+    readonly index: number,
+    readonly config: DeviceConfig,
+    /** The path to host memory: the device's own link, or its link and a switch's upstream link. */
+    readonly link: Link,
+    /** The device's address translation cache for ATS; null when ATS is off. */
+    readonly atc: Tlb | null,
+    addressSpacePages: number,
+  ) {
+    this.name = config.name;
+    this.clock = clockFromMHz(config.frequencyMHz);
+    const mmu = config.mmu;
+    this.l1Tlbs = Array.from({ length: config.computeUnits }, () => new Tlb(mmu.l1Tlb.entries, mmu.l1Tlb.ways));
+    this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
+    this.dram = new Dram(config.dram);
+    this.pageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
+    this.pte.ensure(addressSpacePages);
+    this.contexts = config.computeUnits * config.contextsPerUnit;
+    this.faults = new FaultBuffer(config.faultBuffer, this.contexts);
+    this.t = {
+      l1Hit: cyclesToPs(this.clock, mmu.l1Tlb.hitLatencyCycles),
+      l2Hit: cyclesToPs(this.clock, mmu.l2Tlb.hitLatencyCycles),
+      walk: cyclesToPs(this.clock, mmu.walkLatencyCycles),
+      kernelLaunch: nsToPs(config.kernelLaunchNs),
+      copyLaunch: nsToPs(config.copyEngines.launchNs),
+    };
+  }
+
+  get capacityBytes(): number {
+    return this.dram.capacityBytes;
+  }
+
+  /** Every TLB of the device (per-unit L1s, the shared L2): for invalidation. */
+  *tlbs(): Iterable<Tlb> {
+    yield* this.l1Tlbs;
+    yield this.l2Tlb;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The driver context: the operations a kernel driver (and the core MM under it) has, as
+ * one interface. Strategies see only this, never the machine: they fault CPU pages in,
+ * DMA-map and unmap, write and invalidate device PTEs, allocate and free device frames,
+ * copy data, and run the notifier. Each operation returns the simulated time when it is
+ * done (or a negative errno code, engine/errno.ts, where it can fail).
+ */
+import { nsToPs, type Ps } from '../engine/time.js';
+import type { Region } from '../machine/address-space.js';
+import type { Device } from '../machine/device.js';
+import type { Machine } from '../machine/machine.js';
+import { H2D } from '../hw/link/types.js';
+import { CpuPte, DEV_ACCESS } from '../machine/page-state.js';
+import { dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
+import type { Residency } from '../machine/residency.js';
+import type { DriverConfig } from './driver-schema.js';
+import { copyRegion, pinHostPages } from './copy.js';
+import { faultInPage } from './cpu-fault.js';
+import { FrameAllocators } from './frame-allocators.js';
+import { dmaUnmap, notifierInvalidate, unmapDevicePages } from './invalidate.js';
+
+/** What a strategy may know of a device. */
+export interface DeviceInfo {
+  readonly index: number;
+  readonly name: string;
+  /** log2 of 4 KiB pages per device page. */
+  readonly pageShift: number;
+  readonly capacityBytes: number;
+  readonly memoryUsed: number;
+}
+
+/** Driver software costs in ps, converted once. */
+export interface DriverTiming {
+  perFault: Ps;
+  perPage: Ps;
+  dmaMapPerPage: Ps;
+  invalidate: Ps;
+  shootdown: Ps;
+  ptUpdateBytes: number;
+}
+
+export interface DriverContext {
+  readonly devices: readonly DeviceInfo[];
+  readonly timing: DriverTiming;
+  readonly regions: readonly Region[];
+  readonly residency: Residency;
+
+  // The CPU page table and VMAs (read), and the core MM's fault handler.
+  cpuPte(page: number): CpuPte;
+  /** The VMA protection bits of a page (PROT_* in page-state.ts). */
+  prot(page: number): number;
+  describePage(page: number): string;
+  /** handle_mm_fault on the device's behalf (hmm_range_fault, get_user_pages): the time, or EFAULT/EPERM. */
+  faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps;
+
+  // DMA mapping of system pages for the devices.
+  isDmaMapped(page: number): boolean;
+  /** dma_map_page for each page of [first, first + pages) not yet mapped; returns when done. */
+  dmaMap(firstPage: number, pages: number, t: Ps): Ps;
+  dmaUnmap(firstPage: number, pages: number, t: Ps): Ps;
+  /** Allocates, faults in and DMA-maps a host buffer's pages (cudaMallocHost-style). */
+  pinHostPages(region: Region, t: Ps): Ps;
+
+  // Device page tables.
+  /**
+   * Writes device `device`'s PTEs for the 4 KiB pages [first, first + bits.length) and
+   * drops any TLB entry they replace; a device page whose pages all get the same non-zero
+   * bits is mapped whole. Returns when the PTE write has crossed the link.
+   */
+  writeDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, t: Ps): Ps;
+  /** Device `device`'s PTE bits of a page (DEV_* without DEV_LARGE). */
+  devicePte(device: number, page: number): number;
+  /** Clears every device's mappings of the range, shoots down their TLBs, DMA-unmaps. */
+  unmapFromDevices(firstPage: number, pages: number, t: Ps): Ps;
+  /** The MMU interval notifier of `region`: bumps its sequence and unmaps the range from every device. */
+  notify(region: Region, firstPage: number, pages: number, t: Ps): Ps;
+
+  /** Counts one more walk of hmm_range_fault's retry loop (mm.hmm_range_fault_retries). */
+  countHmmRangeFaultRetry(): void;
+
+  // Device memory.
+  /** One 4 KiB frame on a device, or -1 when its memory is full. */
+  allocFrame(device: number, t: Ps): number;
+  freeFrame(device: number, frame: number, t: Ps): void;
+  freeBytes(device: number): number;
+
+  // Data movement.
+  /** Copies [offset, offset + bytes) of a region between system memory and the device's copy of it (its frames), on the copy engines. */
+  copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps;
+}
+
+export class Driver implements DriverContext {
+  readonly timing: DriverTiming;
+  readonly frames: FrameAllocators;
+
+  constructor(
+    readonly m: Machine,
+    config: DriverConfig,
+    private readonly onCpuPteChange: (region: Region, page: number, t: Ps) => Ps,
+    private readonly onSpecialCpuFault: (region: Region, page: number, write: boolean, t: Ps) => Ps,
+  ) {
+    this.timing = {
+      perFault: nsToPs(config.perFaultNs),
+      perPage: nsToPs(config.perPageNs),
+      // With the IOMMU in passthrough, dma_map_page only computes an address.
+      dmaMapPerPage: m.config.iommu.mode === 'translate' ? nsToPs(config.dmaMapPerPageNs) : 0,
+      invalidate: nsToPs(config.invalidateNs),
+      shootdown: nsToPs(config.shootdownNs),
+      ptUpdateBytes: config.ptUpdateBytes,
+    };
+    this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
+  }
+
+  get devices(): readonly Device[] {
+    return this.m.devices;
+  }
+  get regions(): readonly Region[] {
+    return this.m.space.regions;
+  }
+  get residency(): Residency {
+    return this.m.residency;
+  }
+
+  cpuPte(page: number): CpuPte {
+    return this.m.space.cpuPte.data[page];
+  }
+  prot(page: number): number {
+    return this.m.space.prot.data[page];
+  }
+  describePage(page: number): string {
+    return this.m.space.describePage(page);
+  }
+
+  faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps {
+    return faultInPage(this, region, page, write, t, true);
+  }
+
+  /** The CPU's own page fault (the machine's MemoryManagerPort). */
+  cpuFault(region: Region, page: number, write: boolean, t: Ps): Ps {
+    return faultInPage(this, region, page, write, t, false);
+  }
+
+  /** Called by the core MM when a CPU PTE changes under a mirror (copy-on-write). */
+  cpuPteChanged(region: Region, page: number, t: Ps): Ps {
+    return this.onCpuPteChange(region, page, t);
+  }
+
+  /** Called by the core MM for a CPU fault on a special entry (device-private, -exclusive, migration, pinned). */
+  specialCpuFault(region: Region, page: number, write: boolean, t: Ps): Ps {
+    this.m.counters.cpuSpecialFaults++;
+    return this.onSpecialCpuFault(region, page, write, t);
+  }
+
+  countHmmRangeFaultRetry(): void {
+    this.m.counters.hmmRangeFaultRetries++;
+  }
+
+  isDmaMapped(page: number): boolean {
+    return this.m.dmaMapped.data[page] !== 0;
+  }
+
+  dmaMap(firstPage: number, pages: number, t: Ps): Ps {
+    const mapped = this.m.dmaMapped.data;
+    let n = 0;
+    for (let p = firstPage; p < firstPage + pages; p++) {
+      if (mapped[p] === 0) {
+        mapped[p] = 1;
+        n++;
+      }
+    }
+    this.m.counters.dmaMappedPages += n;
+    return t + n * this.timing.dmaMapPerPage;
+  }
+
+  dmaUnmap(firstPage: number, pages: number, t: Ps): Ps {
+    return dmaUnmap(this.m, firstPage, pages, t);
+  }
+
+  pinHostPages(region: Region, t: Ps): Ps {
+    return pinHostPages(this, region, t);
+  }
+
+  writeDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, t: Ps): Ps {
+    const changed = this.setDevicePtes(device, firstPage, bits, count);
+    return this.pushPteUpdates(device, changed, t);
+  }
+
+  /** Sets PTEs as writeDevicePtes does, without the link write; returns how many device pages changed. */
+  setDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, bitsOffset = 0): number {
+    const dev = this.m.devices[device];
+    const pte = dev.pte.data;
+    const shift = dev.pageShift;
+    let changed = 0;
+    let lastDv = -1;
+    for (let i = 0; i < count; i++) {
+      const b = bits[bitsOffset + i] & DEV_ACCESS;
+      const p = firstPage + i;
+      if ((pte[p] & DEV_ACCESS) !== b) {
+        const dv = Math.floor(p / (1 << shift));
+        if (dv !== lastDv) changed++;
+        lastDv = dv;
+      }
+      pte[p] = b;
+    }
+    if (shift > 0) markWholeDevicePages(pte, firstPage, count, shift);
+    // A changed entry may be cached with its old permission (a read-only entry before a
+    // write upgrade): drop the device's cached translations of these pages.
+    dropCachedTranslations(dev, firstPage, count);
+    return changed;
+  }
+
+  /** The driver pushes `devicePages` PTE updates (and their TLB invalidate) to a device in one write. */
+  pushPteUpdates(device: number, devicePages: number, t: Ps): Ps {
+    if (devicePages === 0) return t;
+    return this.m.devices[device].link.write(t, H2D, devicePages * this.timing.ptUpdateBytes);
+  }
+
+  devicePte(device: number, page: number): number {
+    return this.m.devices[device].pte.data[page] & DEV_ACCESS;
+  }
+
+  unmapFromDevices(firstPage: number, pages: number, t: Ps): Ps {
+    let done = t;
+    for (const dev of this.m.devices) done = Math.max(done, unmapDevicePages(this, dev, firstPage, pages, t));
+    return dmaUnmap(this.m, firstPage, pages, done);
+  }
+
+  notify(region: Region, firstPage: number, pages: number, t: Ps): Ps {
+    return notifierInvalidate(this, region, firstPage, pages, t);
+  }
+
+  allocFrame(device: number, t: Ps): number {
+    const frame = this.frames.of(device).allocFrame();
+    if (frame >= 0) this.accountMemory(device, t);
+    return frame;
+  }
+
+  freeFrame(device: number, frame: number, t: Ps): void {
+    this.frames.of(device).freeFrame(frame);
+    this.accountMemory(device, t);
+  }
+
+  freeBytes(device: number): number {
+    return this.frames.of(device).freeBytes;
+  }
+
+  private accountMemory(device: number, t: Ps): void {
+    const dev = this.m.devices[device];
+    const used = this.frames.of(device).usedBytes;
+    if (used > dev.memoryUsed) this.m.allocateDeviceMemory(dev, t, used - dev.memoryUsed);
+    else this.m.freeDeviceMemory(dev, t, dev.memoryUsed - used);
+  }
+
+  copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
+    return copyRegion(this.m, this.m.devices[device], toDevice, region, offset, bytes, t);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Device fault service, one driver loop per device: faults are filed into the device's
+ * fault buffer; the driver wakes after an interrupt, fetches a batch, resolves each
+ * distinct (device page, access) once through the strategy, installs the mappings at the
+ * end of the batch unless a notifier invalidated the range meanwhile
+ * (mmu_interval_read_retry), and replays. Batches reuse their storage: servicing faults
+ * allocates nothing in steady state.
+ */
+import { errnoOf, OpError } from '../engine/errno.js';
+import type { Ps } from '../engine/time.js';
+import type { Region } from '../machine/address-space.js';
+import { FAULT_SERVICE } from '../machine/contexts.js';
+import type { Device } from '../machine/device.js';
+import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
+import type { FaultEntry } from '../machine/fault-buffer.js';
+import type { Driver } from './driver.js';
+import type { DeviceFault, Strategy } from './strategies/types.js';
+
+/** The batch being serviced on one device: its entries, and one resolution per distinct (device page, write). */
+class Batch {
+  /** Entries of this batch: the first `length` of a pool reused from batch to batch. */
+  readonly entries: FaultEntry[] = [];
+  private readonly pool: FaultEntry[] = [];
+  readonly entryKey: number[] = [];
+  readonly keys = new Map<number, number>();
+  unique = 0;
+  readonly devicePage: number[] = [];
+  readonly region: number[] = [];
+  readonly write: boolean[] = [];
+  readonly accessedPage: number[] = [];
+  readonly error: number[] = [];
+  readonly seq: number[] = [];
+  /** Per unique fault, the PTE bits of each 4 KiB page under its device page. */
+  readonly bits: Uint8Array;
+  /** The record a strategy fills for one fault. */
+  readonly fault: DeviceFault;
+
+  constructor(
+    readonly device: Device,
+    batchSize: number,
+  ) {
+    const size = 1 << device.pageShift;
+    this.bits = new Uint8Array(batchSize * size);
+    this.fault = {
+      device: device.index,
+      region: null as unknown as Region,
+      devicePage: 0,
+      firstPage: 0,
+      pages: 0,
+      accessedPage: 0,
+      write: false,
+      bits: new Uint8Array(size),
+      error: 0,
+      costPs: 0,
+    };
+  }
+
+  take(): FaultEntry {
+    const i = this.entries.length;
+    if (i === this.pool.length) this.pool.push({ context: 0, page: 0, write: false, time: 0 });
+    return this.pool[i];
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+    this.entryKey.length = 0;
+    this.keys.clear();
+    this.unique = 0;
+  }
+}
+
+/** Registers the batch handlers of every device on the machine's event table. */
+export function installFaultService(d: Driver, strategy: Strategy): void {
+  const m = d.m;
+  const batches = m.devices.map((dev) => new Batch(dev, dev.faults.batchSize));
+  m.handlers[EV_BATCH_START] = (device, _arg, t) => startBatch(d, strategy, batches[device], t);
+  m.handlers[EV_BATCH_END] = (device, _arg, t) => endBatch(d, batches[device], t);
+}
+
+function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
+  const m = d.m;
+  const dev = batch.device;
+  const fb = dev.faults;
+  const shift = dev.pageShift;
+  const size = 1 << shift;
+  batch.clear();
+  while (batch.entries.length < fb.batchSize) {
+    const e = batch.take();
+    if (!fb.shift(e)) break;
+    const dvpn = Math.floor(e.page / size);
+    const key = dvpn * 2 + (e.write ? 1 : 0);
+    let u = batch.keys.get(key);
+    if (u === undefined) {
+      u = batch.unique++;
+      batch.keys.set(key, u);
+      batch.devicePage[u] = dvpn;
+      batch.region[u] = m.contexts.runs[e.context].region;
+      batch.write[u] = e.write;
+      batch.accessedPage[u] = e.page;
+    } else {
+      dev.counters.faultsCoalesced++;
+    }
+    batch.entries.push(e);
+    batch.entryKey.push(u);
+  }
+  dev.counters.faultBatches++;
+  let now = t + fb.batchFetchPs;
+  const f = batch.fault;
+  for (let u = 0; u < batch.unique; u++) {
+    const region = m.space.regions[batch.region[u]];
+    const dv = batch.devicePage[u];
+    f.region = region;
+    f.devicePage = dv;
+    f.firstPage = Math.max(dv * size, region.basePage);
+    f.pages = Math.min((dv + 1) * size, region.basePage + region.pages) - f.firstPage;
+    f.accessedPage = batch.accessedPage[u];
+    f.write = batch.write[u];
+    f.error = 0;
+    f.costPs = 0;
+    f.bits.fill(0);
+    strategy.resolveDeviceFault(d, f, now);
+    now += f.costPs;
+    batch.error[u] = f.error;
+    batch.bits.set(f.bits, u * size);
+  }
+  // Sequence numbers are read after the whole batch is resolved: invalidations the batch
+  // itself caused (copy-on-write inside hmm_range_fault) were retried inside each
+  // resolution, as the driver's loop does; only invalidations by others from here to the
+  // end of the batch make its faults retry.
+  for (let u = 0; u < batch.unique; u++) batch.seq[u] = m.space.regions[batch.region[u]].seq;
+  m.queue.push(now, EV_BATCH_END, dev.index);
+}
+
+function endBatch(d: Driver, batch: Batch, t: Ps): void {
+  const m = d.m;
+  const dev = batch.device;
+  const fb = dev.faults;
+  const size = 1 << dev.pageShift;
+  let updates = 0;
+  for (let u = 0; u < batch.unique; u++) {
+    if (batch.error[u] !== 0) continue;
+    const region = m.space.regions[batch.region[u]];
+    if (region.seq !== batch.seq[u] || !region.mapped) {
+      dev.counters.batchRetries++;
+      continue;
+    }
+    const dv = batch.devicePage[u];
+    const first = Math.max(dv * size, region.basePage);
+    const count = Math.min((dv + 1) * size, region.basePage + region.pages) - first;
+    const offset = u * size + (first - dv * size);
+    updates += d.setDevicePtes(dev.index, first, batch.bits, count, offset);
+  }
+  // The driver writes the batch's device PTEs in one push over the link, then replays.
+  const written = d.pushPteUpdates(dev.index, updates, t);
+  const replay = written + fb.replayPs;
+  const ctxs = m.contexts;
+  for (let i = 0; i < batch.entries.length; i++) {
+    const e = batch.entries[i];
+    const err = batch.error[batch.entryKey[i]];
+    if (err !== 0) {
+      ctxs.errors[e.context] = new OpError(
+        errnoOf(err),
+        `device ${e.write ? 'write to' : 'read of'} ${m.space.describePage(e.page)} (${dev.name})`,
+      );
+    }
+    m.hooks.faultServiced?.(replay, replay - e.time);
+    ctxs.charge(e.context, FAULT_SERVICE, replay);
+    m.queue.push(replay, EV_RUN, e.context);
+  }
+  if (fb.length > 0) m.queue.push(written, EV_BATCH_START, dev.index);
+  else fb.driverBusy = false;
+}

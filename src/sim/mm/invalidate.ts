@@ -1,0 +1,77 @@
+/**
+ * Removing device mappings: clear device PTEs, shoot down the device TLBs (and the ATC),
+ * and unmap the pages from the IOMMU. Used by the MMU-notifier callback of mirroring
+ * strategies and by buffer-object unmaps.
+ */
+import type { Ps } from '../engine/time.js';
+import { D2H, H2D } from '../hw/link/types.js';
+import type { Region } from '../machine/address-space.js';
+import type { Device } from '../machine/device.js';
+import type { Machine } from '../machine/machine.js';
+import { dropCachedTranslations, markWhole } from './device-pte.js';
+import type { Driver } from './driver.js';
+
+const INVALIDATE_MESSAGE_BYTES = 16;
+
+/**
+ * The mmu_interval_notifier callback for pages [firstPage, firstPage + pages) of `region`:
+ * bumps the interval's sequence number (so a fault resolved concurrently is retried, not
+ * installed), then clears every device's view. Invariant after it returns: no device PTE,
+ * TLB entry or ATC entry covers the range.
+ */
+export function notifierInvalidate(d: Driver, region: Region, firstPage: number, pages: number, t: Ps): Ps {
+  d.m.counters.notifierInvalidations++;
+  region.seq++;
+  return d.unmapFromDevices(firstPage, pages, t + d.timing.invalidate);
+}
+
+/** Clears one device's mappings of a page range; returns the time the device acknowledged. */
+export function unmapDevicePages(d: Driver, dev: Device, firstPage: number, pages: number, t: Ps): Ps {
+  if (pages <= 0) return t;
+  const pte = dev.pte.data;
+  let cleared = 0;
+  for (let p = firstPage; p < firstPage + pages; p++) {
+    if (pte[p] !== 0) {
+      pte[p] = 0;
+      cleared++;
+    }
+  }
+  if (cleared === 0) return t;
+  const size = 1 << dev.pageShift;
+  if (size > 1) {
+    // The device pages at the ends of the range keep pages outside it: they are now split.
+    markWhole(pte, Math.floor(firstPage / size) * size, size);
+    markWhole(pte, Math.floor((firstPage + pages - 1) / size) * size, size);
+  }
+  dev.counters.tlbShootdowns++;
+  dropCachedTranslations(dev, firstPage, pages);
+  let tt = dev.link.message(t, H2D, INVALIDATE_MESSAGE_BYTES);
+  tt = dev.link.message(tt + d.timing.shootdown, D2H, INVALIDATE_MESSAGE_BYTES);
+  return tt;
+}
+
+/** dma_unmap of the range's mapped pages: IOMMU invalidation (and ATC invalidation with ATS). */
+export function dmaUnmap(m: Machine, firstPage: number, pages: number, t: Ps): Ps {
+  const mapped = m.dmaMapped.data;
+  let any = false;
+  const end = Math.min(firstPage + pages, mapped.length);
+  for (let p = firstPage; p < end; p++) {
+    if (mapped[p]) {
+      mapped[p] = 0;
+      any = true;
+    }
+  }
+  if (!any) return t;
+  let tt = m.iommu.invalidatePages(t, firstPage, pages);
+  let acked = tt;
+  for (const dev of m.devices) {
+    if (dev.atc === null) continue;
+    // ATS Invalidate Request to the device, and its Invalidate Completion back.
+    dev.atc.invalidateRange(firstPage, pages);
+    let done = dev.link.message(tt, H2D, INVALIDATE_MESSAGE_BYTES);
+    done = dev.link.message(done, D2H, INVALIDATE_MESSAGE_BYTES);
+    if (done > acked) acked = done;
+  }
+  tt = acked;
+  return tt;
+}
