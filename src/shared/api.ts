@@ -47,6 +47,11 @@ export const KEY_METRIC_PATTERNS: readonly RegExp[] = [
   /^link\.(h2d|d2h)_bytes$/,
 ];
 export const isKeyMetric = (name: string): boolean => KEY_METRIC_PATTERNS.some((p) => p.test(name));
+/** Key metrics in the order of their patterns (simulated time first), then by name. */
+export function compareKeyMetrics(a: string, b: string): number {
+  const rank = (n: string) => KEY_METRIC_PATTERNS.findIndex((p) => p.test(n));
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
 
 const tagSchema = z
   .string()

@@ -9,12 +9,22 @@
  */
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareExperiment } from '../../src/main/services/runner/index.js';
-import { CHROMIUM, inkedPixels, launchBrowser, screenshot, setEditorText, startServe, type Serve } from './harness.js';
+import {
+  CHROMIUM,
+  inkedPixels,
+  launchBrowser,
+  ROOT,
+  screenshot,
+  setEditorText,
+  startServe,
+  type Serve,
+} from './harness.js';
 
 const experiment = (name: string, strategy: string, extra = '') => `{
   // ${name}: a small STREAM triad, so the run takes a second or two.
@@ -130,6 +140,33 @@ describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
     await expect.poll(() => problems.textContent()).toMatch(/line 1, column 15: invalid JSON/);
   });
 
+  it('completes enums and shows hover docs from the schema generated from zod', async () => {
+    const text = `{
+  "name": "complete me",
+  "seed": 1,
+  "hardware": { "preset": "gpu-pcie4-hbm2", "cpu": { "memory": { "latencyNs": 90 } } },
+  "strategy": { "impl": "" },
+  "workload": { "impl": "stream", "arrayBytes": "4MiB", "iterations": 1 }
+}
+`;
+    await setEditorText(page, text);
+    await page.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+Home');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('End');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft'); // between the quotes of "impl": ""
+    await page.keyboard.press('Control+Space');
+    const suggestions = page.locator('.suggest-widget');
+    await expect.poll(() => suggestions.textContent()).toContain('explicit-copy');
+    expect(await suggestions.textContent()).toContain('hmm-mirror');
+    await screenshot(page, 'editor-completion');
+    await page.keyboard.press('Escape');
+
+    await page.locator('.view-lines span span', { hasText: /^"latencyNs"$/ }).hover();
+    const hover = page.locator('.monaco-hover').filter({ hasText: 'Load-to-use latency' });
+    await expect.poll(() => hover.textContent()).toMatch(/in ns\. Default 90: Intel Memory Latency Checker/);
+  });
+
   it('runs a fixed experiment with Ctrl+Enter, shows progress to 100 % and a dashboard with charts', async () => {
     await setEditorText(page, MIRROR);
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
@@ -225,6 +262,57 @@ describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
       .toContain('was cancelled');
     const run = (await api('getRun', [id])).body.value as { status: string; error: string };
     expect(run).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
+  });
+
+  it('tags runs, filters by tag, and deletes a run only after confirmation', async () => {
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const rows = page.locator('table.runs tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    await page.getByLabel('Select run 1').check();
+    await page.getByLabel('Tag for the selected runs').fill('baseline');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await expect.poll(() => rows.filter({ hasText: 'baseline' }).count()).toBe(1);
+    await page.getByLabel('Filter by tag').fill('baseline');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Filter by tag').fill('');
+    await page.getByLabel('Filter by name').fill('long');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.getByLabel('Select all').check();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Confirm delete' });
+    await expect.poll(() => confirm.textContent()).toMatch(/Delete run 3 with their results\? This cannot be undone/);
+    await screenshot(page, 'runs-delete-confirm');
+    await page.getByRole('button', { name: 'Keep them' }).click();
+    expect((await api('listRuns', [])).body.value).toHaveLength(3);
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await expect
+      .poll(async () => ((await api('listRuns', [])).body.value as { name: string }[]).map((r) => r.name))
+      .toEqual(['e2e mirror', 'e2e copy']);
+  });
+
+  it('follows a dark system theme', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${serve.origin}/#/run/1`);
+    await page.getByLabel('Run 1 dashboard').waitFor();
+    await expect.poll(() => inkedPixels(page.getByLabel('Time attribution per agent'))).toBeGreaterThan(1000);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(21, 24, 30)');
+    await screenshot(page, 'dashboard-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('refuses a file that is not a workbench database, and leaves it untouched', () => {
+    const notes = join(serve.dir, 'notes.sqlite');
+    writeFileSync(notes, 'my notes, not a database\n');
+    const r = spawnSync('node', ['out/main/serve.js', '--db', notes, '--port', '0'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`hetmem serve: cannot open the database ${notes}`);
+    expect(readFileSync(notes, 'utf8')).toBe('my notes, not a database\n');
   });
 
   it('raised no errors in the page', () => {

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MODEL_VERSION } from '../../sim/version.js';
+import { MODEL_VERSION } from '../../sim/result/version.js';
 import { Store } from '../services/store/store.js';
 import { createWorkbench } from '../services/workbench/index.js';
 import { startServer } from './server.js';

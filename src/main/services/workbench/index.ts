@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  compareKeyMetrics,
   isKeyMetric,
   type ExportFormat,
   type FilePayload,
@@ -147,6 +148,7 @@ function keyMetricsOf(store: Store, ids: number[]): Map<number, RunSummary['keyM
   const rows = store.db
     .prepare('SELECT run_id, name, value, unit FROM metrics WHERE run_id IN (SELECT value FROM json_each(?))')
     .all(JSON.stringify(ids)) as { run_id: number; name: string; value: number | null; unit: string }[];
+  rows.sort((a, b) => compareKeyMetrics(a.name, b.name));
   for (const r of rows) {
     if (!isKeyMetric(r.name)) continue;
     let m = out.get(r.run_id);
@@ -175,7 +177,11 @@ export function toSummary(run: StoredRunSummary, keyMetrics: RunSummary['keyMetr
 
 export function toDetail(run: RunRecord): RunDetail {
   const metrics = run.result?.metrics ?? {};
-  const keyMetrics = Object.fromEntries(Object.entries(metrics).filter(([name]) => isKeyMetric(name)));
+  const keyMetrics = Object.fromEntries(
+    Object.entries(metrics)
+      .filter(([name]) => isKeyMetric(name))
+      .sort(([a], [b]) => compareKeyMetrics(a, b)),
+  );
   return {
     ...toSummary(run, keyMetrics),
     modelVersion: run.modelVersion,

@@ -5,7 +5,7 @@
  * coordinates and a scatter of any metric against any parameter, grouped by another.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { RunDetail } from '../../../shared/api.js';
+import { compareKeyMetrics, type RunDetail } from '../../../shared/api.js';
 import { differingPaths, flattenDocument, type Leaf } from '../../../shared/flatten.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
@@ -70,7 +70,7 @@ const label = (r: RunDetail) => `#${r.id} ${r.strategy}`;
 function Comparison({ runs }: { runs: RunDetail[] }) {
   const allMetrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
   const [metrics, setMetrics] = useState<string[]>(() =>
-    [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort(),
+    [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort(compareKeyMetrics),
   );
   const flat = useMemo(() => runs.map((r) => flattenDocument(r.experiment)), [runs]);
   const params = useMemo(() => differingPaths(flat), [flat]);

@@ -4,7 +4,13 @@
  * runs themselves (KEY_METRIC_PATTERNS), so new per-device metrics get columns too.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { RUN_STATUSES, type ListRunsFilter, type RunStatus, type RunSummary } from '../../../shared/api.js';
+import {
+  compareKeyMetrics,
+  RUN_STATUSES,
+  type ListRunsFilter,
+  type RunStatus,
+  type RunSummary,
+} from '../../../shared/api.js';
 import type { Services } from '../api.js';
 import { formatInstant, formatMetric, formatWallMs } from '../format.js';
 import { messageOf, useLoad } from '../load.js';
@@ -32,7 +38,7 @@ export function RunsView({ api }: { api: Services }) {
 
   const list = runs.state === 'ready' ? runs.value : [];
   const metricColumns = useMemo(
-    () => [...new Set(list.flatMap((r) => Object.keys(r.keyMetrics)))].sort().slice(0, 6),
+    () => [...new Set(list.flatMap((r) => Object.keys(r.keyMetrics)))].sort(compareKeyMetrics).slice(0, 8),
     [list],
   );
   const strategies = useMemo(() => [...new Set(list.map((r) => r.strategy))].sort(), [list]);
