@@ -43,9 +43,7 @@ const BROKEN = MIRROR.replace(
   '"preset": "gpu-pcie4-hbm2", "link": { "lanes": 3 } }',
 ).replace('"seed": 1,', '"seed": 1,\n  "sead": 2,');
 
-const skip = !existsSync(CHROMIUM);
-
-describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
+describe('the workbench in Chromium against npm run serve', () => {
   let serve: Serve;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
@@ -67,6 +65,7 @@ describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
   const runIdFromUrl = () => Number(new URL(page.url()).hash.match(/#\/run\/(\d+)/)?.[1]);
 
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
     serve = await startServe();
     browser = await launchBrowser();
     page = browser.page;
@@ -219,7 +218,7 @@ describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
     await screenshot(page, 'compare');
   });
 
-  it('exports the two runs to SQLite, which better-sqlite3 reads back', async () => {
+  it('exports the two runs to SQLite, which better-sqlite3 reads back, and imports it without duplicates', async () => {
     const runs = (await api('listRuns', [])).body.value as { id: number }[];
     await page.goto(`${serve.origin}/#/export/${runs.map((r) => r.id).join(',')}`);
     const download = page.waitForEvent('download');
@@ -238,6 +237,11 @@ describe.skipIf(skip)('the workbench in Chromium against npm run serve', () => {
       db.close();
     }
     await screenshot(page, 'export');
+    // Importing the file back into the database it came from adds nothing.
+    await page.getByLabel('Import a database file').setInputFiles(file);
+    await expect
+      .poll(() => page.getByRole('status').last().textContent())
+      .toBe('Imported 0 run(s) from exported.sqlite; skipped 2.');
   });
 
   it('cancels a long run, which is recorded as cancelled', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '../../sim/result/version.js';
 import { Store } from '../services/store/store.js';
 import { registerApi } from './ipc.js';
+import { installMenu } from './menu.js';
 import { createWorkbench } from '../services/workbench/index.js';
 import { isTrustedFrame, type RendererEntry } from './trust.js';
 
@@ -91,6 +92,7 @@ function start(): void {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send(RUN_EVENT_CHANNEL, event);
   });
 
+  installMenu(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]);
   createWindow(entry);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(entry);

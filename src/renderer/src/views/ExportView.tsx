@@ -87,6 +87,7 @@ export function ExportView({ api, ids }: { api: Services; ids: number[] }) {
         Import a database…
         <input
           type="file"
+          aria-label="Import a database file"
           accept=".sqlite,.db,application/vnd.sqlite3"
           className="visually-hidden"
           onChange={async (e) => {
