@@ -194,17 +194,15 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
   );
 }
 
-function ParameterTable({
-  runs,
-  flat,
-  params,
-  metrics,
-}: {
+/** Runs with their experiments flattened, the parameters that differ, and metrics to show. */
+interface ParameterProps {
   runs: RunDetail[];
   flat: Record<string, Leaf>[];
   params: string[];
   metrics: string[];
-}) {
+}
+
+function ParameterTable({ runs, flat, params, metrics }: ParameterProps) {
   if (params.length === 0) return <p className="muted">The experiments are the same apart from their names.</p>;
   return (
     <div className="scroll-x">
@@ -244,17 +242,7 @@ function ParameterTable({
   );
 }
 
-function Scatter({
-  runs,
-  flat,
-  params,
-  metrics,
-}: {
-  runs: RunDetail[];
-  flat: Record<string, Leaf>[];
-  params: string[];
-  metrics: string[];
-}) {
+function Scatter({ runs, flat, params, metrics }: ParameterProps) {
   const [x, setX] = useState(params[0] ?? '');
   const [y, setY] = useState(metrics.includes('sim.time_ns') ? 'sim.time_ns' : (metrics[0] ?? ''));
   const [group, setGroup] = useState('strategy.impl');

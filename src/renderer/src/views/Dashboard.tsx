@@ -11,7 +11,7 @@ import { Chart } from '../charts/Chart.js';
 import { attributionOption, histogramOption, seriesOption } from '../charts/options.js';
 import { formatDurationNs, formatInstant, formatMetric, formatWallMs } from '../format.js';
 import { base64ToBytes, downloadFile, messageOf } from '../load.js';
-import { href } from '../router.js';
+import { href, navigate } from '../router.js';
 import { timeVerdict } from '../verdict.js';
 import { openInEditor } from './EditorView.js';
 import { PageMap } from './PageMap.js';
@@ -39,6 +39,23 @@ export function Dashboard({ api, run, onChange }: { api: Services; run: RunDetai
         <button type="button" onClick={() => openInEditor(JSON.stringify(run.experiment, null, 2))}>
           Edit a copy
         </button>
+        {done && (
+          <button
+            type="button"
+            title="This run beside the ten finished runs before it"
+            onClick={async () => {
+              try {
+                const earlier = (await api.listRuns({ status: 'done' })).map((r) => r.id).filter((id) => id < run.id);
+                if (earlier.length === 0) setError('There is no earlier finished run to compare with.');
+                else navigate({ view: 'compare', ids: [...earlier.slice(-10), run.id] });
+              } catch (e) {
+                setError(messageOf(e));
+              }
+            }}
+          >
+            Compare with the last 10
+          </button>
+        )}
         <select
           aria-label="Export this run"
           value=""

@@ -16,10 +16,13 @@ export function RunView({ api, id }: { api: Services; id: number }) {
   const [detail, reload] = useLoad(() => api.getRun(id), [api, id]);
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
   const [trail, setTrail] = useState<[number, number][]>([]);
+  /** Whether these services run it; false for a run started by another process (the CLI). */
+  const [ownRun, setOwnRun] = useState<boolean | null>(null);
 
   useEffect(() => {
     const unsubscribe = api.onRunEvent((event) => {
       if (event.runId !== id) return;
+      setOwnRun(true);
       if (event.type === 'progress') {
         setProgress(event);
         setTrail((t) => [...t, [event.wallMs / 1000, event.simTimeNs / 1000]]);
@@ -33,6 +36,8 @@ export function RunView({ api, id }: { api: Services; id: number }) {
     // A run already under way (the page was opened or reloaded mid-run): its latest progress.
     void api.activeRuns().then((runs) => {
       const mine = runs.find((r) => r.runId === id);
+      // An event already proved it ours; a run that ended meanwhile is not listed.
+      setOwnRun((own) => own === true || mine !== undefined);
       if (mine?.progress) setProgress((p) => p ?? mine.progress);
       if (!mine) reload();
     });
@@ -55,6 +60,22 @@ export function RunView({ api, id }: { api: Services; id: number }) {
       <section className="view">
         <h1>Run {id}</h1>
         <p className="muted">Run {id} is not in the database (deleted, or never recorded).</p>
+      </section>
+    );
+  }
+  if (run.status === 'running' && ownRun === false) {
+    return (
+      <section className="view">
+        <h1>
+          Run {id}: {run.name}
+        </h1>
+        <p className="notice">
+          This run is running in another process (the <code>hetmem</code> command, or another workbench on the same
+          database), so its progress cannot be shown or cancelled here.{' '}
+          <button type="button" onClick={reload}>
+            Check again
+          </button>
+        </p>
       </section>
     );
   }
