@@ -41,3 +41,41 @@ describe('BandwidthServer', () => {
     expect([s.nextFreePs, s.busyPs, s.bytes, s.queueWaitPs, s.reservations]).toEqual([0, 0, 0, 0, 0]);
   });
 });
+
+describe('BandwidthServer calendar', () => {
+  it('a transfer booked for t + 500 us does not delay one issued at t', () => {
+    // 1 GB/s: 1000 bytes take 1 us = 1_000_000 ps.
+    const s = new BandwidthServer(1);
+    const late = s.reserve(500_000_000, 1000);
+    expect(late).toBe(501_000_000);
+    expect(s.reserve(0, 1000)).toBe(1_000_000);
+    expect(s.queueWaitPs).toBe(0);
+  });
+
+  it('a request fills the gaps before later bookings and continues after them', () => {
+    const s = new BandwidthServer(1); // 1 byte per ns
+    s.reserve(2_000, 2); // busy [2000, 4000)
+    s.reserve(6_000, 2); // busy [6000, 8000)
+    // 5 bytes from 0: [0, 2000) takes 2, [4000, 6000) takes 2, [8000, 9000) takes 1.
+    expect(s.reserve(0, 5)).toBe(9_000);
+    // Everything up to 10 ns is now booked: the next request from 1 ns starts at 10 ns.
+    expect(s.reserve(1_000, 1)).toBe(10_000);
+    expect(s.queueWaitPs).toBe(8_000);
+    expect(s.busyPs).toBe(10_000);
+  });
+
+  it('a zero-byte request starts at the first idle instant', () => {
+    const s = new BandwidthServer(1);
+    s.reserve(10_000, 10); // busy [10 ns, 20 ns)
+    expect(s.reserve(15_000, 0)).toBe(20_000);
+    expect(s.reserve(5_000, 0)).toBe(5_000);
+  });
+
+  it('stays exact for requests issued out of order over many intervals', () => {
+    const s = new BandwidthServer(1);
+    // Bookings every other ns, issued latest first; then requests fill the holes.
+    for (let k = 999; k >= 0; k--) s.reserve(2_000 * k, 1);
+    expect(s.reserve(0, 1)).toBe(2_000);
+    expect(s.busyPs).toBe(1_001_000);
+  });
+});

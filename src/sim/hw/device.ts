@@ -107,6 +107,6 @@ export const deviceSchema = obj(
     dram: dramSchema.prefault({}),
   },
   'The accelerator: compute units, MMU, fault buffer, copy engines and device memory.',
-).prefault({});
+);
 
 export type DeviceConfig = z.output<typeof deviceSchema>;

@@ -24,6 +24,7 @@
 import type { z } from 'zod';
 import { bool, num, obj, oneOf } from '../schema/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
+import { BandwidthServer } from './bandwidth-server.js';
 import { Tlb, tlbSchemaWith } from './tlb.js';
 
 /** Entries in one page-table page (8-byte entries in 4 KiB): each level resolves 9 bits of the page number. */
@@ -149,7 +150,9 @@ export class Iommu {
   /** invalidatePages calls that used one address-space-wide command. */
   fullInvalidations = 0;
 
-  private readonly walkerFree: Float64Array;
+  private readonly walkers: BandwidthServer[];
+  /** Each walker's last booked end, for choosing one without a call per walker. */
+  private readonly walkerFreeAt: Float64Array;
   private commandQueueFreePs: Ps = 0;
 
   constructor(config: IommuConfig) {
@@ -164,7 +167,8 @@ export class Iommu {
     this.asidInvalidateAtPages = config.invalidation.asidInvalidateAtPages;
     this.priQueueDepth = config.pri.queueDepth;
     this.pageRequestPs = nsToPs(config.pri.pageRequestLatencyNs);
-    this.walkerFree = new Float64Array(config.walkers);
+    this.walkers = Array.from({ length: config.walkers }, () => new BandwidthServer(1000));
+    this.walkerFreeAt = new Float64Array(config.walkers);
   }
 
   get iotlbHits(): number {
@@ -203,15 +207,23 @@ export class Iommu {
       span *= ENTRIES_PER_TABLE;
     }
 
-    const free = this.walkerFree;
+    // A walker idle at t if there is one, else the one free soonest; each keeps a calendar,
+    // so a walk booked for later does not hold up one requested earlier.
+    const freeAt = this.walkerFreeAt;
     let walker = 0;
-    for (let i = 1; i < free.length; i++) if (free[i] < free[walker]) walker = i;
-    const start = t > free[walker] ? t : free[walker];
-    const end = start + accesses * this.levelPs;
-    free[walker] = end;
+    for (let i = 0; i < freeAt.length; i++) {
+      if (freeAt[i] <= t) {
+        walker = i;
+        break;
+      }
+      if (freeAt[i] < freeAt[walker]) walker = i;
+    }
+    const duration = accesses * this.levelPs;
+    const end = this.walkers[walker].occupy(t, duration);
+    freeAt[walker] = this.walkers[walker].nextFreePs;
     this.walks++;
     this.walkAccesses += accesses;
-    this.walkQueuePs += start - t;
+    this.walkQueuePs += end - duration - t;
     return end;
   }
 

@@ -1,5 +1,6 @@
 import type { Prot, RegionSpec } from '../workload/types.js';
-import { ByteTable, CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
+import { PagedTable } from '../engine/paged-table.js';
+import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
 
 /** Regions start 2 MiB aligned with a 2 MiB guard gap, so device pages never span two regions. */
 const REGION_ALIGN_PAGES = 512;
@@ -25,8 +26,10 @@ export interface Region {
  */
 export class AddressSpace {
   readonly regions: Region[] = [];
-  readonly cpuPte = new ByteTable(1 << 16);
-  readonly prot = new ByteTable(1 << 16);
+  /** CPU page-table entry state per 4 KiB page (CpuPte); memory grows with the pages that differ. */
+  readonly cpuPte = new PagedTable(Uint8Array);
+  /** VMA protection bits per 4 KiB page (PROT_*). */
+  readonly prot = new PagedTable(Uint8Array);
   private nextPage = REGION_ALIGN_PAGES;
 
   constructor(specs: readonly RegionSpec[]) {
@@ -36,9 +39,6 @@ export class AddressSpace {
       this.nextPage += Math.ceil(pages / REGION_ALIGN_PAGES) * REGION_ALIGN_PAGES + REGION_ALIGN_PAGES;
       this.regions.push({ index, spec, basePage, pages, mapped: false, mappedPages: 0, seq: 0 });
     });
-    // Page state is sized once: the plan declares every region up front.
-    this.cpuPte.ensure(this.nextPage);
-    this.prot.ensure(this.nextPage);
   }
 
   /** Pages the address space spans (for sizing device page tables). */
@@ -48,32 +48,32 @@ export class AddressSpace {
 
   map(region: Region): void {
     const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
-    this.prot.data.fill(bits, region.basePage, region.basePage + region.pages);
-    this.cpuPte.data.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
+    this.prot.fill(bits, region.basePage, region.basePage + region.pages);
+    this.cpuPte.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
     region.mapped = true;
     region.mappedPages = region.pages;
   }
 
   unmap(region: Region, firstPage: number, pages: number): void {
-    const prot = this.prot.data;
-    for (let p = firstPage; p < firstPage + pages; p++) if (prot[p] & PROT_MAPPED) region.mappedPages--;
+    const prot = this.prot;
+    for (let p = firstPage; p < firstPage + pages; p++) if (prot.get(p) & PROT_MAPPED) region.mappedPages--;
     prot.fill(0, firstPage, firstPage + pages);
-    this.cpuPte.data.fill(CpuPte.None, firstPage, firstPage + pages);
+    this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
     region.mapped = region.mappedPages > 0;
   }
 
   /** True when every page of [first, first + pages) is mapped (mprotect over a hole fails with ENOMEM). */
   allMapped(firstPage: number, pages: number): boolean {
-    const prot = this.prot.data;
-    for (let p = firstPage; p < firstPage + pages; p++) if ((prot[p] & PROT_MAPPED) === 0) return false;
+    for (let p = firstPage; p < firstPage + pages; p++) if ((this.prot.get(p) & PROT_MAPPED) === 0) return false;
     return true;
   }
 
   protect(firstPage: number, pages: number, prot: Prot): void {
-    const p = this.prot.data;
+    const table = this.prot;
     const bits = protBits(prot);
     for (let i = firstPage; i < firstPage + pages; i++) {
-      if (p[i] & PROT_MAPPED) p[i] = (p[i] & PROT_SHARED) | bits;
+      const old = table.get(i);
+      if (old & PROT_MAPPED) table.set(i, (old & PROT_SHARED) | bits);
     }
   }
 

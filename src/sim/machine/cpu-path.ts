@@ -49,6 +49,6 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
 
 /** CPU TLB permission bits for a present page: 1 read, 2 write. */
 export function cpuTlbFlags(m: Machine, page: number): number {
-  const writable = m.space.cpuPte.data[page] === CpuPte.Present && (m.space.prot.data[page] & PROT_WRITE) !== 0;
+  const writable = m.space.cpuPte.get(page) === CpuPte.Present && (m.space.prot.get(page) & PROT_WRITE) !== 0;
   return writable ? 3 : 1;
 }

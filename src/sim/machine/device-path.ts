@@ -51,7 +51,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     end = dev.dram.access(tt, addr, run.bytes, run.write);
     ctxs.charge(c, DRAM_WAIT, end);
   } else {
-    if (m.dmaMapped.data[page] === 0) {
+    if (m.dmaMapped.get(page) === 0) {
       // The IOMMU refuses DMA to a page the driver has not mapped for the device.
       m.counters.iommuFaults++;
       ctxs.errors[c] = new OpError(
@@ -63,7 +63,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     k.remoteBytes += run.bytes;
     end = remoteAccess(m, dev, c, page, run.bytes, run.write, tt);
   }
-  m.hooks.deviceAccess?.(end, end - t);
+  m.hooks.deviceAccess?.(end, end - t, dev.index, page, run.write);
   const next = end + cyclesToPs(dev.clock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);
   return next;

@@ -10,16 +10,18 @@ import type { Link } from '../hw/link/types.js';
 import { Tlb } from '../hw/tlb.js';
 import { DeviceCounters } from './counters.js';
 import { FaultBuffer } from './fault-buffer.js';
-import { ByteTable, PAGE_BYTES } from './page-state.js';
+import { PagedTable } from '../engine/paged-table.js';
+import { PAGE_BYTES } from './page-state.js';
 
 export class Device {
   readonly name: string;
   readonly clock: Clock;
   readonly l1Tlbs: Tlb[];
   readonly l2Tlb: Tlb;
+  private readonly allTlbs: Tlb[];
   readonly dram: Dram;
   /** Device page-table entries (DEV_* bits), one byte per 4 KiB page (see page-state.ts). */
-  readonly pte = new ByteTable(1 << 12);
+  readonly pte = new PagedTable(Uint8Array);
   /** log2 of 4 KiB pages per device page. */
   readonly pageShift: number;
   readonly faults: FaultBuffer;
@@ -46,16 +48,15 @@ export class Device {
     readonly link: Link,
     /** The device's address translation cache for ATS; null when ATS is off. */
     readonly atc: Tlb | null,
-    addressSpacePages: number,
   ) {
     this.name = config.name;
     this.clock = clockFromMHz(config.frequencyMHz);
     const mmu = config.mmu;
     this.l1Tlbs = Array.from({ length: config.computeUnits }, () => new Tlb(mmu.l1Tlb.entries, mmu.l1Tlb.ways));
     this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
+    this.allTlbs = [...this.l1Tlbs, this.l2Tlb];
     this.dram = new Dram(config.dram);
     this.pageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
-    this.pte.ensure(addressSpacePages);
     this.contexts = config.computeUnits * config.contextsPerUnit;
     this.faults = new FaultBuffer(config.faultBuffer, this.contexts);
     this.t = {
@@ -72,8 +73,7 @@ export class Device {
   }
 
   /** Every TLB of the device (per-unit L1s, the shared L2): for invalidation. */
-  *tlbs(): Iterable<Tlb> {
-    yield* this.l1Tlbs;
-    yield this.l2Tlb;
+  tlbs(): readonly Tlb[] {
+    return this.allTlbs;
   }
 }

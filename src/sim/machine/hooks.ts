@@ -13,8 +13,12 @@ export interface MachineHooks {
   fault?: (t: Ps) => void;
   /** A faulting context was replayed at `t`, `latency` after it faulted. */
   faultServiced?: (t: Ps, latency: Ps) => void;
-  /** A device run (translation and data) completed at `t`, `latency` after it started. */
-  deviceAccess?: (t: Ps, latency: Ps) => void;
+  /** A device run (translation and data) to 4 KiB page `page` completed at `t`, `latency` after it started. */
+  deviceAccess?: (t: Ps, latency: Ps, device: number, page: number, write: boolean) => void;
+  /** The CPU page behind virtual page `page` was replaced (copy-on-write, migration): old translations of it are stale. */
+  cpuPageReplaced?: (page: number) => void;
+  /** The driver wrote device `device`'s PTEs of [firstPage, firstPage + count). */
+  devicePtesWritten?: (device: number, firstPage: number, count: number) => void;
   /** Device memory in use changed to `bytes` at `t`. */
   deviceMemory?: (t: Ps, bytes: number) => void;
 }

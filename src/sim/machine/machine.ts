@@ -7,6 +7,7 @@
  * event handler table.
  */
 import { EventQueue } from '../engine/event-queue.js';
+import { PagedTable } from '../engine/paged-table.js';
 import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine/time.js';
 import type { CpuConfig } from '../hw/cpu.js';
 import type { DeviceConfig } from '../hw/device.js';
@@ -23,7 +24,6 @@ import { Counters } from './counters.js';
 import { Device } from './device.js';
 import { EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
-import { ByteTable } from './page-state.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
 
@@ -57,7 +57,7 @@ export class Machine {
   readonly space: AddressSpace;
   readonly residency: Residency;
   /** 1 for each 4 KiB system page DMA-mapped for the devices (dma_map_page). */
-  readonly dmaMapped = new ByteTable(1 << 16);
+  readonly dmaMapped = new PagedTable(Uint8Array);
 
   readonly iommu: Iommu;
   readonly devices: Device[];
@@ -83,9 +83,7 @@ export class Machine {
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
-    const pages = this.space.totalPages;
-    this.residency = new Residency(pages, config.devices.length);
-    this.dmaMapped.ensure(pages);
+    this.residency = new Residency(config.devices.length);
     this.iommu = new Iommu(config.iommu);
 
     const sw = config.pcieSwitch;
@@ -93,7 +91,7 @@ export class Machine {
     this.devices = config.devices.map((d, i) => {
       const own = createLink(d.link ?? config.link);
       const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
-      return new Device(i, d, link, createAtc(config.iommu), pages);
+      return new Device(i, d, link, createAtc(config.iommu));
     });
     this.contexts = new Contexts(
       config.cpu.cores,

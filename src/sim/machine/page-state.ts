@@ -57,19 +57,3 @@ export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-pr
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;
-
-/** Growable byte array: doubles its capacity, never shrinks. */
-export class ByteTable {
-  data: Uint8Array;
-  constructor(initial = 4096) {
-    this.data = new Uint8Array(initial);
-  }
-  ensure(length: number): void {
-    if (length <= this.data.length) return;
-    let n = this.data.length;
-    while (n < length) n *= 2;
-    const next = new Uint8Array(n);
-    next.set(this.data);
-    this.data = next;
-  }
-}

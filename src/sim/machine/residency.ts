@@ -5,8 +5,10 @@
  * its host copy). A page on a device also has the device frame that holds it there.
  *
  * The device's page-table entry says whether the device reaches the page locally or over
- * the link (its aperture, DEV_LOCAL); this record says which frame.
+ * the link (its aperture, DEV_LOCAL); this record says which frame. Memory grows with the
+ * pages placed, not with the address space (paged tables).
  */
+import { PagedTable } from '../engine/paged-table.js';
 import { PAGE_BYTES } from './page-state.js';
 
 export const IN_SYSTEM = 1;
@@ -16,45 +18,45 @@ export function onDevice(device: number): number {
 }
 
 export class Residency {
-  private where: Uint16Array;
-  private readonly frames: Int32Array[];
+  private readonly where: PagedTable;
+  private readonly frames: PagedTable[];
 
-  constructor(pages: number, devices: number) {
+  constructor(devices: number) {
     // Untouched pages are in system memory (anonymous memory is allocated there first).
-    this.where = new Uint16Array(pages).fill(IN_SYSTEM);
-    this.frames = Array.from({ length: devices }, () => new Int32Array(pages).fill(-1));
+    this.where = new PagedTable(Uint16Array, 0, IN_SYSTEM);
+    this.frames = Array.from({ length: devices }, () => new PagedTable(Int32Array, 0, -1));
   }
 
   mask(page: number): number {
-    return this.where[page];
+    return this.where.get(page);
   }
 
   /** The frame of `page` on device `device`, or -1 when the device holds no copy. */
   frame(device: number, page: number): number {
-    return this.frames[device][page];
+    return this.frames[device].get(page);
   }
 
   /** Device-memory address of byte `offsetInPage` of `page` on `device`. */
   deviceAddress(device: number, page: number, offsetInPage: number): number {
-    return this.frames[device][page] * PAGE_BYTES + offsetInPage;
+    return this.frames[device].get(page) * PAGE_BYTES + offsetInPage;
   }
 
   /** Records that `device` holds a copy of `page` in `frame` (the other copies stay). */
   addDeviceCopy(device: number, page: number, frame: number): void {
-    this.frames[device][page] = frame;
-    this.where[page] |= onDevice(device);
+    this.frames[device].set(page, frame);
+    this.where.set(page, this.where.get(page) | onDevice(device));
   }
 
   /** Drops device `device`'s copy of `page`; returns the frame it held (-1 if none). */
   dropDeviceCopy(device: number, page: number): number {
-    const frame = this.frames[device][page];
-    this.frames[device][page] = -1;
-    this.where[page] &= ~onDevice(device);
+    const frame = this.frames[device].get(page);
+    this.frames[device].set(page, -1);
+    this.where.set(page, this.where.get(page) & ~onDevice(device));
     return frame;
   }
 
   setInSystem(page: number, present: boolean): void {
-    if (present) this.where[page] |= IN_SYSTEM;
-    else this.where[page] &= ~IN_SYSTEM;
+    const w = this.where.get(page);
+    this.where.set(page, present ? w | IN_SYSTEM : w & ~IN_SYSTEM);
   }
 }

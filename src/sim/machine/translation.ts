@@ -38,7 +38,7 @@ export class DevicePageTable implements Translation {
       flags = shift === 0 ? dev.l2Tlb.lookup(page) : dev.l2Tlb.lookupEither(dvpn, split);
       if (flags < 0) {
         tt += dev.t.walk;
-        flags = dev.pte.data[page];
+        flags = dev.pte.get(page);
         if (flags !== 0) dev.l2Tlb.insert(tagOf(dvpn, page, flags, shift), flags);
       }
       if (flags > 0) l1.insert(tagOf(dvpn, page, flags, shift), flags);

@@ -77,11 +77,11 @@ export function copyRegion(
  */
 export function pinHostPages(d: Driver, region: Region, t: Ps): Ps {
   const m = d.m;
-  const prot = m.space.prot.data;
+  const prot = m.space.prot;
   let tt = t;
   for (let p = region.basePage; p < region.basePage + region.pages; p++) {
-    if ((prot[p] & PROT_READ) === 0) continue;
-    const done = d.faultInPage(region, p, (prot[p] & PROT_WRITE) !== 0, tt);
+    if ((prot.get(p) & PROT_READ) === 0) continue;
+    const done = d.faultInPage(region, p, (prot.get(p) & PROT_WRITE) !== 0, tt);
     if (done > tt) tt = done;
     if (!d.isDmaMapped(p)) {
       m.counters.pinnedPages++;

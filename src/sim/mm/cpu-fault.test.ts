@@ -24,14 +24,14 @@ describe('CPU page-table entry transitions', () => {
   it('a read fault on private anonymous memory maps the zero page write-protected; a write then breaks copy-on-write', () => {
     const { m, page, region } = machineWith([{ name: 'a' }]);
     const pageFault = m.m.t.cpuPageFault;
-    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
+    expect(m.m.space.cpuPte.get(page(0))).toBe(CpuPte.None);
     expect(faultInPage(m, region(0), page(0), false, 0, false)).toBe(pageFault);
-    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.ReadOnly);
+    expect(m.m.space.cpuPte.get(page(0))).toBe(CpuPte.ReadOnly);
     // A second read costs nothing.
     expect(faultInPage(m, region(0), page(0), false, 100, false)).toBe(100);
     const invalidations = m.m.counters.notifierInvalidations;
     expect(faultInPage(m, region(0), page(0), true, 0, false)).toBeGreaterThanOrEqual(pageFault);
-    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
+    expect(m.m.space.cpuPte.get(page(0))).toBe(CpuPte.Present);
     expect(m.m.counters.cpuCowFaults).toBe(1);
     expect(m.m.counters.notifierInvalidations).toBe(invalidations + 1);
   });
@@ -39,9 +39,9 @@ describe('CPU page-table entry transitions', () => {
   it('a write fault allocates a writable page at once; shared memory is never the zero page', () => {
     const { m, page, region } = machineWith([{ name: 'a' }, { name: 's', shared: true }]);
     faultInPage(m, region(0), page(0), true, 0, false);
-    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.Present);
+    expect(m.m.space.cpuPte.get(page(0))).toBe(CpuPte.Present);
     faultInPage(m, region(1), page(1), false, 0, false);
-    expect(m.m.space.cpuPte.data[page(1)]).toBe(CpuPte.Present);
+    expect(m.m.space.cpuPte.get(page(1))).toBe(CpuPte.Present);
   });
 
   it('protection errors: SIGSEGV for the CPU, EFAULT and EPERM for the device', () => {
@@ -54,6 +54,6 @@ describe('CPU page-table entry transitions', () => {
     expect(faultInPage(m, region(1), page(1), true, 0, false)).toBe(ERR_SIGSEGV);
     expect(faultInPage(m, region(1), page(1), true, 0, true)).toBe(ERR_EPERM);
     expect(faultInPage(m, region(1), page(1), false, 0, true)).toBeGreaterThan(0);
-    expect(m.m.space.cpuPte.data[page(0)]).toBe(CpuPte.None);
+    expect(m.m.space.cpuPte.get(page(0))).toBe(CpuPte.None);
   });
 });

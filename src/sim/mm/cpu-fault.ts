@@ -19,15 +19,16 @@ import type { Driver } from './driver.js';
  */
 export function faultInPage(d: Driver, region: Region, page: number, write: boolean, t: Ps, forDevice: boolean): Ps {
   const m = d.m;
-  const prot = m.space.prot.data[page];
+  const prot = m.space.prot.get(page);
   if ((prot & PROT_MAPPED) === 0 || (prot & PROT_READ) === 0) return forDevice ? ERR_EFAULT : ERR_SIGSEGV;
   if (write && (prot & PROT_WRITE) === 0) return forDevice ? ERR_EPERM : ERR_SIGSEGV;
-  const pte = m.space.cpuPte.data;
-  switch (pte[page]) {
+  const pte = m.space.cpuPte;
+  const entry = pte.get(page);
+  switch (entry) {
     case CpuPte.None:
       countFault(d, forDevice);
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
-      pte[page] = write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly;
+      pte.set(page, write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly);
       return t + m.t.cpuPageFault;
     case CpuPte.ReadOnly:
       if (!write) return t;
@@ -35,14 +36,15 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       // the old one must be invalidated (MMU_NOTIFY_CLEAR).
       countFault(d, forDevice);
       m.counters.cpuCowFaults++;
-      pte[page] = CpuPte.Present;
+      pte.set(page, CpuPte.Present);
       m.cpuTlb.invalidatePage(page);
+      m.hooks.cpuPageReplaced?.(page);
       return d.cpuPteChanged(region, page, t + m.t.cpuPageFault);
     case CpuPte.Present:
       return t;
     default:
       // A device (through hmm_range_fault) may use a page pinned to it.
-      if (forDevice && pte[page] === CpuPte.Pinned) return t;
+      if (forDevice && entry === CpuPte.Pinned) return t;
       return d.specialCpuFault(region, page, write, t + m.t.cpuPageFault);
   }
 }

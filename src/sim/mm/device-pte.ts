@@ -1,21 +1,23 @@
 /** Device page-table helpers: which device pages are mapped whole, and dropping cached translations. */
+import type { PagedTable } from '../engine/paged-table.js';
 import type { Device } from '../machine/device.js';
 import { DEV_ACCESS, DEV_LARGE, SPLIT_TAG_BASE } from '../machine/page-state.js';
 
 /** Sets DEV_LARGE on the device pages in the range whose 4 KiB entries are all equal and valid, clears it on the others. */
-export function markWholeDevicePages(pte: Uint8Array, firstPage: number, count: number, shift: number): void {
+export function markWholeDevicePages(pte: PagedTable, firstPage: number, count: number, shift: number): void {
   const size = 1 << shift;
   const firstDv = Math.floor(firstPage / size);
   const endDv = Math.floor((firstPage + count - 1) / size) + 1;
   for (let dv = firstDv; dv < endDv; dv++) markWhole(pte, dv * size, size);
 }
 
-export function markWhole(pte: Uint8Array, first: number, size: number): void {
-  const v = pte[first] & DEV_ACCESS;
+export function markWhole(pte: PagedTable, first: number, size: number): void {
+  const v = pte.get(first) & DEV_ACCESS;
   let uniform = v !== 0;
-  for (let p = first + 1; p < first + size && uniform; p++) uniform = (pte[p] & DEV_ACCESS) === v;
+  for (let p = first + 1; p < first + size && uniform; p++) uniform = (pte.get(p) & DEV_ACCESS) === v;
   const bits = uniform ? DEV_LARGE : 0;
-  for (let p = first; p < first + size; p++) pte[p] = (pte[p] & DEV_ACCESS) | bits;
+  if (uniform) pte.fill(v | bits, first, first + size);
+  else for (let p = first; p < first + size; p++) pte.set(p, pte.get(p) & DEV_ACCESS);
 }
 
 /** Drops a device's cached translations (whole-page and 4 KiB tags) of [first, first + count). */

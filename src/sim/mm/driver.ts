@@ -52,6 +52,12 @@ export interface DriverContext {
   describePage(page: number): string;
   /** handle_mm_fault on the device's behalf (hmm_range_fault, get_user_pages): the time, or EFAULT/EPERM. */
   faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps;
+  /**
+   * Replaces a page's CPU page-table entry (a device-private or migration entry when a
+   * page migrates, Present when it comes back), dropping the CPU's cached translation.
+   * The caller runs the notifier first when a mirror may hold the old page.
+   */
+  setCpuPte(page: number, entry: CpuPte): void;
 
   // DMA mapping of system pages for the devices.
   isDmaMapped(page: number): boolean;
@@ -122,13 +128,20 @@ export class Driver implements DriverContext {
   }
 
   cpuPte(page: number): CpuPte {
-    return this.m.space.cpuPte.data[page];
+    return this.m.space.cpuPte.get(page);
   }
   prot(page: number): number {
-    return this.m.space.prot.data[page];
+    return this.m.space.prot.get(page);
   }
   describePage(page: number): string {
     return this.m.space.describePage(page);
+  }
+
+  setCpuPte(page: number, entry: CpuPte): void {
+    const m = this.m;
+    if (m.space.cpuPte.get(page) === entry) return;
+    m.space.cpuPte.set(page, entry);
+    m.cpuTlb.invalidatePage(page);
   }
 
   faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps {
@@ -156,15 +169,15 @@ export class Driver implements DriverContext {
   }
 
   isDmaMapped(page: number): boolean {
-    return this.m.dmaMapped.data[page] !== 0;
+    return this.m.dmaMapped.get(page) !== 0;
   }
 
   dmaMap(firstPage: number, pages: number, t: Ps): Ps {
-    const mapped = this.m.dmaMapped.data;
+    const mapped = this.m.dmaMapped;
     let n = 0;
     for (let p = firstPage; p < firstPage + pages; p++) {
-      if (mapped[p] === 0) {
-        mapped[p] = 1;
+      if (mapped.get(p) === 0) {
+        mapped.set(p, 1);
         n++;
       }
     }
@@ -188,24 +201,30 @@ export class Driver implements DriverContext {
   /** Sets PTEs as writeDevicePtes does, without the link write; returns how many device pages changed. */
   setDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, bitsOffset = 0): number {
     const dev = this.m.devices[device];
-    const pte = dev.pte.data;
+    const pte = dev.pte;
     const shift = dev.pageShift;
     let changed = 0;
     let lastDv = -1;
+    let replaced = false;
     for (let i = 0; i < count; i++) {
       const b = bits[bitsOffset + i] & DEV_ACCESS;
       const p = firstPage + i;
-      if ((pte[p] & DEV_ACCESS) !== b) {
+      const old = pte.get(p) & DEV_ACCESS;
+      if (old !== b) {
         const dv = Math.floor(p / (1 << shift));
         if (dv !== lastDv) changed++;
         lastDv = dv;
+        // TLBs cache valid entries only: an entry that was not valid cannot be cached.
+        if (old !== 0) replaced = true;
       }
-      pte[p] = b;
+      pte.set(p, b);
     }
     if (shift > 0) markWholeDevicePages(pte, firstPage, count, shift);
+    this.m.hooks.devicePtesWritten?.(device, firstPage, count);
     // A changed entry may be cached with its old permission (a read-only entry before a
-    // write upgrade): drop the device's cached translations of these pages.
-    dropCachedTranslations(dev, firstPage, count);
+    // write upgrade), and a device page that became whole or split changes its tag:
+    // drop the device's cached translations of these pages.
+    if (replaced || shift > 0) dropCachedTranslations(dev, firstPage, count);
     return changed;
   }
 
@@ -216,7 +235,7 @@ export class Driver implements DriverContext {
   }
 
   devicePte(device: number, page: number): number {
-    return this.m.devices[device].pte.data[page] & DEV_ACCESS;
+    return this.m.devices[device].pte.get(page) & DEV_ACCESS;
   }
 
   unmapFromDevices(firstPage: number, pages: number, t: Ps): Ps {

@@ -28,14 +28,10 @@ export function notifierInvalidate(d: Driver, region: Region, firstPage: number,
 /** Clears one device's mappings of a page range; returns the time the device acknowledged. */
 export function unmapDevicePages(d: Driver, dev: Device, firstPage: number, pages: number, t: Ps): Ps {
   if (pages <= 0) return t;
-  const pte = dev.pte.data;
+  const pte = dev.pte;
   let cleared = 0;
-  for (let p = firstPage; p < firstPage + pages; p++) {
-    if (pte[p] !== 0) {
-      pte[p] = 0;
-      cleared++;
-    }
-  }
+  for (let p = firstPage; p < firstPage + pages; p++) if (pte.get(p) !== 0) cleared++;
+  pte.fill(0, firstPage, firstPage + pages);
   if (cleared === 0) return t;
   const size = 1 << dev.pageShift;
   if (size > 1) {
@@ -52,16 +48,11 @@ export function unmapDevicePages(d: Driver, dev: Device, firstPage: number, page
 
 /** dma_unmap of the range's mapped pages: IOMMU invalidation (and ATC invalidation with ATS). */
 export function dmaUnmap(m: Machine, firstPage: number, pages: number, t: Ps): Ps {
-  const mapped = m.dmaMapped.data;
+  const mapped = m.dmaMapped;
   let any = false;
-  const end = Math.min(firstPage + pages, mapped.length);
-  for (let p = firstPage; p < end; p++) {
-    if (mapped[p]) {
-      mapped[p] = 0;
-      any = true;
-    }
-  }
+  for (let p = firstPage; p < firstPage + pages && !any; p++) any = mapped.get(p) !== 0;
   if (!any) return t;
+  mapped.fill(0, firstPage, firstPage + pages);
   let tt = m.iommu.invalidatePages(t, firstPage, pages);
   let acked = tt;
   for (const dev of m.devices) {

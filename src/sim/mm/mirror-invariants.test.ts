@@ -74,8 +74,8 @@ export function toScript(ops: Op[]) {
 
 /** What the CPU side lets the device do with a 4 KiB page: DEV_READ | DEV_WRITE bits. */
 function cpuAllows(m: Machine, p: number): number {
-  const prot = m.space.prot.data[p];
-  const cpu = m.space.cpuPte.data[p];
+  const prot = m.space.prot.get(p);
+  const cpu = m.space.cpuPte.get(p);
   const readable =
     (prot & (PROT_MAPPED | PROT_READ)) === (PROT_MAPPED | PROT_READ) &&
     (cpu === CpuPte.Present || cpu === CpuPte.ReadOnly);
@@ -103,14 +103,14 @@ export function checkNoStaleDeviceAccess(m: Machine): void {
     for (const region of m.space.regions) {
       for (let p = region.basePage; p < region.basePage + region.pages; p++) {
         const allowed = cpuAllows(m, p);
-        const pte = dev.pte.data[p];
+        const pte = dev.pte.get(p);
         if (pte & DEV_LOCAL) continue;
         const where = `${dev.name}, page ${p - region.basePage} of ${region.spec.name} (${1 << dev.pageShift} pages per device page)`;
         expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `PTE exceeds the CPU side: ${where}`).toBe(0);
         for (const cached of cachedPermission(dev, p)) {
           expect(cached & (DEV_READ | DEV_WRITE) & ~allowed, `TLB entry exceeds the CPU side: ${where}`).toBe(0);
         }
-        if (pte & (DEV_READ | DEV_WRITE)) expect(m.dmaMapped.data[p], `mapped but not DMA-mapped: ${where}`).toBe(1);
+        if (pte & (DEV_READ | DEV_WRITE)) expect(m.dmaMapped.get(p), `mapped but not DMA-mapped: ${where}`).toBe(1);
       }
     }
   }
@@ -160,12 +160,12 @@ describe('hmm-mirror never lets the device exceed the CPU side, page by page', (
     sim.runPhase(); // mmap b
     sim.runPhase(); // dev.read: zero page, mapped read-only on the device
     const page = m.space.regions[0].basePage;
-    expect(m.space.cpuPte.data[page]).toBe(CpuPte.ReadOnly);
-    expect(dev.pte.data[page]).toBe(DEV_READ);
+    expect(m.space.cpuPte.get(page)).toBe(CpuPte.ReadOnly);
+    expect(dev.pte.get(page)).toBe(DEV_READ);
     const before = m.counters.notifierInvalidations;
     sim.runPhase(); // cpu.write: COW replaces the zero page
-    expect(m.space.cpuPte.data[page]).toBe(CpuPte.Present);
-    expect(dev.pte.data[page]).toBe(0);
+    expect(m.space.cpuPte.get(page)).toBe(CpuPte.Present);
+    expect(dev.pte.get(page)).toBe(0);
     expect(m.counters.notifierInvalidations).toBe(before + 1);
     expect(dev.counters.tlbShootdowns).toBeGreaterThan(0);
   });

@@ -63,6 +63,11 @@ function deviceMetrics(
   const over = (f: (d: Device) => number) => devs.reduce((a, d) => a + f(d), 0);
   const bytes = sum((k) => k.bytes);
   put(
+    'device.translations',
+    sum((k) => k.translations),
+    'translations',
+  );
+  put(
     'device.accesses',
     sum((k) => k.accesses),
     'lines',

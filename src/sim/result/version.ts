@@ -1,1 +1,1 @@
-export const MODEL_VERSION = '0.1.0';
+export const MODEL_VERSION = '0.2.0';

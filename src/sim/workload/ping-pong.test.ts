@@ -13,6 +13,7 @@ describe('ping-pong', () => {
       bufferBytes: 16 * 1024 * 1024,
       rounds: 8,
       cpuThreads: 1,
+      overlap: false,
       computeCyclesPerLine: 1,
     });
   });

@@ -42,6 +42,8 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
   const timing = d.timing;
   const region = f.region;
   let tt = t + timing.perFault;
+  // mmu_interval_read_begin(): a change from here on makes the driver walk again.
+  const seqBefore = region.seq;
   const own = d.faultInPage(region, f.accessedPage, f.write, tt);
   if (own === ERR_EFAULT || own === ERR_EPERM) {
     f.error = own;
@@ -49,7 +51,6 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
     return;
   }
   tt = own;
-  const seqBefore = region.seq;
   for (let p = f.firstPage; p < f.firstPage + f.pages; p++) {
     if (p === f.accessedPage) continue;
     const done = d.faultInPage(region, p, f.write, tt);
