@@ -212,6 +212,17 @@ describe('createWorkbench', () => {
     other.close();
   });
 
+  it('gives many runs’ experiments and metrics at once for comparing, in the order asked', async () => {
+    const compared = await workbench.api.compareRuns([failed, done]);
+    expect(REQUESTS.compareRuns.response.parse(compared)).toEqual(compared);
+    expect(compared.map((r) => r.id)).toEqual([failed, done]);
+    expect(compared[1]!.experiment).toMatchObject({ name: 'gpu-stream', hardware: { link: { lanes: 16 } } });
+    expect(compared[1]!.metrics['fault.count']).toEqual({ value: 12345, unit: '' });
+    expect(compared[1]!.metrics['nan.metric']!.value).toBeNaN();
+    expect(compared[0]!.metrics).toEqual({});
+    await expect(workbench.api.compareRuns([done, 4242])).rejects.toThrow(/run 4242 does not exist/);
+  });
+
   it('lists the presets and the examples with their text', async () => {
     const presets = await workbench.api.listPresets();
     expect(presets.hardware.map((h) => h.name)).toContain('gpu-pcie4-hbm2');

@@ -144,6 +144,13 @@ export type RunDetail = Omit<
   snapshots: Snapshot[];
 };
 
+/** A run as many-run comparisons need it: its experiment and metrics, without series. */
+export const comparedRunSchema = runSummarySchema.extend({
+  experiment: z.unknown(),
+  metrics: z.record(z.string(), metricSchema),
+});
+export type ComparedRun = Omit<z.infer<typeof comparedRunSchema>, 'metrics'> & { metrics: Metrics };
+
 /** What the UI needs to know about the services it talks to. */
 export const infoSchema = z.object({
   /** The SQLite file the services read and write; the CLI's `--db` takes the same path. */
@@ -270,6 +277,8 @@ export const REQUESTS = {
     response: z.array(runSummarySchema),
   },
   getRun: { channel: CHANNELS.getRun, args: z.tuple([runId]), response: runDetailSchema.nullable() },
+  /** In the order asked; unknown ids are an error. */
+  compareRuns: { channel: CHANNELS.compareRuns, args: z.tuple([runIds]), response: z.array(comparedRunSchema) },
   listPresets: { channel: CHANNELS.listPresets, args: z.tuple([]), response: presetsSchema },
   validateExperiment: {
     channel: CHANNELS.validateExperiment,
@@ -301,6 +310,8 @@ export interface HetmemApi {
   listRuns(filter?: ListRunsFilter): Promise<RunSummary[]>;
   /** The run, or null when there is no run with that id. */
   getRun(id: number): Promise<RunDetail | null>;
+  /** Experiments and metrics of many runs at once (tens to thousands), for comparing them. */
+  compareRuns(ids: number[]): Promise<ComparedRun[]>;
   listPresets(): Promise<Presets>;
   validateExperiment(text: string): Promise<Validation>;
   /** Validates, records and starts a run in a worker thread; progress comes as run events. */
@@ -323,6 +334,7 @@ const argsMatch: ArgsMatch = {
   getInfo: true,
   listRuns: true,
   getRun: true,
+  compareRuns: true,
   listPresets: true,
   validateExperiment: true,
   startRun: true,

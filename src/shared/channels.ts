@@ -8,6 +8,7 @@ export const CHANNELS = {
   getInfo: 'hetmem:getInfo',
   listRuns: 'hetmem:listRuns',
   getRun: 'hetmem:getRun',
+  compareRuns: 'hetmem:compareRuns',
   listPresets: 'hetmem:listPresets',
   validateExperiment: 'hetmem:validateExperiment',
   startRun: 'hetmem:startRun',

@@ -13,6 +13,7 @@ import {
   type FilePayload,
   type HetmemApi,
   type Info,
+  type Metrics,
   type RunDetail,
   type RunEventSource,
   type RunSummary,
@@ -53,9 +54,10 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
     getInfo: async () => ({ ...info }),
     listRuns: async (filter = {}) => {
       const runs = store.listRuns({ ...filter });
-      const key = keyMetricsOf(
+      const key = metricsOf(
         store,
         runs.filter((r) => r.status === 'done').map((r) => r.id),
+        isKeyMetric,
       );
       return runs.map((r) => toSummary(r, key.get(r.id) ?? {}));
     },
@@ -64,6 +66,26 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
       // as "no longer in the database" rather than as a failure.
       if (store.listRuns({ ids: [id] }).length === 0) return null;
       return toDetail(store.getRun(id));
+    },
+    compareRuns: async (ids) => {
+      store.requireRuns(ids);
+      const summaries = new Map(store.listRuns({ ids }).map((r) => [r.id, r]));
+      const experiments = new Map(
+        (
+          store.db
+            .prepare(
+              `SELECT r.id, e.json FROM runs r JOIN experiments e ON e.id = r.experiment_id
+               WHERE r.id IN (SELECT value FROM json_each(?))`,
+            )
+            .all(JSON.stringify(ids)) as { id: number; json: string }[]
+        ).map((row) => [row.id, JSON.parse(row.json) as unknown]),
+      );
+      const metrics = metricsOf(store, ids, () => true);
+      return ids.map((id) => {
+        const all = metrics.get(id) ?? {};
+        const key = Object.fromEntries(Object.entries(all).filter(([name]) => isKeyMetric(name)));
+        return { ...toSummary(summaries.get(id)!, key), experiment: experiments.get(id), metrics: all };
+      });
     },
     listPresets: async () => ({
       hardware: loadHardwarePresets().map((p) => ({ name: p.name, description: p.description })),
@@ -142,15 +164,16 @@ function exportRuns(store: Store, ids: number[], format: ExportFormat): FilePayl
   return { fileName, mediaType, base64: bytes.toString('base64') };
 }
 
-function keyMetricsOf(store: Store, ids: number[]): Map<number, RunSummary['keyMetrics']> {
-  const out = new Map<number, RunSummary['keyMetrics']>();
+/** The metrics of each run whose name passes `keep`, key metrics first (compareKeyMetrics). */
+function metricsOf(store: Store, ids: number[], keep: (name: string) => boolean): Map<number, Metrics> {
+  const out = new Map<number, Metrics>();
   if (ids.length === 0) return out;
   const rows = store.db
     .prepare('SELECT run_id, name, value, unit FROM metrics WHERE run_id IN (SELECT value FROM json_each(?))')
     .all(JSON.stringify(ids)) as { run_id: number; name: string; value: number | null; unit: string }[];
   rows.sort((a, b) => compareKeyMetrics(a.name, b.name));
   for (const r of rows) {
-    if (!isKeyMetric(r.name)) continue;
+    if (!keep(r.name)) continue;
     let m = out.get(r.run_id);
     if (!m) out.set(r.run_id, (m = {}));
     m[r.name] = { value: r.value ?? NaN, unit: r.unit };

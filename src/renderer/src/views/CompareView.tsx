@@ -5,7 +5,7 @@
  * coordinates and a scatter of any metric against any parameter, grouped by another.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { compareKeyMetrics, type RunDetail } from '../../../shared/api.js';
+import { compareKeyMetrics, type ComparedRun, type RunDetail } from '../../../shared/api.js';
 import { differingPaths, flattenDocument, type Leaf } from '../../../shared/flatten.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
@@ -16,21 +16,34 @@ import { monaco, monacoTheme } from '../monaco/setup.js';
 import { navigate } from '../router.js';
 import { useDarkMode } from '../theme.js';
 
+/** Up to this many runs, the view also loads their series and attribution and lists metrics side by side. */
+const DETAILED_RUNS = 8;
+
 export function CompareView({ api, ids }: { api: Services; ids: number[] }) {
-  const [runs] = useLoad(() => Promise.all(ids.map((id) => api.getRun(id))), [api, ids.join(',')]);
+  const key = ids.join(',');
+  const few = ids.length <= DETAILED_RUNS;
+  const [runs] = useLoad(() => (ids.length >= 2 ? api.compareRuns(ids) : Promise.resolve([])), [api, key]);
+  const [details] = useLoad(
+    () => (ids.length >= 2 && few ? Promise.all(ids.map((id) => api.getRun(id))) : Promise.resolve([])),
+    [api, key],
+  );
   if (ids.length < 2) return <Pick api={api} />;
   if (runs.state === 'loading') return <section className="view muted">Loading runs {ids.join(', ')}…</section>;
   if (runs.state === 'error')
     return <section className="view notice error">Could not load the runs: {runs.message}</section>;
-  const missing = ids.filter((_, i) => runs.value[i] === null);
-  const found = runs.value.filter((r): r is RunDetail => r !== null);
+  const detailed = details.state === 'ready' ? details.value.filter((r): r is RunDetail => r !== null) : null;
   return (
     <section className="view compare">
       <header className="view-header">
-        <h1>Compare runs {ids.join(', ')}</h1>
+        <h1>Compare {ids.length} runs</h1>
       </header>
-      {missing.length > 0 && <p className="notice error">Not in the database: run {missing.join(', ')}.</p>}
-      {found.length >= 2 && <Comparison runs={found} />}
+      {!few && (
+        <p className="muted">
+          Series, attribution and metrics side by side are shown for up to {DETAILED_RUNS} runs; below are the
+          parameters that differ and any metric against them.
+        </p>
+      )}
+      <Comparison runs={runs.value} details={few ? detailed : null} />
     </section>
   );
 }
@@ -65,20 +78,15 @@ function Pick({ api }: { api: Services }) {
   );
 }
 
-const label = (r: RunDetail) => `#${r.id} ${r.strategy}`;
+const label = (r: { id: number; strategy: string }) => `#${r.id} ${r.strategy}`;
 
-function Comparison({ runs }: { runs: RunDetail[] }) {
+function Comparison({ runs, details }: { runs: ComparedRun[]; details: RunDetail[] | null }) {
   const allMetrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
   const [metrics, setMetrics] = useState<string[]>(() =>
     [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort(compareKeyMetrics),
   );
   const flat = useMemo(() => runs.map((r) => flattenDocument(r.experiment)), [runs]);
   const params = useMemo(() => differingPaths(flat), [flat]);
-  const seriesNames = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.name)))], [runs]);
-  const attribution = useMemo(
-    () => attributionOption(runs.flatMap((r) => r.attribution.map((a) => ({ ...a, agent: `#${r.id} ${a.agent}` })))),
-    [runs],
-  );
   const bars = useMemo(
     () =>
       metricBarsOption(
@@ -87,7 +95,7 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
       ),
     [metrics, runs],
   );
-  const agents = runs.reduce((n, r) => n + r.attribution.length, 0);
+  const few = runs.length <= DETAILED_RUNS;
 
   return (
     <>
@@ -109,67 +117,50 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
         </div>
       </details>
 
-      <table className="runs side-by-side" aria-label="Metrics side by side">
-        <thead>
-          <tr>
-            <th>Metric</th>
-            {runs.map((r) => (
-              <th key={r.id} className="num">
-                <a href={`#/run/${r.id}`}>{label(r)}</a>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {metrics.map((m) => {
-            const base = runs[0]!.metrics[m]?.value;
-            return (
-              <tr key={m}>
-                <td>
-                  <code>{m}</code>
-                </td>
-                {runs.map((r, i) => {
-                  const v = r.metrics[m];
-                  const delta = i > 0 && v && base ? ((v.value - base) / Math.abs(base)) * 100 : null;
-                  return (
-                    <td key={r.id} className="num">
-                      {v ? formatMetric(v.value, v.unit) : '—'}
-                      {delta !== null && Number.isFinite(delta) && (
-                        <span className={delta > 0 ? 'delta up' : delta < 0 ? 'delta down' : 'delta'}>
-                          {' '}
-                          {delta > 0 ? '+' : ''}
-                          {delta.toFixed(1)}%
-                        </span>
-                      )}
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      {metrics.length > 0 && <Chart option={bars} label="Chosen metrics, grouped by run" height={300} />}
-
-      <h2>Where the time went</h2>
-      <Chart option={attribution} label="Time attribution side by side" height={60 + 40 * agents} />
-
-      {seriesNames.length > 0 && <h2>Series, overlaid</h2>}
-      <div className="chart-grid">
-        {seriesNames.map((name) => {
-          const lines = runs.flatMap((r) =>
-            r.series.filter((s) => s.name === name).map((s) => ({ label: label(r), series: s })),
-          );
-          return (
-            <figure key={name}>
-              <figcaption>
-                <code>{name}</code> ({lines[0]?.series.unit})
-              </figcaption>
-              <Chart option={seriesOption(lines)} label={`${name}, overlaid`} />
-            </figure>
-          );
-        })}
-      </div>
+      {few && (
+        <table className="runs side-by-side" aria-label="Metrics side by side">
+          <thead>
+            <tr>
+              <th>Metric</th>
+              {runs.map((r) => (
+                <th key={r.id} className="num">
+                  <a href={`#/run/${r.id}`}>{label(r)}</a>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {metrics.map((m) => {
+              const base = runs[0]!.metrics[m]?.value;
+              return (
+                <tr key={m}>
+                  <td>
+                    <code>{m}</code>
+                  </td>
+                  {runs.map((r, i) => {
+                    const v = r.metrics[m];
+                    const delta = i > 0 && v && base ? ((v.value - base) / Math.abs(base)) * 100 : null;
+                    return (
+                      <td key={r.id} className="num">
+                        {v ? formatMetric(v.value, v.unit) : '—'}
+                        {delta !== null && Number.isFinite(delta) && (
+                          <span className={delta > 0 ? 'delta up' : delta < 0 ? 'delta down' : 'delta'}>
+                            {' '}
+                            {delta > 0 ? '+' : ''}
+                            {delta.toFixed(1)}%
+                          </span>
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {few && metrics.length > 0 && <Chart option={bars} label="Chosen metrics, grouped by run" height={300} />}
+      {details && <DetailCharts runs={details} />}
 
       <h2>Experiments</h2>
       <ExperimentDiff runs={runs} />
@@ -194,9 +185,41 @@ function Comparison({ runs }: { runs: RunDetail[] }) {
   );
 }
 
+/** Attribution side by side and series overlaid: what needs each run's whole result. */
+function DetailCharts({ runs }: { runs: RunDetail[] }) {
+  const seriesNames = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.name)))], [runs]);
+  const attribution = useMemo(
+    () => attributionOption(runs.flatMap((r) => r.attribution.map((a) => ({ ...a, agent: `#${r.id} ${a.agent}` })))),
+    [runs],
+  );
+  const agents = runs.reduce((n, r) => n + r.attribution.length, 0);
+  return (
+    <>
+      <h2>Where the time went</h2>
+      <Chart option={attribution} label="Time attribution side by side" height={60 + 40 * agents} />
+      {seriesNames.length > 0 && <h2>Series, overlaid</h2>}
+      <div className="chart-grid">
+        {seriesNames.map((name) => {
+          const lines = runs.flatMap((r) =>
+            r.series.filter((s) => s.name === name).map((s) => ({ label: label(r), series: s })),
+          );
+          return (
+            <figure key={name}>
+              <figcaption>
+                <code>{name}</code> ({lines[0]?.series.unit})
+              </figcaption>
+              <Chart option={seriesOption(lines)} label={`${name}, overlaid`} />
+            </figure>
+          );
+        })}
+      </div>
+    </>
+  );
+}
+
 /** Runs with their experiments flattened, the parameters that differ, and metrics to show. */
 interface ParameterProps {
-  runs: RunDetail[];
+  runs: ComparedRun[];
   flat: Record<string, Leaf>[];
   params: string[];
   metrics: string[];
@@ -206,7 +229,7 @@ function ParameterTable({ runs, flat, params, metrics }: ParameterProps) {
   if (params.length === 0) return <p className="muted">The experiments are the same apart from their names.</p>;
   return (
     <div className="scroll-x">
-      <table className="runs" aria-label="Differing parameters">
+      <table className="runs nowrap-table" aria-label="Differing parameters">
         <thead>
           <tr>
             <th>Run</th>
@@ -284,13 +307,13 @@ function Scatter({ runs, flat, params, metrics }: ParameterProps) {
   );
 }
 
-function ExperimentDiff({ runs }: { runs: RunDetail[] }) {
+function ExperimentDiff({ runs }: { runs: ComparedRun[] }) {
   const host = useRef<HTMLDivElement>(null);
   const [left, setLeft] = useState(0);
   const [right, setRight] = useState(1);
   const dark = useDarkMode();
   useEffect(() => {
-    const text = (r: RunDetail) => JSON.stringify(r.experiment, null, 2);
+    const text = (r: ComparedRun) => JSON.stringify(r.experiment, null, 2);
     const original = monaco.editor.createModel(text(runs[left]!), 'json');
     const modified = monaco.editor.createModel(text(runs[right]!), 'json');
     const diff = monaco.editor.createDiffEditor(host.current!, {

@@ -53,7 +53,7 @@ export function Dashboard({ api, run, onChange }: { api: Services; run: RunDetai
               }
             }}
           >
-            Compare with the last 10
+            Compare with earlier runs
           </button>
         )}
         <select
@@ -202,7 +202,7 @@ function PhasesTable({ run }: { run: RunDetail }) {
             <td className="num">{formatMetric(op.d2hBytes, 'bytes')}</td>
             <td className={op.unexpected ? 'error-text' : undefined}>
               {op.error ?? 'ok'}
-              {op.expected !== undefined && op.unexpected ? ` (expected ${op.expected})` : ''}
+              {op.expected !== undefined && (op.unexpected ? ` (expected ${op.expected})` : ' (as expected)')}
             </td>
           </tr>
         ))}
