@@ -268,6 +268,25 @@ describe('the workbench in Chromium against npm run serve', () => {
     expect(run).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
   });
 
+  it('shows the error of a run that fails, in its view and in the list', async () => {
+    await page.getByRole('link', { name: 'Experiment editor' }).click();
+    await setEditorText(page, experiment('e2e too big', 'hmm-mirror').replace('"32MiB"', '"4TiB"'));
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await page.getByRole('button', { name: /Run/ }).click();
+    await expect
+      .poll(() => page.locator('p[role=alert]').textContent(), { timeout: 30_000 })
+      .toMatch(/This run failed: .*more than the host's memory/);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const row = page.locator('table.runs tbody tr', { hasText: 'e2e too big' });
+    await expect.poll(() => row.textContent()).toContain("more than the host's memory");
+    expect(await row.locator('.status').textContent()).toBe('failed');
+    // Out of the way of the next test, which counts the runs.
+    await row.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+  });
+
   it('tags runs, filters by tag, and deletes a run only after confirmation', async () => {
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     const rows = page.locator('table.runs tbody tr');
