@@ -141,7 +141,9 @@ describe('createWorkbench', () => {
   it('cancels a run, which is recorded as cancelled; a running run cannot be deleted', async () => {
     const started = await workbench.api.startRun(LONG);
     if (!started.ok) throw new Error('did not start');
-    await expect.poll(() => events.some((e) => e.runId === started.runId && e.type === 'progress')).toBe(true);
+    await expect
+      .poll(() => events.some((e) => e.runId === started.runId && e.type === 'progress'), { timeout: 30_000 })
+      .toBe(true);
     const [active] = await workbench.api.activeRuns();
     expect(active).toMatchObject({ runId: started.runId, name: 'small hmm-mirror', progress: { type: 'progress' } });
     expect(active!.progress!.eventsPerSecond).toBeGreaterThan(0);

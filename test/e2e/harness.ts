@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SCREENSHOTS = join(ROOT, 'test-output', 'e2e');
@@ -128,4 +129,12 @@ export async function setEditorText(page: Page, text: string, name = 'experiment
   await page
     .getByLabel('Open an experiment file')
     .setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+}
+
+/**
+ * expect.poll with room for a loaded machine (vitest's default gives up after 1 s; the
+ * suite shares 2 cores with simulations and a Chromium).
+ */
+export function eventually<T>(fn: () => T | Promise<T>, options: { timeout?: number; message?: string } = {}) {
+  return expect.poll(fn, { timeout: 20_000, ...options });
 }

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareExperiment } from '../../src/main/services/runner/index.js';
 import {
   CHROMIUM,
+  eventually,
   inkedPixels,
   launchBrowser,
   ROOT,
@@ -130,13 +131,13 @@ describe('the workbench in Chromium against npm run serve', () => {
     const expected = prepareExperiment(BROKEN);
     expect(expected.ok).toBe(false);
     if (expected.ok) return;
-    for (const issue of expected.issues) await expect.poll(() => problems.textContent()).toContain(issue.message);
-    await expect.poll(() => page.locator('.squiggly-error').count()).toBeGreaterThan(0);
-    await expect.poll(() => page.getByRole('button', { name: /Run/ }).isDisabled()).toBe(true);
+    for (const issue of expected.issues) await eventually(() => problems.textContent()).toContain(issue.message);
+    await eventually(() => page.locator('.squiggly-error').count()).toBeGreaterThan(0);
+    await eventually(() => page.getByRole('button', { name: /Run/ }).isDisabled()).toBe(true);
     await screenshot(page, 'editor-markers');
 
     await setEditorText(page, '{ "name": "x",, }');
-    await expect.poll(() => problems.textContent()).toMatch(/line 1, column 15: invalid JSON/);
+    await eventually(() => problems.textContent()).toMatch(/line 1, column 15: invalid JSON/);
   });
 
   it('completes enums and shows hover docs from the schema generated from zod', async () => {
@@ -156,19 +157,19 @@ describe('the workbench in Chromium against npm run serve', () => {
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft'); // between the quotes of "impl": ""
     await page.keyboard.press('Control+Space');
     const suggestions = page.locator('.suggest-widget');
-    await expect.poll(() => suggestions.textContent()).toContain('explicit-copy');
+    await eventually(() => suggestions.textContent()).toContain('explicit-copy');
     expect(await suggestions.textContent()).toContain('hmm-mirror');
     await screenshot(page, 'editor-completion');
     await page.keyboard.press('Escape');
 
     await page.locator('.view-lines span span', { hasText: /^"latencyNs"$/ }).hover();
     const hover = page.locator('.monaco-hover').filter({ hasText: 'Load-to-use latency' });
-    await expect.poll(() => hover.textContent()).toMatch(/in ns\. Default 90: Intel Memory Latency Checker/);
+    await eventually(() => hover.textContent()).toMatch(/in ns\. Default 90: Intel Memory Latency Checker/);
   });
 
   it('runs a fixed experiment with Ctrl+Enter, shows progress to 100 % and a dashboard with charts', async () => {
     await setEditorText(page, MIRROR);
-    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
     await page.locator('.monaco-editor .view-lines').click();
     await page.keyboard.press('ControlOrMeta+Enter');
     await page.waitForURL(/#\/run\/\d+/);
@@ -182,13 +183,13 @@ describe('the workbench in Chromium against npm run serve', () => {
       .poll(() => page.getByLabel('Where the time went').first().textContent())
       .toMatch(/Most time went to|computing/);
     const charts = page.locator('.chart');
-    await expect.poll(() => charts.count()).toBeGreaterThanOrEqual(4);
+    await eventually(() => charts.count()).toBeGreaterThanOrEqual(4);
     for (const label of [
       'Time attribution per agent',
       'link.h2d_bandwidth over simulated time',
       'device.fault_latency_ns histogram',
     ]) {
-      await expect.poll(() => inkedPixels(page.getByLabel(label)), { message: label }).toBeGreaterThan(1000);
+      await eventually(() => inkedPixels(page.getByLabel(label)), { message: label }).toBeGreaterThan(1000);
     }
     expect(await page.getByLabel('Headline metrics').textContent()).toContain('sim.time_ns');
     await screenshot(page, 'dashboard');
@@ -197,7 +198,7 @@ describe('the workbench in Chromium against npm run serve', () => {
   it('runs a second experiment and compares the two, with a diff of their experiments', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
     await setEditorText(page, COPY);
-    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
     await page.getByRole('button', { name: /Run/ }).click();
     await page.getByLabel(/Run \d+ dashboard/).waitFor({ timeout: 60_000 });
 
@@ -213,8 +214,8 @@ describe('the workbench in Chromium against npm run serve', () => {
     await expect
       .poll(() => diff.locator('.line-insert, .char-insert, .line-delete, .char-delete').count())
       .toBeGreaterThan(0);
-    await expect.poll(() => diff.textContent()).toContain('explicit-copy');
-    await expect.poll(() => inkedPixels(page.getByLabel('Chosen metrics, grouped by run'))).toBeGreaterThan(1000);
+    await eventually(() => diff.textContent()).toContain('explicit-copy');
+    await eventually(() => inkedPixels(page.getByLabel('Chosen metrics, grouped by run'))).toBeGreaterThan(1000);
     await screenshot(page, 'compare');
   });
 
@@ -247,7 +248,7 @@ describe('the workbench in Chromium against npm run serve', () => {
   it('cancels a long run, which is recorded as cancelled', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
     await setEditorText(page, LONG);
-    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
     await page.getByRole('button', { name: /Run/ }).click();
     await page.waitForURL(/#\/run\/\d+/);
     const id = runIdFromUrl();
@@ -255,7 +256,7 @@ describe('the workbench in Chromium against npm run serve', () => {
     await expect
       .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 })
       .toBeGreaterThan(0);
-    await expect.poll(() => page.locator('.progress-facts').textContent()).toMatch(/events\/s/);
+    await eventually(() => page.locator('.progress-facts').textContent()).toMatch(/events\/s/);
     await expect
       .poll(() => inkedPixels(page.getByLabel('Simulated time against wall time, live')))
       .toBeGreaterThan(100);
@@ -271,39 +272,39 @@ describe('the workbench in Chromium against npm run serve', () => {
   it('shows the error of a run that fails, in its view and in the list', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
     await setEditorText(page, experiment('e2e too big', 'hmm-mirror').replace('"32MiB"', '"4TiB"'));
-    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
     await page.getByRole('button', { name: /Run/ }).click();
     await expect
       .poll(() => page.locator('p[role=alert]').textContent(), { timeout: 30_000 })
       .toMatch(/This run failed: .*more than the host's memory/);
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     const row = page.locator('table.runs tbody tr', { hasText: 'e2e too big' });
-    await expect.poll(() => row.textContent()).toContain("more than the host's memory");
+    await eventually(() => row.textContent()).toContain("more than the host's memory");
     expect(await row.locator('.status').textContent()).toBe('failed');
     // Out of the way of the next test, which counts the runs.
     await row.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Delete…' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await eventually(() => row.count()).toBe(0);
   });
 
   it('tags runs, filters by tag, and deletes a run only after confirmation', async () => {
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     const rows = page.locator('table.runs tbody tr');
-    await expect.poll(() => rows.count()).toBe(3);
+    await eventually(() => rows.count()).toBe(3);
     await page.getByLabel('Select run 1').check();
     await page.getByLabel('Tag for the selected runs').fill('baseline');
     await page.getByRole('button', { name: 'Add tag' }).click();
-    await expect.poll(() => rows.filter({ hasText: 'baseline' }).count()).toBe(1);
+    await eventually(() => rows.filter({ hasText: 'baseline' }).count()).toBe(1);
     await page.getByLabel('Filter by tag').fill('baseline');
-    await expect.poll(() => rows.count()).toBe(1);
+    await eventually(() => rows.count()).toBe(1);
     await page.getByLabel('Filter by tag').fill('');
     await page.getByLabel('Filter by name').fill('long');
-    await expect.poll(() => rows.count()).toBe(1);
+    await eventually(() => rows.count()).toBe(1);
     await page.getByLabel('Select all').check();
     await page.getByRole('button', { name: 'Delete…' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Confirm delete' });
-    await expect.poll(() => confirm.textContent()).toMatch(/Delete run 3 with their results\? This cannot be undone/);
+    await eventually(() => confirm.textContent()).toMatch(/Delete run 3 with their results\? This cannot be undone/);
     await screenshot(page, 'runs-delete-confirm');
     await page.getByRole('button', { name: 'Keep them' }).click();
     expect((await api('listRuns', [])).body.value).toHaveLength(3);
@@ -318,7 +319,7 @@ describe('the workbench in Chromium against npm run serve', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${serve.origin}/#/run/1`);
     await page.getByLabel('Run 1 dashboard').waitFor();
-    await expect.poll(() => inkedPixels(page.getByLabel('Time attribution per agent'))).toBeGreaterThan(1000);
+    await eventually(() => inkedPixels(page.getByLabel('Time attribution per agent'))).toBeGreaterThan(1000);
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe('rgb(21, 24, 30)');
     await screenshot(page, 'dashboard-dark');

@@ -4,17 +4,19 @@
  * and for many runs, the parameters that differ with chosen metrics as a table, parallel
  * coordinates and a scatter of any metric against any parameter, grouped by another.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { compareKeyMetrics, type ComparedRun, type RunDetail } from '../../../shared/api.js';
-import { differingPaths, flattenDocument, type Leaf } from '../../../shared/flatten.js';
+import { differingPaths, flattenDocument } from '../../../shared/flatten.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
-import { attributionOption, metricBarsOption, parallelOption, scatterOption, seriesOption } from '../charts/options.js';
+import { metricBarsOption, parallelOption } from '../charts/options.js';
 import { formatMetric } from '../format.js';
 import { useLoad } from '../load.js';
-import { monaco, monacoTheme } from '../monaco/setup.js';
 import { navigate } from '../router.js';
-import { useDarkMode } from '../theme.js';
+import { DetailCharts } from './compare/DetailCharts.js';
+import { ExperimentDiff } from './compare/ExperimentDiff.js';
+import { runLabel as label } from './compare/label.js';
+import { ParameterTable, Scatter } from './compare/Parameters.js';
 
 /** Up to this many runs, the view also loads their series and attribution and lists metrics side by side. */
 const DETAILED_RUNS = 8;
@@ -77,8 +79,6 @@ function Pick({ api }: { api: Services }) {
     </section>
   );
 }
-
-const label = (r: { id: number; strategy: string }) => `#${r.id} ${r.strategy}`;
 
 function Comparison({ runs, details }: { runs: ComparedRun[]; details: RunDetail[] | null }) {
   const allMetrics = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
@@ -181,173 +181,6 @@ function Comparison({ runs, details }: { runs: ComparedRun[]; details: RunDetail
         />
       )}
       <Scatter runs={runs} flat={flat} params={params} metrics={allMetrics} />
-    </>
-  );
-}
-
-/** Attribution side by side and series overlaid: what needs each run's whole result. */
-function DetailCharts({ runs }: { runs: RunDetail[] }) {
-  const seriesNames = useMemo(() => [...new Set(runs.flatMap((r) => r.series.map((s) => s.name)))], [runs]);
-  const attribution = useMemo(
-    () => attributionOption(runs.flatMap((r) => r.attribution.map((a) => ({ ...a, agent: `#${r.id} ${a.agent}` })))),
-    [runs],
-  );
-  const agents = runs.reduce((n, r) => n + r.attribution.length, 0);
-  return (
-    <>
-      <h2>Where the time went</h2>
-      <Chart option={attribution} label="Time attribution side by side" height={60 + 40 * agents} />
-      {seriesNames.length > 0 && <h2>Series, overlaid</h2>}
-      <div className="chart-grid">
-        {seriesNames.map((name) => {
-          const lines = runs.flatMap((r) =>
-            r.series.filter((s) => s.name === name).map((s) => ({ label: label(r), series: s })),
-          );
-          return (
-            <figure key={name}>
-              <figcaption>
-                <code>{name}</code> ({lines[0]?.series.unit})
-              </figcaption>
-              <Chart option={seriesOption(lines)} label={`${name}, overlaid`} />
-            </figure>
-          );
-        })}
-      </div>
-    </>
-  );
-}
-
-/** Runs with their experiments flattened, the parameters that differ, and metrics to show. */
-interface ParameterProps {
-  runs: ComparedRun[];
-  flat: Record<string, Leaf>[];
-  params: string[];
-  metrics: string[];
-}
-
-function ParameterTable({ runs, flat, params, metrics }: ParameterProps) {
-  if (params.length === 0) return <p className="muted">The experiments are the same apart from their names.</p>;
-  return (
-    <div className="scroll-x">
-      <table className="runs nowrap-table" aria-label="Differing parameters">
-        <thead>
-          <tr>
-            <th>Run</th>
-            {params.map((p) => (
-              <th key={p}>
-                <code>{p}</code>
-              </th>
-            ))}
-            {metrics.map((m) => (
-              <th key={m} className="num">
-                <code>{m}</code>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r, i) => (
-            <tr key={r.id}>
-              <td>{label(r)}</td>
-              {params.map((p) => (
-                <td key={p}>{String(flat[i]![p] ?? '—')}</td>
-              ))}
-              {metrics.map((m) => (
-                <td key={m} className="num">
-                  {r.metrics[m] ? formatMetric(r.metrics[m].value, r.metrics[m].unit) : '—'}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function Scatter({ runs, flat, params, metrics }: ParameterProps) {
-  const [x, setX] = useState(params[0] ?? '');
-  const [y, setY] = useState(metrics.includes('sim.time_ns') ? 'sim.time_ns' : (metrics[0] ?? ''));
-  const [group, setGroup] = useState('strategy.impl');
-  if (params.length === 0 || metrics.length === 0) return null;
-  const choices = [...new Set([...params, 'strategy.impl', 'workload.impl'])];
-  const points = runs.map((r, i) => {
-    const xv = flat[i]![x];
-    return {
-      x: typeof xv === 'number' ? xv : String(xv),
-      y: r.metrics[y]?.value ?? NaN,
-      group: String(flat[i]![group] ?? '—'),
-      label: `${label(r)}: ${x} = ${String(xv)}, ${y} = ${r.metrics[y]?.value}`,
-    };
-  });
-  return (
-    <figure>
-      <figcaption className="toolbar">
-        Scatter:{' '}
-        <select aria-label="Scatter metric" value={y} onChange={(e) => setY(e.target.value)}>
-          {metrics.map((m) => (
-            <option key={m}>{m}</option>
-          ))}
-        </select>{' '}
-        against{' '}
-        <select aria-label="Scatter parameter" value={x} onChange={(e) => setX(e.target.value)}>
-          {params.map((p) => (
-            <option key={p}>{p}</option>
-          ))}
-        </select>{' '}
-        grouped by{' '}
-        <select aria-label="Scatter grouping" value={group} onChange={(e) => setGroup(e.target.value)}>
-          {choices.map((p) => (
-            <option key={p}>{p}</option>
-          ))}
-        </select>
-      </figcaption>
-      <Chart option={scatterOption(x, y, points)} label={`${y} against ${x}`} height={300} />
-    </figure>
-  );
-}
-
-function ExperimentDiff({ runs }: { runs: ComparedRun[] }) {
-  const host = useRef<HTMLDivElement>(null);
-  const [left, setLeft] = useState(0);
-  const [right, setRight] = useState(1);
-  const dark = useDarkMode();
-  useEffect(() => {
-    const text = (r: ComparedRun) => JSON.stringify(r.experiment, null, 2);
-    const original = monaco.editor.createModel(text(runs[left]!), 'json');
-    const modified = monaco.editor.createModel(text(runs[right]!), 'json');
-    const diff = monaco.editor.createDiffEditor(host.current!, {
-      readOnly: true,
-      automaticLayout: true,
-      renderSideBySide: true,
-      // Experiments are long and differ in a few fields: show those, fold the rest.
-      hideUnchangedRegions: { enabled: true, contextLineCount: 2, minimumLineCount: 3, revealLineCount: 10 },
-      minimap: { enabled: false },
-      scrollBeyondLastLine: false,
-    });
-    diff.setModel({ original, modified });
-    return () => {
-      diff.dispose();
-      original.dispose();
-      modified.dispose();
-    };
-  }, [runs, left, right]);
-  useEffect(() => monaco.editor.setTheme(monacoTheme()), [dark]);
-  const picker = (value: number, set: (n: number) => void, name: string) => (
-    <select aria-label={name} value={value} onChange={(e) => set(Number(e.target.value))}>
-      {runs.map((r, i) => (
-        <option key={r.id} value={i}>
-          {label(r)} {r.name}
-        </option>
-      ))}
-    </select>
-  );
-  return (
-    <>
-      <div className="toolbar">
-        {picker(left, setLeft, 'Left experiment')} ⇄ {picker(right, setRight, 'Right experiment')}
-      </div>
-      <div ref={host} className="diff-host" data-testid="experiment-diff" />
     </>
   );
 }
