@@ -12,10 +12,13 @@ import { formatDurationNs, formatWallMs } from '../format.js';
 import { messageOf, useLoad } from '../load.js';
 import { Dashboard } from './Dashboard.js';
 
+const MAX_LIVE_POINTS = 2000;
+
 export function RunView({ api, id }: { api: Services; id: number }) {
   const [detail, reload] = useLoad(() => api.getRun(id), [api, id]);
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
-  const [trail, setTrail] = useState<[number, number][]>([]);
+  /** Progress samples as they arrive: the live series. */
+  const [trail, setTrail] = useState<ProgressEvent[]>([]);
   /** Whether these services run it; false for a run started by another process (the CLI). */
   const [ownRun, setOwnRun] = useState<boolean | null>(null);
 
@@ -25,7 +28,8 @@ export function RunView({ api, id }: { api: Services; id: number }) {
       setOwnRun(true);
       if (event.type === 'progress') {
         setProgress(event);
-        setTrail((t) => [...t, [event.wallMs / 1000, event.simTimeNs / 1000]]);
+        // A long run halves its history rather than growing without bound.
+        setTrail((t) => [...(t.length >= MAX_LIVE_POINTS ? t.filter((_, i) => i % 2 === 0) : t), event]);
       } else if (event.type === 'ended') {
         // The worker reports progress at intervals, so its last report is rarely 100 %:
         // a run that finished is shown complete until its results load.
@@ -94,12 +98,32 @@ function Progress({
   id: number;
   name: string;
   progress: ProgressEvent | null;
-  trail: [number, number][];
+  trail: ProgressEvent[];
 }) {
   const [cancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const percent = Math.round((progress?.fraction ?? 0) * 1000) / 10;
-  const option = useMemo(() => liveOption(trail, 'simulated µs'), [trail]);
+  const simulated = useMemo(
+    () =>
+      liveOption(
+        trail.map((p) => [p.wallMs / 1000, p.simTimeNs / 1000]),
+        'simulated µs',
+      ),
+    [trail],
+  );
+  // The rate between consecutive samples, which shows the phases that are costly to simulate.
+  const rate = useMemo(
+    () =>
+      liveOption(
+        trail.slice(1).map((p, i) => {
+          const before = trail[i]!;
+          const seconds = (p.wallMs - before.wallMs) / 1000;
+          return [p.wallMs / 1000, seconds > 0 ? (p.events - before.events) / seconds : 0];
+        }),
+        'events/s',
+      ),
+    [trail],
+  );
   return (
     <section className="view run-progress">
       <header className="view-header">
@@ -153,8 +177,16 @@ function Progress({
           {progress?.etaMs != null ? formatWallMs(progress.etaMs) : 'estimating…'}
         </dd>
       </dl>
-      <h2>Simulated time so far</h2>
-      <Chart option={option} label="Simulated time against wall time, live" height={220} />
+      <div className="chart-grid">
+        <figure>
+          <figcaption>Simulated time so far</figcaption>
+          <Chart option={simulated} label="Simulated time against wall time, live" height={220} />
+        </figure>
+        <figure>
+          <figcaption>Simulator events per second</figcaption>
+          <Chart option={rate} label="Events per second, live" height={220} />
+        </figure>
+      </div>
     </section>
   );
 }
