@@ -14,6 +14,7 @@ import { registerPresets } from './commands/presets.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -56,6 +57,7 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
   registerRuns(program);
   registerExport(program);
   registerImport(program);
+  registerSweep(program);
   return program;
 }
 
