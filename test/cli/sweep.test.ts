@@ -33,6 +33,15 @@ const runsOf = (db: string) =>
     'SELECT id, status, experiment_hash, seed, error FROM runs ORDER BY id',
   );
 
+/** Runs stored so far; 0 while the sweep has not yet created the file or its tables. */
+function storedRuns(db: string): number {
+  try {
+    return existsSync(db) ? runsOf(db).length : 0;
+  } catch {
+    return 0;
+  }
+}
+
 describe('hetmem sweep', () => {
   it('runs every point on the pool, tags it, prints the axes against the metric, and runs nothing twice', () => {
     const file = tmp.write('lanes.json', lanesSweep());
@@ -97,7 +106,7 @@ describe('hetmem sweep', () => {
     const db = join(tmp.dir, 'slow.sqlite');
     const { child, done } = startHetmem(tmp.dir, 'sweep', file, '--db', db, '--workers', '1');
     const deadline = Date.now() + 50_000;
-    while (!(existsSync(db) && runsOf(db).length >= 1)) {
+    while (storedRuns(db) < 1) {
       if (Date.now() > deadline) throw new Error('no point was stored in time');
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -159,6 +168,13 @@ describe('hetmem sweep', () => {
         expect(r.stderr).toMatch(message);
       }
       expect(dbFiles(dir.dir)).toEqual([]);
+      // `hetmem validate` checks every point the same way.
+      const validated = hetmem(dir.dir, 'validate', bad);
+      expect(validated.code).toBe(2);
+      expect(validated.stdout).toMatch(
+        /bad\.json: sweep\.axes\[0\]: at point 2 \(hardware\.link\.lanes=3 repetition 0\)/,
+      );
+      expect(hetmem(dir.dir, 'validate', good).stdout).toBe(`${good}: valid (a sweep of 6 points)\n`);
       const metric = hetmem(dir.dir, 'sweep', good, '--metric', 'device.page_fault');
       expect(metric.code).toBe(2);
       expect(metric.stderr).toMatch(

@@ -4,6 +4,7 @@
  * so a point is either fully stored or not at all.
  */
 import { MODEL_VERSION } from '../../../sim/result/version.js';
+import { doneRunsByHash } from '../store/points.js';
 import type { Store } from '../store/store.js';
 import type { PlannedPoint, SweepPlan } from './plan.js';
 import type { PointOutcome } from './protocol.js';
@@ -20,14 +21,7 @@ export function pointTags(plan: SweepPlan, point: PlannedPoint): string[] {
  */
 export function storedPoints(store: Store, plan: SweepPlan): Map<string, number> {
   const wanted = new Map(plan.points.map((p) => [p.hash, p]));
-  const rows = store.db
-    .prepare(
-      `SELECT experiment_hash AS hash, max(id) AS id FROM runs
-       WHERE status = 'done' AND model_version = ? AND experiment_hash IN (SELECT value FROM json_each(?))
-       GROUP BY experiment_hash`,
-    )
-    .all(MODEL_VERSION, JSON.stringify([...wanted.keys()])) as { hash: string; id: number }[];
-  const found = new Map(rows.map((r) => [r.hash, r.id]));
+  const found = doneRunsByHash(store, [...wanted.keys()], MODEL_VERSION);
   store.db.transaction(() => {
     for (const [hash, id] of found) store.addTags(id, pointTags(plan, wanted.get(hash) as PlannedPoint));
   })();

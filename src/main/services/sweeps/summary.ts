@@ -3,6 +3,7 @@
  * mean and the spread over its repetitions (seeds), so an effect can be told from noise.
  */
 import { closest } from '../../../sim/schema/fields.js';
+import { metricNames, metricOfRuns } from '../store/points.js';
 import type { Store } from '../store/store.js';
 import type { SweepPlan } from './plan.js';
 
@@ -41,12 +42,8 @@ export function summarizeSweep(
   metric: string,
 ): SweepSummary {
   const runIds = [...stored.values()];
-  const values = new Map<number, { value: number | null; unit: string }>();
-  const rows = store.db
-    .prepare('SELECT run_id, value, unit FROM metrics WHERE name = ? AND run_id IN (SELECT value FROM json_each(?))')
-    .all(metric, JSON.stringify(runIds)) as { run_id: number; value: number | null; unit: string }[];
-  for (const r of rows) values.set(r.run_id, { value: r.value, unit: r.unit });
-  if (runIds.length > 0 && rows.length === 0) throw unknownMetric(store, runIds[0], metric);
+  const values = metricOfRuns(store, runIds, metric);
+  if (runIds.length > 0 && values.size === 0) throw unknownMetric(store, runIds[0], metric);
 
   const groups = new Map<string, SummaryRow & { samples: number[] }>();
   for (const point of plan.points) {
@@ -71,17 +68,14 @@ export function summarizeSweep(
   }
   return {
     metric,
-    unit: rows[0]?.unit ?? '',
+    unit: values.values().next().value?.unit ?? '',
     axes: plan.sweep.axes.map((a) => a.path),
     rows: out,
   };
 }
 
 function unknownMetric(store: Store, runId: number, metric: string): Error {
-  const names = store.db
-    .prepare('SELECT name FROM metrics WHERE run_id = ? ORDER BY name')
-    .pluck()
-    .all(runId) as string[];
+  const names = metricNames(store, runId);
   const near = closest(metric, names);
   return new Error(
     `--metric: the runs have no metric ${JSON.stringify(metric)}${near ? ` (did you mean "${near}"?)` : ''}; metrics of these runs: ${names.join(', ')}`,
