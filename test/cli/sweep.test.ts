@@ -74,6 +74,23 @@ describe('hetmem sweep', () => {
     expect(runsOf(db)).toHaveLength(6);
   });
 
+  it('counts a run of the same experiment and seed made with `hetmem run` as the point, and tags it', () => {
+    const db = join(tmp.dir, 'by-hand.sqlite');
+    const byHand = tmp.write(
+      'by-hand.json',
+      tinyExperiment({ name: 'lanes sweep', seed: 2, hardware: { preset: 'gpu-pcie4-hbm2', link: { lanes: 8 } } }),
+    );
+    expect(hetmem(tmp.dir, 'run', byHand, '--db', db).code).toBe(0);
+    const r = hetmem(tmp.dir, 'sweep', tmp.write('lanes-2.json', lanesSweep()), '--db', db, '--workers', '1');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/6 points, 1 already in .*; running 5/);
+    expect(runsOf(db)).toHaveLength(6);
+    expect(rows(db, 'SELECT tag FROM tags WHERE run_id = 1 ORDER BY tag')).toEqual([
+      { tag: 'hardware.link.lanes=8' },
+      { tag: expect.stringMatching(/^sweep:[0-9a-f]{12}$/) },
+    ]);
+  });
+
   it('records a failing point as failed, runs the others, and exits 1', () => {
     const file = tmp.write(
       'capacity.json',

@@ -67,7 +67,10 @@ export const sweepSchema = obj(
       'Runs per point, with seeds seed, seed + 1, ...; summaries show the mean and the spread over them.',
       { int: true, min: 1, max: 1000 },
     ).default(1),
-    axes: z.array(axisSchema).min(1, 'give at least one axis'),
+    axes: z
+      .array(axisSchema)
+      .min(1, 'give at least one axis')
+      .describe('The swept fields; each point sets one value of each.'),
   },
   'A parameter sweep: every point is an ordinary run of this experiment with the axes set.',
 ).superRefine((s, ctx) => {
