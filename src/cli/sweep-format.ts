@@ -1,42 +1,32 @@
 /** Text output of `hetmem sweep`: the overall progress bar and the summary table. */
 import type { SweepSummary } from '../main/services/sweeps/summary.js';
-import { formatMs, formatNumber, table } from './format.js';
+import { formatMs, formatNumber, ProgressBar, table } from './format.js';
 
 /** One line on stderr: points done and failed of the total, and the time left at the pace so far. */
-export class SweepProgressBar {
-  private drawn = false;
+export class SweepProgressBar extends ProgressBar {
   private readonly started = Date.now();
   private done = 0;
   private failed = 0;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    stream: NodeJS.WriteStream,
     private readonly total: number,
-    private readonly width = 30,
-  ) {}
+  ) {
+    super(stream);
+  }
 
   point(ok: boolean): void {
     if (ok) this.done++;
     else this.failed++;
-    this.draw();
+    this.show();
   }
 
-  draw(): void {
+  show(): void {
     const finished = this.done + this.failed;
-    const f = this.total ? finished / this.total : 1;
-    const filled = Math.round(f * this.width);
     const elapsed = Date.now() - this.started;
     const left = finished ? formatMs((elapsed / finished) * (this.total - finished)) : '?';
-    let line = `[${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${finished}/${this.total} points  ${this.done} done  ${this.failed} failed  ${left} left`;
-    const cols = this.stream.columns ?? 80;
-    if (line.length > cols - 1) line = line.slice(0, cols - 1);
-    this.stream.write(`\r${line}\x1b[K`);
-    this.drawn = true;
-  }
-
-  clear(): void {
-    if (this.drawn) this.stream.write('\r\x1b[K');
-    this.drawn = false;
+    const text = `${finished}/${this.total} points: ${this.done} done, ${this.failed} failed, ${left} left`;
+    this.draw(this.total ? finished / this.total : 1, text);
   }
 }
 

@@ -95,14 +95,14 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
       `sweep ${plan.id} "${plan.name}": ${share}, ${mine.length - todo.length} already in ${flags.db}; running ${todo.length} ${where}\n`,
     );
     const bar = process.stderr.isTTY ? new SweepProgressBar(process.stderr, todo.length) : null;
-    bar?.draw();
+    bar?.show();
     const onPoint = ({ point, runId, outcome }: PointRecorded) => {
       bar?.point(outcome.ok);
       if (outcome.ok) stored.set(point.hash, runId);
       else {
         bar?.clear();
         process.stderr.write(`hetmem: point ${point.index} (${point.label}) failed, run ${runId}: ${outcome.error}\n`);
-        bar?.draw();
+        bar?.show();
       }
     };
     try {
