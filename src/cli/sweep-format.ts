@@ -12,7 +12,7 @@ export class SweepProgressBar extends ProgressBar {
     stream: NodeJS.WriteStream,
     private readonly total: number,
   ) {
-    super(stream);
+    super(stream, 20);
   }
 
   point(ok: boolean): void {
