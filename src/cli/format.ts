@@ -144,7 +144,7 @@ export class ProgressBar {
     const filled = Math.round(fraction * this.width);
     const bar = '#'.repeat(filled) + '-'.repeat(this.width - filled);
     let line = `[${bar}] ${text}`;
-    const cols = this.stream.columns ?? 80;
+    const cols = this.stream.columns || 80; // 0 under some pseudo-terminals (script, CI)
     if (line.length > cols - 1) line = line.slice(0, cols - 1);
     this.stream.write(`\r${line}\x1b[K`);
     this.drawn = true;
