@@ -53,6 +53,14 @@ const SIM_RANKS = ['engine', 'schema', 'hw', 'workload', 'machine', 'mm', 'resul
 
 const SIM =
   'src/sim is pure TypeScript (no Node, DOM or Electron) so it runs in a worker, the CLI, a test and a browser alike';
+/** What all of src/sim may not import. */
+const SIM_BASE = [
+  NODE(SIM),
+  ELECTRON,
+  SQLITE(SIM),
+  REACT(SIM),
+  folders(['main', 'cli', 'renderer', 'preload', 'shared'], `${SIM}; it imports nothing above it.`),
+];
 const RENDERER = 'src/renderer is browser code that talks to the services only through the Api in src/shared';
 const PRELOAD = 'src/preload is sandboxed: it bundles the channel names and requires nothing but electron';
 
@@ -87,15 +95,7 @@ export default defineConfig([
   },
   {
     files: ['src/sim/**'],
-    rules: {
-      'no-restricted-imports': restrict(
-        NODE(SIM),
-        ELECTRON,
-        SQLITE(SIM),
-        REACT(SIM),
-        folders(['main', 'cli', 'renderer', 'preload', 'shared'], `${SIM}; it imports nothing above it.`),
-      ),
-    },
+    rules: { 'no-restricted-imports': restrict(...SIM_BASE) },
   },
   ...SIM_RANKS.map((folder, rank) => ({
     files: [`src/sim/${folder}/**`],
@@ -103,11 +103,7 @@ export default defineConfig([
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': restrict(
-        NODE(SIM),
-        ELECTRON,
-        SQLITE(SIM),
-        REACT(SIM),
-        folders(['main', 'cli', 'renderer', 'preload', 'shared'], `${SIM}; it imports nothing above it.`),
+        ...SIM_BASE,
         forbid(
           [],
           [`^(\\.\\./)+(${SIM_RANKS.slice(rank + 1).join('|')})(/|$)`, '^(\\.\\./)+simulate\\.js$'].filter(

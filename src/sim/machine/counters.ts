@@ -37,6 +37,12 @@ export class DeviceCounters {
   faultBufferFull = 0;
   /** Device faults whose resolution a notifier invalidated before the batch installed it (mmu_interval_read_retry). */
   batchRetries = 0;
+  /** Fault entries whose page an earlier batch had already mapped for the access: replayed without service. */
+  faultsAlreadyServiced = 0;
+  /** 2 MiB VA blocks serviced, summed over batches. */
+  vaBlocksServiced = 0;
+  /** Driver time of fault batches, from fetch to replay, summed. */
+  batchServicePs = 0;
   atsRequests = 0;
   tlbShootdowns = 0;
   kernelLaunches = 0;

@@ -16,8 +16,12 @@ export const driverSchema = obj(
       'Cost of dma_map_page for one 4 KiB page (IOMMU page-table update when the IOMMU translates), in ns. Assumption.',
       { min: 0 },
     ).default(200),
+    perVaBlockNs: num(
+      "Driver cost per 2 MiB VA block a fault batch services (the UVM driver's unit of bookkeeping: lock the block, look up its state, build one page-table update and one TLB invalidate for all its faults), in ns. Assumption: Allen and Ge's per-batch instrumentation of the UVM driver (SC'21) finds batch time growing with the VA blocks a batch touches, without a per-block figure to cite.",
+      { min: 0 },
+    ).default(2000),
     ptUpdateBytes: num(
-      'Bytes written over the link to update device page-table entries for one fault (the PTE write and its TLB invalidate command).',
+      "Bytes written over the link per 2 MiB VA block whose device page-table entries a batch changes: the method header of the update and its TLB invalidate (assumption); each changed entry adds 8 bytes, the size of a PTE in NVIDIA's MMU formats since Pascal (open-gpu-doc).",
       { int: true, min: 0 },
     ).default(64),
     invalidateNs: num(

@@ -36,6 +36,7 @@ export interface DriverTiming {
   dmaMapPerPage: Ps;
   invalidate: Ps;
   shootdown: Ps;
+  perVaBlock: Ps;
   ptUpdateBytes: number;
 }
 
@@ -95,6 +96,11 @@ export interface DriverContext {
   copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps;
 }
 
+/** Bytes of one device page-table entry (NVIDIA's MMU formats since Pascal, open-gpu-doc). */
+const PTE_BYTES = 8;
+/** 4 KiB pages in a 2 MiB VA block, the UVM driver's unit of fault service. */
+export const VA_BLOCK_PAGES = 512;
+
 export class Driver implements DriverContext {
   readonly timing: DriverTiming;
   readonly frames: FrameAllocators;
@@ -112,6 +118,7 @@ export class Driver implements DriverContext {
       dmaMapPerPage: m.config.iommu.mode === 'translate' ? nsToPs(config.dmaMapPerPageNs) : 0,
       invalidate: nsToPs(config.invalidateNs),
       shootdown: nsToPs(config.shootdownNs),
+      perVaBlock: nsToPs(config.perVaBlockNs),
       ptUpdateBytes: config.ptUpdateBytes,
     };
     this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
@@ -195,7 +202,11 @@ export class Driver implements DriverContext {
 
   writeDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, t: Ps): Ps {
     const changed = this.setDevicePtes(device, firstPage, bits, count);
-    return this.pushPteUpdates(device, changed, t);
+    const blocks =
+      changed === 0
+        ? 0
+        : Math.floor((firstPage + count - 1) / VA_BLOCK_PAGES) - Math.floor(firstPage / VA_BLOCK_PAGES) + 1;
+    return this.pushPteUpdates(device, blocks, changed, t);
   }
 
   /** Sets PTEs as writeDevicePtes does, without the link write; returns how many device pages changed. */
@@ -228,10 +239,13 @@ export class Driver implements DriverContext {
     return changed;
   }
 
-  /** The driver pushes `devicePages` PTE updates (and their TLB invalidate) to a device in one write. */
-  pushPteUpdates(device: number, devicePages: number, t: Ps): Ps {
-    if (devicePages === 0) return t;
-    return this.m.devices[device].link.write(t, H2D, devicePages * this.timing.ptUpdateBytes);
+  /**
+   * The driver pushes page-table updates to a device in one write: `blocks` 2 MiB VA
+   * blocks' update headers and TLB invalidates, and `entries` 8-byte PTEs.
+   */
+  pushPteUpdates(device: number, blocks: number, entries: number, t: Ps): Ps {
+    if (blocks === 0) return t;
+    return this.m.devices[device].link.write(t, H2D, blocks * this.timing.ptUpdateBytes + entries * PTE_BYTES);
   }
 
   devicePte(device: number, page: number): number {

@@ -1,10 +1,15 @@
 /**
- * Device fault service, one driver loop per device: faults are filed into the device's
- * fault buffer; the driver wakes after an interrupt, fetches a batch, resolves each
- * distinct (device page, access) once through the strategy, installs the mappings at the
- * end of the batch unless a notifier invalidated the range meanwhile
- * (mmu_interval_read_retry), and replays. Batches reuse their storage: servicing faults
- * allocates nothing in steady state.
+ * Device fault service, one driver loop per device, after the NVIDIA UVM driver
+ * (uvm_gpu_replayable_faults.c): faults are filed into the device's fault buffer; the
+ * driver wakes after an interrupt and fetches a batch; it drops entries whose page an
+ * earlier batch already mapped for the access (they only need the replay), coalesces
+ * duplicates, sorts the rest by address and services them 2 MiB VA block by VA block:
+ * each distinct (device page, access) is resolved once through the strategy, each block
+ * costs its bookkeeping once and gets one page-table update. The mappings are installed
+ * at the end of the batch unless a notifier invalidated the range meanwhile
+ * (mmu_interval_read_retry), pushed to the device in one write, and the batch's faults
+ * are replayed. Faults filed while a batch is serviced wait for the next one. Batches
+ * reuse their storage: servicing faults allocates nothing in steady state.
  */
 import { errnoOf, OpError } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
@@ -12,8 +17,9 @@ import type { Region } from '../machine/address-space.js';
 import { FAULT_SERVICE } from '../machine/contexts.js';
 import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
+import { DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
-import type { Driver } from './driver.js';
+import { VA_BLOCK_PAGES, type Driver } from './driver.js';
 import type { DeviceFault, Strategy } from './strategies/types.js';
 
 /** The batch being serviced on one device: its entries, and one resolution per distinct (device page, write). */
@@ -21,9 +27,16 @@ class Batch {
   /** Entries of this batch: the first `length` of a pool reused from batch to batch. */
   readonly entries: FaultEntry[] = [];
   private readonly pool: FaultEntry[] = [];
+  /** Per entry: its distinct fault, or -1 when an earlier batch already serviced it. */
   readonly entryKey: number[] = [];
   readonly keys = new Map<number, number>();
   unique = 0;
+  /** Distinct faults in address order (indices), for servicing block by block. */
+  readonly order: Int32Array;
+  /** When the batch's service started (after the interrupt), for the service-time metric. */
+  startedAt = 0;
+  /** Orders distinct faults by device page (ties by arrival: deterministic). */
+  readonly byAddress = (a: number, b: number): number => this.devicePage[a] - this.devicePage[b] || a - b;
   readonly devicePage: number[] = [];
   readonly region: number[] = [];
   readonly write: boolean[] = [];
@@ -41,6 +54,7 @@ class Batch {
   ) {
     const size = 1 << device.pageShift;
     this.bits = new Uint8Array(batchSize * size);
+    this.order = new Int32Array(batchSize);
     this.fault = {
       device: device.index,
       region: null as unknown as Region,
@@ -84,9 +98,17 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   const shift = dev.pageShift;
   const size = 1 << shift;
   batch.clear();
+  batch.startedAt = t;
   while (batch.entries.length < fb.batchSize) {
     const e = batch.take();
     if (!fb.shift(e)) break;
+    if (d.devicePte(dev.index, e.page) & (e.write ? DEV_WRITE : DEV_READ)) {
+      // Mapped by a batch that ended after this fault was filed: only the replay is due.
+      dev.counters.faultsAlreadyServiced++;
+      batch.entries.push(e);
+      batch.entryKey.push(-1);
+      continue;
+    }
     const dvpn = Math.floor(e.page / size);
     const key = dvpn * 2 + (e.write ? 1 : 0);
     let u = batch.keys.get(key);
@@ -106,7 +128,18 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   dev.counters.faultBatches++;
   let now = t + fb.batchFetchPs;
   const f = batch.fault;
-  for (let u = 0; u < batch.unique; u++) {
+  const order = batch.order;
+  for (let u = 0; u < batch.unique; u++) order[u] = u;
+  order.subarray(0, batch.unique).sort(batch.byAddress);
+  let block = -1;
+  for (let k = 0; k < batch.unique; k++) {
+    const u = order[k];
+    const blockOf = Math.floor((batch.devicePage[u] * size) / VA_BLOCK_PAGES);
+    if (blockOf !== block) {
+      block = blockOf;
+      dev.counters.vaBlocksServiced++;
+      now += d.timing.perVaBlock;
+    }
     const region = m.space.regions[batch.region[u]];
     const dv = batch.devicePage[u];
     f.region = region;
@@ -136,8 +169,11 @@ function endBatch(d: Driver, batch: Batch, t: Ps): void {
   const dev = batch.device;
   const fb = dev.faults;
   const size = 1 << dev.pageShift;
-  let updates = 0;
-  for (let u = 0; u < batch.unique; u++) {
+  let entries = 0;
+  let blocks = 0;
+  let lastBlock = -1;
+  for (let k = 0; k < batch.unique; k++) {
+    const u = batch.order[k];
     if (batch.error[u] !== 0) continue;
     const region = m.space.regions[batch.region[u]];
     if (region.seq !== batch.seq[u] || !region.mapped) {
@@ -148,15 +184,23 @@ function endBatch(d: Driver, batch: Batch, t: Ps): void {
     const first = Math.max(dv * size, region.basePage);
     const count = Math.min((dv + 1) * size, region.basePage + region.pages) - first;
     const offset = u * size + (first - dv * size);
-    updates += d.setDevicePtes(dev.index, first, batch.bits, count, offset);
+    const changed = d.setDevicePtes(dev.index, first, batch.bits, count, offset);
+    const blockOf = Math.floor(first / VA_BLOCK_PAGES);
+    if (changed > 0 && blockOf !== lastBlock) {
+      blocks++;
+      lastBlock = blockOf;
+    }
+    entries += changed;
   }
   // The driver writes the batch's device PTEs in one push over the link, then replays.
-  const written = d.pushPteUpdates(dev.index, updates, t);
+  const written = d.pushPteUpdates(dev.index, blocks, entries, t);
   const replay = written + fb.replayPs;
+  dev.counters.batchServicePs += replay - batch.startedAt;
   const ctxs = m.contexts;
   for (let i = 0; i < batch.entries.length; i++) {
     const e = batch.entries[i];
-    const err = batch.error[batch.entryKey[i]];
+    const key = batch.entryKey[i];
+    const err = key < 0 ? 0 : batch.error[key];
     if (err !== 0) {
       ctxs.errors[e.context] = new OpError(
         errnoOf(err),

@@ -164,6 +164,18 @@ function deviceMetrics(
     sum((k) => k.batchRetries),
     'faults',
   );
+  const batches = sum((k) => k.faultBatches);
+  put('mm.fault_batch_service_mean_ns', batches > 0 ? sum((k) => k.batchServicePs) / batches / 1000 : 0, 'ns');
+  put(
+    'mm.faults_already_serviced',
+    sum((k) => k.faultsAlreadyServiced),
+    'faults',
+  );
+  put(
+    'mm.va_blocks_serviced',
+    sum((k) => k.vaBlocksServiced),
+    'blocks',
+  );
   put(
     'copy.count',
     sum((k) => k.copies),

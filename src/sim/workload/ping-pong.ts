@@ -96,17 +96,12 @@ export function buildPingPong(config: PingPongConfig, _env: WorkloadEnv): Worklo
         streams: [cpuHalf(h), deviceHalf(1 - h)],
       });
     }
-    return {
-      regions: [{ name: 'buffer', sizeBytes: config.bufferBytes, prot: 'read-write', shared: false }],
-      premapped: [BUF],
-      phases,
-      opNames: [],
-    };
-  }
-  for (let r = 1; r <= config.rounds; r++) {
-    phases.push({ kind: 'streams', label: `round ${r}: cpu writes`, streams: [cpuWrite] });
-    phases.push({ kind: 'streams', label: `round ${r}: device reads, writes`, streams: [device] });
-    phases.push({ kind: 'streams', label: `round ${r}: cpu reads`, streams: [cpuRead] });
+  } else {
+    for (let r = 1; r <= config.rounds; r++) {
+      phases.push({ kind: 'streams', label: `round ${r}: cpu writes`, streams: [cpuWrite] });
+      phases.push({ kind: 'streams', label: `round ${r}: device reads, writes`, streams: [device] });
+      phases.push({ kind: 'streams', label: `round ${r}: cpu reads`, streams: [cpuRead] });
+    }
   }
   return {
     regions: [{ name: 'buffer', sizeBytes: config.bufferBytes, prot: 'read-write', shared: false }],
