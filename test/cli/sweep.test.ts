@@ -81,9 +81,14 @@ describe('hetmem sweep', () => {
       tinyExperiment({ name: 'lanes sweep', seed: 2, hardware: { preset: 'gpu-pcie4-hbm2', link: { lanes: 8 } } }),
     );
     expect(hetmem(tmp.dir, 'run', byHand, '--db', db).code).toBe(0);
-    const r = hetmem(tmp.dir, 'sweep', tmp.write('lanes-2.json', lanesSweep()), '--db', db, '--workers', '1');
+    // 8 lanes twice (the same resolved experiment): run once.
+    const file = tmp.write(
+      'lanes-2.json',
+      lanesSweep({ axes: [{ path: 'hardware.link.lanes', values: [4, 8, 16, 8] }] }),
+    );
+    const r = hetmem(tmp.dir, 'sweep', file, '--db', db, '--workers', '1');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/6 points, 1 already in .*; running 5/);
+    expect(r.stderr).toMatch(/8 points, 2 already in .*, 1 repeating another point; running 5 on 1 worker thread\n/);
     expect(runsOf(db)).toHaveLength(6);
     expect(rows(db, 'SELECT tag FROM tags WHERE run_id = 1 ORDER BY tag')).toEqual([
       { tag: 'hardware.link.lanes=8' },

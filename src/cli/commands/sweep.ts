@@ -86,13 +86,18 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
   try {
     const mine = shard ? shardPoints(plan.points, shard.index, shard.count) : plan.points;
     const stored = storedPoints(store, plan);
-    const todo = mine.filter((p) => !stored.has(p.hash));
-    const where = `on ${Math.min(workers ?? defaultWorkers(), Math.max(1, todo.length))} worker threads`;
+    // Two points that resolve to the same experiment and seed (1048576 and "1MiB") run once.
+    const seen = new Set(stored.keys());
+    const todo = mine.filter((p) => !seen.has(p.hash) && seen.add(p.hash));
+    const already = mine.filter((p) => stored.has(p.hash)).length;
+    const repeated = mine.length - already - todo.length;
+    const threads = Math.min(workers ?? defaultWorkers(), todo.length);
+    const where = todo.length ? ` on ${threads} worker thread${threads === 1 ? '' : 's'}` : '';
     const share = shard
       ? `shard ${shard.index}/${shard.count}: ${mine.length} of ${plan.points.length} points`
       : `${plan.points.length} points`;
     process.stderr.write(
-      `sweep ${plan.id} "${plan.name}": ${share}, ${mine.length - todo.length} already in ${flags.db}; running ${todo.length} ${where}\n`,
+      `sweep ${plan.id} "${plan.name}": ${share}, ${already} already in ${flags.db}${repeated ? `, ${repeated} repeating another point` : ''}; running ${todo.length}${where}\n`,
     );
     const bar = process.stderr.isTTY ? new SweepProgressBar(process.stderr, todo.length) : null;
     bar?.show();
