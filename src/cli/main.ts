@@ -1,5 +1,5 @@
 /**
- * The headless entry: `hetmem run / validate / schema / presets / runs / export / import`.
+ * The headless entry: `hetmem run / validate / schema / presets / runs / export / import / sweep`.
  * bin/hetmem.js calls main() on the compiled file (dist/src/cli/main.js).
  *
  * Exit codes: 0 success; 2 an invalid experiment or argument (nothing was written, the
@@ -45,6 +45,7 @@ Examples:
   $ hetmem runs --db hetmem.sqlite
   $ hetmem export --db hetmem.sqlite --runs 1,2 --out runs.csv
   $ hetmem import --db mine.sqlite theirs.sqlite
+  $ hetmem sweep link-sweep.json --db sweep.sqlite --metric device.page_faults
   $ hetmem schema > experiment.schema.json
 
 Run \`hetmem help COMMAND\` for a command's options and an example.`,
