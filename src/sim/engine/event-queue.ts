@@ -1,8 +1,9 @@
 import type { Ps } from './time.js';
 
 /**
- * The event queue: a binary min-heap ordered by (time, sequence number), so equal times
- * pop in insertion order and a run replays identically. Everything lives in flat typed
+ * The event queue: a 4-ary min-heap ordered by (time, sequence number), so equal times
+ * pop in insertion order and a run replays identically. Four children per node halve the
+ * depth of a binary heap, and with it the slots a sift-down moves. Everything lives in flat typed
  * arrays that grow by doubling; pushing and popping allocate nothing.
  *
  * An event is a time, a kind (what to do), a target (whom: a context, a device, ...) and
@@ -47,12 +48,12 @@ export class EventQueue {
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): Ps {
     if (!this.rootPopped) return this.size === 0 ? Infinity : this.time[0];
-    // The root is gone: the earliest is one of its children.
-    const n = this.size;
-    if (n <= 1) return Infinity;
+    // The root is gone: the earliest is one of its children, slots 1 to 4.
+    const end = this.size < 5 ? this.size : 5;
     const time = this.time;
-    if (n === 2) return time[1];
-    return time[1] < time[2] ? time[1] : time[2];
+    let min = Infinity;
+    for (let c = 1; c < end; c++) if (time[c] < min) min = time[c];
+    return min;
   }
 
   push(time: Ps, kind: number, target: number, arg = 0): void {
@@ -70,7 +71,7 @@ export class EventQueue {
     let i = this.size++;
     // Sift up: move parents down until the slot for the new event is found.
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       if (this.time[p] < time || (this.time[p] === time && this.seq[p] < s)) break;
       this.copy(p, i);
       i = p;
@@ -112,11 +113,13 @@ export class EventQueue {
     const seq = this.seq;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && (time[r] < time[l] || (time[r] === time[l] && seq[r] < seq[l]))) c = r;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      const end = first + 4 < n ? first + 4 : n;
+      let c = first;
+      for (let k = first + 1; k < end; k++) {
+        if (time[k] < time[c] || (time[k] === time[c] && seq[k] < seq[c])) c = k;
+      }
       if (t < time[c] || (t === time[c] && s < seq[c])) break;
       this.copy(c, i);
       i = c;
