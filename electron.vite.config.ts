@@ -1,6 +1,8 @@
 /**
  * electron-vite builds three bundles into out/:
  *   out/main/index.js        the main process (ESM; runtime `dependencies` stay external)
+ *   out/main/serve.js        `npm run serve`: the services and the renderer over HTTP
+ *   out/main/worker.js       the simulation worker thread both of them start
  *   out/preload/index.cjs    the preload: one CommonJS file that requires only 'electron',
  *                            because a sandboxed preload can neither import ESM nor
  *                            require anything else
@@ -19,7 +21,16 @@ export default defineConfig({
   main: {
     build: {
       rolldownOptions: {
-        input: { index: resolve(root, 'src/main/electron/index.ts') },
+        input: {
+          index: resolve(root, 'src/main/electron/index.ts'),
+          // `npm run serve`: the same services over HTTP, for a browser.
+          serve: resolve(root, 'src/main/web/main.ts'),
+          // The simulation worker thread; the runner looks for it beside itself.
+          worker: resolve(root, 'src/main/services/runner/worker.ts'),
+        },
+        // Shared code in chunks beside the entries, so the runner's `new URL('./worker.js',
+        // import.meta.url)` resolves to out/main/worker.js from whichever chunk holds it.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchCases, type BenchCase, type SimCase } from './cases.js';
 import type { ChildReport } from './child.js';
+import { sweepCase, sweepLine } from './sweep.js';
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 
@@ -102,7 +103,7 @@ function main(): void {
     console.error((err as Error).message);
     process.exit(2);
   }
-  const all = benchCases(args.quick);
+  const all = [...benchCases(args.quick), sweepCase];
   const names = all.map((c) => c.name);
   const unknown = args.only.filter((n) => !names.includes(n));
   if (unknown.length) {
@@ -114,7 +115,7 @@ function main(): void {
     `Hetmem Workbench benchmark (node ${process.version}, one core per case, each case in fresh processes` +
       `${args.quick ? ', --quick: every case about 10x smaller' : ''}); an access is one 64-byte line`,
   );
-  for (const c of chosen) console.log(caseLine(c, args.quick));
+  for (const c of chosen) console.log(c.kind === 'sweep' ? sweepLine(c, args.quick) : caseLine(c, args.quick));
 }
 
 main();

@@ -5,17 +5,19 @@
  * CommonJS file requiring nothing but 'electron' (a sandboxed preload can load nothing else).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'out');
+// A folder of its own: the end-to-end tests build into out/ (npm run serve) at the same time.
+const out = mkdtempSync(join(tmpdir(), 'hetmem-build-'));
 
 describe('electron-vite build', () => {
   beforeAll(() => {
-    const build = spawnSync('npx', ['electron-vite', 'build'], {
+    const build = spawnSync('npx', ['electron-vite', 'build', '--outDir', out], {
       cwd: root,
       encoding: 'utf8',
       timeout: 120_000,
@@ -26,6 +28,7 @@ describe('electron-vite build', () => {
       throw new Error(`electron-vite build exited with ${build.status}:\n${build.stdout}\n${build.stderr}`);
     }
   }, 130_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('writes the main bundle, which never trusts a dev server and disables middle-click windows', () => {
     const code = readFileSync(join(out, 'main/index.js'), 'utf8');
@@ -33,6 +36,22 @@ describe('electron-vite build', () => {
     expect(code).not.toContain('import.meta.env');
     expect(code).toMatch(/devBuild:\s*false/);
     expect(code).toMatch(/disableBlinkFeatures:\s*["']Auxclick["']/);
+  });
+
+  it('writes the main bundle, the serve entry and the simulation worker beside them', () => {
+    for (const entry of ['index.js', 'serve.js', 'worker.js'])
+      expect(existsSync(join(out, 'main', entry)), entry).toBe(true);
+  });
+
+  it('bundles Monaco with its workers and fonts, so the editor works offline', () => {
+    const assets = readdirSync(join(out, 'renderer/assets'));
+    expect(assets.some((a) => /^editor\.worker.*\.js$/.test(a))).toBe(true);
+    expect(assets.some((a) => /^json\.worker.*\.js$/.test(a))).toBe(true);
+    expect(assets.some((a) => /^codicon.*\.ttf$/.test(a))).toBe(true);
+    const code = assets
+      .filter((a) => a.endsWith('.js'))
+      .map((a) => readFileSync(join(out, 'renderer/assets', a), 'utf8'));
+    expect(code.some((c) => /https:\/\/cdn\.jsdelivr|unpkg\.com/.test(c))).toBe(false);
   });
 
   it('writes a preload that a sandbox can run: CommonJS, requiring only electron', () => {

@@ -5,7 +5,15 @@
  * never reach a service, and that failures arrive as plain messages.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { CHANNELS, REQUESTS, type ApiResult, type HetmemApi, type RunSummary } from '../src/shared/api.js';
+import {
+  CHANNELS,
+  REQUESTS,
+  RUN_EVENT_CHANNEL,
+  type ApiResult,
+  type HetmemApi,
+  type RunEventSource,
+  type RunSummary,
+} from '../src/shared/api.js';
 import { registerApi, type IpcMainLike } from '../src/main/electron/ipc.js';
 import { isTrustedFrame, rendererEntry } from '../src/main/electron/trust.js';
 
@@ -14,11 +22,13 @@ type Listener = (event: unknown, ...args: unknown[]) => Promise<unknown>;
 const electron = vi.hoisted(() => ({
   exposed: new Map<string, unknown>(),
   invoke: vi.fn<(channel: string, ...args: unknown[]) => Promise<unknown>>(),
+  on: vi.fn(),
+  removeListener: vi.fn(),
 }));
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => electron.exposed.set(key, value) },
-  ipcRenderer: { invoke: electron.invoke },
+  ipcRenderer: { invoke: electron.invoke, on: electron.on, removeListener: electron.removeListener },
 }));
 
 const run: RunSummary = {
@@ -32,6 +42,8 @@ const run: RunSummary = {
   endedAt: '2026-11-24T07:28:01.500Z',
   wallMs: 1500,
   error: null,
+  tags: ['baseline'],
+  keyMetrics: { 'sim.time_ns': { value: 1e6, unit: 'ns' } },
 };
 
 function fakeIpc() {
@@ -67,11 +79,12 @@ describe('main: registerApi', () => {
   let unregister: () => void;
 
   beforeEach(() => {
-    api = {
-      getInfo: vi.fn(async () => ({ databasePath: '/tmp/h.sqlite', modelVersion: '0.1.0' })),
-      listRuns: vi.fn(async () => [run]),
-      getRun: vi.fn(async () => null),
-    } as typeof api;
+    // Every request answers something plausible; the tests below look at what reaches them.
+    api = Object.fromEntries(
+      Object.keys(CHANNELS).map((name) => [name, vi.fn(async () => null)]),
+    ) as unknown as typeof api;
+    api.getInfo.mockResolvedValue({ databasePath: '/tmp/h.sqlite', modelVersion: '0.1.0' });
+    api.listRuns.mockResolvedValue([run]);
     const fake = fakeIpc();
     handlers = fake.handlers;
     unregister = registerApi(fake.ipc, api, (frame) =>
@@ -102,13 +115,28 @@ describe('main: registerApi', () => {
     [CHANNELS.listRuns, [{ status: 'finished' }]],
     [CHANNELS.listRuns, [{ status: 'failed', sql: 'DROP TABLE runs' }]],
     [CHANNELS.getInfo, ['extra']],
+    [CHANNELS.startRun, [{ name: 'not text' }]],
+    [CHANNELS.startRun, ['x'.repeat((4 << 20) + 1)]],
+    [CHANNELS.cancelRun, [0]],
+    [CHANNELS.tagRun, [1, { add: [''] }]],
+    [CHANNELS.tagRun, [1, { add: ['a,b'] }]],
+    [CHANNELS.tagRun, [1, { add: ['x'], rename: 'y' }]],
+    [CHANNELS.deleteRuns, [[]]],
+    [CHANNELS.deleteRuns, [[1, 'all']]],
+    [CHANNELS.exportRuns, [[1], 'xlsx']],
+    [CHANNELS.importDatabase, [{ fileName: 'a.sqlite', mediaType: 'x', base64: 'not base64!' }]],
   ])('rejects %s with arguments %j before any service sees them', async (channel, args) => {
     const result = (await handlers.get(channel)!(trusted, ...args)) as ApiResult<unknown>;
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toBe('invalid-request');
-    expect(api.getRun).not.toHaveBeenCalled();
-    expect(api.listRuns).not.toHaveBeenCalled();
-    expect(api.getInfo).not.toHaveBeenCalled();
+    for (const fn of Object.values(api)) expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('passes validated arguments, defaults filled in, to the service', async () => {
+    await handlers.get(CHANNELS.tagRun)!(trusted, 3, { add: [' fast '] });
+    expect(api.tagRun).toHaveBeenCalledWith(3, { add: ['fast'], remove: [] });
+    await handlers.get(CHANNELS.exportRuns)!(trusted, [1, 2], 'csv-wide');
+    expect(api.exportRuns).toHaveBeenCalledWith([1, 2], 'csv-wide');
   });
 
   it.each([
@@ -165,7 +193,7 @@ describe('preload', () => {
     await import('../src/preload/index.js');
     expect([...electron.exposed.keys()]).toEqual(['hetmem']);
     const hetmem = electron.exposed.get('hetmem') as Record<string, unknown>;
-    expect(Object.keys(hetmem).sort()).toEqual(Object.keys(CHANNELS).sort());
+    expect(Object.keys(hetmem).sort()).toEqual([...Object.keys(CHANNELS), 'onRunEvent'].sort());
     for (const fn of Object.values(hetmem)) expect(typeof fn).toBe('function');
   });
 
@@ -180,6 +208,19 @@ describe('preload', () => {
     electron.invoke.mockResolvedValueOnce({ ok: false, error: { code: 'internal', message: 'getRun failed: boom' } });
     await expect(hetmem.getRun(3)).rejects.toThrow('getRun failed: boom');
     expect(electron.invoke).toHaveBeenLastCalledWith(CHANNELS.getRun, 3);
+  });
+
+  it('passes run events to the page without the IPC event, and stops on unsubscribe', async () => {
+    await import('../src/preload/index.js');
+    const hetmem = electron.exposed.get('hetmem') as RunEventSource;
+    const seen: unknown[] = [];
+    const unsubscribe = hetmem.onRunEvent((e) => seen.push(e));
+    const [channel, handler] = electron.on.mock.calls.at(-1) as [string, (...a: unknown[]) => void];
+    expect(channel).toBe(RUN_EVENT_CHANNEL);
+    handler({ sender: 'secret' }, { type: 'started', runId: 1, name: 'x' });
+    expect(seen).toEqual([{ type: 'started', runId: 1, name: 'x' }]);
+    unsubscribe();
+    expect(electron.removeListener).toHaveBeenCalledWith(RUN_EVENT_CHANNEL, handler);
   });
 });
 
@@ -205,6 +246,8 @@ describe('run detail', () => {
         },
       ],
       attribution: [],
+      ops: [],
+      snapshots: [],
     };
     expect(REQUESTS.getRun.response.safeParse(detail).success).toBe(true);
     expect(REQUESTS.getRun.response.safeParse({ ...detail, metrics: { x: { value: '1', unit: '' } } }).success).toBe(

@@ -149,10 +149,15 @@ export class ProgressBar {
     if (now - this.lastDraw < 80) return;
     this.lastDraw = now;
     const f = Math.max(0, Math.min(1, p.fraction));
-    const filled = Math.round(f * this.width);
+    this.draw(f, `${(f * 100).toFixed(0).padStart(3)}%  sim ${formatNs(p.simTimeNs)}  ${p.phase}`);
+  }
+
+  /** Draws `[####------] text` in place, cut to the terminal's width. */
+  protected draw(fraction: number, text: string): void {
+    const filled = Math.round(fraction * this.width);
     const bar = '#'.repeat(filled) + '-'.repeat(this.width - filled);
-    let line = `[${bar}] ${(f * 100).toFixed(0).padStart(3)}%  sim ${formatNs(p.simTimeNs)}  ${printable(p.phase)}`;
-    const cols = this.stream.columns ?? 80;
+    let line = `[${bar}] ${printable(text)}`;
+    const cols = this.stream.columns || 80; // 0 under some pseudo-terminals (script, CI)
     if (line.length > cols - 1) line = line.slice(0, cols - 1);
     this.stream.write(`\r${line}\x1b[K`);
     this.drawn = true;

@@ -1,5 +1,5 @@
 /**
- * The headless entry: `hetmem run / validate / schema / presets / runs / export / import`.
+ * The headless entry: `hetmem run / validate / schema / presets / runs / export / import / sweep`.
  * bin/hetmem.js calls main() on the compiled file (dist/src/cli/main.js).
  *
  * Exit codes: 0 success; 2 an invalid experiment or argument (nothing was written, the
@@ -14,6 +14,7 @@ import { registerPresets } from './commands/presets.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError, EXIT } from './errors.js';
 import { printable } from './format.js';
@@ -52,6 +53,7 @@ Examples:
   $ hetmem runs --db hetmem.sqlite
   $ hetmem export --db hetmem.sqlite --runs 1,2 --out runs.csv
   $ hetmem import --db mine.sqlite theirs.sqlite
+  $ hetmem sweep link-sweep.json --db sweep.sqlite --metric device.page_faults
   $ hetmem schema > experiment.schema.json
 
 Run \`hetmem help COMMAND\` for a command's options and an example.`,
@@ -64,6 +66,7 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
   registerRuns(program);
   registerExport(program);
   registerImport(program);
+  registerSweep(program);
   return program;
 }
 

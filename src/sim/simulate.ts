@@ -78,10 +78,24 @@ export class Simulation {
     for (const phase of this.plan.phases) {
       if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
     }
+    const [h2dBefore, d2hBefore] = this.linkBytes();
     for (const r of this.plan.premapped) {
       const done = this.mm.premap(r, this.time);
       if (isError(done)) throw new WorkloadError(done.toString());
       this.time = done;
+    }
+    if (this.time > 0) {
+      // Setup work (allocating and pinning buffers at mmap) is a phase of its own in the report.
+      const [h2d, d2h] = this.linkBytes();
+      this.ops.push({
+        index: -1,
+        op: `setup: map ${this.plan.premapped.map((r) => this.plan.regions[r].name).join(', ')}`,
+        startNs: 0,
+        durationNs: psToNs(this.time),
+        faults: this.faults(),
+        h2dBytes: h2d - h2dBefore,
+        d2hBytes: d2h - d2hBefore,
+      });
     }
     this.tick = (now) => this.progress(now);
   }

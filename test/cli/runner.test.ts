@@ -146,6 +146,14 @@ describe('parseJsonText', () => {
     expect(r.error.message).toMatch(message);
   });
 
+  it('accepts comments, as the editor does (both read with jsonc-parser)', () => {
+    const text = '{\n  // the link\n  "a": /* lanes */ 8, "b": "// not a comment"\n}\n';
+    expect(parseJsonText(text)).toEqual({ ok: true, value: { a: 8, b: '// not a comment' } });
+    const r = parseJsonText('{"a": 1 /* open');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatchObject({ line: 1, column: 9, message: expect.stringMatching(/not closed/) });
+  });
+
   it('accepts a byte order mark', () => {
     expect(parseJsonText('\uFEFF{"a": 1}')).toEqual({ ok: true, value: { a: 1 } });
   });

@@ -5,12 +5,14 @@
  * every IPC request checked for its sender and validated against its zod schema.
  */
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { RUN_EVENT_CHANNEL } from '../../shared/channels.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_VERSION } from '../../sim/result/version.js';
 import { Store } from '../services/store/store.js';
 import { registerApi } from './ipc.js';
-import { storeApi } from './services.js';
+import { installMenu } from './menu.js';
+import { createWorkbench } from '../services/workbench/index.js';
 import { isTrustedFrame, rendererEntry, type RendererEntry } from './trust.js';
 
 // Built layout (electron-vite): out/main/index.js, out/preload/index.cjs, out/renderer/index.html.
@@ -83,20 +85,32 @@ function start(): void {
     devBuild: import.meta.env.DEV,
     devUrl: process.env['ELECTRON_RENDERER_URL'],
   });
-  const unregister = registerApi(
-    ipcMain,
-    storeApi(store, { databasePath, modelVersion: MODEL_VERSION }),
-    (frame) => isTrustedFrame(entry, frame),
-    { onError: (channel, error) => console.error(`[ipc ${channel}]`, error) },
-  );
+  const workbench = createWorkbench(store, { databasePath, modelVersion: MODEL_VERSION });
+  const unregister = registerApi(ipcMain, workbench.api, (frame) => isTrustedFrame(entry, frame), {
+    onError: (channel, error) => console.error(`[ipc ${channel}]`, error),
+  });
+  // Run events go to every window's top frame (the only frames the Api trusts).
+  const unsubscribe = workbench.events.onRunEvent((event) => {
+    for (const win of BrowserWindow.getAllWindows()) win.webContents.send(RUN_EVENT_CHANNEL, event);
+  });
 
+  installMenu(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]);
   createWindow(entry);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(entry);
   });
-  app.on('will-quit', () => {
+  let quitting = false;
+  app.on('will-quit', (event) => {
+    if (quitting) return;
+    // Runs in progress are cancelled and recorded before the database closes.
+    event.preventDefault();
+    quitting = true;
+    unsubscribe();
     unregister();
-    store.close();
+    void workbench.stop().finally(() => {
+      store.close();
+      app.quit();
+    });
   });
 }
 

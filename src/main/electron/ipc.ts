@@ -1,13 +1,13 @@
 /**
  * The Electron transport, main side: one `ipcMain.handle` per Api request. Before a
  * service sees a request, the sender's frame must be trusted and the arguments must
- * parse with the request's zod schema. Every answer is an `ApiResult` envelope.
+ * parse with the request's zod schema (`dispatchRequest`, shared with the web server).
+ * Every answer is an `ApiResult` envelope.
  *
  * Electron is imported for types only, so this file runs under vitest with a fake ipcMain.
  */
 import type { IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { z } from 'zod';
-import { REQUESTS, type ApiResult, type HetmemApi, type RequestName } from '../../shared/api.js';
+import { dispatchRequest, REQUESTS, type ApiResult, type HetmemApi, type RequestName } from '../../shared/api.js';
 
 /** The part of ipcMain this module uses. */
 export interface IpcMainLike {
@@ -32,17 +32,9 @@ export function registerApi(
   isTrustedSender: SenderCheck,
   options: RegisterOptions = {},
 ): () => void {
-  // Spelled out per request so that each call is type-checked against HetmemApi.
-  const dispatch: { [K in RequestName]: (args: z.output<(typeof REQUESTS)[K]['args']>) => Promise<unknown> } = {
-    getInfo: () => api.getInfo(),
-    listRuns: ([filter]) => api.listRuns(filter),
-    getRun: ([id]) => api.getRun(id),
-  };
-
   const names = Object.keys(REQUESTS) as RequestName[];
   for (const name of names) {
-    const { channel, args: argsSchema } = REQUESTS[name];
-    const call = dispatch[name] as (args: unknown) => Promise<unknown>;
+    const { channel } = REQUESTS[name];
     ipc.handle(channel, async (event, ...args): Promise<ApiResult<unknown>> => {
       if (!isTrustedSender(event.senderFrame)) {
         options.onError?.(channel, new Error(`untrusted sender ${event.senderFrame?.url ?? '(no frame)'}`));
@@ -51,20 +43,7 @@ export function registerApi(
           error: { code: 'forbidden', message: 'This request came from a page the workbench did not load.' },
         };
       }
-      const parsed = argsSchema.safeParse(args);
-      if (!parsed.success) {
-        return {
-          ok: false,
-          error: { code: 'invalid-request', message: `${name}: ${z.prettifyError(parsed.error)}` },
-        };
-      }
-      try {
-        return { ok: true, value: await call(parsed.data) };
-      } catch (error) {
-        options.onError?.(channel, error);
-        const message = error instanceof Error ? error.message : String(error);
-        return { ok: false, error: { code: 'internal', message: `${name} failed: ${message}` } };
-      }
+      return dispatchRequest(api, name, args, (error) => options.onError?.(channel, error));
     });
   }
   return () => {

@@ -1,35 +1,74 @@
-import { useState } from 'react';
-import { VIEWS, type ViewId } from './views.js';
+import { useEffect } from 'react';
+import { getApi, type Services } from './api.js';
+import { href, useRoute, type Route } from './router.js';
+import { EditorView } from './views/EditorView.js';
 import { RunsView } from './views/RunsView.js';
-import { PlannedView } from './views/PlannedView.js';
+import { RunView } from './views/RunView.js';
+import { CompareView } from './views/CompareView.js';
+import { ExportView } from './views/ExportView.js';
+
+const NAV: { view: Route['view']; label: string; route: Route }[] = [
+  { view: 'editor', label: 'Experiment editor', route: { view: 'editor' } },
+  { view: 'runs', label: 'Runs', route: { view: 'runs' } },
+  { view: 'compare', label: 'Compare', route: { view: 'compare', ids: [] } },
+  { view: 'export', label: 'Export / import', route: { view: 'export', ids: [] } },
+];
 
 export function App() {
-  const [current, setCurrent] = useState<ViewId>('runs');
-  const view = VIEWS.find((v) => v.id === current) ?? VIEWS[1];
+  const api = getApi();
+  const route = useRoute();
+  useEffect(() => {
+    document.title = `Hetmem Workbench · ${NAV.find((n) => n.view === route.view)?.label ?? 'Run'}`;
+  }, [route.view]);
 
   return (
     <div className="shell">
       <nav className="nav" aria-label="Views">
         <div className="brand">Hetmem Workbench</div>
         <ul>
-          {VIEWS.map((v) => (
-            <li key={v.id}>
-              <button
-                type="button"
-                className={v.id === current ? 'nav-item active' : 'nav-item'}
-                aria-current={v.id === current ? 'page' : undefined}
-                onClick={() => setCurrent(v.id)}
+          {NAV.map((n) => (
+            <li key={n.view}>
+              <a
+                href={href(n.route)}
+                className={
+                  n.view === route.view || (n.view === 'runs' && route.view === 'run') ? 'nav-item active' : 'nav-item'
+                }
+                aria-current={n.view === route.view ? 'page' : undefined}
               >
-                {v.label}
-                {v.planned !== null && <span className="soon">not built yet</span>}
-              </button>
+                {n.label}
+              </a>
             </li>
           ))}
         </ul>
       </nav>
-      <main className="content">
-        {view.id === 'runs' ? <RunsView /> : <PlannedView label={view.label} planned={view.planned ?? ''} />}
-      </main>
+      <main className="content">{api ? <Current api={api} route={route} /> : <NoServices />}</main>
     </div>
+  );
+}
+
+function Current({ api, route }: { api: Services; route: Route }) {
+  switch (route.view) {
+    case 'editor':
+      return <EditorView api={api} />;
+    case 'runs':
+      return <RunsView api={api} />;
+    case 'run':
+      return <RunView key={route.id} api={api} id={route.id} />;
+    case 'compare':
+      return <CompareView api={api} ids={route.ids} />;
+    case 'export':
+      return <ExportView api={api} ids={route.ids} />;
+  }
+}
+
+function NoServices() {
+  return (
+    <section className="view">
+      <h1>Not connected</h1>
+      <p className="notice error">
+        This page has no connection to the workbench services. Open it in the Hetmem Workbench desktop app, or open the
+        URL with its <code>?token=…</code> that <code>npm run serve</code> printed.
+      </p>
+    </section>
   );
 }

@@ -1,10 +1,18 @@
 /**
  * The renderer's one way to the services: the Api contract, over whichever transport is
- * present. Today that is the Electron preload's `window.hetmem`; the web transport of
- * `npm run serve` will be the other implementation of the same interface.
+ * present: the Electron preload's `window.hetmem`, or the web client of `npm run serve`
+ * when the page was opened with its token.
  */
-import type { HetmemApi } from '../../shared/api.js';
+import type { HetmemApi, RunEventSource } from '../../shared/api.js';
+import { takeToken, webClient } from './web-client.js';
 
-export function getApi(): HetmemApi | null {
-  return window.hetmem ?? null;
+export type Services = HetmemApi & RunEventSource;
+
+let cached: Services | null | undefined;
+
+export function getApi(): Services | null {
+  if (cached !== undefined) return cached;
+  if (window.hetmem) return (cached = window.hetmem);
+  const token = takeToken();
+  return (cached = token ? webClient(token) : null);
 }

@@ -1,9 +1,9 @@
-import type { HetmemApi } from '../../shared/api.js';
+import type { HetmemApi, RunEventSource } from '../../shared/api.js';
 
 declare global {
   interface Window {
     /** Set by the Electron preload; absent when the page is opened any other way. */
-    hetmem?: HetmemApi;
+    hetmem?: HetmemApi & RunEventSource;
   }
 }
 

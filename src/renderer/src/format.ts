@@ -31,3 +31,30 @@ export function formatValue(value: number): string {
   if (Math.abs(value) >= 1000) return value.toLocaleString('en-US', { maximumFractionDigits: 1 });
   return Number(value.toPrecision(4)).toString();
 }
+
+/** Simulated time: "850 ns", "12.3 µs", "4.56 ms", "1.23 s". */
+export function formatDurationNs(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  const abs = Math.abs(ns);
+  if (abs < 1e3) return `${Number(ns.toPrecision(3))} ns`;
+  if (abs < 1e6) return `${Number((ns / 1e3).toPrecision(3))} µs`;
+  if (abs < 1e9) return `${Number((ns / 1e6).toPrecision(3))} ms`;
+  return `${Number((ns / 1e9).toPrecision(3))} s`;
+}
+
+/** A value with its unit made readable: bytes in KiB/MiB/GiB, ns as durations, others as formatValue. */
+export function formatMetric(value: number, unit: string): string {
+  if (unit === 'ns') return formatDurationNs(value);
+  if ((unit === 'bytes' || unit === 'B') && Number.isFinite(value) && Math.abs(value) >= 1024) {
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let v = value / 1024;
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    return `${Number(v.toPrecision(4))} ${units[i]}`;
+  }
+  if (unit === 'fraction') return `${Number((value * 100).toPrecision(3))} %`;
+  return `${formatValue(value)}${unit ? ` ${unit}` : ''}`;
+}

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { num, obj } from '../schema/fields.js';
 import { hardwareSchema } from './hardware.js';
+import { sweepSchema } from './sweep.js';
 import { strategySchema } from '../mm/strategies/index.js';
 import { workloadSchema } from '../workload/index.js';
 
@@ -35,6 +36,7 @@ export const experimentSchema = obj(
     strategy: strategySchema,
     workload: workloadSchema,
     sampling: samplingSchema,
+    sweep: sweepSchema.optional(),
   },
   'A Hetmem Workbench experiment.',
 );

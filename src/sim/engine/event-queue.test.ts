@@ -42,6 +42,34 @@ describe('EventQueue', () => {
     );
   });
 
+  it('peeks and counts the remaining events between a pop and the next push or pop', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1000), fc.nat(2)), { maxLength: 300 }), (ops) => {
+        const q = new EventQueue(1);
+        const model: [number, number][] = [];
+        let id = 0;
+        const check = () => {
+          model.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          expect(q.length).toBe(model.length);
+          expect(q.peekTime()).toBe(model.length ? model[0][0] : Infinity);
+        };
+        for (const [time, op] of ops) {
+          if (op !== 2) {
+            q.push(time, 0, id);
+            model.push([time, id++]);
+            check();
+          }
+          if (op !== 0) {
+            expect(q.pop()).toBe(model.length > 0);
+            if (model.length) expect([q.lastTime, q.lastTarget]).toEqual(model.shift());
+            check();
+          }
+        }
+      }),
+      { seed: 5, verbose: true },
+    );
+  });
+
   it('rejects times that are not whole picoseconds', () => {
     const q = new EventQueue();
     expect(() => q.push(1.5, 0, 0)).toThrow(/integer of picoseconds/);

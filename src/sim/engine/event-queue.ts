@@ -1,12 +1,18 @@
 import { HORIZON_PS, HorizonError, type Ps } from './time.js';
 
 /**
- * The event queue: a binary min-heap ordered by (time, sequence number), so equal times
- * pop in insertion order and a run replays identically. Everything lives in flat typed
+ * The event queue: a 4-ary min-heap ordered by (time, sequence number), so equal times
+ * pop in insertion order and a run replays identically. Four children per node halve the
+ * depth of a binary heap, and with it the slots a sift-down moves. Everything lives in flat typed
  * arrays that grow by doubling; pushing and popping allocate nothing.
  *
  * An event is a time, a kind (what to do), a target (whom: a context, a device, ...) and
  * one integer argument.
+ *
+ * A pop leaves the popped event's slot at the root until the next push or pop: most
+ * handlers push one event (a context's next step), which then takes the root's place
+ * with one sift-down instead of a sift-down and a sift-up. Keys (time, sequence) are
+ * unique, so the pop order is the same either way.
  */
 export class EventQueue {
   private time: Float64Array;
@@ -16,6 +22,8 @@ export class EventQueue {
   private arg: Float64Array;
   private size = 0;
   private nextSeq = 0;
+  /** True when slot 0 holds the event popped last, still to be removed. */
+  private rootPopped = false;
   /** Number of events popped so far (the `sim.events` metric). */
   popped = 0;
 
@@ -34,12 +42,18 @@ export class EventQueue {
   }
 
   get length(): number {
-    return this.size;
+    return this.rootPopped ? this.size - 1 : this.size;
   }
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): Ps {
-    return this.size === 0 ? Infinity : this.time[0];
+    if (!this.rootPopped) return this.size === 0 ? Infinity : this.time[0];
+    // The root is gone: the earliest is one of its children, slots 1 to 4.
+    const end = this.size < 5 ? this.size : 5;
+    const time = this.time;
+    let min = Infinity;
+    for (let c = 1; c < end; c++) if (time[c] < min) min = time[c];
+    return min;
   }
 
   push(time: Ps, kind: number, target: number, arg = 0): void {
@@ -47,12 +61,18 @@ export class EventQueue {
     if (!(time >= 0) || !Number.isSafeInteger(time)) {
       throw new RangeError(`event time must be a non-negative integer of picoseconds, got ${time}`);
     }
+    const s = this.nextSeq++;
+    if (this.rootPopped) {
+      // Take the popped event's place at the root.
+      this.rootPopped = false;
+      this.siftDown(time, s, kind, target, arg, this.size);
+      return;
+    }
     if (this.size === this.time.length) this.grow();
     let i = this.size++;
-    const s = this.nextSeq++;
     // Sift up: move parents down until the slot for the new event is found.
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       if (this.time[p] < time || (this.time[p] === time && this.seq[p] < s)) break;
       this.copy(p, i);
       i = p;
@@ -66,31 +86,50 @@ export class EventQueue {
 
   /** Pops the earliest event into `lastTime`, `lastKind`, `lastTarget`, `lastArg`. */
   pop(): boolean {
+    if (this.rootPopped) {
+      this.rootPopped = false;
+      this.removeRoot();
+    }
     if (this.size === 0) return false;
     this.lastTime = this.time[0];
     this.lastKind = this.kind[0];
     this.lastTarget = this.target[0];
     this.lastArg = this.arg[0];
     this.popped++;
+    this.rootPopped = true;
+    return true;
+  }
+
+  /** Removes the root: the last event takes its place. */
+  private removeRoot(): void {
     const last = --this.size;
     if (last > 0) {
-      const t = this.time[last];
-      const s = this.seq[last];
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= last) break;
-        const r = l + 1;
-        let c = l;
-        if (r < last && (this.time[r] < this.time[l] || (this.time[r] === this.time[l] && this.seq[r] < this.seq[l])))
-          c = r;
-        if (t < this.time[c] || (t === this.time[c] && s < this.seq[c])) break;
-        this.copy(c, i);
-        i = c;
-      }
-      this.copy(last, i);
+      this.siftDown(this.time[last], this.seq[last], this.kind[last], this.target[last], this.arg[last], last);
     }
-    return true;
+  }
+
+  /** Places an event at the root of a heap of `n` slots (the root's own included) and sifts it down. */
+  private siftDown(t: Ps, s: number, kind: number, target: number, arg: number, n: number): void {
+    const time = this.time;
+    const seq = this.seq;
+    let i = 0;
+    for (;;) {
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      const end = first + 4 < n ? first + 4 : n;
+      let c = first;
+      for (let k = first + 1; k < end; k++) {
+        if (time[k] < time[c] || (time[k] === time[c] && seq[k] < seq[c])) c = k;
+      }
+      if (t < time[c] || (t === time[c] && s < seq[c])) break;
+      this.copy(c, i);
+      i = c;
+    }
+    time[i] = t;
+    seq[i] = s;
+    this.kind[i] = kind;
+    this.target[i] = target;
+    this.arg[i] = arg;
   }
 
   private copy(from: number, to: number): void {

@@ -18,12 +18,19 @@ import { transferPs, type Ps } from '../engine/time.js';
  */
 const MAX_INTERVALS = 512;
 const KEEP_INTERVALS = 256;
+/** Slots of the interval arrays: the live intervals slide towards the end and are moved back when they reach it. */
+const CAPACITY = 2 * MAX_INTERVALS;
 
 export class BandwidthServer {
   readonly bandwidthGBps: number;
-  /** Busy intervals [start, end), sorted, disjoint and not touching. */
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  /**
+   * Busy intervals [start, end), sorted, disjoint and not touching, in slots head .. tail - 1
+   * of two flat arrays (allocation-free; closing old gaps only moves `head`).
+   */
+  private readonly starts = new Float64Array(CAPACITY);
+  private readonly ends = new Float64Array(CAPACITY);
+  private head = 0;
+  private tail = 0;
   /** Time at which the last reservation started (after its wait). */
   lastStartPs: Ps = 0;
   /** Total time spent serialising (utilisation = busyPs / elapsed). */
@@ -44,8 +51,7 @@ export class BandwidthServer {
 
   /** The end of the last booked interval (0 when nothing was booked). */
   get nextFreePs(): Ps {
-    const n = this.ends.length;
-    return n === 0 ? 0 : this.ends[n - 1];
+    return this.tail === this.head ? 0 : this.ends[this.tail - 1];
   }
 
   /** Serialises `bytes` in idle time from `t` on; returns when the last byte has left. */
@@ -58,18 +64,18 @@ export class BandwidthServer {
   occupy(t: Ps, duration: Ps): Ps {
     this.busyPs += duration;
     this.reservations++;
-    const starts = this.starts;
     const ends = this.ends;
-    const n = ends.length;
-    if (n === 0 || t >= ends[n - 1]) {
+    const n = this.tail;
+    if (n === this.head || t >= ends[n - 1]) {
       // In time order: after everything booked.
       this.lastStartPs = t;
       if (duration > 0) {
-        if (n > 0 && ends[n - 1] === t) ends[n - 1] = t + duration;
+        if (n > this.head && ends[n - 1] === t) ends[n - 1] = t + duration;
         else {
-          starts.push(t);
-          ends.push(t + duration);
-          if (n + 1 > MAX_INTERVALS) this.closeOldGaps();
+          if (n === CAPACITY) this.moveToFront();
+          this.starts[this.tail] = t;
+          ends[this.tail++] = t + duration;
+          if (this.tail - this.head > MAX_INTERVALS) this.closeOldGaps();
         }
       }
       return t + duration;
@@ -86,49 +92,85 @@ export class BandwidthServer {
     let remaining = duration;
     let first = -1;
     for (;;) {
-      if (i < ends.length && starts[i] <= cursor) {
+      if (i < this.tail && starts[i] <= cursor) {
         cursor = ends[i];
         i++;
         continue;
       }
       if (first < 0) first = cursor;
       if (remaining === 0) break;
-      const gapEnd = i < starts.length ? starts[i] : Infinity;
+      const gapEnd = i < this.tail ? starts[i] : Infinity;
       const use = Math.min(remaining, gapEnd - cursor);
       // Book [cursor, cursor + use): it touches interval i - 1 on the left when equal.
-      const joinsLeft = i > 0 && ends[i - 1] === cursor;
-      const joinsRight = i < starts.length && starts[i] === cursor + use;
+      const joinsLeft = i > this.head && ends[i - 1] === cursor;
+      const joinsRight = i < this.tail && starts[i] === cursor + use;
       if (joinsLeft && joinsRight) {
         ends[i - 1] = ends[i];
-        starts.splice(i, 1);
-        ends.splice(i, 1);
+        this.remove(i);
         i--; // the loop then skips the merged interval
       } else if (joinsLeft) {
         ends[i - 1] = cursor + use;
       } else if (joinsRight) {
         starts[i] = cursor; // the loop then skips interval i, now [cursor, its end)
       } else {
-        starts.splice(i, 0, cursor);
-        ends.splice(i, 0, cursor + use);
+        i = this.insertAt(i, cursor, cursor + use);
         i++;
       }
       cursor += use;
       remaining -= use;
       if (remaining === 0) break;
     }
-    if (ends.length > MAX_INTERVALS) this.closeOldGaps();
+    if (this.tail - this.head > MAX_INTERVALS) this.closeOldGaps();
     this.queueWaitPs += first - t;
     this.lastStartPs = first;
     return cursor;
   }
 
-  /** Index of the first interval that ends after `t` (binary search). */
+  /** Inserts [start, end) before slot `i`; returns the slot it landed in (slots move when the arrays are full). */
+  private insertAt(i: number, start: Ps, end: Ps): number {
+    if (this.tail === CAPACITY) i -= this.moveToFront();
+    const starts = this.starts;
+    const ends = this.ends;
+    // Requests land near the end of the calendar: a loop moves the few slots after i
+    // faster than copyWithin's call.
+    for (let k = this.tail; k > i; k--) {
+      starts[k] = starts[k - 1];
+      ends[k] = ends[k - 1];
+    }
+    this.tail++;
+    starts[i] = start;
+    ends[i] = end;
+    return i;
+  }
+
+  private remove(i: number): void {
+    const starts = this.starts;
+    const ends = this.ends;
+    const last = --this.tail;
+    for (let k = i; k < last; k++) {
+      starts[k] = starts[k + 1];
+      ends[k] = ends[k + 1];
+    }
+  }
+
+  /** Moves the live intervals to slot 0; returns by how many slots they moved. */
+  private moveToFront(): number {
+    const shift = this.head;
+    this.starts.copyWithin(0, shift, this.tail);
+    this.ends.copyWithin(0, shift, this.tail);
+    this.head = 0;
+    this.tail -= shift;
+    return shift;
+  }
+
+  /** Slot of the first interval that ends after `t` (binary search). */
   private firstEndingAfter(t: Ps): number {
-    let lo = 0;
-    let hi = this.ends.length;
+    const ends = this.ends;
+    let lo = this.head;
+    let hi = this.tail;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.ends[mid] <= t) lo = mid + 1;
+      if (ends[mid] <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -136,15 +178,14 @@ export class BandwidthServer {
 
   /** Merges the oldest intervals into one so that KEEP_INTERVALS remain. */
   private closeOldGaps(): void {
-    const drop = this.ends.length - KEEP_INTERVALS;
-    this.starts[drop] = this.starts[0];
-    this.starts.splice(0, drop);
-    this.ends.splice(0, drop);
+    const drop = this.tail - this.head - KEEP_INTERVALS;
+    this.starts[this.head + drop] = this.starts[this.head];
+    this.head += drop;
   }
 
   reset(): void {
-    this.starts.length = 0;
-    this.ends.length = 0;
+    this.head = 0;
+    this.tail = 0;
     this.lastStartPs = 0;
     this.busyPs = 0;
     this.bytes = 0;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tlb, tlbSchema, tlbSchemaWith } from './tlb.js';
 
@@ -121,5 +122,89 @@ describe('tlbSchema', () => {
 
   it('takes per-use defaults', () => {
     expect(tlbSchemaWith({ entries: 2048, ways: 4 }, 'IOTLB').parse({})).toEqual({ entries: 2048, ways: 4 });
+  });
+});
+
+/** LRU sets as lists, most recent last: what Tlb must behave as, whatever its shortcuts. */
+class ListTlb {
+  readonly sets: { vpn: number; flags: number }[][];
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  constructor(
+    entries: number,
+    readonly ways: number,
+  ) {
+    this.sets = Array.from({ length: entries / ways }, () => []);
+  }
+  private set(vpn: number) {
+    return this.sets[vpn % this.sets.length];
+  }
+  lookup(vpn: number): number {
+    const set = this.set(vpn);
+    const i = set.findIndex((e) => e.vpn === vpn);
+    if (i < 0) {
+      this.misses++;
+      return -1;
+    }
+    this.hits++;
+    const [e] = set.splice(i, 1);
+    set.push(e);
+    return e.flags;
+  }
+  insert(vpn: number, flags: number): void {
+    const set = this.set(vpn);
+    const i = set.findIndex((e) => e.vpn === vpn);
+    if (i >= 0) set.splice(i, 1);
+    else if (set.length === this.ways) {
+      set.shift();
+      this.evictions++;
+    }
+    set.push({ vpn, flags });
+  }
+  invalidatePage(vpn: number): number {
+    const set = this.set(vpn);
+    const i = set.findIndex((e) => e.vpn === vpn);
+    if (i >= 0) set.splice(i, 1);
+    return i >= 0 ? 1 : 0;
+  }
+}
+
+describe('Tlb against a list-per-set LRU model', () => {
+  it('hits, misses, evicts and returns flags as the model does, inserts after misses included', () => {
+    // Pages in a small range (many conflicts) and beyond 2^32 (the set index by %, not by mask).
+    const page = fc.oneof(
+      fc.nat(40),
+      fc.nat(40).map((p) => 2 ** 33 + p),
+    );
+    const op = fc.tuple(fc.nat(9), page, fc.nat(255));
+    fc.assert(
+      fc.property(
+        fc.constantFrom([8, 2], [12, 3], [16, 16]),
+        fc.array(op, { maxLength: 400 }),
+        ([entries, ways], ops) => {
+          const tlb = new Tlb(entries, ways);
+          const model = new ListTlb(entries, ways);
+          for (const [kind, vpn, flags] of ops) {
+            if (kind < 5) {
+              const got = tlb.lookup(vpn);
+              expect(got).toBe(model.lookup(vpn));
+              // The driver's pattern: a miss, then the insert of the page it missed.
+              if (got < 0 && kind < 4) {
+                tlb.insert(vpn, flags);
+                model.insert(vpn, flags);
+              }
+            } else if (kind < 8) {
+              tlb.insert(vpn, flags);
+              model.insert(vpn, flags);
+            } else {
+              expect(tlb.invalidatePage(vpn)).toBe(model.invalidatePage(vpn));
+            }
+          }
+          expect([tlb.hits, tlb.misses, tlb.evictions]).toEqual([model.hits, model.misses, model.evictions]);
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
   });
 });

@@ -5,8 +5,8 @@
  * State lives in three flat typed arrays indexed by `set * ways + way`: the tag (the page
  * number, -1 when the slot is empty), 8 bits of flags (permissions or page-size bits, opaque
  * here) and an LRU stamp. Page numbers reach 2^40 and more, beyond 32-bit integers, so tags
- * are float64 (exact to 2^53) and the set index uses `%` on numbers, never `&` or `>>`.
- * Lookups and inserts allocate nothing.
+ * are float64 (exact to 2^53) and the set index is `%` on numbers (a mask only for pages
+ * below 2^32 and a power-of-two number of sets). Lookups and inserts allocate nothing.
  */
 import type { z } from 'zod';
 import { num, obj } from '../schema/fields.js';
@@ -76,6 +76,17 @@ export class Tlb {
   private readonly stamps: Float64Array;
   /** Increases on every hit and insert; a larger stamp is more recently used. */
   private clock = 0;
+  /** sets - 1 when sets is a power of two (the set of a page below 2^32 is then a mask), else -1. */
+  private readonly setMask: number;
+  /**
+   * The set base and page of the last lookup that missed, valid while `epoch` (bumped by
+   * every change of tags) is unchanged: an insert that follows its miss skips the search
+   * for the page, which the miss has just done.
+   */
+  private missVpn = -1;
+  private missBase = 0;
+  private missEpoch = -1;
+  private epoch = 0;
 
   hits = 0;
   misses = 0;
@@ -94,6 +105,13 @@ export class Tlb {
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.flagBits = new Uint8Array(entries);
     this.stamps = new Float64Array(entries);
+    this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
+  }
+
+  /** Index of the first way of `vpn`'s set. */
+  private baseOf(vpn: number): number {
+    const mask = this.setMask;
+    return (mask >= 0 && vpn >>> 0 === vpn ? vpn & mask : vpn % this.sets) * this.ways;
   }
 
   static fromConfig(config: TlbConfig): Tlb {
@@ -102,7 +120,7 @@ export class Tlb {
 
   /** Returns the stored flags (0..255) on a hit, -1 on a miss. Counts the outcome and updates LRU. */
   lookup(vpn: number): number {
-    const base = (vpn % this.sets) * this.ways;
+    const base = this.baseOf(vpn);
     const end = base + this.ways;
     const tags = this.tags;
     for (let i = base; i < end; i++) {
@@ -113,6 +131,9 @@ export class Tlb {
       }
     }
     this.misses++;
+    this.missVpn = vpn;
+    this.missBase = base;
+    this.missEpoch = this.epoch;
     return -1;
   }
 
@@ -140,25 +161,46 @@ export class Tlb {
 
   /** Installs (or refreshes) a translation, replacing the least recently used way of its set. */
   insert(vpn: number, flags: number): void {
-    const base = (vpn % this.sets) * this.ways;
-    const end = base + this.ways;
     const tags = this.tags;
     const stamps = this.stamps;
-    let victim = base;
-    let victimStamp = Infinity;
-    for (let i = base; i < end; i++) {
-      const tag = tags[i];
-      if (tag === vpn) {
-        victim = i;
-        break;
+    let victim: number;
+    if (vpn === this.missVpn && this.missEpoch === this.epoch) {
+      // Just missed: the page is not in its set, so the victim is the first empty way, else the LRU.
+      const base = this.missBase;
+      const end = base + this.ways;
+      victim = base;
+      let victimStamp = Infinity;
+      for (let i = base; i < end; i++) {
+        if (tags[i] === EMPTY) {
+          victim = i;
+          break;
+        }
+        const s = stamps[i];
+        if (s < victimStamp) {
+          victimStamp = s;
+          victim = i;
+        }
       }
-      // An empty way (stamp -1) always beats a valid one.
-      const s = tag === EMPTY ? -1 : stamps[i];
-      if (s < victimStamp) {
-        victimStamp = s;
-        victim = i;
+    } else {
+      const base = this.baseOf(vpn);
+      const end = base + this.ways;
+      victim = base;
+      let victimStamp = Infinity;
+      for (let i = base; i < end; i++) {
+        const tag = tags[i];
+        if (tag === vpn) {
+          victim = i;
+          break;
+        }
+        // An empty way (stamp -1) always beats a valid one.
+        const s = tag === EMPTY ? -1 : stamps[i];
+        if (s < victimStamp) {
+          victimStamp = s;
+          victim = i;
+        }
       }
     }
+    this.epoch++;
     if (tags[victim] !== EMPTY && tags[victim] !== vpn) this.evictions++;
     tags[victim] = vpn;
     this.flagBits[victim] = flags;
@@ -169,6 +211,7 @@ export class Tlb {
   invalidatePage(vpn: number): number {
     const i = this.find(vpn);
     if (i < 0) return 0;
+    this.epoch++;
     this.tags[i] = EMPTY;
     this.invalidated++;
     return 1;
@@ -184,6 +227,7 @@ export class Tlb {
     if (count <= 0) return 0;
     let removed = 0;
     if (count > this.sets) {
+      this.epoch++;
       const last = firstVpn + count;
       const tags = this.tags;
       for (let i = 0; i < this.entries; i++) {
@@ -202,6 +246,7 @@ export class Tlb {
 
   /** Removes every translation. */
   flush(): void {
+    this.epoch++;
     const tags = this.tags;
     for (let i = 0; i < this.entries; i++) {
       if (tags[i] !== EMPTY) {
@@ -219,7 +264,7 @@ export class Tlb {
   }
 
   private find(vpn: number): number {
-    const base = (vpn % this.sets) * this.ways;
+    const base = this.baseOf(vpn);
     const end = base + this.ways;
     for (let i = base; i < end; i++) if (this.tags[i] === vpn) return i;
     return -1;

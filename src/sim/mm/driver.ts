@@ -10,6 +10,7 @@ import type { Region } from '../machine/address-space.js';
 import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import { H2D } from '../hw/link/types.js';
+import { cpuSidePermission } from '../machine/ats-translation.js';
 import { CpuPte, DEV_ACCESS } from '../machine/page-state.js';
 import { dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
 import type { Residency } from '../machine/residency.js';
@@ -17,7 +18,7 @@ import type { DriverConfig } from './driver-schema.js';
 import { copyRegion, pinHostPages } from './copy.js';
 import { faultInPage } from './cpu-fault.js';
 import { FrameAllocators } from './frame-allocators.js';
-import { dmaUnmap, notifierInvalidate, unmapDevicePages } from './invalidate.js';
+import { dmaUnmap, invalidateAts, notifierInvalidate, unmapDevicePages } from './invalidate.js';
 
 /** What a strategy may know of a device. */
 export interface DeviceInfo {
@@ -75,7 +76,7 @@ export interface DriverContext {
    * bits is mapped whole. Returns when the PTE write has crossed the link.
    */
   writeDevicePtes(device: number, firstPage: number, bits: Uint8Array, count: number, t: Ps): Ps;
-  /** Device `device`'s PTE bits of a page (DEV_* without DEV_LARGE). */
+  /** What device `device` may do with a page now (DEV_* without DEV_LARGE): its PTE, or with shared virtual addressing the CPU page table's permission. */
   devicePte(device: number, page: number): number;
   /** Clears every device's mappings of the range, shoots down their TLBs, DMA-unmaps. */
   unmapFromDevices(firstPage: number, pages: number, t: Ps): Ps;
@@ -108,6 +109,8 @@ export class Driver implements DriverContext {
   constructor(
     readonly m: Machine,
     config: DriverConfig,
+    /** Devices translate through the IOMMU and the CPU page table (ATS, PRI): no device page tables. */
+    readonly sharedVirtualAddressing: boolean,
     private readonly onCpuPteChange: (region: Region, page: number, t: Ps) => Ps,
     private readonly onSpecialCpuFault: (region: Region, page: number, write: boolean, t: Ps) => Ps,
   ) {
@@ -249,10 +252,14 @@ export class Driver implements DriverContext {
   }
 
   devicePte(device: number, page: number): number {
+    if (this.sharedVirtualAddressing) return cpuSidePermission(this.m, page);
     return this.m.devices[device].pte.get(page) & DEV_ACCESS;
   }
 
   unmapFromDevices(firstPage: number, pages: number, t: Ps): Ps {
+    // With shared virtual addressing the IOTLB and the ATCs hold translations of the CPU
+    // page table itself: the IOMMU's notifier drops them (no DMA mapping is involved).
+    if (this.sharedVirtualAddressing) return invalidateAts(this.m, firstPage, pages, t);
     let done = t;
     for (const dev of this.m.devices) done = Math.max(done, unmapDevicePages(this, dev, firstPage, pages, t));
     return dmaUnmap(this.m, firstPage, pages, done);

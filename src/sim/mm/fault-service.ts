@@ -86,9 +86,12 @@ class Batch {
 /** Registers the batch handlers of every device on the machine's event table. */
 export function installFaultService(d: Driver, strategy: Strategy): void {
   const m = d.m;
+  // Under shared virtual addressing the CPU page table is the mapping: the page response
+  // (the replay) is all a resolved fault needs.
+  const installs = strategy.translation === 'device-page-table';
   const batches = m.devices.map((dev) => new Batch(dev, dev.faults.batchSize));
   m.handlers[EV_BATCH_START] = (device, _arg, t) => startBatch(d, strategy, batches[device], t);
-  m.handlers[EV_BATCH_END] = (device, _arg, t) => endBatch(d, batches[device], t);
+  m.handlers[EV_BATCH_END] = (device, _arg, t) => endBatch(d, batches[device], installs, t);
 }
 
 function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
@@ -171,7 +174,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   m.queue.push(now, EV_BATCH_END, dev.index);
 }
 
-function endBatch(d: Driver, batch: Batch, t: Ps): void {
+function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
   const m = d.m;
   const dev = batch.device;
   const fb = dev.faults;
@@ -181,7 +184,7 @@ function endBatch(d: Driver, batch: Batch, t: Ps): void {
   let lastBlock = -1;
   for (let k = 0; k < batch.unique; k++) {
     const u = batch.order[k];
-    if (batch.error[u] !== 0) continue;
+    if (batch.error[u] !== 0 || !installs) continue;
     const region = m.space.regions[batch.region[u]];
     if (region.seq !== batch.seq[u] || !region.mapped) {
       dev.counters.batchRetries++;

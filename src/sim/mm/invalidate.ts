@@ -66,3 +66,19 @@ export function dmaUnmap(m: Machine, firstPage: number, pages: number, t: Ps): P
   tt = acked;
   return tt;
 }
+
+/**
+ * The IOMMU's notifier under shared virtual addressing: invalidate the range in the
+ * IOTLB and, with an ATS Invalidate Request and its Completion, in every device's ATC.
+ */
+export function invalidateAts(m: Machine, firstPage: number, pages: number, t: Ps): Ps {
+  const tt = m.iommu.invalidatePages(t, firstPage, pages);
+  let acked = tt;
+  for (const dev of m.devices) {
+    if (dev.atc === null || dev.atc.invalidateRange(firstPage, pages) === 0) continue;
+    let done = dev.link.message(tt, H2D, INVALIDATE_MESSAGE_BYTES);
+    done = dev.link.message(done, D2H, INVALIDATE_MESSAGE_BYTES);
+    if (done > acked) acked = done;
+  }
+  return acked;
+}

@@ -10,6 +10,7 @@ import { AGENT_CPU, AGENT_DEVICE, IDLE, MIGRATION } from '../machine/contexts.js
 import type { Machine } from '../machine/machine.js';
 import type { PageView } from '../machine/page-state.js';
 import { chargeAll, runStreams, type Tick } from '../machine/run-streams.js';
+import { AtsTranslation } from '../machine/ats-translation.js';
 import { DevicePageTable } from '../machine/translation.js';
 import type { HostOp, Phase } from '../workload/types.js';
 import { Driver } from './driver.js';
@@ -35,11 +36,12 @@ export class MemoryManager {
     const d: Driver = (this.driver = new Driver(
       m,
       driverConfig,
+      strategy.translation === 'iommu',
       (region, page, t) => strategy.onCpuPteChange(d, region, page, t),
       (region, page, write, t) => strategy.onSpecialCpuFault(d, region, page, write, t),
     ));
     m.mm = d;
-    m.translation = new DevicePageTable();
+    m.translation = strategy.translation === 'iommu' ? new AtsTranslation() : new DevicePageTable();
     installFaultService(d, strategy);
   }
 

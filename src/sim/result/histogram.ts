@@ -24,7 +24,7 @@ export class Log2Histogram {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    const i = v <= this.firstBound ? 0 : Math.min(this.counts.length - 1, Math.ceil(Math.log2(v / this.firstBound)));
+    const i = v <= this.firstBound ? 0 : Math.min(this.counts.length - 1, bucketAbove(v / this.firstBound));
     this.counts[i]++;
   }
 
@@ -43,4 +43,19 @@ export class Log2Histogram {
       max: this.count ? this.max : 0,
     };
   }
+}
+
+/**
+ * ceil(log2(x)) for x > 1, as Math.ceil(Math.log2(x)) computes it, without the logarithm
+ * where the answer is clear: x in (2^(e-1), 2^e] gives e. Just above a power of two,
+ * Math.log2 may round down onto it, so there (and beyond 2^31) Math.log2 decides.
+ */
+export function bucketAbove(x: number): number {
+  if (x < 0x80000000) {
+    const e = 31 - Math.clz32(x); // 2^e <= x < 2^(e+1)
+    const p = 1 << e;
+    if (x === p) return e;
+    if (x > p * (1 + 1e-9)) return e + 1;
+  }
+  return Math.ceil(Math.log2(x));
 }

@@ -56,6 +56,7 @@ export interface Attribution {
 
 /** One operation of a scripted workload, as it went. */
 export interface OpReport {
+  /** The phase (or scripted op) it reports; -1 for the setup before the first phase (mapping and pinning premapped regions). */
   index: number;
   op: string;
   startNs: number;

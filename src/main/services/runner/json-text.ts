@@ -1,9 +1,11 @@
 /**
- * Parsing the text of a JSON document with errors that say where: the line and column of
- * a syntax error, and what was expected there. JSON.parse does the parsing; when it
- * fails, a small scanner walks the text again to find the spot, because Node's messages
- * give a position only for some errors and never a line.
+ * Parsing the text of an experiment: JSON that may carry line and block comments, read by
+ * jsonc-parser, the same parser the workbench's editor uses to place its markers. When
+ * the text is broken, a small scanner walks it again to say where and what was expected
+ * there in a plain sentence (jsonc-parser's error codes are terse and, after its error
+ * recovery, sometimes point past the real mistake).
  */
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 
 export interface JsonSyntaxError {
   /** 1-based. */
@@ -21,13 +23,13 @@ export function parseJsonText(text: string): JsonParse {
   // A UTF-8 byte order mark is not JSON, but editors on some systems write one.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const shift = body === text ? 0 : 1;
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch (e) {
-    const found = locateSyntaxError(body) ?? { offset: body.length, message: (e as Error).message };
-    const { line, column } = lineColumn(body, found.offset);
-    return { ok: false, error: { line, column, offset: found.offset + shift, message: found.message } };
-  }
+  const errors: ParseError[] = [];
+  const value: unknown = parse(body, errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors.length === 0) return { ok: true, value };
+  const first = errors[0]!;
+  const found = locateSyntaxError(body) ?? { offset: first.offset, message: printParseErrorCode(first.error) };
+  const { line, column } = lineColumn(body, found.offset);
+  return { ok: false, error: { line, column, offset: found.offset + shift, message: found.message } };
 }
 
 /** "line 3, column 14: expected ..." */
@@ -73,8 +75,15 @@ function locateSyntaxError(text: string): { offset: number; message: string } | 
   const ws = (): void => {
     for (;;) {
       while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-      if (text.startsWith('//', i) || text.startsWith('/*', i)) {
-        fail('JSON has no comments; put notes in a "$comment" key instead');
+      if (text.startsWith('//', i)) {
+        while (i < n && text[i] !== '\n') i++;
+        continue;
+      }
+      if (text.startsWith('/*', i)) {
+        const end = text.indexOf('*/', i + 2);
+        if (end < 0) fail('a /* comment is not closed; end it with */');
+        i = end + 2;
+        continue;
       }
       return;
     }

@@ -313,6 +313,30 @@ export class Store {
   }
 
   /**
+   * Deletes runs with their results and tags, and experiments no run uses any more, in one
+   * transaction; returns how many runs went. A running run cannot be deleted (its worker
+   * would write into a missing row): cancel it first.
+   */
+  deleteRuns(ids: readonly number[]): number {
+    return this.db.transaction(() => {
+      this.requireRuns(ids);
+      const running = this.listRuns({ ids: [...ids], status: 'running' }).map((r) => r.id);
+      if (running.length) {
+        throw new Error(`run ${running.join(', ')} is still running in ${this.path}; cancel it first, then delete`);
+      }
+      const list = JSON.stringify(ids);
+      for (const table of ['metrics', 'series', 'histograms', 'attribution', 'results_extra', 'tags']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(list);
+      }
+      const deleted = this.db
+        .prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))')
+        .run(list).changes;
+      this.db.prepare('DELETE FROM experiments WHERE id NOT IN (SELECT experiment_id FROM runs)').run();
+      return deleted;
+    })();
+  }
+
+  /**
    * Marks 'running' runs whose writer process is gone as cancelled, and returns how
    * many. A pid that is alive may belong to an unrelated process that reused it; such a
    * run stays 'running' until that process ends, which errs on the side of never

@@ -1,252 +1,268 @@
-import { useCallback, useEffect, useState } from 'react';
+/**
+ * All runs: filter (status, strategy, tag, name), sort by any column, select several to
+ * compare, export, tag or delete (after a confirmation). Key metric columns come from the
+ * runs themselves (KEY_METRIC_PATTERNS), so new per-device metrics get columns too.
+ */
+import { useEffect, useMemo, useState } from 'react';
 import {
+  compareKeyMetrics,
   RUN_STATUSES,
-  type HetmemApi,
-  type Info,
-  type RunDetail,
+  type ListRunsFilter,
   type RunStatus,
   type RunSummary,
 } from '../../../shared/api.js';
-import { getApi } from '../api.js';
-import { formatInstant, formatValue, formatWallMs } from '../format.js';
+import type { Services } from '../api.js';
+import { formatInstant, formatMetric, formatWallMs } from '../format.js';
+import { messageOf, useLoad } from '../load.js';
+import { navigate } from '../router.js';
 
-type Load<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T };
+type SortKey = 'id' | 'name' | 'strategy' | 'workload' | 'status' | 'startedAt' | 'wallMs' | `metric:${string}`;
 
-const EXAMPLE_EXPERIMENT = 'resources/experiments/gpu-stream-hmm-mirror.json';
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function sortValue(run: RunSummary, key: SortKey): string | number {
+  if (key.startsWith('metric:')) return run.keyMetrics[key.slice(7)]?.value ?? -Infinity;
+  const v = run[key as keyof RunSummary];
+  return typeof v === 'number' || typeof v === 'string' ? v : -Infinity;
 }
 
-export function RunsView() {
-  const api = getApi();
-  if (!api) {
-    return (
-      <section className="view">
-        <h1>Runs</h1>
-        <p className="notice error">
-          This page has no connection to the workbench services (no <code>window.hetmem</code>). Open it in the Hetmem
-          Workbench desktop app.
-        </p>
-      </section>
-    );
-  }
-  return <RunList api={api} />;
-}
+export function RunsView({ api }: { api: Services }) {
+  const [filter, setFilter] = useState<ListRunsFilter>({});
+  const [runs, reload] = useLoad(() => api.listRuns(filter), [api, JSON.stringify(filter)]);
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'id', descending: true });
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [tagDraft, setTagDraft] = useState('');
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
 
-function RunList({ api }: { api: HetmemApi }) {
-  const [status, setStatus] = useState<RunStatus | ''>('');
-  const [runs, setRuns] = useState<Load<RunSummary[]>>({ state: 'loading' });
-  const [info, setInfo] = useState<Info | null>(null);
-  const [selected, setSelected] = useState<number | null>(null);
+  // Runs that start or end elsewhere (the editor, another window) show up here.
+  useEffect(() => api.onRunEvent((e) => e.type !== 'progress' && reload()), [api, reload]);
 
-  const refresh = useCallback(() => {
-    let current = true;
-    setRuns({ state: 'loading' });
-    api.listRuns(status === '' ? undefined : { status }).then(
-      (value) => current && setRuns({ state: 'ready', value }),
-      (error: unknown) => current && setRuns({ state: 'error', message: messageOf(error) }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, status]);
+  const list = runs.state === 'ready' ? runs.value : [];
+  const metricColumns = useMemo(
+    () => [...new Set(list.flatMap((r) => Object.keys(r.keyMetrics)))].sort(compareKeyMetrics).slice(0, 8),
+    [list],
+  );
+  const strategies = useMemo(() => [...new Set(list.map((r) => r.strategy))].sort(), [list]);
+  const sorted = useMemo(() => {
+    const out = [...list];
+    out.sort((a, b) => {
+      const x = sortValue(a, sort.key);
+      const y = sortValue(b, sort.key);
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      return sort.descending ? -c : c;
+    });
+    return out;
+  }, [list, sort]);
+  const chosen = sorted.filter((r) => selected.has(r.id)).map((r) => r.id);
 
-  useEffect(refresh, [refresh]);
-  useEffect(() => {
-    api.getInfo().then(setInfo, () => setInfo(null));
-  }, [api]);
+  const act = async (what: () => Promise<string>) => {
+    setMessage(null);
+    try {
+      setMessage({ error: false, text: await what() });
+      reload();
+    } catch (e) {
+      setMessage({ error: true, text: messageOf(e) });
+    }
+  };
+
+  const header = (key: SortKey, label: string, numeric = false) => (
+    <th
+      key={key}
+      className={[numeric ? 'num' : '', key.startsWith('metric:') ? 'metric-head' : ''].join(' ').trim() || undefined}
+      aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+    >
+      <button
+        type="button"
+        className="sort"
+        onClick={() => setSort((s) => ({ key, descending: s.key === key ? !s.descending : numeric }))}
+      >
+        {label}
+        {sort.key === key ? (sort.descending ? ' ▾' : ' ▴') : ''}
+      </button>
+    </th>
+  );
 
   return (
     <section className="view">
-      <header className="view-header">
+      <header className="view-header toolbar">
         <h1>Runs</h1>
         <label>
           Status{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value as RunStatus | '')}>
+          <select
+            value={filter.status ?? ''}
+            onChange={(e) => setFilter({ ...filter, status: (e.target.value || undefined) as RunStatus | undefined })}
+          >
             <option value="">all</option>
             {RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
+              <option key={s}>{s}</option>
             ))}
           </select>
         </label>
-        <button type="button" onClick={refresh}>
+        <label>
+          Strategy{' '}
+          <select
+            value={filter.strategy ?? ''}
+            onChange={(e) => setFilter({ ...filter, strategy: e.target.value || undefined })}
+          >
+            <option value="">all</option>
+            {[...new Set([...strategies, ...(filter.strategy ? [filter.strategy] : [])])].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <input
+          aria-label="Filter by name"
+          placeholder="name contains…"
+          value={filter.nameContains ?? ''}
+          onChange={(e) => setFilter({ ...filter, nameContains: e.target.value || undefined })}
+        />
+        <input
+          aria-label="Filter by tag"
+          placeholder="tag…"
+          value={filter.tag ?? ''}
+          onChange={(e) => setFilter({ ...filter, tag: e.target.value || undefined })}
+        />
+        <button type="button" onClick={reload}>
           Refresh
         </button>
       </header>
 
-      {runs.state === 'loading' && <p className="muted">Loading runs…</p>}
-      {runs.state === 'error' && <p className="notice error">Could not list runs: {runs.message}</p>}
-      {runs.state === 'ready' && runs.value.length === 0 && <EmptyState status={status} info={info} />}
-      {runs.state === 'ready' && runs.value.length > 0 && (
-        <RunTable runs={runs.value} selected={selected} onSelect={setSelected} />
-      )}
-      {selected !== null && <RunDetailPanel api={api} id={selected} onClose={() => setSelected(null)} />}
-    </section>
-  );
-}
-
-function EmptyState({ status, info }: { status: RunStatus | ''; info: Info | null }) {
-  if (status !== '') return <p className="muted">No {status} runs.</p>;
-  const db = info ? `"${info.databasePath}"` : '<the workbench database>';
-  return (
-    <div className="empty">
-      <p>
-        <strong>No runs yet.</strong> Run{' '}
-        <code>
-          npx hetmem run {EXAMPLE_EXPERIMENT} --db {db}
-        </code>{' '}
-        in a terminal, then press Refresh, or run an experiment from the Experiment editor once it is built.
-      </p>
-      {info && <p className="muted">Database: {info.databasePath}</p>}
-    </div>
-  );
-}
-
-function RunTable({
-  runs,
-  selected,
-  onSelect,
-}: {
-  runs: RunSummary[];
-  selected: number | null;
-  onSelect: (id: number) => void;
-}) {
-  return (
-    <table className="runs">
-      <thead>
-        <tr>
-          <th className="num">#</th>
-          <th>Name</th>
-          <th>Strategy</th>
-          <th>Workload</th>
-          <th className="num">Seed</th>
-          <th>Status</th>
-          <th>Started</th>
-          <th className="num">Wall time</th>
-          <th>Error</th>
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((run) => (
-          <tr
-            key={run.id}
-            className={run.id === selected ? 'selected' : undefined}
-            onClick={() => onSelect(run.id)}
-            tabIndex={0}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' || e.key === ' ') onSelect(run.id);
+      <div className="toolbar selection-bar" aria-label="Selected runs">
+        <span>{chosen.length} selected</span>
+        <button type="button" disabled={chosen.length < 2} onClick={() => navigate({ view: 'compare', ids: chosen })}>
+          Compare
+        </button>
+        <button type="button" disabled={chosen.length === 0} onClick={() => navigate({ view: 'export', ids: chosen })}>
+          Export…
+        </button>
+        <input
+          aria-label="Tag for the selected runs"
+          placeholder="tag the selected…"
+          value={tagDraft}
+          onChange={(e) => setTagDraft(e.target.value)}
+        />
+        <button
+          type="button"
+          disabled={chosen.length === 0 || !tagDraft.trim()}
+          onClick={() =>
+            void act(async () => {
+              for (const id of chosen) await api.tagRun(id, { add: [tagDraft.trim()] });
+              setTagDraft('');
+              return `Tagged ${chosen.length} run(s) "${tagDraft.trim()}".`;
+            })
+          }
+        >
+          Add tag
+        </button>
+        <button type="button" className="danger" disabled={chosen.length === 0} onClick={() => setConfirmDelete(true)}>
+          Delete…
+        </button>
+      </div>
+      {confirmDelete && (
+        <div className="notice confirm" role="alertdialog" aria-label="Confirm delete">
+          Delete {chosen.length === 1 ? `run ${chosen[0]}` : `${chosen.length} runs (${chosen.join(', ')})`} with their
+          results? This cannot be undone.{' '}
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              setConfirmDelete(false);
+              void act(async () => {
+                const n = await api.deleteRuns(chosen);
+                setSelected(new Set());
+                return `Deleted ${n} run(s).`;
+              });
             }}
           >
-            <td className="num">{run.id}</td>
-            <td>{run.name}</td>
-            <td>
-              <code>{run.strategy}</code>
-            </td>
-            <td>{run.workload}</td>
-            <td className="num">{run.seed}</td>
-            <td>
-              <span className={`status status-${run.status}`}>{run.status}</span>
-            </td>
-            <td>{formatInstant(run.startedAt)}</td>
-            <td className="num">{formatWallMs(run.wallMs)}</td>
-            <td className="error-text">{run.error ?? ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
+            Delete
+          </button>{' '}
+          <button type="button" autoFocus onClick={() => setConfirmDelete(false)}>
+            Keep them
+          </button>
+        </div>
+      )}
+      {message && <p className={message.error ? 'notice error' : 'notice'}>{message.text}</p>}
 
-function RunDetailPanel({ api, id, onClose }: { api: HetmemApi; id: number; onClose: () => void }) {
-  const [detail, setDetail] = useState<Load<RunDetail | null>>({ state: 'loading' });
-
-  useEffect(() => {
-    let current = true;
-    setDetail({ state: 'loading' });
-    api.getRun(id).then(
-      (value) => current && setDetail({ state: 'ready', value }),
-      (error: unknown) => current && setDetail({ state: 'error', message: messageOf(error) }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, id]);
-
-  return (
-    <aside className="detail" aria-label={`Run ${id}`}>
-      <header className="view-header">
-        <h2>Run {id}</h2>
-        <button type="button" onClick={onClose}>
-          Close
-        </button>
-      </header>
-      {detail.state === 'loading' && <p className="muted">Loading…</p>}
-      {detail.state === 'error' && (
-        <p className="notice error">
-          Could not load run {id}: {detail.message}
+      {runs.state === 'loading' && <p className="muted">Loading runs…</p>}
+      {runs.state === 'error' && <p className="notice error">Could not list runs: {runs.message}</p>}
+      {runs.state === 'ready' && list.length === 0 && (
+        <p className="muted">
+          {Object.values(filter).some(Boolean)
+            ? 'No runs match these filters.'
+            : 'No runs yet. Write an experiment in the Experiment editor and run it (Ctrl/Cmd+Enter).'}
         </p>
       )}
-      {detail.state === 'ready' && detail.value === null && (
-        <p className="muted">Run {id} is no longer in the database.</p>
-      )}
-      {detail.state === 'ready' && detail.value !== null && <RunFacts run={detail.value} />}
-    </aside>
-  );
-}
-
-function RunFacts({ run }: { run: RunDetail }) {
-  const metrics = Object.entries(run.metrics).sort(([a], [b]) => a.localeCompare(b));
-  return (
-    <>
-      <dl className="facts">
-        <dt>Experiment</dt>
-        <dd>{run.name}</dd>
-        <dt>Status</dt>
-        <dd>{run.status}</dd>
-        <dt>Started / ended</dt>
-        <dd>
-          {formatInstant(run.startedAt)} / {formatInstant(run.endedAt)}
-        </dd>
-        <dt>Model version</dt>
-        <dd>{run.modelVersion}</dd>
-        <dt>Experiment hash</dt>
-        <dd>
-          <code>{run.experimentHash}</code>
-        </dd>
-        {run.error !== null && (
-          <>
-            <dt>Error</dt>
-            <dd className="error-text">{run.error}</dd>
-          </>
-        )}
-      </dl>
-      {metrics.length === 0 ? (
-        <p className="muted">This run recorded no metrics.</p>
-      ) : (
-        <table className="metrics">
-          <thead>
-            <tr>
-              <th>Metric</th>
-              <th className="num">Value</th>
-              <th>Unit</th>
-            </tr>
-          </thead>
-          <tbody>
-            {metrics.map(([name, m]) => (
-              <tr key={name}>
-                <td>
-                  <code>{name}</code>
-                </td>
-                <td className="num">{formatValue(m.value)}</td>
-                <td>{m.unit}</td>
+      {list.length > 0 && (
+        <div className="scroll-x">
+          <table className="runs nowrap-table">
+            <thead>
+              <tr>
+                <th>
+                  <input
+                    type="checkbox"
+                    aria-label="Select all"
+                    checked={chosen.length === sorted.length}
+                    onChange={(e) => setSelected(new Set(e.target.checked ? sorted.map((r) => r.id) : []))}
+                  />
+                </th>
+                {header('id', '#', true)}
+                {header('name', 'Name')}
+                {header('strategy', 'Strategy')}
+                {header('workload', 'Workload')}
+                {metricColumns.map((m) => header(`metric:${m}`, m, true))}
+                {header('status', 'Status')}
+                {header('startedAt', 'Started')}
+                {header('wallMs', 'Wall time', true)}
+                <th>Tags</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {sorted.map((run) => (
+                <tr key={run.id} className={selected.has(run.id) ? 'selected' : undefined}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select run ${run.id}`}
+                      checked={selected.has(run.id)}
+                      onChange={(e) => {
+                        const next = new Set(selected);
+                        if (e.target.checked) next.add(run.id);
+                        else next.delete(run.id);
+                        setSelected(next);
+                      }}
+                    />
+                  </td>
+                  <td className="num">{run.id}</td>
+                  <td>
+                    <a href={`#/run/${run.id}`}>{run.name}</a>
+                    {run.error && <div className="error-text small">{run.error}</div>}
+                  </td>
+                  <td>
+                    <code>{run.strategy}</code>
+                  </td>
+                  <td>{run.workload}</td>
+                  {metricColumns.map((m) => (
+                    <td key={m} className="num">
+                      {run.keyMetrics[m] ? formatMetric(run.keyMetrics[m].value, run.keyMetrics[m].unit) : ''}
+                    </td>
+                  ))}
+                  <td>
+                    <span className={`status status-${run.status}`}>{run.status}</span>
+                  </td>
+                  <td>{formatInstant(run.startedAt)}</td>
+                  <td className="num">{formatWallMs(run.wallMs)}</td>
+                  <td>
+                    {run.tags.map((t) => (
+                      <span key={t} className="tag">
+                        {t}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
-    </>
+    </section>
   );
 }

@@ -258,15 +258,30 @@ export class PcieLink implements Link {
   readonly servers: readonly [BandwidthServer, BandwidthServer];
   private readonly duplex: Duplex;
 
-  private readonly params: PcieParams;
-  private readonly framing: Framing;
+  // The configuration's numbers the send path reads, held as own fields (not looked up in
+  // the parsed config object on every packet).
+  private readonly mpsBytes: number;
+  private readonly mrrsBytes: number;
+  private readonly completionBytes: number;
+  private readonly ackCoalescing: number;
+  private readonly flowControlUpdateTlps: number;
+  private readonly perTlpBytes: number;
+  private readonly wireFactor: number;
+  private readonly dllpBytes: number;
   /** Per direction: TLPs received that no ACK / UpdateFC has covered yet. */
   private readonly unacked = new Float64Array(2);
   private readonly unreported = new Float64Array(2);
 
   constructor(config: PcieLinkConfig) {
-    this.params = config;
-    this.framing = framingOf(config);
+    const framing = framingOf(config);
+    this.mpsBytes = config.mpsBytes;
+    this.mrrsBytes = config.mrrsBytes;
+    this.completionBytes = Math.min(config.readCompletionBytes, config.mpsBytes);
+    this.ackCoalescing = config.ackCoalescing;
+    this.flowControlUpdateTlps = config.flowControlUpdateTlps;
+    this.perTlpBytes = framing.perTlpBytes;
+    this.wireFactor = framing.wireFactor;
+    this.dllpBytes = framing.dllpBytes;
     this.rawBandwidthGBps = pcieRawBandwidthGBps(config.generation, config.lanes);
     this.latencyPs = nsToPs(config.latencyNs);
     this.duplex = new Duplex(this.rawBandwidthGBps);
@@ -276,25 +291,18 @@ export class PcieLink implements Link {
 
   readRequest(t: Ps, dir: Direction, bytes: number): Ps {
     if (bytes <= 0) return t;
-    return this.send(t, dir, Math.ceil(bytes / this.params.mrrsBytes), PCIE_MEM_REQUEST_HEADER_BYTES, 0, 0);
+    return this.send(t, dir, Math.ceil(bytes / this.mrrsBytes), PCIE_MEM_REQUEST_HEADER_BYTES, 0, 0);
   }
 
   readCompletion(t: Ps, dir: Direction, bytes: number): Ps {
     if (bytes <= 0) return t;
-    const chunk = Math.min(this.params.readCompletionBytes, this.params.mpsBytes);
-    return this.send(t, dir, Math.ceil(bytes / chunk), PCIE_COMPLETION_HEADER_BYTES, dwBytes(bytes), bytes);
+    const tlps = Math.ceil(bytes / this.completionBytes);
+    return this.send(t, dir, tlps, PCIE_COMPLETION_HEADER_BYTES, dwBytes(bytes), bytes);
   }
 
   write(t: Ps, dir: Direction, bytes: number): Ps {
     if (bytes <= 0) return t;
-    return this.send(
-      t,
-      dir,
-      Math.ceil(bytes / this.params.mpsBytes),
-      PCIE_MEM_REQUEST_HEADER_BYTES,
-      dwBytes(bytes),
-      bytes,
-    );
+    return this.send(t, dir, Math.ceil(bytes / this.mpsBytes), PCIE_MEM_REQUEST_HEADER_BYTES, dwBytes(bytes), bytes);
   }
 
   message(t: Ps, dir: Direction, bytes: number): Ps {
@@ -303,26 +311,24 @@ export class PcieLink implements Link {
   }
 
   private send(t: Ps, dir: Direction, tlps: number, header: number, wirePayload: number, payload: number): Ps {
-    const f = this.framing;
-    const wire = (tlps * (header + f.perTlpBytes) + wirePayload) * f.wireFactor;
+    const wire = (tlps * (header + this.perTlpBytes) + wirePayload) * this.wireFactor;
     const end = this.duplex.send(this.stats, t, dir, tlps, wire, payload);
-    if (f.dllpBytes > 0) this.returnDllps(this.servers[dir].lastStartPs, end, dir, tlps);
+    if (this.dllpBytes > 0) this.returnDllps(this.servers[dir].lastStartPs, end, dir, tlps);
     return end + this.latencyPs;
   }
 
   /** The receiver of `tlps` TLPs sent in `dir` over [from, until) answers with ACK and UpdateFC DLLPs on the other direction. */
   private returnDllps(from: Ps, until: Ps, dir: Direction, tlps: number): void {
-    const p = this.params;
     const acked = this.unacked[dir] + tlps;
     const reported = this.unreported[dir] + tlps;
-    const acks = Math.floor(acked / p.ackCoalescing);
-    const updates = Math.floor(reported / p.flowControlUpdateTlps);
-    this.unacked[dir] = acked - acks * p.ackCoalescing;
-    this.unreported[dir] = reported - updates * p.flowControlUpdateTlps;
+    const acks = Math.floor(acked / this.ackCoalescing);
+    const updates = Math.floor(reported / this.flowControlUpdateTlps);
+    this.unacked[dir] = acked - acks * this.ackCoalescing;
+    this.unreported[dir] = reported - updates * this.flowControlUpdateTlps;
     const dllps = acks + updates;
     if (dllps === 0) return;
     const back = opposite(dir);
-    const wire = dllps * this.framing.dllpBytes * this.framing.wireFactor;
+    const wire = dllps * this.dllpBytes * this.wireFactor;
     this.duplex.background(back, wire, from, until);
     this.stats.wireBytes[back] += wire;
   }

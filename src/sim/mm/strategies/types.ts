@@ -33,8 +33,13 @@ export interface DeviceFault {
  */
 export interface Strategy {
   readonly name: string;
-  /** How devices translate addresses: a device page table the driver fills (the only kind built so far). */
-  readonly translation: 'device-page-table';
+  /**
+   * How devices translate addresses: a device page table the driver fills
+   * ('device-page-table'), or the IOMMU walking the CPU page table through ATS with PRI
+   * page requests for faults ('iommu': shared virtual addressing, no device page table;
+   * the resolved fault's `bits` are then ignored, the CPU page table is the mapping).
+   */
+  readonly translation: 'device-page-table' | 'iommu';
   /** A region was mapped (mmap). May allocate device memory and map it on the devices. */
   onMap(d: DriverContext, region: Region, t: Ps): Outcome;
   /** Pages of a region are about to be unmapped (munmap); returns the time when done. */

@@ -1,0 +1,34 @@
+/**
+ * Lookups for sweeps: finished runs by experiment hash (a sweep point's identity) and
+ * one metric across many runs. Read-only queries over the store's tables.
+ */
+import type { Store } from './store.js';
+
+/** Experiment hash -> id of its newest 'done' run with this model version, for the hashes that have one. */
+export function doneRunsByHash(store: Store, hashes: readonly string[], modelVersion: string): Map<string, number> {
+  const rows = store.db
+    .prepare(
+      `SELECT experiment_hash AS hash, max(id) AS id FROM runs
+       WHERE status = 'done' AND model_version = ? AND experiment_hash IN (SELECT value FROM json_each(?))
+       GROUP BY experiment_hash`,
+    )
+    .all(modelVersion, JSON.stringify(hashes)) as { hash: string; id: number }[];
+  return new Map(rows.map((r) => [r.hash, r.id]));
+}
+
+/** Run id -> the value (null for NaN) and unit of metric `name`, for the runs that have it. */
+export function metricOfRuns(
+  store: Store,
+  runIds: readonly number[],
+  name: string,
+): Map<number, { value: number | null; unit: string }> {
+  const rows = store.db
+    .prepare('SELECT run_id, value, unit FROM metrics WHERE name = ? AND run_id IN (SELECT value FROM json_each(?))')
+    .all(name, JSON.stringify(runIds)) as { run_id: number; value: number | null; unit: string }[];
+  return new Map(rows.map((r) => [r.run_id, { value: r.value, unit: r.unit }]));
+}
+
+/** The metric names of a run, sorted. */
+export function metricNames(store: Store, runId: number): string[] {
+  return store.db.prepare('SELECT name FROM metrics WHERE run_id = ? ORDER BY name').pluck().all(runId) as string[];
+}

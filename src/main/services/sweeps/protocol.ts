@@ -1,0 +1,18 @@
+/** What a sweep point's simulation takes and gives back, locally (piscina) and over Redis (BullMQ). Plain data. */
+import type { Experiment } from '../../../sim/config/experiment.js';
+import type { RunResult } from '../../../sim/result/types.js';
+
+export interface PointTask {
+  experiment: Experiment;
+  /** Absolute path of a trace workload's file (on a cluster, it must be there on every worker). */
+  tracePath: string | null;
+}
+
+export type PointOutcome =
+  | { ok: true; result: RunResult; wallMs: number }
+  | {
+      ok: false;
+      /** As it will be recorded in the run row. */
+      error: string;
+      wallMs: number;
+    };

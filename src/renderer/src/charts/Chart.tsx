@@ -1,0 +1,44 @@
+/** An echarts chart in React: follows the system theme, resizes with its box, and offers "save as PNG". */
+import * as echarts from 'echarts';
+import { useEffect, useRef } from 'react';
+import { useDarkMode } from '../theme.js';
+
+export function Chart({
+  option,
+  height = 260,
+  label,
+}: {
+  option: echarts.EChartsOption;
+  height?: number;
+  label: string;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<echarts.ECharts | null>(null);
+  const dark = useDarkMode();
+
+  useEffect(() => {
+    const el = box.current!;
+    const c = echarts.init(el, dark ? 'dark' : undefined, { renderer: 'canvas' });
+    chart.current = c;
+    const observer = new ResizeObserver(() => c.resize());
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, [dark]);
+
+  useEffect(() => {
+    chart.current?.setOption(
+      {
+        backgroundColor: 'transparent',
+        toolbox: { feature: { saveAsImage: { title: 'Save as PNG', name: label.replace(/[^\w.-]+/g, '-') } } },
+        ...option,
+      },
+      { notMerge: true },
+    );
+  }, [option, label, dark]);
+
+  return <div ref={box} className="chart" role="img" aria-label={label} style={{ height }} />;
+}

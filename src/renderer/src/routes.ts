@@ -1,0 +1,38 @@
+/**
+ * Views are addressed by the URL's hash, so the back button, reloads and links work in
+ * both the desktop window and a browser: #/editor, #/runs, #/run/7, #/compare/3,4,
+ * #/export/3,4.
+ */
+export type Route =
+  | { view: 'editor' }
+  | { view: 'runs' }
+  | { view: 'run'; id: number }
+  | { view: 'compare'; ids: number[] }
+  | { view: 'export'; ids: number[] };
+
+const ids = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+
+export function parseRoute(hash: string): Route {
+  const [, view, arg] = hash.replace(/^#/, '').split('/');
+  if (view === 'run' && ids(arg).length === 1) return { view: 'run', id: ids(arg)[0]! };
+  if (view === 'compare') return { view: 'compare', ids: ids(arg) };
+  if (view === 'export') return { view: 'export', ids: ids(arg) };
+  if (view === 'runs') return { view: 'runs' };
+  return { view: 'editor' };
+}
+
+export function href(route: Route): string {
+  switch (route.view) {
+    case 'run':
+      return `#/run/${route.id}`;
+    case 'compare':
+    case 'export':
+      return `#/${route.view}/${route.ids.join(',')}`;
+    default:
+      return `#/${route.view}`;
+  }
+}

@@ -1,0 +1,5 @@
+/// <reference types="vite/client" />
+
+interface Window {
+  MonacoEnvironment?: { getWorker(workerId: string, label: string): Worker };
+}

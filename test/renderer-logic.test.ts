@@ -1,0 +1,117 @@
+/**
+ * The renderer's pure parts under Node: the one-line verdict, chart options built from
+ * whatever the result holds (a new agent, category or series shows up unasked), the
+ * flattening that finds differing parameters, and the hash routes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Attribution } from '../src/shared/api.js';
+import { differingPaths, flattenDocument } from '../src/shared/flatten.js';
+import { attributionOption, metricBarsOption, seriesOption } from '../src/renderer/src/charts/options.js';
+import { formatDurationNs, formatMetric } from '../src/renderer/src/format.js';
+import { href, parseRoute, type Route } from '../src/renderer/src/routes.js';
+import { timeVerdict } from '../src/renderer/src/verdict.js';
+
+const agent = (name: string, ns: Record<string, number>): Attribution =>
+  ({ agent: name, contexts: 1, totalNs: Object.values(ns).reduce((a, b) => a + b, 0), ns }) as Attribution;
+
+describe('timeVerdict', () => {
+  it('names the most stalled agent and its two largest stalls, with its compute share', () => {
+    const verdict = timeVerdict([
+      agent('cpu', { compute: 10, idle: 90 }),
+      agent('gpu0', { compute: 0.01, fault_service: 30.9, link_wait: 17.1, dram_wait: 2, idle: 49.99 }),
+    ]);
+    expect(verdict).toBe(
+      'Most time went to fault service (30.9%), then waiting on the link (17.1%) on gpu0; it computed 0.01% of the run.',
+    );
+  });
+
+  it('words a category the model adds later from its name', () => {
+    expect(timeVerdict([agent('gpu1', { compute: 50, peer_wait: 40, idle: 10 })])).toMatch(/peer wait \(40%\) on gpu1/);
+  });
+
+  it('says so when nothing held an agent up, or nothing was recorded', () => {
+    expect(timeVerdict([agent('cpu', { compute: 100, idle: 0 })])).toBe(
+      'cpu spent 100% of the run computing and was never held up by memory.',
+    );
+    expect(timeVerdict([])).toBe('No time attribution was recorded for this run.');
+  });
+});
+
+describe('chart options', () => {
+  it('stack every category of every agent, new ones included, in % of each agent’s time', () => {
+    const option = attributionOption([
+      agent('gpu0', { compute: 50, idle: 50 }),
+      agent('gpu1', { compute: 25, peer_wait: 75 }),
+    ]);
+    expect((option.yAxis as { data: string[] }).data).toEqual(['gpu0', 'gpu1']);
+    const series = option.series as { name: string; data: number[] }[];
+    expect(series.map((s) => s.name)).toEqual(['compute', 'idle', 'peer wait']);
+    expect(series.find((s) => s.name === 'peer wait')!.data).toEqual([0, 75]);
+  });
+
+  it('overlays series on one simulated-time axis in µs, with LTTB sampling; NaN becomes a gap', () => {
+    const s = { name: 'link.h2d_bandwidth', unit: 'GB/s', intervalNs: 2000, values: [1, NaN, 3] };
+    const option = seriesOption([
+      { label: '#1', series: s },
+      { label: '#2', series: { ...s, intervalNs: 1000 } },
+    ]);
+    const lines = option.series as { name: string; sampling: string; data: [number, number | null][] }[];
+    expect(lines.map((l) => l.name)).toEqual(['#1', '#2']);
+    expect(lines[0]!.sampling).toBe('lttb');
+    expect(lines[0]!.data).toEqual([
+      [0, 1],
+      [2, null],
+      [4, 3],
+    ]);
+    expect(lines[1]!.data[2]).toEqual([2, 3]);
+  });
+
+  it('scales grouped metric bars to the largest run', () => {
+    const option = metricBarsOption(
+      ['a'],
+      [
+        { label: 'x', metrics: { a: { value: 50, unit: '' } } },
+        { label: 'y', metrics: { a: { value: 200, unit: '' } } },
+      ],
+    );
+    expect((option.series as { data: number[] }[]).map((s) => s.data)).toEqual([[25], [100]]);
+  });
+});
+
+describe('differing parameters', () => {
+  it('flattens documents and lists the paths whose values differ, names aside', () => {
+    const a = flattenDocument({ name: 'a', hardware: { link: { lanes: 16 } }, workload: { ops: [{ op: 'mmap' }] } });
+    const b = flattenDocument({
+      name: 'b',
+      hardware: { link: { lanes: 8 } },
+      workload: { ops: [{ op: 'mmap' }, { op: 'x' }] },
+    });
+    expect(a).toEqual({ name: 'a', 'hardware.link.lanes': 16, 'workload.ops[0].op': 'mmap' });
+    expect(differingPaths([a, b])).toEqual(['hardware.link.lanes', 'workload.ops[1].op']);
+    expect(differingPaths([a, a])).toEqual([]);
+  });
+});
+
+describe('routes and formats', () => {
+  it('round-trips every route through the hash', () => {
+    for (const route of [
+      { view: 'editor' },
+      { view: 'runs' },
+      { view: 'run', id: 7 },
+      { view: 'compare', ids: [1, 2, 3] },
+      { view: 'export', ids: [4] },
+    ] satisfies Route[]) {
+      expect(parseRoute(href(route))).toEqual(route);
+    }
+    expect(parseRoute('#/run/x')).toEqual({ view: 'editor' });
+    expect(parseRoute('#/compare/1,zz,3')).toEqual({ view: 'compare', ids: [1, 3] });
+  });
+
+  it('reads simulated durations and sizes as people do', () => {
+    expect(formatDurationNs(850)).toBe('850 ns');
+    expect(formatDurationNs(58_100_000)).toBe('58.1 ms');
+    expect(formatMetric(201_326_592, 'bytes')).toBe('192 MiB');
+    expect(formatMetric(0.14451, 'fraction')).toBe('14.5 %');
+    expect(formatMetric(5.1859, 'GB/s')).toBe('5.186 GB/s');
+  });
+});
