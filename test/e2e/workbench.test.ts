@@ -268,15 +268,22 @@ describe('the workbench in Chromium against npm run serve', () => {
 
   it('shows the error of a run that fails, in its view and in the list', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
-    await setEditorText(page, experiment('e2e too big', 'hmm-mirror').replace('"32MiB"', '"4TiB"'));
+    // Valid (every value within its bound), but the run passes the simulated-time horizon.
+    const slow = experiment('e2e too slow', 'hmm-mirror')
+      .replace('"gpu-pcie4-hbm2" }', '"gpu-pcie4-hbm2", "driver": { "perFaultNs": 1e9, "perPageNs": 1e9 } }')
+      .replace(
+        '"stream", "arrayBytes": "32MiB", "iterations": 3',
+        '"gather", "tableBytes": "64MiB", "accesses": 20000',
+      );
+    await setEditorText(page, slow);
     await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
     await page.getByRole('button', { name: /Run/ }).click();
     await eventually(() => page.locator('p[role=alert]').textContent(), { timeout: 30_000 }).toMatch(
-      /This run failed: .*more than the host's memory/,
+      /This run failed: .*past the horizon of 2\^53 ps/,
     );
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
-    const row = page.locator('table.runs tbody tr', { hasText: 'e2e too big' });
-    await eventually(() => row.textContent()).toContain("more than the host's memory");
+    const row = page.locator('table.runs tbody tr', { hasText: 'e2e too slow' });
+    await eventually(() => row.textContent()).toContain('past the horizon');
     expect(await row.locator('.status').textContent()).toBe('failed');
     // Out of the way of the next test, which counts the runs.
     await row.getByRole('checkbox').check();
