@@ -17,7 +17,6 @@ import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
 /** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
 export const STOPPED = -1;
 
-
 export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
   const run = ctxs.runs[c];
