@@ -30,6 +30,14 @@ describe('electron-vite build', () => {
   }, 130_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+  it('writes the main bundle, which never trusts a dev server and disables middle-click windows', () => {
+    const code = readFileSync(join(out, 'main/index.js'), 'utf8');
+    // import.meta.env.DEV is replaced by false in this build, so ELECTRON_RENDERER_URL is ignored.
+    expect(code).not.toContain('import.meta.env');
+    expect(code).toMatch(/devBuild:\s*false/);
+    expect(code).toMatch(/disableBlinkFeatures:\s*["']Auxclick["']/);
+  });
+
   it('writes the main bundle, the serve entry and the simulation worker beside them', () => {
     for (const entry of ['index.js', 'serve.js', 'worker.js'])
       expect(existsSync(join(out, 'main', entry)), entry).toBe(true);

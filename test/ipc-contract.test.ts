@@ -15,7 +15,7 @@ import {
   type RunSummary,
 } from '../src/shared/api.js';
 import { registerApi, type IpcMainLike } from '../src/main/electron/ipc.js';
-import { isTrustedFrame } from '../src/main/electron/trust.js';
+import { isTrustedFrame, rendererEntry } from '../src/main/electron/trust.js';
 
 type Listener = (event: unknown, ...args: unknown[]) => Promise<unknown>;
 
@@ -169,6 +169,22 @@ describe('trust', () => {
   it('refuses a file elsewhere that merely shares the name', () => {
     expect(isTrustedFrame(file, { url: 'file:///app/out/renderer/../../index.html', parent: null })).toBe(false);
     expect(isTrustedFrame(file, { url: 'not a url', parent: null })).toBe(false);
+  });
+  it('refuses, without throwing, file URLs with a host', () => {
+    for (const url of ['file://host/app/out/renderer/index.html', 'file://evil.example/x', 'file://localhost:80/x']) {
+      expect(isTrustedFrame(file, { url, parent: null })).toBe(false);
+    }
+  });
+  it('trusts the dev server only in an unpackaged development build, and only on this machine', () => {
+    const options = { indexPath: '/app/out/renderer/index.html', devUrl: 'http://localhost:5173/' };
+    const dev = { kind: 'url', url: 'http://localhost:5173/' };
+    expect(rendererEntry({ ...options, isPackaged: false, devBuild: true })).toEqual(dev);
+    expect(rendererEntry({ ...options, isPackaged: false, devBuild: false })).toEqual(file);
+    expect(rendererEntry({ ...options, isPackaged: true, devBuild: true })).toEqual(file);
+    expect(rendererEntry({ ...options, isPackaged: false, devBuild: true, devUrl: undefined })).toEqual(file);
+    for (const devUrl of ['http://evil.example:5173/', 'https://localhost/', 'not a url']) {
+      expect(rendererEntry({ ...options, isPackaged: false, devBuild: true, devUrl })).toEqual(file);
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type { ConfigIssue } from '../sim/config/validate.js';
 import { MAX_SEED } from '../main/services/runner/prepare.js';
 import { Store } from '../main/services/store/store.js';
-import { failure, invalid } from './errors.js';
+import { type CliError, failure, invalid } from './errors.js';
 
 export const DEFAULT_DB = 'hetmem.sqlite';
 
@@ -71,8 +71,18 @@ export function parseRunIds(text: string): number[] {
   return ids;
 }
 
+/** '' and ':memory:' would give SQLite's temporary databases, which vanish at exit. */
+function checkDbName(path: string): void {
+  if (path === '' || path === ':memory:') {
+    throw invalid(
+      `--db: ${JSON.stringify(path)} is not a file name (SQLite would keep the runs in a temporary database that vanishes); give a path such as --db ${DEFAULT_DB}`,
+    );
+  }
+}
+
 /** The --db of a command that writes: its folder must exist; the file is created if absent. */
 export function checkWritableDb(path: string): void {
+  checkDbName(path);
   if (existsSync(path)) {
     if (statSync(path).isDirectory()) {
       throw invalid(`--db: ${path} is a folder; give the path of a database file, e.g. --db ${DEFAULT_DB}`);
@@ -85,6 +95,7 @@ export function checkWritableDb(path: string): void {
 
 /** The --db of a command that reads: it must exist (the command never creates it). */
 export function checkExistingDb(path: string): void {
+  checkDbName(path);
   if (!existsSync(path)) {
     throw invalid(
       `--db: ${path} does not exist; give the path of a Hetmem Workbench database (\`hetmem run FILE --db ${path}\` creates one)`,
@@ -95,13 +106,43 @@ export function checkExistingDb(path: string): void {
 
 /** Errors of Store.open that mean the file given is the wrong one, not that something broke. */
 const WRONG_FILE =
-  /is not an SQLite database|not a Hetmem Workbench one|newer Hetmem Workbench|cannot be opened as a database/;
+  /is not an SQLite database|not a Hetmem Workbench one|newer Hetmem Workbench|cannot be opened as a database|is empty \(0 bytes\)|is an empty database/;
 
 export function openStore(path: string): Store {
+  return openWith(path, () => Store.open(path));
+}
+
+function openWith(path: string, open: () => Store): Store {
   try {
-    return Store.open(path);
+    return open();
   } catch (e) {
+    if (isDamage(e)) throw damaged(path, e);
     const message = (e as Error).message;
     throw WRONG_FILE.test(message) ? invalid(`--db: ${message}`) : failure(message);
   }
+}
+
+/** Opens --db of a reading command read-only, runs `use` and closes it; a damaged file is exit 2. */
+export function withReadStore<T>(path: string, use: (store: Store) => T): T {
+  checkExistingDb(path);
+  const store = openWith(path, () => Store.openReadOnly(path));
+  try {
+    return use(store);
+  } catch (e) {
+    throw isDamage(e) ? damaged(path, e) : e;
+  } finally {
+    store.close();
+  }
+}
+
+/** An SQLite error that means the file's pages are damaged (found by any query, at any time). */
+export function isDamage(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
+}
+
+export function damaged(path: string, e: unknown): CliError {
+  return invalid(
+    `--db: ${path} is damaged (${(e as Error).message}); nothing was changed. Restore it from a copy, or salvage its rows with \`sqlite3 ${path} .recover\``,
+  );
 }

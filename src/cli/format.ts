@@ -1,8 +1,21 @@
 /** Text output of the CLI: tables, numbers, the run summary and the progress bar. */
 import { ATTRIBUTION_CATEGORIES, type Progress, type RunResult } from '../sim/result/types.js';
 
+/**
+ * Text with its control characters (ESC, BEL, CR, line breaks, C1) shown as escapes, so
+ * that a name, a trace line or a path read from a file cannot drive the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** Left-aligned columns, except those listed in `right` (numbers), separated by two spaces. */
-export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
+export function table(header: string[], raw: string[][], right: ReadonlySet<number> = new Set()): string[] {
+  const rows = raw.map((r) => r.map(printable));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -143,7 +156,7 @@ export class ProgressBar {
   protected draw(fraction: number, text: string): void {
     const filled = Math.round(fraction * this.width);
     const bar = '#'.repeat(filled) + '-'.repeat(this.width - filled);
-    let line = `[${bar}] ${text}`;
+    let line = `[${bar}] ${printable(text)}`;
     const cols = this.stream.columns || 80; // 0 under some pseudo-terminals (script, CI)
     if (line.length > cols - 1) line = line.slice(0, cols - 1);
     this.stream.write(`\r${line}\x1b[K`);

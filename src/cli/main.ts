@@ -17,6 +17,7 @@ import { registerSchema } from './commands/schema.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerValidate } from './commands/validate.js';
 import { CliError, EXIT } from './errors.js';
+import { printable } from './format.js';
 
 export function buildProgram(): Command {
   const program = new Command('hetmem');
@@ -30,7 +31,14 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({
       // Commander's own errors (unknown option, missing argument, ...) come as "error: ...".
-      outputError: (str, write) => write(str.replace(/^error: /, 'hetmem: ')),
+      outputError: (str, write) =>
+        write(
+          str
+            .replace(/^error: /, 'hetmem: ')
+            .split('\n')
+            .map(printable)
+            .join('\n'),
+        ),
     })
     .addHelpText(
       'after',
@@ -62,9 +70,14 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
   return program;
 }
 
-/** Runs the CLI on `args` (without node and the script path); resolves to the exit code. */
+/**
+ * Runs the CLI on `args` (without node and the script path); resolves to the exit code.
+ * With --json, a failure also prints `{"error": {...}}` on stdout, so scripts can rely
+ * on stdout holding JSON whatever happened.
+ */
 export async function main(args: readonly string[]): Promise<number> {
   const program = buildProgram();
+  const json = args.includes('--json');
   try {
     if (args.length === 0) {
       program.outputHelp({ error: true });
@@ -73,17 +86,28 @@ export async function main(args: readonly string[]): Promise<number> {
     await program.parseAsync([...args], { from: 'user' });
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit 0; every other commander error is a bad argument (already printed).
-      return e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    const { exitCode, message, lines } = describeFailure(e);
+    // Commander printed its own errors already (and help or version, which exit 0).
+    if (!(e instanceof CommanderError)) process.stderr.write(lines.map((l) => `${printable(l)}\n`).join(''));
+    if (json && exitCode !== EXIT.ok) {
+      process.stdout.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
     }
-    if (e instanceof CliError) {
-      const lines = e.message === '' ? [] : e.message.split('\n').map((l) => `hetmem: ${l}`);
-      process.stderr.write([...lines, ...e.lines].map((l) => `${l}\n`).join(''));
-      return e.exitCode;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    process.stderr.write(`hetmem: ${err.message}\n${err.stack ?? ''}\n`);
-    return EXIT.failure;
+    return exitCode;
   }
+}
+
+/** The exit code, the message (for --json) and the lines for stderr of a failure. */
+function describeFailure(e: unknown): { exitCode: number; message: string; lines: string[] } {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; every other commander error is a bad argument.
+    const exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    return { exitCode, message: e.message.replace(/^error: /, ''), lines: [] };
+  }
+  if (e instanceof CliError) {
+    const lines = e.message === '' ? [] : e.message.split('\n').map((l) => `hetmem: ${l}`);
+    return { exitCode: e.exitCode, message: e.message, lines: [...lines, ...e.lines.flatMap((l) => l.split('\n'))] };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const lines = [`hetmem: ${err.message}`, ...(err.stack ?? '').split('\n')];
+  return { exitCode: EXIT.failure, message: err.message, lines };
 }

@@ -11,6 +11,7 @@ export {
 } from './config/validate.js';
 export { experimentJsonSchema } from './config/json-schema.js';
 export { simulate, Simulation, WorkloadError, type SimulateOptions } from './simulate.js';
+export { HorizonError, HORIZON_PS } from './engine/time.js';
 export { Cancelled } from './machine/run-streams.js';
 export { ERRNOS, OpError, type Errno } from './engine/errno.js';
 export type * from './result/types.js';

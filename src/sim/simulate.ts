@@ -5,7 +5,7 @@
 import type { Experiment } from './config/experiment.js';
 import { formatBytes } from './schema/units.js';
 import { isError } from './engine/errno.js';
-import { psToNs, type Ps } from './engine/time.js';
+import { checkHorizon, psToNs, type Ps } from './engine/time.js';
 import { Machine } from './machine/machine.js';
 import { Cancelled, type Tick } from './machine/run-streams.js';
 import { MemoryManager } from './mm/phase.js';
@@ -129,7 +129,7 @@ export class Simulation {
     } else {
       outcome = this.mm.streamsPhase(phase, start, this.tick);
     }
-    this.time = outcome.time;
+    this.time = checkHorizon(outcome.time);
     const [h2dAfter, d2hAfter] = this.linkBytes();
     const report: OpReport = {
       index,

@@ -122,3 +122,59 @@ describe('bad input to the other commands', () => {
     expect(rejects({}, 'import', 'gone.sqlite')).toMatch(/gone\.sqlite: no such file/);
   });
 });
+
+describe('what validates also runs', () => {
+  it('a huge latency is refused by validate with the reason for its bound', () => {
+    const err = rejects(
+      { 'e.json': tinyExperiment({ hardware: { preset: 'gpu-pcie4-hbm2', cpu: { pageFaultNs: 1e12 } } }) },
+      'run',
+      'e.json',
+    );
+    expect(err).toContain(
+      'e.json: hardware.cpu.pageFaultNs: 1000000000000 is out of range; use a number from 0 to 1000000000 (at most 1 s: no single hardware or driver step takes longer)',
+    );
+  });
+
+  it('a fault buffer of 1e300 entries is refused, not a typed-array crash', () => {
+    const doc = tinyExperiment({ hardware: { preset: 'gpu-pcie4-hbm2', device: { faultBuffer: { entries: 1e300 } } } });
+    expect(rejects({ 'e.json': doc }, 'run', 'e.json')).toMatch(/faultBuffer\.entries: 1e\+300 is out of range/);
+  });
+
+  it('a workload larger than host memory, and a snapshot too large to store, are refused by validate', () => {
+    const big = tinyExperiment({ workload: { impl: 'stream', arrayBytes: '1TiB', iterations: 1 } });
+    const r = hetmem(tmp.dir, 'validate', tmp.write('big.json', big));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/workload: the workload maps 3 TiB, more than the host's memory/);
+    const snapshot = tinyExperiment({
+      workload: {
+        impl: 'scripted',
+        ops: [
+          { op: 'mmap', name: 'a', sizeBytes: '40GiB' },
+          { op: 'snapshot', region: 'a' },
+        ],
+      },
+    });
+    const s = hetmem(tmp.dir, 'validate', tmp.write('snap.json', snapshot));
+    expect(s.code).toBe(2);
+    expect(s.stdout).toMatch(
+      /workload\.ops\[1\]\.sizeBytes: op 1 \(snapshot\): a snapshot of 10485760 pages is too large/,
+    );
+  });
+
+  it('nesting 3000 levels deep exits 2 with a message, not 1 with a stack overflow', () => {
+    const deep = `{"name":"x","description":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+    const err = rejects({ 'e.json': deep }, 'run', 'e.json');
+    expect(err).toMatch(/e\.json: description(\[0\])+: nested more than 32 levels deep/);
+  });
+
+  it('a run that would pass the 2^53 ps horizon fails cleanly, naming the horizon', () => {
+    const slow = tinyExperiment({
+      hardware: { preset: 'gpu-pcie4-hbm2', driver: { perFaultNs: 1e9, perPageNs: 1e9 } },
+      workload: { impl: 'gather', tableBytes: '64MiB', accesses: 20000 },
+    });
+    const r = hetmem(tmp.dir, 'run', tmp.write('slow.json', slow), '--db', 'slow.sqlite');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^hetmem: run 1 failed: simulated time would reach .* past the horizon of 2\^53 ps/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

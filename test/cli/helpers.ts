@@ -52,6 +52,16 @@ export function hetmem(cwd: string, ...args: string[]): Outcome {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs `hetmem ...args` as an unprivileged user when the tests run as root: root ignores
+ * file modes, so only then does a chmod'ed read-only file or folder refuse a write.
+ */
+export function hetmemUnprivileged(cwd: string, ...args: string[]): Outcome {
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000, ...asNobody });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Starts `hetmem ...args` without waiting; for the Ctrl-C test. */
 export function startHetmem(cwd: string, ...args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

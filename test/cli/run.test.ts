@@ -154,7 +154,7 @@ describe('hetmem run', () => {
     expect(run.result).toBeNull();
   });
 
-  it('a process killed mid-run leaves an intact database; the next open records the run as cancelled', async () => {
+  it('a process killed mid-run leaves an intact database; runs shows it interrupted, the next writer records it', async () => {
     const { child, done, db } = await startLongRun('killed');
     child.kill('SIGKILL');
     await done;
@@ -167,6 +167,10 @@ describe('hetmem run', () => {
     }
     const listed = hetmem(tmp.dir, 'runs', '--db', db);
     expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^ *1 +cancelled .*interrupted: the process ended/m);
+    // `runs` only reads; the next store that writes records the run as cancelled.
+    expect(storedRun(db, 1)).toMatchObject({ status: 'running' });
+    Store.open(db).close();
     expect(storedRun(db, 1)).toMatchObject({ status: 'cancelled', result: null });
   });
 });

@@ -3,6 +3,7 @@
  * trace-file reader, and the JSON text parser behind the CLI's syntax errors.
  */
 import { Buffer } from 'node:buffer';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExampleExperiments, loadHardwarePresets, loadPresetMap } from '../../src/main/services/presets.js';
@@ -10,7 +11,7 @@ import { openTraceFile } from '../../src/main/services/runner/trace-file.js';
 import { parseJsonText, runExperiment, type RunStore } from '../../src/main/services/runner/index.js';
 import { Store } from '../../src/main/services/store/store.js';
 import type { Progress } from '../../src/sim/result/types.js';
-import { ensureBuilt, tempFolder, tinyExperiment } from './helpers.js';
+import { ensureBuilt, ROOT, tempFolder, tinyExperiment } from './helpers.js';
 
 const tmp = tempFolder();
 beforeAll(ensureBuilt);
@@ -59,6 +60,7 @@ describe('runExperiment', () => {
       beginRun: () => 7,
       finishRun: () => calls.push('finish'),
       failRun: (id, status, error) => calls.push(`${id} ${status} ${error}`),
+      revokeResult: () => calls.push('revoke'),
     };
     const abort = new AbortController();
     const doc = { ...tinyExperiment(), workload: { impl: 'gather', tableBytes: '1GiB', accesses: 1e9 } };
@@ -79,6 +81,7 @@ describe('runExperiment', () => {
       beginRun: () => 1,
       finishRun: () => calls.push('finish'),
       failRun: (_id, status, error) => calls.push(`${status}: ${error}`),
+      revokeResult: () => calls.push('revoke'),
     };
     tmp.write('t/x.trace', '# comment\nR 64\nW nonsense\n');
     const doc = { ...tinyExperiment(), workload: { impl: 'trace', path: 'x.trace', regionBytes: '1MiB' } };
@@ -86,6 +89,24 @@ describe('runExperiment', () => {
     expect(outcome.status).toBe('failed');
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatch(/^failed: .*x\.trace line 3: "W nonsense"/);
+  });
+});
+
+describe('Ctrl-C while the result is being stored', () => {
+  it('still cancels: the run ends cancelled with no result rows', () => {
+    const db = join(tmp.dir, 'sigint.sqlite');
+    const file = tmp.write('sigint.json', tinyExperiment());
+    const child = join(ROOT, 'dist', 'src', 'main', 'services', 'runner', 'sigint-child.js');
+    const r = spawnSync(process.execPath, [child, db, file], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'cancelled', runId: 1 });
+    const store = Store.open(db);
+    try {
+      expect(store.getRun(1)).toMatchObject({ status: 'cancelled', error: 'cancelled by the user', result: null });
+      expect(store.db.prepare('SELECT count(*) FROM metrics').pluck().get()).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 });
 

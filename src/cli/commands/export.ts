@@ -1,10 +1,12 @@
 /** `hetmem export`: chosen runs to a new database file, CSV or JSON. */
 import type { Command } from 'commander';
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../../main/services/store/export.js';
-import { checkExistingDb, DEFAULT_DB, openStore, parseRunIds } from '../args.js';
+import { NoSuchRunsError } from '../../main/services/store/store.js';
+import { checkExistingDb, DEFAULT_DB, isDamage, parseRunIds, withReadStore } from '../args.js';
 import { failure, invalid } from '../errors.js';
+import { printable } from '../format.js';
 
 const FORMATS = { '.sqlite': 'sqlite', '.csv': 'csv', '.json': 'json' } as const;
 type Format = (typeof FORMATS)[keyof typeof FORMATS];
@@ -52,17 +54,19 @@ function exportCommand(flags: ExportFlags): void {
   if (!existsSync(outDir)) throw invalid(`--out: the folder ${outDir} does not exist; create it or give another path`);
   if (existsSync(flags.out)) {
     if (statSync(flags.out).isDirectory()) throw invalid(`--out: ${flags.out} is a folder; give a file name`);
+    if (sameFile(flags.out, flags.db)) {
+      throw invalid(`--out: ${flags.out} is the database being read (--db); give the export another file name`);
+    }
     if (!flags.overwrite) {
       throw invalid(`--out: ${flags.out} already exists; choose a new file name, or add --overwrite to replace it`);
     }
   }
 
-  const store = openStore(flags.db);
-  try {
+  withReadStore(flags.db, (store) => {
     try {
       store.requireRuns(ids);
     } catch (e) {
-      throw invalid(`--runs: ${(e as Error).message}`);
+      throw e instanceof NoSuchRunsError ? invalid(`--runs: ${e.message}`) : e;
     }
     if (format === 'sqlite') {
       try {
@@ -76,14 +80,25 @@ function exportCommand(flags: ExportFlags): void {
       try {
         text = format === 'csv' ? exportRunsToCsv(store, ids) : exportRunsToJson(store, ids);
       } catch (e) {
+        if (isDamage(e)) throw e;
         throw failure(`exporting to ${flags.out} failed: ${(e as Error).message}`);
       }
       writeWhole(flags.out, text);
     }
-    const what = ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs (${ids.join(', ')})`;
-    process.stdout.write(`exported ${what} to ${flags.out}\n`);
-  } finally {
-    store.close();
+  });
+  const what = ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs (${ids.join(', ')})`;
+  process.stdout.write(`exported ${what} to ${printable(flags.out)}\n`);
+}
+
+/** The same file under two names (real paths, or hard links: the same inode). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    if (realpathSync(a) === realpathSync(b)) return true;
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
   }
 }
 

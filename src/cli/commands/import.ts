@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { importDatabase } from '../../main/services/store/import.js';
+import { checkImportSource } from '../../main/services/store/check-source.js';
 import { openForReading } from '../../main/services/store/schema.js';
 import { checkWritableDb, DEFAULT_DB, openStore } from '../args.js';
 import { failure, invalid } from '../errors.js';
@@ -25,9 +26,15 @@ Example:
       if (!existsSync(file)) {
         throw invalid(`${file}: no such file; give the path of a Hetmem Workbench database (.sqlite) to import`);
       }
-      // Check that FILE is a workbench database before --db is opened (and maybe created).
+      // Check FILE whole (a workbench database, intact, every row sound) before --db is
+      // opened and maybe created: a bad source creates nothing.
       try {
-        openForReading(file).close();
+        const source = openForReading(file);
+        try {
+          checkImportSource(source, file);
+        } finally {
+          source.close();
+        }
       } catch (e) {
         throw invalid((e as Error).message);
       }

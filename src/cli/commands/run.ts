@@ -4,7 +4,7 @@ import { prepareExperiment, runPrepared, type RunOutcome } from '../../main/serv
 import type { Store } from '../../main/services/store/store.js';
 import { checkWritableDb, DEFAULT_DB, issueLines, openStore, parseSeed, readExperimentFile } from '../args.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
-import { ProgressBar, runSummary } from '../format.js';
+import { printable, ProgressBar, runSummary } from '../format.js';
 
 interface RunFlags {
   db: string;
@@ -69,7 +69,9 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
         `${JSON.stringify({ runId: outcome.runId, wallMs: outcome.wallMs, result: outcome.result }, null, 2)}\n`,
       );
     } else {
-      process.stdout.write(`${runSummary(outcome.runId, outcome.result, outcome.wallMs, flags.db).join('\n')}\n`);
+      process.stdout.write(
+        `${runSummary(outcome.runId, outcome.result, outcome.wallMs, flags.db).map(printable).join('\n')}\n`,
+      );
     }
     return;
   }

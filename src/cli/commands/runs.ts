@@ -1,12 +1,12 @@
 /** `hetmem runs`: the runs recorded in a database. */
 import type { Command } from 'commander';
-import { checkExistingDb, DEFAULT_DB, openStore } from '../args.js';
+import { DEFAULT_DB, withReadStore } from '../args.js';
 import { formatMs, table } from '../format.js';
 
 export function registerRuns(program: Command): void {
   program
     .command('runs')
-    .description('list the runs recorded in a database')
+    .description('list the runs recorded in a database (read only: the file is never changed)')
     .option('--db <path>', 'SQLite database to read (it must exist)', DEFAULT_DB)
     .addHelpText(
       'after',
@@ -15,9 +15,7 @@ Example:
   $ hetmem runs --db hetmem.sqlite`,
     )
     .action((flags: { db: string }) => {
-      checkExistingDb(flags.db);
-      const store = openStore(flags.db);
-      try {
+      withReadStore(flags.db, (store) => {
         const runs = store.listRuns();
         if (runs.length === 0) {
           process.stdout.write(`no runs in ${flags.db}\n`);
@@ -36,8 +34,6 @@ Example:
         ]);
         const header = ['id', 'status', 'name', 'strategy', 'workload', 'seed', 'started (UTC)', 'wall', 'error'];
         process.stdout.write(`${table(header, rows, new Set([0, 5, 7])).join('\n')}\n`);
-      } finally {
-        store.close();
-      }
+      });
     });
 }

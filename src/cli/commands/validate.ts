@@ -4,6 +4,7 @@ import { prepareExperiment } from '../../main/services/runner/index.js';
 import { planSweep } from '../../main/services/sweeps/plan.js';
 import { issueLines, readExperimentFile } from '../args.js';
 import { invalid } from '../errors.js';
+import { printable } from '../format.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -27,11 +28,11 @@ Example:
       const prepared = base.ok && base.experiment.sweep ? planSweep(doc.text, { baseDir: doc.baseDir }) : base;
       if (!prepared.ok) {
         // The issues are what the command reports, so they go to stdout like "valid" does.
-        process.stdout.write(`${issueLines(file, prepared.issues).join('\n')}\n`);
+        process.stdout.write(`${issueLines(file, prepared.issues).map(printable).join('\n')}\n`);
         const n = prepared.issues.length;
         throw invalid(`${file} is not a valid experiment (${n === 1 ? '1 problem' : `${n} problems`})`);
       }
       const points = 'points' in prepared ? ` (a sweep of ${prepared.points.length} points)` : '';
-      process.stdout.write(`${file}: valid${points}\n`);
+      process.stdout.write(`${printable(file)}: valid${points}\n`);
     });
 }

@@ -13,18 +13,12 @@ import { Store } from '../services/store/store.js';
 import { registerApi } from './ipc.js';
 import { installMenu } from './menu.js';
 import { createWorkbench } from '../services/workbench/index.js';
-import { isTrustedFrame, type RendererEntry } from './trust.js';
+import { isTrustedFrame, rendererEntry, type RendererEntry } from './trust.js';
 
 // Built layout (electron-vite): out/main/index.js, out/preload/index.cjs, out/renderer/index.html.
 const OUT_MAIN = fileURLToPath(new URL('.', import.meta.url));
 const PRELOAD_PATH = join(OUT_MAIN, '../preload/index.cjs');
 const RENDERER_INDEX = join(OUT_MAIN, '../renderer/index.html');
-
-function rendererEntry(): RendererEntry {
-  // electron-vite dev sets this to its dev server; a packaged app always loads the file.
-  const devUrl = process.env['ELECTRON_RENDERER_URL'];
-  return !app.isPackaged && devUrl ? { kind: 'url', url: devUrl } : { kind: 'file', path: RENDERER_INDEX };
-}
 
 function createWindow(entry: RendererEntry): BrowserWindow {
   const win = new BrowserWindow({
@@ -45,6 +39,8 @@ function createWindow(entry: RendererEntry): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       spellcheck: false,
+      // A middle click on a link would otherwise open it in a new window.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -82,7 +78,13 @@ function start(): void {
     return;
   }
 
-  const entry = rendererEntry();
+  const entry = rendererEntry({
+    indexPath: RENDERER_INDEX,
+    isPackaged: app.isPackaged,
+    // Replaced by a constant at build time: false in every production build.
+    devBuild: import.meta.env.DEV,
+    devUrl: process.env['ELECTRON_RENDERER_URL'],
+  });
   const workbench = createWorkbench(store, { databasePath, modelVersion: MODEL_VERSION });
   const unregister = registerApi(ipcMain, workbench.api, (frame) => isTrustedFrame(entry, frame), {
     onError: (channel, error) => console.error(`[ipc ${channel}]`, error),

@@ -23,7 +23,11 @@ const axisSchema = obj(
     values: z.array(z.unknown()).min(1, 'give at least one value').optional().describe('The values, in order.'),
     from: z.number().optional().describe('First value of a range.'),
     to: z.number().optional().describe('Last value of a range (included when the steps land on it).'),
-    step: num('Distance between values of a linear range.', { gt: 0 }).optional(),
+    step: num('Distance between values of a linear range.', {
+      gt: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      why: 'at most 2^53 - 1, the largest exact whole number',
+    }).optional(),
     count: num(
       'Number of values from `from` to `to`, both included (log-spaced whole-number ends give whole numbers).',
       { int: true, min: 2, max: 10000 },

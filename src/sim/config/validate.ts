@@ -1,12 +1,13 @@
 /**
  * Turning a JSON document into a validated experiment: strip "$" keys (comments, $schema),
- * merge the hardware preset, parse with the schema, and report every problem as a JSON
- * path and a plain sentence that says what would be valid.
+ * merge the hardware preset, parse with the schema, and report every problem at once (up
+ * to MAX_ISSUES) as a JSON path and a plain sentence that says what would be valid.
  */
 import type { z } from 'zod';
 import { experimentSchema, type Experiment } from './experiment.js';
 import { closest, describeInput, listText } from '../schema/fields.js';
 import { checkScript } from '../workload/scripted.js';
+import { fitProblems } from './fit.js';
 
 export interface ConfigIssue {
   /** JSON path, e.g. "hardware.link.lanes" or "workload.ops[3].region". */
@@ -26,22 +27,36 @@ export type PresetMap = Record<string, unknown>;
 
 export type ValidationResult = { ok: true; experiment: Experiment } | { ok: false; issues: ConfigIssue[] };
 
+/** Deeper than any experiment needs; also keeps every recursive walk of a document shallow. */
+export const MAX_DEPTH = 32;
+/** Problems reported at once; the rest are counted, so a huge broken file gives a short answer. */
+export const MAX_ISSUES = 50;
+
 export function validateExperiment(raw: unknown, presets: PresetMap = {}): ValidationResult {
-  const stripped = stripDollarKeys(raw);
-  const merged = applyPreset(stripped, presets);
-  if ('issue' in merged) return { ok: false, issues: [merged.issue] };
-  const parsed = experimentSchema.safeParse(merged.value);
-  if (!parsed.success)
-    return { ok: false, issues: parsed.error.issues.flatMap((i) => toConfigIssues(i, merged.value)) };
-  const experiment = parsed.data;
-  if (experiment.workload.impl === 'scripted') {
-    const issues = checkScript(experiment.workload.ops).map((i) => ({
-      path: formatPath(['workload', 'ops', ...i.path]),
-      message: i.message,
-    }));
-    if (issues.length > 0) return { ok: false, issues };
+  const issues: ConfigIssue[] = [];
+  const cleaned = cleanDocument(raw, [], issues);
+  if (issues.some((i) => i.message.startsWith(TOO_DEEP))) return { ok: false, issues: bounded(issues) };
+  // A wrong preset is reported with everything else: validation goes on without it.
+  const merged = applyPreset(cleaned, presets, issues);
+  const parsed = experimentSchema.safeParse(merged);
+  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => toConfigIssues(i, merged)));
+  else if (parsed.data.workload.impl === 'scripted') {
+    for (const i of checkScript(parsed.data.workload.ops)) {
+      issues.push({ path: formatPath(['workload', 'ops', ...i.path]), message: i.message });
+    }
   }
-  return { ok: true, experiment };
+  if (parsed.success && issues.length === 0) issues.push(...fitProblems(parsed.data));
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues: bounded(issues) };
+  return { ok: true, experiment: parsed.data };
+}
+
+function bounded(issues: ConfigIssue[]): ConfigIssue[] {
+  if (issues.length <= MAX_ISSUES) return issues;
+  const rest = issues.length - MAX_ISSUES;
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    { path: '', message: `and ${rest} more ${rest === 1 ? 'problem' : 'problems'} (fix these first)` },
+  ];
 }
 
 /** Like validateExperiment, but throws a ConfigError. */
@@ -112,41 +127,62 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function stripDollarKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stripDollarKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) out[k] = stripDollarKeys(v);
-    return out;
+const TOO_DEEP = 'nested more than';
+
+/**
+ * A copy without "$" keys (comments, $schema). "__proto__" is refused: as a key of a
+ * plain object it would set the prototype, and the values under it would apply without
+ * passing the unknown-field check. Nesting deeper than MAX_DEPTH is refused, before any
+ * recursive walk (zod's included) could overflow the stack.
+ */
+function cleanDocument(value: unknown, path: PropertyKey[], issues: ConfigIssue[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (path.length >= MAX_DEPTH) {
+    issues.push({
+      path: formatPath(path),
+      message: `${TOO_DEEP} ${MAX_DEPTH} levels deep; an experiment document nests far less (remove the extra nesting)`,
+    });
+    return null;
   }
-  return value;
+  if (Array.isArray(value)) return value.map((v, i) => cleanDocument(v, [...path, i], issues));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') {
+      issues.push({
+        path: formatPath([...path, k]),
+        message: 'unknown field; "__proto__" is never a field of an experiment',
+      });
+    } else if (!k.startsWith('$')) out[k] = cleanDocument(v, [...path, k], issues);
+  }
+  return out;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function applyPreset(doc: unknown, presets: PresetMap): { value: unknown } | { issue: ConfigIssue } {
-  if (!isPlainObject(doc) || !isPlainObject(doc.hardware)) return { value: doc };
-  if (doc.hardware.preset === undefined) return { value: { ...doc, hardware: nameDevices(doc.hardware, undefined) } };
+function applyPreset(doc: unknown, presets: PresetMap, issues: ConfigIssue[]): unknown {
+  if (!isPlainObject(doc) || !isPlainObject(doc.hardware)) return doc;
+  if (doc.hardware.preset === undefined) return { ...doc, hardware: nameDevices(doc.hardware, undefined) };
   const name = doc.hardware.preset;
-  const names = Object.keys(presets).sort();
-  if (typeof name !== 'string' || !(name in presets)) {
+  const { preset: _, ...rest } = doc.hardware;
+  // Own properties only: "toString" or "constructor" are not presets.
+  if (typeof name !== 'string' || !Object.hasOwn(presets, name)) {
+    const names = Object.keys(presets).sort();
     const near = typeof name === 'string' ? closest(name, names) : undefined;
-    return {
-      issue: {
-        path: 'hardware.preset',
-        message: `${describeInput(name)} is not a hardware preset; use ${listText(names.map((n) => `"${n}"`)) || 'no preset (none are installed)'}${near ? ` (did you mean "${near}"?)` : ''}`,
-      },
-    };
+    issues.push({
+      path: 'hardware.preset',
+      message: `${describeInput(name)} is not a hardware preset; use ${listText(names.map((n) => `"${n}"`)) || 'no preset (none are installed)'}${near ? ` (did you mean "${near}"?)` : ''}`,
+    });
+    return { ...doc, hardware: nameDevices(rest, undefined) };
   }
-  const preset = stripDollarKeys(presets[name]) as Record<string, unknown>;
-  const { device: presetDevice, ...rest } = preset;
+  const preset = cleanDocument(presets[name], [], []) as Record<string, unknown>;
+  const { device: presetDevice, ...presetRest } = preset;
   const override = doc.hardware;
   // A list of devices starts each entry from the preset's device; `device` merges over it.
-  const base = Array.isArray(override.devices) ? rest : preset;
+  const base = Array.isArray(override.devices) ? presetRest : preset;
   const hardware = deepMerge(base, override) as Record<string, unknown>;
-  return { value: { ...doc, hardware: nameDevices(hardware, presetDevice) } };
+  return { ...doc, hardware: nameDevices(hardware, presetDevice) };
 }
 
 /**
@@ -171,6 +207,6 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
   if (override.impl !== undefined && base.impl !== undefined && override.impl !== base.impl) return override;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(override)) out[k] = deepMerge(base[k], v);
+  for (const [k, v] of Object.entries(override)) out[k] = deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v);
   return out;
 }

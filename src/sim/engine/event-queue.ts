@@ -1,4 +1,4 @@
-import type { Ps } from './time.js';
+import { HORIZON_PS, HorizonError, type Ps } from './time.js';
 
 /**
  * The event queue: a 4-ary min-heap ordered by (time, sequence number), so equal times
@@ -57,6 +57,7 @@ export class EventQueue {
   }
 
   push(time: Ps, kind: number, target: number, arg = 0): void {
+    if (time > HORIZON_PS) throw new HorizonError(time);
     if (!(time >= 0) || !Number.isSafeInteger(time)) {
       throw new RangeError(`event time must be a non-negative integer of picoseconds, got ${time}`);
     }

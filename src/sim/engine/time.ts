@@ -32,3 +32,22 @@ export function cyclesToPs(clock: Clock, cycles: number): Ps {
 export function transferPs(bytes: number, bandwidthGBps: number): Ps {
   return Math.ceil((bytes * PS_PER_NS) / bandwidthGBps);
 }
+
+/** The last exact simulated time: 2^53 - 1 ps, about 2.5 simulated hours. */
+export const HORIZON_PS: Ps = Number.MAX_SAFE_INTEGER;
+
+/** A run whose simulated time would pass the horizon, past which picoseconds are inexact. */
+export class HorizonError extends Error {
+  override name = 'HorizonError';
+  constructor(time: number) {
+    super(
+      `simulated time would reach ${time >= 1e300 || !Number.isFinite(time) ? 'beyond' : `${(time / 3.6e15).toPrecision(3)} h`}, past the horizon of 2^53 ps (about 2.5 simulated hours) where picosecond times stop being exact; shorten the workload or lower the latencies`,
+    );
+  }
+}
+
+/** Throws a HorizonError when `time` is past the horizon; returns it otherwise. */
+export function checkHorizon(time: Ps): Ps {
+  if (time > HORIZON_PS) throw new HorizonError(time);
+  return time;
+}

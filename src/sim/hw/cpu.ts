@@ -1,6 +1,6 @@
 /** The host CPU's configuration: cores, clock, STLB, page walk and fault costs, system memory. */
 import type { z } from 'zod';
-import { num, obj } from '../schema/fields.js';
+import { BOUND, num, obj } from '../schema/fields.js';
 import { systemMemorySchema } from './system-memory.js';
 import { tlbWithLatency } from './tlb-schema.js';
 
@@ -24,11 +24,11 @@ export const cpuSchema = obj(
     ),
     pageWalkNs: num(
       'Latency of a CPU page walk after an STLB miss, in ns (assumption: a 4-level walk with upper levels in the paging-structure caches, about one DRAM access).',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(80),
     pageFaultNs: num(
       'Cost of a minor anonymous page fault on the CPU (trap, allocation, zeroing a 4 KiB page, PTE update), in ns. Assumption of the order of 1-2 us reported for Linux minor faults.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(1500),
     memory: systemMemorySchema.prefault({}),
   },

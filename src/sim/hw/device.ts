@@ -1,6 +1,6 @@
 /** An accelerator's configuration: compute units, MMU, fault buffer, copy engines, device memory, link. */
 import { z } from 'zod';
-import { num, obj, size } from '../schema/fields.js';
+import { BOUND, num, obj, size } from '../schema/fields.js';
 import { dramSchema } from './dram.js';
 import { linkSchema } from './link/index.js';
 import { tlbWithLatency } from './tlb-schema.js';
@@ -56,7 +56,7 @@ export const deviceSchema = obj(
         ),
         walkLatencyCycles: num(
           'Device page-table walk after an L2 TLB miss, in device cycles. Default 100 cycles for 4 KiB pages: UVMSmart (Ganguly et al., ISCA 2019).',
-          { int: true, min: 0 },
+          { int: true, min: 0, ...BOUND.cycles },
         ).default(100),
       },
       'The device MMU: page size, TLBs and page walk.',
@@ -65,22 +65,23 @@ export const deviceSchema = obj(
       {
         entries: num(
           'Capacity of the replayable fault buffer. Faults beyond it are counted (device.fault_buffer_full) and queue like the rest: the model does not make the hardware drop and re-raise them.',
-          { int: true, min: 1 },
+          { int: true, min: 1, ...BOUND.entries },
         ).default(4096),
         batchSize: num(
           "Faults fetched per batch. Default 256: the NVIDIA UVM driver's replayable fault batch (open-gpu-kernel-modules, uvm_gpu_replayable_faults.c).",
-          { int: true, min: 1 },
+          { int: true, min: 1, ...BOUND.entries },
         ).default(256),
         interruptNs: num(
           'From the first fault in an empty buffer to the driver starting a batch (interrupt, bottom half wake-up), in ns. Assumption: several microseconds.',
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(5000),
         batchFetchNs: num('Fixed cost of fetching and sorting one batch of fault entries, in ns (assumption).', {
           min: 0,
+          ...BOUND.ns,
         }).default(2000),
         replayNs: num(
           "From the end of a batch's service to the faulting contexts retrying (replay), in ns (assumption).",
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(1500),
       },
       'The device fault buffer: faults are serviced in batches, then replayed.',
@@ -95,14 +96,14 @@ export const deviceSchema = obj(
         }).default(2 * 1024 * 1024),
         launchNs: num(
           'Software cost of starting one copy (API call, command submission), in ns. Assumption: a few microseconds, as measured for cudaMemcpy launches.',
-          { min: 0 },
+          { min: 0, ...BOUND.ns },
         ).default(5000),
       },
       'Copy engines for explicit copies.',
     ).prefault({}),
     kernelLaunchNs: num(
       'Cost of launching one device phase (a kernel), in ns. Assumption: about 5 us, the order of a CUDA kernel launch.',
-      { min: 0 },
+      { min: 0, ...BOUND.ns },
     ).default(5000),
     dram: dramSchema.prefault({}),
   },

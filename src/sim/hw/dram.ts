@@ -162,9 +162,10 @@ export const dramSchema = obj(
       'a device DRAM standard',
       'DRAM standard whose organisation and timings are the defaults of every field below: "hbm2" (DRAMSim3 HBM2_8Gb_x128), "hbm2e", "hbm3", "gddr6" (approximate, from JEDEC pin rates and published timings).',
     ).default('hbm2'),
-    capacityBytes: size('Device memory capacity. Default 16 GiB (NVIDIA V100 16GB: 4 HBM2 stacks of 4 GiB).', {
-      min: 1 << 20,
-    }).default(16 * 1024 ** 3),
+    capacityBytes: size(
+      'Device memory capacity, at most 1 TiB (the largest accelerator memories hold hundreds of GiB). Default 16 GiB (NVIDIA V100 16GB: 4 HBM2 stacks of 4 GiB).',
+      { min: 1 << 20, max: 1024 ** 4 },
+    ).default(16 * 1024 ** 3),
     devices: num("HBM stacks or GDDR chips. Default: the standard's (hbm2 4, hbm2e 5, hbm3 5, gddr6 8).", {
       int: true,
       min: 1,

@@ -7,13 +7,16 @@
  * server is what raises latency under load.
  */
 import type { z } from 'zod';
-import { num, obj, size } from '../schema/fields.js';
+import { MAX_SIZE_BYTES, num, obj, size } from '../schema/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 import { BandwidthServer } from './bandwidth-server.js';
 
 export const systemMemorySchema = obj(
   {
-    capacityBytes: size('Host memory capacity. Default 64 GiB.', { min: 1 << 20 }).default(64 * 1024 ** 3),
+    capacityBytes: size(
+      'Host memory capacity, at most 4 TiB (the model keeps per-page state for what the workload maps, and time grows with it). Default 64 GiB.',
+      { min: 1 << 20, max: MAX_SIZE_BYTES },
+    ).default(64 * 1024 ** 3),
     latencyNs: num(
       'Load-to-use latency of a host DRAM access at light load, in ns. Default 90: Intel Memory Latency Checker reports 82-90 ns at light load (about 130 ns near saturation) on a 6-channel DDR4-2666 Xeon (Intel community forum, MLC v3.5 loaded-latency output); DDR5 servers measure similar or somewhat higher.',
       { min: 0, max: 1e6 },

@@ -1,5 +1,5 @@
 /** The schema of a CPU or device TLB: its geometry plus the hit latency in its owner's cycles. */
-import { num, obj } from '../schema/fields.js';
+import { BOUND, num, obj } from '../schema/fields.js';
 import { checkTlbGeometry, tlbGeometry } from './tlb.js';
 
 /** A TLB of the CPU or the device: its geometry plus the hit latency in its owner's cycles. */
@@ -7,9 +7,11 @@ export function tlbWithLatency(what: string, entries: number, ways: number, hitC
   return obj(
     {
       ...tlbGeometry({ entries, ways }),
-      hitLatencyCycles: num(`Lookup latency on a hit, in cycles of the owner's clock.`, { int: true, min: 0 }).default(
-        hitCycles,
-      ),
+      hitLatencyCycles: num(`Lookup latency on a hit, in cycles of the owner's clock.`, {
+        int: true,
+        min: 0,
+        ...BOUND.cycles,
+      }).default(hitCycles),
     },
     `${what}. ${source}`,
   )

@@ -49,6 +49,11 @@ export class FaultBuffer {
     return true;
   }
 
+  /** Time the oldest entry was filed; Infinity when empty. */
+  headTime(): Ps {
+    return this.length === 0 ? Infinity : this.time[this.head];
+  }
+
   /** Removes the oldest entry into `out`; false when empty. */
   shift(out: FaultEntry): boolean {
     if (this.length === 0) return false;

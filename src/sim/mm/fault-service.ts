@@ -100,9 +100,16 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   const fb = dev.faults;
   const shift = dev.pageShift;
   const size = 1 << shift;
+  // The driver fetches only faults already filed: a context files its fault after its
+  // translation latency, which can end after this batch starts; such an entry waits for
+  // a later batch (its fault would otherwise be serviced before it happened).
+  if (fb.headTime() > t) {
+    m.queue.push(fb.headTime(), EV_BATCH_START, dev.index);
+    return;
+  }
   batch.clear();
   batch.startedAt = t;
-  while (batch.entries.length < fb.batchSize) {
+  while (batch.entries.length < fb.batchSize && fb.headTime() <= t) {
     const e = batch.take();
     if (!fb.shift(e)) break;
     if (d.devicePte(dev.index, e.page) & (e.write ? DEV_WRITE : DEV_READ)) {

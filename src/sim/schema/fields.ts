@@ -4,7 +4,7 @@
  * unit, source), which the generated JSON Schema shows as hover documentation.
  */
 import { z } from 'zod';
-import { formatBytes, isPowerOfTwo, parseSize } from './units.js';
+import { formatBytes, isPowerOfTwo, parseSize, sizeProblem } from './units.js';
 
 /** A strict object whose unknown-key error suggests the nearest valid key. */
 export function obj<T extends z.ZodRawShape>(shape: T, description?: string) {
@@ -31,8 +31,11 @@ export function unknownKeyMessage(key: string, valid: readonly string[]): string
 export function closest(name: string, valid: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  const lower = name.toLowerCase();
   for (const v of valid) {
-    const d = editDistance(name.toLowerCase(), v.toLowerCase());
+    // The distance is at least the difference in length: skip names too far to be a typo.
+    if (Math.abs(name.length - v.length) > Math.max(2, Math.floor(v.length / 3))) continue;
+    const d = editDistance(lower, v.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;
       best = v;
@@ -59,39 +62,66 @@ export function describeInput(input: unknown): string {
   if (input === undefined) return 'nothing';
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'an array';
-  if (typeof input === 'string') return JSON.stringify(input);
+  if (typeof input === 'string') return JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input);
   if (typeof input === 'object') return 'an object';
   return String(input);
 }
 
+/**
+ * Upper bounds shared by many fields, each with the reason the user is told. Every number
+ * has a finite bound, so that what validates also runs: no time past the simulated-time
+ * horizon (2^53 ps) from one step, no table too large to allocate.
+ */
+export const BOUND = {
+  /** Latencies and software costs, in ns. */
+  ns: { max: 1e9, why: 'at most 1 s: no single hardware or driver step takes longer' },
+  /** Latencies in cycles of a clock. */
+  cycles: { max: 1e6, why: 'at most a million cycles: no single hardware step takes longer' },
+  /** Entries of a hardware table or queue. */
+  entries: { max: 1 << 20, why: 'at most 2^20: hardware tables and queues hold thousands of entries' },
+} as const;
+
 interface NumberOptions {
   min?: number;
-  max?: number;
+  /** Every number has an upper bound; `why` says what makes larger values meaningless. */
+  max: number;
+  why?: string;
   /** Exclusive lower bound (for quantities that must be positive but may be fractional). */
   gt?: number;
   int?: boolean;
 }
 
-/** A number with a range; errors say the range. */
-export function num(description: string, options: NumberOptions = {}) {
-  const { min, max, gt, int = false } = options;
-  const range = rangeText(options);
-  return z
-    .number({ error: (iss) => `expected ${int ? 'an integer' : 'a number'}${range}, got ${describeInput(iss.input)}` })
-    .superRefine((v, ctx) => {
-      const bad =
-        (int && !Number.isInteger(v)) ||
-        (min !== undefined && v < min) ||
-        (max !== undefined && v > max) ||
-        (gt !== undefined && v <= gt) ||
-        !Number.isFinite(v);
-      if (bad)
-        ctx.addIssue({
-          code: 'custom',
-          message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}`,
-        });
-    })
-    .describe(description);
+/** A number with a range; errors say the range, and why the upper bound is what it is. */
+export function num(description: string, options: NumberOptions) {
+  const { min, max, gt, int = false, why } = options;
+  const range = rangeText(options) + (why ? ` (${why})` : '');
+  return (
+    z
+      .number({
+        error: (iss) => `expected ${int ? 'an integer' : 'a number'}${range}, got ${describeInput(iss.input)}`,
+      })
+      .superRefine((v, ctx) => {
+        const bad =
+          (int && !Number.isInteger(v)) ||
+          (min !== undefined && v < min) ||
+          v > max ||
+          (gt !== undefined && v <= gt) ||
+          !Number.isFinite(v);
+        if (bad)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${v} is out of range; use ${int ? 'an integer' : 'a number'}${range}`,
+          });
+      })
+      // The range in the generated JSON Schema too, for editors and schema-driven tools.
+      .meta({
+        description,
+        ...(int ? { type: 'integer' as const } : {}),
+        maximum: max,
+        ...(min !== undefined ? { minimum: min } : {}),
+        ...(gt !== undefined ? { exclusiveMinimum: gt } : {}),
+      })
+  );
 }
 
 function rangeText({ min, max, gt }: NumberOptions): string {
@@ -115,12 +145,21 @@ export function oneOf<const T extends readonly [string | number, ...(string | nu
     .describe(description);
 }
 
-export function listText(items: string[]): string {
+/** Alternatives shown in one message; error output stays small however many there are. */
+const LIST_MAX = 8;
+
+/** "a, b or c"; `total` counts items left out of `items` (a caller may pass only the first few). */
+export function listText(items: string[], total = items.length): string {
+  if (total > LIST_MAX) return `${items.slice(0, LIST_MAX).join(', ')} or ${total - LIST_MAX} more`;
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 
+/** The largest size anywhere: the largest host memory modelled (hardware.cpu.memory.capacityBytes). */
+export const MAX_SIZE_BYTES = 4 * 1024 ** 4;
+
 interface SizeOptions {
   min?: number;
+  /** Default MAX_SIZE_BYTES. */
   max?: number;
   powerOfTwo?: boolean;
   multipleOf?: number;
@@ -136,13 +175,10 @@ export function size(description: string, options: SizeOptions = {}) {
     .transform((raw, ctx) => {
       const bytes = parseSize(raw);
       if (bytes === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${JSON.stringify(raw)} is not a size; use a whole number of bytes or a string such as "4KiB", "64KiB", "2MiB", "16GiB"`,
-        });
+        ctx.addIssue({ code: 'custom', message: sizeProblem(raw) });
         return z.NEVER;
       }
-      const { min, max, powerOfTwo, multipleOf } = options;
+      const { min, max = MAX_SIZE_BYTES, powerOfTwo, multipleOf } = options;
       if (min !== undefined && bytes < min)
         ctx.addIssue({
           code: 'custom',
@@ -151,7 +187,7 @@ export function size(description: string, options: SizeOptions = {}) {
       else if (max !== undefined && bytes > max)
         ctx.addIssue({
           code: 'custom',
-          message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}`,
+          message: `${formatBytes(bytes)} is too large; use at most ${formatBytes(max)}${max === MAX_SIZE_BYTES ? ' (the largest host memory modelled)' : ''}`,
         });
       else if (powerOfTwo && !isPowerOfTwo(bytes))
         ctx.addIssue({

@@ -28,6 +28,7 @@ const expect = oneOf(
 const region = z
   .string({ error: 'expected the name of a region mapped by an earlier mmap op' })
   .min(1, 'give the name of a region mapped by an earlier mmap op')
+  .max(64, 'a region name has at most 64 characters')
   .describe('Name of the region, as given by an earlier mmap op.');
 
 const offsetBytes = size('Start of the range, in bytes from the start of the region.').default(0);
@@ -50,6 +51,7 @@ export const mmapOpSchema = obj(
     name: z
       .string({ error: 'expected a name for the region' })
       .min(1, 'give the region a name')
+      .max(64, 'a region name has at most 64 characters')
       .describe('Name of the new region; later ops refer to it by this name. Each mmap op needs its own name.'),
     sizeBytes: size('Size of the region, in bytes (or "64KiB"); rounded up to 4 KiB pages.', { min: 1 }),
     prot: prot('Protection: "none" (PROT_NONE), "read" (PROT_READ) or "read-write" (PROT_READ | PROT_WRITE).').default(
@@ -172,6 +174,12 @@ export interface ScriptIssue {
  * Checks what the schema cannot: every region name refers to an earlier mmap op, names
  * are not mapped twice, and ranges lie inside their region.
  */
+/** A snapshot records each page's state in the result; this keeps a result storable. */
+export const MAX_SNAPSHOT_PAGES = 1 << 16;
+
+/** Problems that get a "did you mean" suggestion; validation shows no more than this. */
+const MAX_SUGGESTIONS = 50;
+
 export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   const issues: ScriptIssue[] = [];
   const firstMmap = new Map<string, number>();
@@ -209,13 +217,16 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     }
     const regionBytes = sizes.get(op.region);
     if (regionBytes === undefined) {
-      const names = [...sizes.keys()];
+      const shown: string[] = [];
+      for (const n of sizes.keys()) if (shown.push(`"${n}"`) === 9) break;
       const valid =
-        names.length > 0
-          ? `regions mapped before it: ${listText(names.map((n) => `"${n}"`))}`
+        sizes.size > 0
+          ? `regions mapped before it: ${listText(shown, sizes.size)}`
           : 'no region is mapped before it; add an mmap op first';
       const later = firstMmap.get(op.region);
-      const near = closest(op.region, names);
+      // Only the first problems are shown (MAX_ISSUES): a hostile script of thousands of
+      // unknown regions must not cost thousands of nearest-name searches.
+      const near = issues.length < MAX_SUGGESTIONS ? closest(op.region, [...sizes.keys()]) : undefined;
       issues.push({
         path: [i, 'region'],
         message:
@@ -237,6 +248,14 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
       issues.push({
         path: [i, 'sizeBytes'],
         message: `${what}: ${op.sizeBytes} bytes from offset ${offset} run past the end of region "${op.region}" (${regionBytes} bytes); use at most ${regionBytes - offset}`,
+      });
+      return;
+    }
+    const pages = Math.ceil((op.sizeBytes ?? regionBytes - offset) / 4096);
+    if (op.op === 'snapshot' && pages > MAX_SNAPSHOT_PAGES) {
+      issues.push({
+        path: [i, 'sizeBytes'],
+        message: `${what}: a snapshot of ${pages} pages is too large to store in a result; snapshot at most ${MAX_SNAPSHOT_PAGES} pages (${MAX_SNAPSHOT_PAGES / 256} MiB) at a time`,
       });
       return;
     }

@@ -141,6 +141,31 @@ describe('trace parsing', () => {
     );
   });
 
+  it('stops at a line longer than 4 KiB, naming it, after reading only a few chunks', () => {
+    let reads = 0;
+    const source: TraceSource = {
+      name: 'huge.trace',
+      // The second line never ends: a 600 MB line would be 10,000 chunks of 64 KiB.
+      readChunk: () => (reads++ === 0 ? 'LD 0x40\n' : 'x'.repeat(65536)),
+    };
+    const p = buildTrace(traceSchema.parse({ impl: 'trace', path: 'huge.trace', regionBytes: '1MiB' }), {
+      ...env,
+      traceSource: source,
+    });
+    const e = replayError(p);
+    expect(e.message).toMatch(/^huge\.trace line 2 is longer than 4096 characters; a trace line is one access/);
+    expect(e.line).toBe(2);
+    expect(reads).toBeLessThanOrEqual(3);
+    // A long line inside one chunk is caught too.
+    expect(replayError(plan(`LD 0x40\n${'LD 0x80 '.repeat(1000)}\n`)).line).toBe(2);
+  });
+
+  it('accepts a UTF-8 byte order mark at the start, whatever the chunk size', () => {
+    for (const chunk of [1, 2, 65536]) {
+      expect(entries(plan(`\ufeff${DRAMSIM3}`, {}, chunk))).toEqual(DRAMSIM3_ENTRIES);
+    }
+  });
+
   it('subtracts the base address, aligns down to the request size, and rejects addresses outside the region', () => {
     const text = 'LD 0x10000050\nST 0x10000fff\n';
     const p = plan(text, { baseAddress: '0x10000000', requestBytes: 128, computeCyclesPerLine: 3 });

@@ -153,6 +153,9 @@ export function stringTraceSource(text: string, name: string, chunkChars = 64 * 
   };
 }
 
+/** Longest trace line accepted; real lines are a few dozen characters. */
+export const MAX_LINE_CHARS = 4096;
+
 const AUTO = 0;
 const DRAMSIM3 = 1;
 const RAMULATOR = 2;
@@ -175,6 +178,7 @@ export class TraceReader {
   private buf = '';
   private pos = 0;
   private eof = false;
+  private started = false;
   private lineStart = 0;
   private lineEnd = 0;
   // Token bounds of the current line (up to three; `tokens` counts up to four).
@@ -198,9 +202,12 @@ export class TraceReader {
       let nl = this.buf.indexOf('\n', this.pos);
       while (nl < 0 && !this.eof) {
         const searched = this.buf.length - this.pos;
+        // No trace line is this long: stop before a line without end fills memory.
+        if (searched > MAX_LINE_CHARS) throw this.tooLong();
         if (!this.fill()) break;
         nl = this.buf.indexOf('\n', searched);
       }
+      if ((nl < 0 ? this.buf.length : nl) - this.pos > MAX_LINE_CHARS) throw this.tooLong();
       if (nl < 0 && this.pos >= this.buf.length) return false;
       this.lineStart = this.pos;
       this.lineEnd = nl < 0 ? this.buf.length : nl;
@@ -210,13 +217,27 @@ export class TraceReader {
     }
   }
 
+  private tooLong(): TraceFormatError {
+    const line = this.lineNumber + 1;
+    const where = `${this.source.name} line ${line}`;
+    return new TraceFormatError(
+      `${where} is longer than ${MAX_LINE_CHARS} characters; a trace line is one access ("${DRAMSIM3_LINE}" or ${RAMULATOR_LINE}); check that this is a text trace`,
+      this.source.name,
+      line,
+      this.buf.slice(this.pos, this.pos + 40),
+    );
+  }
+
   /** Appends the next chunk to the unread tail of the buffer; false at the end of the source. */
   private fill(): boolean {
-    const chunk = this.source.readChunk();
+    let chunk = this.source.readChunk();
     if (chunk === null) {
       this.eof = true;
       return false;
     }
+    // A UTF-8 byte order mark (some editors write one) is not part of the first line.
+    if (!this.started && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    this.started = true;
     this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
     this.pos = 0;
     return true;

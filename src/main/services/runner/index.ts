@@ -23,7 +23,7 @@ export { parseJsonText, describeJsonSyntaxError, type JsonSyntaxError } from './
 export { openTraceFile, type TraceFile } from './trace-file.js';
 
 /** What the runner needs of the store. */
-export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun'>;
+export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun' | 'revokeResult'>;
 
 export interface RunOptions {
   /** Replaces the experiment's seed. */
@@ -57,9 +57,12 @@ export type RunOutcome =
     };
 
 /** Errors the model throws on purpose for a broken workload; anything else is a bug. */
-const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigError', 'Error']);
+const EXPECTED_ERRORS = new Set(['WorkloadError', 'TraceFormatError', 'ConfigError', 'HorizonError', 'Error']);
 
 export const CANCELLED_ERROR = 'cancelled by the user';
+
+/** The simulation worker's JS heap limit (page state lives in typed arrays, outside it). */
+export const WORKER_HEAP_MB = 4096;
 
 export async function runExperiment(
   store: RunStore | (() => RunStore),
@@ -112,19 +115,35 @@ export function runPrepared(
         store.failRun(runId, status, error, ms);
         return { status, runId, error, stack, wallMs: ms };
       });
-    const finish = (result: RunResult) =>
-      settle(() => {
-        const ms = wallMs();
-        try {
-          store.finishRun(runId, result, ms);
-        } catch (e) {
-          // finishRun rolled back: the run is still 'running' with no result rows.
-          const error = `the result could not be stored: ${(e as Error).message}`;
-          store.failRun(runId, 'failed', error, wallMs());
-          return { status: 'failed', runId, error, stack: null, wallMs: ms };
-        }
-        return { status: 'done', runId, result, wallMs: ms };
-      });
+    const finish = (result: RunResult) => {
+      if (settled) return;
+      settled = true; // the worker's exit, which follows, must not fail the run
+      const ms = wallMs();
+      try {
+        store.finishRun(runId, result, ms);
+      } catch (e) {
+        // finishRun rolled back: the run is still 'running' with no result rows.
+        settled = false;
+        const error = `the result could not be stored: ${(e as Error).message}`;
+        return fail('failed', error);
+      }
+      // Storing a large result blocks this thread, so a Ctrl-C that arrived meanwhile is
+      // still queued: give the loop two turns (its poll phase delivers signals), and if
+      // it cancelled, take the result back so the run ends cancelled after all.
+      setImmediate(() =>
+        setImmediate(() => {
+          settled = false;
+          if (cancelRequested) {
+            settle(() => {
+              store.revokeResult(runId, CANCELLED_ERROR);
+              return { status: 'cancelled', runId, error: CANCELLED_ERROR, stack: null, wallMs: ms };
+            });
+          } else {
+            settle(() => ({ status: 'done', runId, result, wallMs: ms }));
+          }
+        }),
+      );
+    };
     function onAbort() {
       cancelRequested = true;
       if (worker) void worker.terminate();
@@ -140,7 +159,11 @@ export function runPrepared(
       progressIntervalMs: options.progressIntervalMs ?? 100,
     };
     try {
-      worker = new Worker(workerUrl(), { workerData: input });
+      // A heap limit turns a run that outgrows memory into a failed run, not an aborted process.
+      worker = new Worker(workerUrl(), {
+        workerData: input,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      });
     } catch (e) {
       return fail('failed', `the simulation worker could not start: ${(e as Error).message}`);
     }
@@ -162,7 +185,10 @@ export function runPrepared(
     });
     worker.on('error', (e) => {
       // An error thrown outside the worker's try (e.g. an import that fails to load).
-      if (!cancelRequested) fail('failed', `the simulation worker crashed: ${e.message}`, e.stack ?? null);
+      if (cancelRequested) return;
+      if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        fail('failed', `the simulation ran out of memory (its limit is ${WORKER_HEAP_MB} MB); shrink the workload`);
+      } else fail('failed', `the simulation worker crashed: ${e.message}`, e.stack ?? null);
     });
     worker.on('exit', (code) => {
       if (cancelRequested) fail('cancelled', CANCELLED_ERROR);

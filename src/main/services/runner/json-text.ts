@@ -179,6 +179,8 @@ function locateSyntaxError(text: string): { offset: number; message: string } | 
     return null;
   } catch (e) {
     if (e instanceof Stop) return { offset: e.offset, message: e.message };
+    // Nesting too deep for this recursive scanner: fall back to JSON.parse's own message.
+    if (e instanceof RangeError) return null;
     throw e;
   }
 }

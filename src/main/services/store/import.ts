@@ -1,9 +1,11 @@
 /**
  * Merging another workbench's database into this store. Runs are identified by uuid and
  * experiments by hash, so importing a file twice, or a file exported from this store,
- * adds nothing; everything that is added gets new ids here.
+ * adds nothing; everything that is added gets new ids here. The other file is checked
+ * whole (check-source.ts) before anything is merged, and is never changed.
  */
 import { realpathSync } from 'node:fs';
+import { checkImportSource } from './check-source.js';
 import { copyRuns } from './copy.js';
 import { openForReading } from './schema.js';
 import type { Store } from './store.js';
@@ -21,6 +23,7 @@ export function importDatabase(store: Store, otherPath: string): ImportReport {
   }
   const other = openForReading(otherPath);
   try {
+    checkImportSource(other, otherPath);
     const ids = other.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[];
     // Read the other file in one read transaction too, so a writer there cannot show
     // us half of its changes.

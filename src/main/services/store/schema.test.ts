@@ -117,6 +117,6 @@ describe('schema', () => {
   it('openForReading refuses a missing file and an empty database', () => {
     expect(() => openForReading(tmp.file('missing.sqlite'))).toThrow(/missing\.sqlite does not exist/);
     new Database(tmp.file('empty.sqlite')).close();
-    expect(() => openForReading(tmp.file('empty.sqlite'))).toThrow(/empty\.sqlite is an empty database/);
+    expect(() => openForReading(tmp.file('empty.sqlite'))).toThrow(/empty\.sqlite is empty \(0 bytes\)/);
   });
 });

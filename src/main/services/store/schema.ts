@@ -8,7 +8,7 @@
  * tables created inside it.
  */
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 
 export type Db = Database.Database;
 export type Migration = (db: Db) => void;
@@ -214,30 +214,96 @@ function checkIsOurs(db: Db, path: string, known: number): void {
 }
 
 /**
- * Opens a database only to read it, whatever schema version up to ours it has: the
- * current version is read in place (read-only); an older one is copied into memory and
- * migrated there, so queries written for the current schema work and the file is
- * never touched. The caller closes the result.
+ * Opens a database only to read it, whatever schema version up to ours it has, and
+ * never changes the file or creates anything beside it (it works on read-only media):
+ *
+ * - a 0-byte or missing file is refused, not turned into a database;
+ * - a file in WAL mode with no -wal beside it (every export, any closed store) is read
+ *   into memory: opening it in place, even read-only, would create -wal and -shm files;
+ * - an older schema is migrated in memory, so queries written for the current schema
+ *   work.
+ *
+ * The caller closes the result.
  */
 export function openForReading(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
-  const db = openDatabase(path, { readonly: true, migrations });
+  const header = readHeader(path);
+  const inMemory = header[18] === 2 && !existsSync(`${path}-wal`);
+  let db = inMemory ? imageDatabase(readFileSync(path), path) : openDatabase(path, { readonly: true, migrations });
+  if (inMemory) {
+    try {
+      checkIsOurs(db, path, migrations.length);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
   const version = schemaVersion(db);
-  if (version === migrations.length) return db;
+  if (version === migrations.length) return queryOnly(db);
   if (version === 0) {
     db.close();
     throw new Error(`${path} is an empty database with no Hetmem Workbench data; give a file that holds runs`);
   }
-  try {
+  if (!inMemory) {
     const image = db.serialize();
-    // Bytes 18-19 of the header say "WAL mode" (2) for our files, and an in-memory
-    // database cannot use a WAL: mark the image as rollback-journal (1) first.
-    image[18] = 1;
-    image[19] = 1;
-    const copy = new Database(image);
-    copy.pragma('foreign_keys = ON');
-    migrate(copy, migrations);
-    return copy;
-  } finally {
     db.close();
+    db = imageDatabase(image, path);
   }
+  try {
+    migrate(db, migrations);
+    return queryOnly(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** An in-memory copy is writable; make any write an error, as it would be on the file. */
+function queryOnly(db: Db): Db {
+  db.pragma('query_only = ON');
+  return db;
+}
+
+/** The first 100 bytes of an SQLite file (its header); refuses anything that is not one. */
+function readHeader(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
+    throw new Error(`${path} ${why}; give the path of a Hetmem Workbench database (.sqlite)`);
+  }
+  try {
+    const header = Buffer.alloc(100);
+    const n = readSync(fd, header, 0, 100, 0);
+    if (n === 0) {
+      throw new Error(
+        `${path} is empty (0 bytes), not a Hetmem Workbench database; give a file that holds runs (reading commands never create one)`,
+      );
+    }
+    if (n < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
+      throw new Error(
+        `${path} is not an SQLite database (no SQLite header); give a .sqlite file written by Hetmem Workbench`,
+      );
+    }
+    return header;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An in-memory copy of a database image (a file's bytes or a serialization), foreign keys on. */
+function imageDatabase(image: Buffer, path: string): Db {
+  // Bytes 18-19 of the header say "WAL mode" (2) for our files, and an in-memory
+  // database cannot use a WAL: mark the image as rollback-journal (1) first.
+  image[18] = 1;
+  image[19] = 1;
+  let db: Db;
+  try {
+    db = new Database(image);
+  } catch (e) {
+    throw new Error(`${path} cannot be opened as a database: ${(e as Error).message}`);
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
 }

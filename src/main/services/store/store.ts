@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunResult } from '../../../sim/result/types.js';
 import { canonicalJson, parseExperiment, sha256 } from './canonical.js';
 import { readResultRows, writeResultRows } from './result-rows.js';
-import { openDatabase, type Db } from './schema.js';
+import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db } from './schema.js';
 
 export { canonicalJson, experimentHash } from './canonical.js';
 
@@ -80,6 +80,8 @@ export interface StoreOptions {
 
 export class Store {
   private readonly now: () => Date;
+  /** Set by openReadOnly: shows runs of dead processes as recovery would record them. */
+  private showInterrupted = false;
 
   private constructor(
     /** The path as given to open(); error messages quote it so the user recognises it. */
@@ -94,6 +96,16 @@ export class Store {
   static open(path: string, options: StoreOptions = {}): Store {
     const store = new Store(path, openDatabase(path), options);
     if (options.recover !== false) store.recoverInterrupted();
+    return store;
+  }
+
+  /**
+   * Opens a database only to read it (listing, exporting): nothing in or beside the file
+   * changes, no interrupted run is recovered, and any write throws.
+   */
+  static openReadOnly(path: string): Store {
+    const store = new Store(path, openForReading(path), { recover: false });
+    store.showInterrupted = true;
     return store;
   }
 
@@ -177,6 +189,25 @@ export class Store {
     })();
   }
 
+  /**
+   * Turns a done run into a cancelled one, deleting its result rows in the same
+   * transaction (tags stay): for a cancel that arrived while the result was being stored.
+   */
+  revokeResult(runId: number, error: string): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as
+        { status: RunStatus } | undefined;
+      if (!row) throw noSuchRuns(this.path, [runId]);
+      if (row.status !== 'done') {
+        throw new Error(`run ${runId} in ${this.path} is ${row.status}; only a done run's result can be revoked`);
+      }
+      for (const { table } of RUN_CHILD_TABLES) {
+        if (table !== 'tags') this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+      }
+      this.db.prepare(`UPDATE runs SET status = 'cancelled', error = ? WHERE id = ?`).run(String(error), runId);
+    })();
+  }
+
   failRun(runId: number, status: 'failed' | 'cancelled', error: string, wallMs: number): void {
     if (status !== 'failed' && status !== 'cancelled') {
       throw new Error(
@@ -232,14 +263,14 @@ export class Store {
       sql += ' LIMIT ? OFFSET ?';
       args.push(filter.limit ?? -1, filter.offset ?? 0);
     }
-    return (this.db.prepare(sql).all(...args) as SummaryRow[]).map(toSummary);
+    return (this.db.prepare(sql).all(...args) as SummaryRow[]).map((r) => this.view(toSummary(r)));
   }
 
   getRun(id: number): RunRecord {
     return this.db.transaction(() => {
       const row = this.db.prepare(`${SUMMARY_SELECT} WHERE r.id = ?`).get(id) as SummaryRow | undefined;
       if (!row) throw noSuchRuns(this.path, [id]);
-      const summary = toSummary(row);
+      const summary = this.view(toSummary(row));
       return {
         ...summary,
         experimentJson: row.experiment_json,
@@ -329,6 +360,12 @@ export class Store {
     return marked;
   }
 
+  /** A read-only store cannot recover a dead writer's run; it shows what recovery would write. */
+  private view(run: RunSummary): RunSummary {
+    if (!this.showInterrupted || run.status !== 'running' || processAlive(run.pid)) return run;
+    return { ...run, status: 'cancelled', error: INTERRUPTED_ERROR, endedAt: run.endedAt };
+  }
+
   private requireRunning(runId: number, verb: string): void {
     const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
     if (!row) throw noSuchRuns(this.path, [runId]);
@@ -338,12 +375,17 @@ export class Store {
   }
 }
 
+/** Ids that are not runs in the database (a wrong argument, not a broken database). */
+export class NoSuchRunsError extends Error {
+  override name = 'NoSuchRunsError';
+}
+
 /** The error for ids that are not runs in the database at `path`, with how to list the valid ones. */
-export function noSuchRuns(path: string, ids: readonly number[]): Error {
+export function noSuchRuns(path: string, ids: readonly number[]): NoSuchRunsError {
   const list = ids.join(', ');
   const what = ids.length === 1 ? `run ${list} does not exist` : `runs ${list} do not exist`;
   const arg = /^[\w./\\:-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-  return new Error(`${what} in ${path}; \`hetmem runs --db ${arg}\` lists the runs`);
+  return new NoSuchRunsError(`${what} in ${path}; \`hetmem runs --db ${arg}\` lists the runs`);
 }
 
 function processAlive(pid: number | null): boolean {

@@ -1,0 +1,37 @@
+/**
+ * What the schema cannot see field by field: whether the workload's plan fits the
+ * machine. Building a plan is cheap (streams are made lazily), so validation builds it
+ * and answers here what `simulate` would otherwise discover mid-run.
+ */
+import { formatBytes } from '../schema/units.js';
+import type { Experiment } from './experiment.js';
+import type { ConfigIssue } from './validate.js';
+import { buildWorkload } from '../workload/index.js';
+import type { TraceSource } from '../workload/types.js';
+
+/** Planning a trace workload reads nothing; its file is opened only when the run starts. */
+const UNREAD_TRACE: TraceSource = { name: 'trace', readChunk: () => null };
+
+export function fitProblems(experiment: Experiment): ConfigIssue[] {
+  const hw = experiment.hardware;
+  let footprint = 0;
+  try {
+    const plan = buildWorkload(experiment.workload, {
+      seed: experiment.seed,
+      cpuContexts: hw.cpu.cores,
+      deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
+      traceSource: UNREAD_TRACE,
+    });
+    for (const r of plan.regions) footprint += r.sizeBytes;
+  } catch (e) {
+    return [{ path: 'workload', message: (e as Error).message }];
+  }
+  const capacity = hw.cpu.memory.capacityBytes;
+  if (footprint <= capacity) return [];
+  return [
+    {
+      path: 'workload',
+      message: `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(capacity)}); shrink the workload or raise the capacity`,
+    },
+  ];
+}
