@@ -85,7 +85,7 @@ export function sweepLine(c: SweepCase, quick: boolean): string {
       `1 worker ${one.wallS.toFixed(2)} s wall (points ${one.pointsS.toFixed(2)} s, overhead ${overheadMs(one, 1).toFixed(0)} ms/point)`,
       `2 workers ${two.wallS.toFixed(2)} s wall (overhead ${overheadMs(two, 2).toFixed(0)} thread-ms/point)`,
       `speed-up ${(one.wallS / two.wallS).toFixed(2)}x against the issue's 1.8x target: ${(one.wallS / two.wallS / 1.8).toFixed(2)}x`,
-      'Redis workers: not measured (BullMQ 6 needs the ioredis package, which is not installed)',
+      'Redis workers: not measured (`hetmem worker` over BullMQ is not written yet)',
     ].join('; ');
   } finally {
     rmSync(dir, { recursive: true, force: true });

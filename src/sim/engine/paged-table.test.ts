@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PagedTable, type PageValuesConstructor } from './paged-table.js';
+import { FAN, LEAF, PagedTable, type PageValuesConstructor } from './paged-table.js';
 import { Rng } from './rng.js';
 
-const CHUNK = 512;
-const BLOCK = CHUNK * CHUNK;
+const CHUNK = LEAF;
+const BLOCK = CHUNK * FAN;
 
 type Op = { kind: 'set'; page: number; value: number } | { kind: 'fill'; page: number; length: number; value: number };
 
@@ -205,7 +205,9 @@ describe('PagedTable', () => {
     expect(table.get(2 ** 40)).toBe(0);
     expect(table.get(2 ** 32)).toBe(103);
     expect(table.materialisedChunks).toBe(4);
-    expect(() => table.fill(1, 2 ** 35, 2 ** 52)).toThrow(/fill of 17179738112 GiB above 128 TiB/);
+    expect(() => table.fill(1, 2 ** 35, 2 ** 52)).toThrow(
+      new RegExp(`fill of ${(2 ** 52 - 2 ** 35) / BLOCK} blocks of 256 MiB above 128 TiB`),
+    );
     expect(table.get(2 ** 40)).toBe(0);
   });
 

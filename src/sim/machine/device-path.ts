@@ -8,6 +8,7 @@ import { OpError } from '../engine/errno.js';
 import { cyclesToPs, type Ps } from '../engine/time.js';
 import { D2H, H2D } from '../hw/link/types.js';
 import { COMPUTE, DRAM_WAIT, LINK_WAIT, TLB_MISS } from './contexts.js';
+import { ATS_MESSAGE_BYTES } from './ats-translation.js';
 import type { Device } from './device.js';
 import { EV_BATCH_START } from './events.js';
 import type { Machine } from './machine.js';
@@ -15,9 +16,6 @@ import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
 
 /** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
 export const STOPPED = -1;
-
-/** Bytes of an ATS translation request or completion message. */
-const ATS_MESSAGE_BYTES = 16;
 
 export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
@@ -50,6 +48,10 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     const addr = m.residency.deviceAddress(dev.index, page, run.offset % PAGE_BYTES);
     end = dev.dram.access(tt, addr, run.bytes, run.write);
     ctxs.charge(c, DRAM_WAIT, end);
+  } else if (tr.viaIommu) {
+    // Shared virtual addressing: the request carries the address ATS translated.
+    k.remoteBytes += run.bytes;
+    end = remoteData(m, dev, c, page, run.bytes, run.write, tt, false);
   } else {
     if (m.dmaMapped.get(page) === 0) {
       // The IOMMU refuses DMA to a page the driver has not mapped for the device.
@@ -83,14 +85,33 @@ function fileFault(m: Machine, dev: Device, c: number, page: number, write: bool
 }
 
 /**
- * A DMA of `bytes` in system memory page `page`, issued by the device at `t`: the request
- * crosses the link, the IOMMU translates it at the root complex (unless the device holds
- * a translation from ATS), system DRAM serves it, and read data comes back.
+ * A DMA of `bytes` in system memory page `page`, issued by the device at `t` through a
+ * DMA-mapped address: with ATS the device first translates it in its ATC; then the data
+ * moves (remoteData).
  */
 function remoteAccess(m: Machine, dev: Device, c: number, page: number, bytes: number, write: boolean, t: Ps): Ps {
+  const tt = atsTranslate(m, dev, c, page, t);
+  return remoteData(m, dev, c, page, bytes, write, tt, dev.atc === null);
+}
+
+/**
+ * The data of a remote access: the request crosses the link, the IOMMU translates it at
+ * the root complex when it arrives untranslated, system DRAM serves it, and read data
+ * comes back.
+ */
+function remoteData(
+  m: Machine,
+  dev: Device,
+  c: number,
+  page: number,
+  bytes: number,
+  write: boolean,
+  t: Ps,
+  translateAtRoot: boolean,
+): Ps {
   const ctxs = m.contexts;
   const link = dev.link;
-  let tt = atsTranslate(m, dev, c, page, t);
+  let tt = t;
   if (write) {
     tt = link.write(tt, D2H, bytes);
     m.hooks.transfer?.(tt, D2H, bytes);
@@ -99,7 +120,7 @@ function remoteAccess(m: Machine, dev: Device, c: number, page: number, bytes: n
     tt = link.readRequest(tt, D2H, bytes);
     ctxs.charge(c, LINK_WAIT, tt);
   }
-  if (dev.atc === null) {
+  if (translateAtRoot) {
     tt = m.iommu.translate(tt, page);
     ctxs.charge(c, TLB_MISS, tt);
   }

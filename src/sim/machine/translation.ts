@@ -1,6 +1,7 @@
 /**
  * How a device turns an address into a permission and a location. The access path asks
  * the machine's Translation and does not know which one runs: the strategy chooses.
+ * The other kind, the IOMMU walking the CPU page table, is in ats-translation.ts.
  *
  * - DevicePageTable: the device MMU's per-unit L1 TLB, shared L2 TLB and a walk of the
  *   device page table that the driver fills (hmm-mirror, explicit-copy, migration).
@@ -21,10 +22,17 @@ export interface Translation {
    */
   translate(m: Machine, dev: Device, c: number, page: number, t: Ps): Ps;
   flags: number;
+  /**
+   * True when the IOMMU itself translated (ATS): the request that follows carries a
+   * translated address, needs no DMA mapping and no second translation at the root
+   * complex (see ats-translation.ts).
+   */
+  readonly viaIommu: boolean;
 }
 
 export class DevicePageTable implements Translation {
   flags = 0;
+  readonly viaIommu = false;
 
   translate(m: Machine, dev: Device, c: number, page: number, t: Ps): Ps {
     const shift = dev.pageShift;
