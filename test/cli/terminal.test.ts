@@ -69,11 +69,11 @@ describe('--json failures print a JSON error on stdout as well as text on stderr
 });
 
 describe('traces at their limits', () => {
-  it('a cycle past the exact time horizon fails the run cleanly, naming the horizon', () => {
+  it('a cycle past the exact time horizon fails the run cleanly, naming the horizon and the trace line', () => {
     tmp.write('late.trace', `0x40 READ 1\n0x80 READ ${Number.MAX_SAFE_INTEGER}\n`);
     const r = hetmem(tmp.dir, 'run', tmp.write('late.json', traced('late.trace')), '--db', 'late.sqlite');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/past the horizon of 2\^53 ps/);
+    expect(r.stderr).toMatch(/late\.trace line 2: simulated time would reach .* past the horizon of 2\^53 ps/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

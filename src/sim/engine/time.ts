@@ -39,9 +39,10 @@ export const HORIZON_PS: Ps = Number.MAX_SAFE_INTEGER;
 /** A run whose simulated time would pass the horizon, past which picoseconds are inexact. */
 export class HorizonError extends Error {
   override name = 'HorizonError';
-  constructor(time: number) {
+  /** `where`: what asked for that time, when known (a trace's file and line). */
+  constructor(time: number, where?: string) {
     super(
-      `simulated time would reach ${time >= 1e300 || !Number.isFinite(time) ? 'beyond' : `${(time / 3.6e15).toPrecision(3)} h`}, past the horizon of 2^53 ps (about 2.5 simulated hours) where picosecond times stop being exact; shorten the workload or lower the latencies`,
+      `${where ? `${where}: ` : ''}simulated time would reach ${time >= 1e300 || !Number.isFinite(time) ? 'beyond' : `${(time / 3.6e15).toPrecision(3)} h`}, past the horizon of 2^53 ps (about 2.5 simulated hours) where picosecond times stop being exact; shorten the workload or lower the latencies`,
     );
   }
 }

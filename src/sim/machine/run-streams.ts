@@ -5,7 +5,7 @@
  * instead of going through the heap (the same order, fewer heap operations).
  */
 import type { OpError } from '../engine/errno.js';
-import { cyclesToPs, type Ps } from '../engine/time.js';
+import { cyclesToPs, HORIZON_PS, HorizonError, type Ps } from '../engine/time.js';
 import type { StreamSpec } from '../workload/types.js';
 import { AGENT_CPU, AGENT_DEVICE, DRAM_WAIT, IDLE } from './contexts.js';
 import { cpuRun } from './cpu-path.js';
@@ -111,6 +111,7 @@ function step(m: Machine, c: number, t: Ps, dramOnly: boolean): Ps {
     const due = dramOnly
       ? Math.round(run.notBeforeCycle * m.deviceOf(c).dram.spec.tCKNs * 1000)
       : cyclesToPs(agentIsCpu ? m.cpuClock : m.deviceOf(c).clock, run.notBeforeCycle);
+    if (due > HORIZON_PS) throw new HorizonError(due, ctxs.streams[c]!.describeLast?.());
     if (due > t) return due;
   }
   let end: Ps;

@@ -228,6 +228,11 @@ export class TraceReader {
     );
   }
 
+  /** The trace's name, for messages. */
+  get sourceName(): string {
+    return this.source.name;
+  }
+
   /** Appends the next chunk to the unread tail of the buffer; false at the end of the source. */
   private fill(): boolean {
     let chunk = this.source.readChunk();
@@ -399,6 +404,10 @@ class TraceStream implements AccessStream {
     out.computeCycles = this.cyclesPerLine * linesTouched(aligned, this.requestBytes);
     out.notBeforeCycle = r.cycle;
     return true;
+  }
+
+  describeLast(): string {
+    return `${this.reader.sourceName} line ${this.reader.lineNumber}`;
   }
 
   private outside(address: number): TraceFormatError {

@@ -42,6 +42,8 @@ export function newAccessRun(): AccessRun {
 export interface AccessStream {
   /** Writes the next run into `out`; returns false when the stream has ended. */
   next(out: AccessRun): boolean;
+  /** Where the last run came from, for errors about it (a trace's file and line). */
+  describeLast?(): string;
 }
 
 export interface StreamSpec {
