@@ -8,29 +8,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../src/sim/config/validate.js';
-import { ERR_SIGBUS } from '../../src/sim/engine/errno.js';
 import { Machine } from '../../src/sim/machine/machine.js';
 import { MemoryManager } from '../../src/sim/mm/phase.js';
+import { createHmmMirror } from '../../src/sim/mm/strategies/hmm-mirror.js';
 import type { Strategy } from '../../src/sim/mm/strategies/types.js';
 import { buildWorkload } from '../../src/sim/workload/index.js';
 import { presets } from '../sim/presets.js';
 
+// hmm-mirror's notifier hooks, with translation through the IOMMU and iommu_sva's
+// page-request handler: handle_mm_fault for the page, then the response.
 const sva: Strategy = {
+  ...createHmmMirror({ impl: 'hmm-mirror' }),
   name: 'test-sva',
   translation: 'iommu',
-  onMap: (_d, _region, t) => t,
-  onUnmap: (d, region, first, pages, t) => d.notify(region, first, pages, t),
-  onProtect: (d, region, first, pages, _prot, t) => d.notify(region, first, pages, t),
-  beforePhase: (_d, _phase, t) => t,
-  afterPhase: (_d, _phase, t) => t,
   resolveDeviceFault(d, f, t) {
-    // iommu_sva's page-request handler: handle_mm_fault for the page, then the response.
     const done = d.faultInPage(f.region, f.accessedPage, f.write, t);
     if (done < 0) f.error = done;
     else f.costPs = done - t;
   },
-  onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
-  onSpecialCpuFault: () => ERR_SIGBUS,
 };
 
 function runScript(ops: Record<string, unknown>[]) {

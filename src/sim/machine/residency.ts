@@ -27,10 +27,6 @@ export class Residency {
     this.frames = Array.from({ length: devices }, () => new PagedTable(Int32Array, 0, -1));
   }
 
-  mask(page: number): number {
-    return this.where.get(page);
-  }
-
   /** The frame of `page` on device `device`, or -1 when the device holds no copy. */
   frame(device: number, page: number): number {
     return this.frames[device].get(page);
@@ -53,10 +49,5 @@ export class Residency {
     this.frames[device].set(page, -1);
     this.where.set(page, this.where.get(page) & ~onDevice(device));
     return frame;
-  }
-
-  setInSystem(page: number, present: boolean): void {
-    const w = this.where.get(page);
-    this.where.set(page, present ? w | IN_SYSTEM : w & ~IN_SYSTEM);
   }
 }
