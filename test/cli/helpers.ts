@@ -1,8 +1,8 @@
 /** Spawning the real `hetmem` binary (bin/hetmem.js over the compiled dist/) in temporary folders. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'hetmem.js');
@@ -58,6 +58,13 @@ export function hetmem(cwd: string, ...args: string[]): Outcome {
  */
 export function hetmemUnprivileged(cwd: string, ...args: string[]): Outcome {
   const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  // The checkout may sit in a folder only its owner may enter (mktemp -d): let nobody in.
+  if (process.getuid?.() === 0) {
+    for (let dir = dirname(BIN); dir !== dirname(dir); dir = dirname(dir)) {
+      const mode = statSync(dir).mode;
+      if ((mode & 0o005) !== 0o005) chmodSync(dir, mode | 0o005);
+    }
+  }
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000, ...asNobody });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
