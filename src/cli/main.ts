@@ -1,5 +1,5 @@
 /**
- * The headless entry: `hetmem run / validate / schema / presets / runs / export / import / sweep`.
+ * The headless entry: `hetmem run / validate / schema / presets / runs / export / import / sweep / worker`.
  * bin/hetmem.js calls main() on the compiled file (dist/src/cli/main.js).
  *
  * Exit codes: 0 success; 2 an invalid experiment or argument (nothing was written, the
@@ -16,6 +16,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerSchema } from './commands/schema.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT } from './errors.js';
 import { printable } from './format.js';
 
@@ -54,6 +55,8 @@ Examples:
   $ hetmem export --db hetmem.sqlite --runs 1,2 --out runs.csv
   $ hetmem import --db mine.sqlite theirs.sqlite
   $ hetmem sweep link-sweep.json --db sweep.sqlite --metric device.page_faults
+  $ hetmem sweep link-sweep.json --db sweep.sqlite --redis redis://head-node:6379
+  $ hetmem worker --redis redis://head-node:6379
   $ hetmem schema > experiment.schema.json
 
 Run \`hetmem help COMMAND\` for a command's options and an example.`,
@@ -67,6 +70,7 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
   registerExport(program);
   registerImport(program);
   registerSweep(program);
+  registerWorker(program);
   return program;
 }
 

@@ -1,15 +1,20 @@
-/** `hetmem sweep FILE`: run every point of an experiment's sweep on this machine's cores, and summarize. */
+/**
+ * `hetmem sweep FILE`: run every point of an experiment's sweep on this machine's cores,
+ * or with --redis on `hetmem worker` processes through a BullMQ queue, and summarize.
+ */
 import type { Command } from 'commander';
+import { runSweepOnQueue, type QueuedInfo } from '../../main/services/sweeps/coordinator.js';
 import {
   defaultWorkers,
   runSweepLocal,
   type PointRecorded,
   type SweepTally,
 } from '../../main/services/sweeps/local.js';
-import { planSweep, shardPoints, type SweepPlan } from '../../main/services/sweeps/plan.js';
+import { planSweep, shardPoints, type PlannedPoint, type SweepPlan } from '../../main/services/sweeps/plan.js';
+import { checkRedis, DEFAULT_QUEUE, shownUrl } from '../../main/services/sweeps/queue.js';
 import { storedPoints } from '../../main/services/sweeps/record.js';
 import { DEFAULT_SWEEP_METRIC, summarizeSweep } from '../../main/services/sweeps/summary.js';
-import { checkWritableDb, DEFAULT_DB, issueLines, openStore, readExperimentFile } from '../args.js';
+import { checkWritableDb, DEFAULT_DB, issueLines, openStore, parseRedisUrl, readExperimentFile } from '../args.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
 import { SweepProgressBar, sweepTable } from '../sweep-format.js';
 
@@ -18,6 +23,8 @@ interface SweepFlags {
   workers?: string;
   metric: string;
   shard?: string;
+  redis?: string;
+  queue: string;
 }
 
 export function registerSweep(program: Command): void {
@@ -29,6 +36,8 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'worker threads on this machine (default: one per core)')
     .option('--metric <name>', 'metric of the summary table', DEFAULT_SWEEP_METRIC)
     .option('--shard <i/n>', 'run only shard I of N (I from 0 to N-1): for Slurm arrays and indexed Jobs')
+    .option('--redis <url>', 'queue the points on Redis for `hetmem worker` processes and collect their results')
+    .option('--queue <name>', 'name of the BullMQ queue on --redis', DEFAULT_QUEUE)
     .addHelpText(
       'after',
       `
@@ -38,8 +47,15 @@ Ctrl-C or a crash resumes. A failing point is recorded as failed; the others go 
 1 at the end). The summary is a table of the axes against --metric, with the mean and the
 spread over repetitions.
 
+With --redis, this command is the coordinator: it queues the points not yet in --db
+(once each: a job's id is the model version and the point's hash) and stores the results
+as \`hetmem worker --redis URL\` processes on any machines return them. Ctrl-C leaves the
+points queued; rerunning the command collects them, including those that finished
+meanwhile. Workers of another model version refuse the points (exit 1, nothing stored).
+
 Examples:
   $ hetmem sweep link-sweep.json --db sweep.sqlite --workers 2 --metric device.page_faults
+  $ hetmem sweep link-sweep.json --db sweep.sqlite --redis redis://head-node:6379
   $ hetmem sweep link-sweep.json --shard $SLURM_ARRAY_TASK_ID/4 --db shard-$SLURM_ARRAY_TASK_ID.sqlite`,
     )
     .action(async (file: string, flags: SweepFlags) => sweepCommand(file, flags));
@@ -68,20 +84,34 @@ export function parseShard(text: string | undefined): { index: number; count: nu
 }
 
 async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
-  // Every check on the input comes before the database is opened.
+  // Every check on the input, and on Redis, comes before the database is opened.
   const workers = parseWorkers(flags.workers);
   const shard = parseShard(flags.shard);
+  const redis = flags.redis === undefined ? undefined : parseRedisUrl(flags.redis);
+  if (redis !== undefined && (workers !== undefined || shard !== undefined)) {
+    const flag = workers !== undefined ? '--workers' : '--shard';
+    throw invalid(
+      `${flag}: not with --redis (the points run on \`hetmem worker\` processes, which take --concurrency); drop one of the two`,
+    );
+  }
   const doc = readExperimentFile(file);
   const planned = planSweep(doc.text, { baseDir: doc.baseDir });
   if (!planned.ok) throw invalid(issueLines(file, planned.issues).join('\n'));
   const plan: SweepPlan = planned;
   checkWritableDb(flags.db);
+  if (redis !== undefined) {
+    try {
+      await checkRedis(redis);
+    } catch (e) {
+      throw failure(`${(e as Error).message}; nothing was queued or stored`);
+    }
+  }
 
   const store = openStore(flags.db);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
-  let tally: SweepTally;
+  let tally: SweepTally & { refused?: number };
   let summaryLines: string[];
   try {
     const mine = shard ? shardPoints(plan.points, shard.index, shard.count) : plan.points;
@@ -92,7 +122,11 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
     const already = mine.filter((p) => stored.has(p.hash)).length;
     const repeated = mine.length - already - todo.length;
     const threads = Math.min(workers ?? defaultWorkers(), todo.length);
-    const where = todo.length ? ` on ${threads} worker thread${threads === 1 ? '' : 's'}` : '';
+    const where = !todo.length
+      ? ''
+      : redis !== undefined
+        ? ` on queue ${flags.queue} at ${shownUrl(redis)}`
+        : ` on ${threads} worker thread${threads === 1 ? '' : 's'}`;
     const share = shard
       ? `shard ${shard.index}/${shard.count}: ${mine.length} of ${plan.points.length} points`
       : `${plan.points.length} points`;
@@ -100,18 +134,33 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
       `sweep ${plan.id} "${plan.name}": ${share}, ${already} already in ${flags.db}${repeated ? `, ${repeated} repeating another point` : ''}; running ${todo.length}${where}\n`,
     );
     const bar = process.stderr.isTTY ? new SweepProgressBar(process.stderr, todo.length) : null;
+    const say = (line: string) => {
+      bar?.clear();
+      process.stderr.write(`${line}\n`);
+      bar?.show();
+    };
     bar?.show();
     const onPoint = ({ point, runId, outcome }: PointRecorded) => {
       bar?.point(outcome.ok);
       if (outcome.ok) stored.set(point.hash, runId);
-      else {
-        bar?.clear();
-        process.stderr.write(`hetmem: point ${point.index} (${point.label}) failed, run ${runId}: ${outcome.error}\n`);
-        bar?.show();
-      }
+      else say(`hetmem: point ${point.index} (${point.label}) failed, run ${runId}: ${outcome.error}`);
     };
     try {
-      tally = await runSweepLocal(store, plan, todo, { workers, signal: abort.signal, onPoint });
+      tally =
+        redis === undefined
+          ? await runSweepLocal(store, plan, todo, { workers, signal: abort.signal, onPoint })
+          : await runSweepOnQueue(store, plan, todo, stored, {
+              url: redis,
+              queueName: flags.queue,
+              signal: abort.signal,
+              onPoint,
+              onQueued: (info) => say(queuedLine(info, redis, flags.queue)),
+              onRefused: (point: PlannedPoint, reason: string) => {
+                bar?.point(false);
+                say(`hetmem: point ${point.index} (${point.label}) not run: ${reason}`);
+              },
+              onConnectionError: (e) => say(`hetmem: Redis at ${shownUrl(redis)}: ${e.message}; retrying`),
+            });
     } finally {
       bar?.clear();
     }
@@ -130,10 +179,31 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
   }
 
   process.stdout.write(`${summaryLines.join('\n')}\n`);
-  const counts = `${tally.done} points run, ${tally.failed} failed`;
+  const counts = `${tally.done} points run, ${tally.failed} failed${tally.refused ? `, ${tally.refused} refused by workers of another model version` : ''}`;
   if (tally.stopped) {
-    throw new CliError(`stopped: ${counts}; rerun the same command to resume`, EXIT.interrupted);
+    const resume =
+      redis === undefined
+        ? 'rerun the same command to resume'
+        : 'the rest stay queued for the workers; rerun the same command to collect them';
+    throw new CliError(`stopped: ${counts}; ${resume}`, EXIT.interrupted);
+  }
+  if (tally.refused) {
+    throw new CliError(
+      `${counts}; update hetmem on those workers (\`hetmem --version\` prints the model version) and rerun to queue the refused points again`,
+      EXIT.failure,
+    );
   }
   if (tally.failed) throw new CliError(`${counts} (recorded as failed in ${flags.db})`, EXIT.failure);
   process.stderr.write(`${counts}; stored in ${flags.db} with tag sweep:${plan.id}\n`);
+}
+
+function queuedLine(info: QueuedInfo, url: string, queue: string): string {
+  const parts = [`queued ${info.added} points`];
+  if (info.alreadyQueued) parts.push(`${info.alreadyQueued} were queued already`);
+  if (info.collected) parts.push(`collected ${info.collected} that finished while no coordinator ran`);
+  const workers =
+    info.workers === 0
+      ? `no worker is connected yet: start \`hetmem worker --redis ${shownUrl(url)}${queue === DEFAULT_QUEUE ? '' : ` --queue ${queue}`}\` on the machines`
+      : `${info.workers} worker connection${info.workers === 1 ? '' : 's'} on the queue`;
+  return `${parts.join(', ')}; ${workers}`;
 }

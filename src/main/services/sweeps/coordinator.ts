@@ -1,0 +1,180 @@
+/**
+ * Running a sweep's points on `hetmem worker` processes anywhere, through a BullMQ queue
+ * on Redis. The coordinator queues every point not yet stored (job id = model version +
+ * point hash, so a point is queued once however often the coordinator restarts) and is
+ * the store's only writer: it records each result as its job finishes, then removes the
+ * job. Redis holds the work in flight, SQLite what is recorded; a restarted coordinator
+ * first collects what finished while it was down.
+ */
+import { QueueEvents, Queue, type Job } from 'bullmq';
+import { MODEL_VERSION } from '../../../sim/result/version.js';
+import type { Store } from '../store/store.js';
+import type { PointRecorded, SweepTally } from './local.js';
+import { taskOf } from './local.js';
+import type { PlannedPoint, SweepPlan } from './plan.js';
+import type { PointOutcome } from './protocol.js';
+import { bullConnection, DEFAULT_QUEUE, jobIdOf, REFUSED, type PointJobData } from './queue.js';
+import { recordPoint } from './record.js';
+import { decodeOutcome } from './wire.js';
+
+export interface QueueSweepOptions {
+  url: string;
+  queueName?: string;
+  signal?: AbortSignal;
+  onPoint?: (p: PointRecorded) => void;
+  /** A worker of another model version refused the point; nothing was stored for it. */
+  onRefused?: (point: PlannedPoint, reason: string) => void;
+  /** Once the points are on the queue. */
+  onQueued?: (info: QueuedInfo) => void;
+  /** Redis went away (BullMQ reconnects by itself); called once per outage. */
+  onConnectionError?: (e: Error) => void;
+  /** How often the finished jobs are looked for besides the queue's events. */
+  pollMs?: number;
+}
+
+export interface QueuedInfo {
+  /** Points added to the queue now. */
+  added: number;
+  /** Points already on it (queued by an earlier coordinator, maybe running). */
+  alreadyQueued: number;
+  /** Results collected that finished while no coordinator was running. */
+  collected: number;
+  /** `hetmem worker` connections on the queue now. */
+  workers: number;
+}
+
+export interface QueueSweepTally extends SweepTally {
+  /** Points refused by workers of another model version. */
+  refused: number;
+}
+
+export async function runSweepOnQueue(
+  store: Store,
+  plan: SweepPlan,
+  points: readonly PlannedPoint[],
+  /** Point hash -> done run (storedPoints); points recorded here are added. */
+  stored: Map<string, number>,
+  options: QueueSweepOptions,
+): Promise<QueueSweepTally> {
+  const tally: QueueSweepTally = { done: 0, failed: 0, refused: 0, stopped: false };
+  const signal = options.signal;
+  const name = options.queueName ?? DEFAULT_QUEUE;
+  const connection = bullConnection(options.url);
+  // Every point of the plan: a finished job of a point stored meanwhile is only removed.
+  const planned = new Map(plan.points.map((p) => [jobIdOf(MODEL_VERSION, p), p]));
+  const outstanding = new Map(points.map((p) => [jobIdOf(MODEL_VERSION, p), p]));
+
+  const queue = new Queue<PointJobData>(name, { connection });
+  const events = new QueueEvents(name, { connection });
+  let down = false;
+  const onError = (e: Error) => {
+    if (!down) options.onConnectionError?.(e);
+    down = true;
+  };
+  queue.on('error', onError);
+  events.on('error', onError);
+
+  // A finished job (or Ctrl-C) wakes the loop; `pending` keeps a nudge that came while collecting.
+  let wake: () => void = () => {};
+  let pending = false;
+  const nudge = () => {
+    pending = true;
+    wake();
+  };
+  const onFinished = ({ jobId }: { jobId: string }) => {
+    down = false;
+    if (planned.has(jobId)) nudge();
+  };
+  events.on('completed', onFinished);
+  events.on('failed', onFinished);
+  signal?.addEventListener('abort', nudge);
+
+  const record = (point: PlannedPoint, outcome: PointOutcome) => {
+    const runId = recordPoint(store, plan, point, outcome);
+    if (outcome.ok) {
+      stored.set(point.hash, runId);
+      tally.done++;
+    } else tally.failed++;
+    options.onPoint?.({ point, runId, outcome });
+  };
+
+  /** Records the finished jobs of this sweep and removes them; at start-up, failed jobs are only removed (queued again). */
+  const collect = async (startup: boolean): Promise<number> => {
+    let collected = 0;
+    for (const state of ['completed', 'failed'] as const) {
+      for (const id of await queue.getRanges([state], 0, -1)) {
+        const point = planned.get(id);
+        if (!point) continue; // another sweep's job
+        const job = (await queue.getJob(id)) as Job<PointJobData> | undefined;
+        if (!job) continue;
+        if (stored.has(point.hash) && !outstanding.has(id)) {
+          await job.remove(); // recorded before a crash, removed only now
+          continue;
+        }
+        if (!outstanding.has(id)) continue;
+        if (state === 'failed' && startup) {
+          await job.remove(); // failed or refused under an earlier coordinator: run it again
+          continue;
+        }
+        if (state === 'completed') {
+          let outcome: PointOutcome;
+          try {
+            outcome = decodeOutcome(job.returnvalue);
+          } catch (e) {
+            outcome = { ok: false, error: `the worker's result could not be read: ${(e as Error).message}`, wallMs: 0 };
+          }
+          record(point, outcome);
+        } else if (job.failedReason?.startsWith(REFUSED)) {
+          tally.refused++;
+          options.onRefused?.(point, job.failedReason);
+        } else {
+          record(point, { ok: false, error: `the worker failed: ${job.failedReason}`, wallMs: 0 });
+        }
+        outstanding.delete(id);
+        collected++;
+        await job.remove();
+      }
+    }
+    return collected;
+  };
+
+  try {
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    const collected = await collect(true);
+    const jobs = [...outstanding].map(([jobId, point]) => ({
+      name: plan.id,
+      data: { modelVersion: MODEL_VERSION, sweepId: plan.id, label: point.label, task: taskOf(point) },
+      opts: { jobId, removeOnComplete: false, removeOnFail: false },
+    }));
+    const before = new Set(await queue.getRanges(['wait', 'active', 'delayed', 'prioritized'], 0, -1));
+    const alreadyQueued = jobs.filter((j) => before.has(j.opts.jobId)).length;
+    // addBulk ignores the ids already on the queue.
+    for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
+    options.onQueued?.({
+      added: jobs.length - alreadyQueued,
+      alreadyQueued,
+      collected,
+      workers: await queue.getWorkersCount(),
+    });
+    const pollMs = options.pollMs ?? 1000;
+    while (outstanding.size > 0 && !signal?.aborted) {
+      if (!pending) {
+        await new Promise<void>((res) => {
+          const timer = setTimeout(res, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            res();
+          };
+        });
+      }
+      pending = false;
+      if (signal?.aborted) break;
+      await collect(false);
+    }
+  } finally {
+    signal?.removeEventListener('abort', nudge);
+    await Promise.allSettled([events.close(), queue.close()]);
+  }
+  tally.stopped = outstanding.size > 0;
+  return tally;
+}
