@@ -25,7 +25,9 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('take sweep points from a Redis queue (`hetmem sweep FILE --redis URL`), simulate them, return the results')
+    .description(
+      'take sweep points from a Redis queue (`hetmem sweep FILE --redis URL`), simulate them, return the results',
+    )
     .requiredOption('--redis <url>', 'the Redis server of the coordinator, e.g. redis://head-node:6379')
     .option('--concurrency <n>', 'points simulated at a time, one thread each (default: one per core)')
     .option('--queue <name>', 'name of the BullMQ queue', DEFAULT_QUEUE)

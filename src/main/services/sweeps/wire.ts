@@ -25,7 +25,8 @@ export function encodeOutcome(outcome: PointOutcome): string {
 
 /** Throws when `text` is not an encoded outcome (a job written by something else). */
 export function decodeOutcome(text: unknown): PointOutcome {
-  if (typeof text !== 'string') throw new Error(`the result is a ${typeof text}, not an encoded point outcome`);
+  if (typeof text !== 'string')
+    throw new Error(`the result is not text (${typeof text}), so not an encoded point outcome`);
   const value: unknown = JSON.parse(text, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
     const keys = Object.keys(v);
