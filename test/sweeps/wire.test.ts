@@ -15,8 +15,8 @@ describe('encodeOutcome / decodeOutcome', () => {
         metrics: { a: { value: NaN, unit: '' }, b: { value: -0, unit: 'ns' } },
         series: [{ values: [Infinity, -Infinity, 0.1] }],
       },
-    } as unknown as PointOutcome;
-    const back = decodeOutcome(encodeOutcome(outcome)) as unknown as typeof outcome;
+    };
+    const back = decodeOutcome(encodeOutcome(outcome as unknown as PointOutcome)) as unknown as typeof outcome;
     expect(back).toEqual(outcome);
     expect(Object.is(back.result.metrics.b.value, -0)).toBe(true);
     expect(JSON.parse(JSON.stringify(outcome)).result.metrics.a.value).toBeNull(); // what the codec is for
