@@ -95,7 +95,7 @@ function parseArgs(argv: string[]): { only: string[]; quick: boolean } {
   return { only, quick };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let args: { only: string[]; quick: boolean };
   try {
     args = parseArgs(process.argv.slice(2));
@@ -115,7 +115,7 @@ function main(): void {
     `Hetmem Workbench benchmark (node ${process.version}, one core per case, each case in fresh processes` +
       `${args.quick ? ', --quick: every case about 10x smaller' : ''}); an access is one 64-byte line`,
   );
-  for (const c of chosen) console.log(c.kind === 'sweep' ? sweepLine(c, args.quick) : caseLine(c, args.quick));
+  for (const c of chosen) console.log(c.kind === 'sweep' ? await sweepLine(c, args.quick) : caseLine(c, args.quick));
 }
 
-main();
+await main();

@@ -1,15 +1,17 @@
 /**
  * The sweep case of `npm run bench`: one 64-point sweep run by the real `hetmem sweep`
- * with 1 and with 2 local worker threads, each into a fresh database. It prints the wall
- * times, the speed-up (issue 10's target: 1.8x on 2 cores) and the per-point overhead of
- * the pool (wall time beyond the points' own simulation time, per point).
+ * with 1 and with 2 local worker threads, and with 2 `hetmem worker` processes over a
+ * redis-server started here, each into a fresh database. It prints the wall times, the
+ * speed-ups (issue 10's target: 1.8x on 2 cores) and the per-point overhead of the pool
+ * and of the queue (wall time beyond the points' own simulation time, per point).
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REDIS_SERVER, startRedis } from './redis-server.js';
 
 export interface SweepCase {
   kind: 'sweep';
@@ -50,14 +52,26 @@ interface Measured {
   points: number;
 }
 
-function measure(dir: string, file: string, workers: number): Measured | string {
-  const db = join(dir, `w${workers}.sqlite`);
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [BIN, 'sweep', file, '--db', db, '--workers', String(workers)], {
-    encoding: 'utf8',
-  });
+/** Runs `hetmem ...args`; resolves to its exit code and stderr. */
+function hetmem(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  return { child, done: new Promise((res) => child.on('close', (code) => res({ code, stderr }))) };
+}
+
+/** `hetmem sweep` with `args` into a fresh database `name`; its wall time and what the points took. */
+async function measure(
+  dir: string,
+  file: string,
+  name: string,
+  args: string[],
+  started = performance.now(),
+): Promise<Measured | string> {
+  const db = join(dir, `${name}.sqlite`);
+  const r = await hetmem(['sweep', file, '--db', db, ...args]).done;
   const wallS = (performance.now() - started) / 1000;
-  if (r.status !== 0) return `--workers ${workers}: exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').at(-1)}`;
+  if (r.code !== 0) return `${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`;
   const conn = new Database(db, { readonly: true });
   try {
     const row = conn.prepare(`SELECT count(*) AS n, sum(wall_ms) AS ms FROM runs WHERE status = 'done'`).get() as {
@@ -70,22 +84,52 @@ function measure(dir: string, file: string, workers: number): Measured | string 
   }
 }
 
-export function sweepLine(c: SweepCase, quick: boolean): string {
+/**
+ * The sweep through Redis: a redis-server on a free port, then two `hetmem worker
+ * --concurrency 1` processes and the coordinator started together, as a user would; the
+ * clock includes the workers' start-up, as the local figures include the pool's.
+ */
+async function measureRedis(dir: string, file: string): Promise<Measured | string> {
+  if (!existsSync(REDIS_SERVER)) return `not measured: ${REDIS_SERVER} is missing (apt-get install redis-server)`;
+  const redis = await startRedis();
+  const started = performance.now();
+  const workers = [0, 1].map(() => hetmem(['worker', '--redis', redis.url, '--concurrency', '1']));
+  try {
+    const failed = Promise.race(workers.map((w) => w.done)).then(
+      (r) => `a worker exited (${r.code}): ${r.stderr.trim().split('\n').at(-1)}`,
+    );
+    return await Promise.race([measure(dir, file, 'redis', ['--redis', redis.url], started), failed]);
+  } finally {
+    for (const w of workers) w.child.kill('SIGINT');
+    await Promise.all(workers.map((w) => w.done));
+    await redis.stop();
+  }
+}
+
+/** Wall time beyond the points' own simulation time, per point, over `workers` workers. */
+const overheadMs = (m: Measured, workers: number) => ((m.wallS * workers - m.pointsS) / m.points) * 1000;
+
+export async function sweepLine(c: SweepCase, quick: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'hetmem-bench-sweep-'));
   try {
     const file = join(dir, 'sweep.json');
     writeFileSync(file, JSON.stringify(sweepDoc(quick)));
-    const one = measure(dir, file, 1);
+    const one = await measure(dir, file, 'w1', ['--workers', '1']);
     if (typeof one === 'string') return `${c.name}: failed: ${one}`;
-    const two = measure(dir, file, 2);
+    const two = await measure(dir, file, 'w2', ['--workers', '2']);
     if (typeof two === 'string') return `${c.name}: failed: ${two}`;
-    const overheadMs = (m: Measured, workers: number) => ((m.wallS * workers - m.pointsS) / m.points) * 1000;
+    const queued = await measureRedis(dir, file);
+    const speedUp = (m: Measured) => `${(one.wallS / m.wallS).toFixed(2)}x`;
+    const redisPart =
+      typeof queued === 'string'
+        ? `2 Redis workers: ${queued}`
+        : `2 Redis workers ${queued.wallS.toFixed(2)} s wall, speed-up ${speedUp(queued)} (overhead ${overheadMs(queued, 2).toFixed(0)} worker-ms/point: the queue costs ${(overheadMs(queued, 2) - overheadMs(two, 2)).toFixed(0)} ms/point more than the local pool)`;
     return [
       `${c.name} — ${c.title}: ${one.points} points`,
       `1 worker ${one.wallS.toFixed(2)} s wall (points ${one.pointsS.toFixed(2)} s, overhead ${overheadMs(one, 1).toFixed(0)} ms/point)`,
       `2 workers ${two.wallS.toFixed(2)} s wall (overhead ${overheadMs(two, 2).toFixed(0)} thread-ms/point)`,
-      `speed-up ${(one.wallS / two.wallS).toFixed(2)}x against the issue's 1.8x target: ${(one.wallS / two.wallS / 1.8).toFixed(2)}x`,
-      'Redis workers: not measured (`hetmem worker` over BullMQ is not written yet)',
+      `speed-up ${speedUp(two)} against the issue's 1.8x target: ${(one.wallS / two.wallS / 1.8).toFixed(2)}x`,
+      redisPart,
     ].join('; ');
   } finally {
     rmSync(dir, { recursive: true, force: true });

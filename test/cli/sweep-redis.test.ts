@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, dbFiles, ensureBuilt, hetmem, tempFolder, tinyExperiment, type Outcome } from './helpers.js';
-import { freePort, startRedis, type RedisServer } from './redis-server.js';
+import { freePort, startRedis, type RedisServer } from '../../bench/redis-server.js';
 
 const tmp = tempFolder();
 let redis: RedisServer;

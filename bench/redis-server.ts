@@ -1,5 +1,5 @@
 /**
- * A real redis-server (Debian's package) for a test file: 127.0.0.1, a free port, a
+ * A real redis-server (Debian's package) for the tests and the bench: 127.0.0.1, a free port, a
  * temporary folder, no persistence. `.ci/run` installs redis-server when it is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
