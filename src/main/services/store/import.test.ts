@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportRunsToSqlite } from './export.js';
 import { importDatabase } from './import.js';
-import { openDatabase } from './schema.js';
+import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { Store } from './store.js';
 import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
 
@@ -100,7 +100,7 @@ describe('importDatabase', () => {
     newer.pragma('user_version = 3');
     newer.close();
     expect(() => importDatabase(here, tmp.file('newer.sqlite'))).toThrow(
-      /was written by a newer Hetmem Workbench \(schema 3; this version reads up to 1\)/,
+      new RegExp(`was written by a newer Hetmem Workbench \\(schema 3; this version reads up to ${SCHEMA_VERSION}\\)`),
     );
     expect(() => importDatabase(here, tmp.file('none.sqlite'))).toThrow(/none\.sqlite does not exist/);
   });

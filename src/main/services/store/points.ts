@@ -4,16 +4,20 @@
  */
 import type { Store } from './store.js';
 
+/** The newest 'done' run of each point: one search of the runs_point index per hash (never a scan of the runs). */
+export const DONE_RUNS_BY_HASH = `
+  SELECT hashes.value AS hash,
+         (SELECT max(id) FROM runs
+           WHERE experiment_hash = hashes.value AND model_version = ? AND status = 'done') AS id
+  FROM json_each(?) AS hashes`;
+
 /** Experiment hash -> id of its newest 'done' run with this model version, for the hashes that have one. */
 export function doneRunsByHash(store: Store, hashes: readonly string[], modelVersion: string): Map<string, number> {
-  const rows = store.db
-    .prepare(
-      `SELECT experiment_hash AS hash, max(id) AS id FROM runs
-       WHERE status = 'done' AND model_version = ? AND experiment_hash IN (SELECT value FROM json_each(?))
-       GROUP BY experiment_hash`,
-    )
-    .all(modelVersion, JSON.stringify(hashes)) as { hash: string; id: number }[];
-  return new Map(rows.map((r) => [r.hash, r.id]));
+  const rows = store.db.prepare(DONE_RUNS_BY_HASH).all(modelVersion, JSON.stringify(hashes)) as {
+    hash: string;
+    id: number | null;
+  }[];
+  return new Map(rows.filter((r) => r.id !== null).map((r) => [r.hash, r.id as number]));
 }
 
 /** Run id -> the value (null for NaN) and unit of metric `name`, for the runs that have it. */

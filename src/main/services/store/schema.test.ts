@@ -10,6 +10,7 @@ import {
   schemaVersion,
   type Migration,
 } from './schema.js';
+import { DONE_RUNS_BY_HASH } from './points.js';
 import { tempDir } from './test-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -17,7 +18,7 @@ beforeEach(() => (tmp = tempDir()));
 afterEach(() => tmp.remove());
 
 describe('schema', () => {
-  it('creates version 1 with WAL, foreign keys, synchronous NORMAL and every table', () => {
+  it('creates the current version with WAL, foreign keys, synchronous NORMAL and every table', () => {
     const db = openDatabase(tmp.file('a.sqlite'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -43,7 +44,7 @@ describe('schema', () => {
   it('reopens an up-to-date file without migrating again', () => {
     openDatabase(tmp.file('a.sqlite')).close();
     const db = openDatabase(tmp.file('a.sqlite'));
-    expect(schemaVersion(db)).toBe(1);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     db.close();
   });
 
@@ -53,7 +54,7 @@ describe('schema', () => {
     db.pragma('user_version = 3');
     db.close();
     expect(() => openDatabase(path)).toThrow(
-      `${path} was written by a newer Hetmem Workbench (schema 3; this version reads up to 1); update Hetmem Workbench to open it`,
+      `${path} was written by a newer Hetmem Workbench (schema 3; this version reads up to ${SCHEMA_VERSION}); update Hetmem Workbench to open it`,
     );
   });
 
@@ -81,7 +82,7 @@ describe('schema', () => {
     openDatabase(path).close();
     const v2: Migration = (db) => db.exec('ALTER TABLE runs ADD COLUMN host TEXT');
     const db = openDatabase(path, { migrations: [...MIGRATIONS, v2] });
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION + 1);
     expect(db.prepare('SELECT host FROM runs').all()).toEqual([]);
     db.close();
   });
@@ -95,7 +96,7 @@ describe('schema', () => {
     };
     expect(() => openDatabase(path, { migrations: [...MIGRATIONS, bad] })).toThrow('boom');
     const db = openDatabase(path);
-    expect(schemaVersion(db)).toBe(1);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(() => db.prepare('SELECT host FROM runs').all()).toThrow(/no such column/);
     db.close();
   });
@@ -106,12 +107,35 @@ describe('schema', () => {
     const before = readFileSync(path);
     const v2: Migration = (db) => db.exec('ALTER TABLE runs ADD COLUMN host TEXT');
     const db = openForReading(path, [...MIGRATIONS, v2]);
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION + 1);
     db.close();
     expect(readFileSync(path).equals(before)).toBe(true);
     const again = openDatabase(path, { readonly: true });
-    expect(schemaVersion(again)).toBe(1);
+    expect(schemaVersion(again)).toBe(SCHEMA_VERSION);
     again.close();
+  });
+
+  it('gives a version-1 database the index that sweeps look points up by, keeping its runs', () => {
+    const path = tmp.file('v1.sqlite');
+    const v1 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 1) });
+    v1.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
+    v1.exec(`INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
+             VALUES ('u', 1, 'h', 'e', 1, '0.2.0', 's', 'w', 'failed', '2026-01-01T00:00:00Z')`);
+    const indexes = (db: Database.Database) =>
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'`).pluck().all();
+    expect(indexes(v1)).not.toContain('runs_point');
+    v1.close();
+
+    const db = openDatabase(path);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(indexes(db)).toContain('runs_point');
+    expect(db.prepare('SELECT uuid FROM runs').pluck().all()).toEqual(['u']);
+    // The sweep's lookup searches it rather than scanning the runs.
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${DONE_RUNS_BY_HASH}`).all('0.2.0', '["h"]') as { detail: string }[];
+    expect(plan.map((r) => r.detail).join('\n')).toMatch(
+      /SEARCH runs USING (COVERING )?INDEX runs_point \(experiment_hash=\? AND model_version=\? AND status=\?\)/,
+    );
+    db.close();
   });
 
   it('openForReading refuses a missing file and an empty database', () => {

@@ -106,6 +106,9 @@ export const MIGRATIONS: readonly Migration[] = [
     db.exec(V1);
     db.pragma(`application_id = ${APPLICATION_ID}`);
   },
+  // A sweep looks its points up by experiment hash (and model version) on every start:
+  // without an index that is a scan of every run.
+  (db) => db.exec('CREATE INDEX runs_point ON runs(experiment_hash, model_version, status)'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
