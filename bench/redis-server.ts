@@ -28,34 +28,37 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** On `port` if given (a restart on the same address), else on a free port. */
+export async function startRedis(port?: number): Promise<RedisServer> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(`${REDIS_SERVER} is missing: install Debian's redis-server (.ci/run does)`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'hetmem-redis-'));
   // Another process may take the port between freePort and the bind: try a few.
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const chosen = port ?? (await freePort());
     const child = spawn(
       REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const ready = await waitReady(child);
     if (ready === true) {
       return {
-        url: `redis://127.0.0.1:${port}`,
-        port,
+        url: `redis://127.0.0.1:${chosen}`,
+        port: chosen,
         stop: async () => {
-          const exited = new Promise((res) => child.once('exit', res));
-          child.kill('SIGTERM');
-          await exited;
+          if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((res) => child.once('exit', res));
+            child.kill('SIGTERM');
+            await exited;
+          }
           rmSync(dir, { recursive: true, force: true });
         },
       };
     }
     child.kill('SIGKILL');
-    if (attempt >= 4) throw new Error(`redis-server did not start: ${ready}`);
+    if (attempt >= 4 || port !== undefined) throw new Error(`redis-server did not start: ${ready}`);
   }
 }
 

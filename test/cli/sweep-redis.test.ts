@@ -200,6 +200,31 @@ describe('hetmem sweep --redis with hetmem worker', () => {
     expect(new Set(runs.map((x) => x.experiment_hash)).size).toBe(6);
   }, 180_000);
 
+  it('Redis restarted without its data: the coordinator reconnects and queues the points again', async () => {
+    let own = await startRedis();
+    try {
+      const file = tmp.write('restarted-redis.json', lanesSweep('redis restarted'));
+      const db = join(tmp.dir, 'restarted-redis.sqlite');
+      const c = start(['sweep', file, '--db', db, '--redis', own.url]);
+      await until('the points to be queued', () => /queued 6 points; no worker is connected yet/.test(c.stderr()));
+      await own.stop();
+      await until('the coordinator to see Redis gone', () => /ECONNREFUSED/.test(c.stderr()));
+      own = await startRedis(own.port);
+      const w = start(['worker', '--redis', own.url, '--concurrency', '1']);
+      const r = await c.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`hetmem: Redis at ${own.url}: connect ECONNREFUSED [^;]+; retrying\n`));
+      expect(r.stderr).toContain(
+        'hetmem: the queue lost its points (Redis restarted without its data?); queued the 6 left again',
+      );
+      expect(runsOf(db)).toHaveLength(6);
+      w.child.kill('SIGINT');
+      await w.done;
+    } finally {
+      await own.stop();
+    }
+  }, 120_000);
+
   it('an unreachable Redis: exit 1 naming the URL, and the database untouched', async () => {
     const file = tmp.write('unreachable.json', lanesSweep('redis unreachable'));
     const dir = tempFolder();

@@ -160,6 +160,10 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
                 say(`hetmem: point ${point.index} (${point.label}) not run: ${reason}`);
               },
               onConnectionError: (e) => say(`hetmem: Redis at ${shownUrl(redis)}: ${e.message}; retrying`),
+              onRequeued: (n) =>
+                say(
+                  `hetmem: the queue lost its points (Redis restarted without its data?); queued the ${n} left again`,
+                ),
             });
     } finally {
       bar?.clear();

@@ -17,6 +17,9 @@ import { bullConnection, DEFAULT_QUEUE, jobIdOf, REFUSED, type PointJobData } fr
 import { recordPoint } from './record.js';
 import { decodeOutcome } from './wire.js';
 
+/** How often the coordinator checks that the queue still holds its points. */
+const LOSS_CHECK_MS = 10_000;
+
 export interface QueueSweepOptions {
   url: string;
   queueName?: string;
@@ -28,6 +31,8 @@ export interface QueueSweepOptions {
   onQueued?: (info: QueuedInfo) => void;
   /** Redis went away (BullMQ reconnects by itself); called once per outage. */
   onConnectionError?: (e: Error) => void;
+  /** The queue came back empty (Redis restarted without its data): the points left were queued again. */
+  onRequeued?: (points: number) => void;
   /** How often the finished jobs are looked for besides the queue's events. */
   pollMs?: number;
 }
@@ -141,21 +146,34 @@ export async function runSweepOnQueue(
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const collected = await collect(true);
-    const jobs = [...outstanding].map(([jobId, point]) => ({
-      name: plan.id,
-      data: { modelVersion: MODEL_VERSION, sweepId: plan.id, label: point.label, task: taskOf(point) },
-      opts: { jobId, removeOnComplete: false, removeOnFail: false },
-    }));
-    const before = new Set(await queue.getRanges(['wait', 'active', 'delayed', 'prioritized'], 0, -1));
-    const alreadyQueued = jobs.filter((j) => before.has(j.opts.jobId)).length;
+    const jobs = () =>
+      [...outstanding].map(([jobId, point]) => ({
+        name: plan.id,
+        data: { modelVersion: MODEL_VERSION, sweepId: plan.id, label: point.label, task: taskOf(point) },
+        opts: { jobId, removeOnComplete: false, removeOnFail: false },
+      }));
     // addBulk ignores the ids already on the queue.
-    for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
+    const enqueue = async (list: ReturnType<typeof jobs>) => {
+      for (let i = 0; i < list.length; i += 500) await queue.addBulk(list.slice(i, i + 500));
+    };
+    const before = new Set(await queue.getRanges(['wait', 'active', 'delayed', 'prioritized'], 0, -1));
+    const first = jobs();
+    const alreadyQueued = first.filter((j) => before.has(j.opts.jobId)).length;
+    await enqueue(first);
     options.onQueued?.({
-      added: jobs.length - alreadyQueued,
+      added: first.length - alreadyQueued,
       alreadyQueued,
       collected,
       workers: await queue.getWorkersCount(),
     });
+    /** Redis restarted without its data: nothing of the queue is left, so queue what is outstanding again. */
+    const requeueIfLost = async () => {
+      const held = await queue.getJobCountByTypes('wait', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+      if (held > 0 || outstanding.size === 0) return;
+      await enqueue(jobs());
+      options.onRequeued?.(outstanding.size);
+    };
+    let lastLossCheck = Date.now();
     const pollMs = options.pollMs ?? 1000;
     while (outstanding.size > 0 && !signal?.aborted) {
       if (!pending) {
@@ -170,6 +188,10 @@ export async function runSweepOnQueue(
       pending = false;
       if (signal?.aborted) break;
       await collect(false);
+      if (Date.now() - lastLossCheck > LOSS_CHECK_MS) {
+        lastLossCheck = Date.now();
+        await requeueIfLost();
+      }
     }
   } finally {
     signal?.removeEventListener('abort', nudge);
