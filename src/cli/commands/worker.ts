@@ -41,8 +41,8 @@ Run one per machine, as many machines as you like; the worker writes no database
 coordinator stores the results). It logs each point on stderr. A point whose worker dies
 is taken over by another worker within about a minute (BullMQ's stalled-job check).
 A point queued by a coordinator of another model version is refused, and the worker stops
-with exit 1. Ctrl-C stops taking points and finishes those in progress; a second Ctrl-C
-leaves them to the other workers. A trace workload's file must be at the same path on
+with exit 1. Ctrl-C (or SIGTERM) stops taking points and finishes those in progress; a
+second Ctrl-C leaves them to the other workers. A trace workload's file must be at the same path on
 every machine.
 
 Example:
@@ -102,12 +102,18 @@ async function workerCommand(flags: WorkerFlags): Promise<void> {
       process.exit(EXIT.interrupted);
     }
   };
+  // SIGTERM (scancel, a Kubernetes pod's shutdown) stops like a first Ctrl-C.
+  const onSigterm = () => {
+    if (interrupts === 0) onSigint();
+  };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     const { refused } = await worker.stopped;
     if (refused) throw new CliError(`${refused}; stopped`, EXIT.failure);
     if (interrupts) throw new CliError('stopped', EXIT.interrupted);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
