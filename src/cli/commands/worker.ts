@@ -42,8 +42,8 @@ coordinator stores the results). It logs each point on stderr. A point whose wor
 is taken over by another worker within about a minute (BullMQ's stalled-job check).
 A point queued by a coordinator of another model version is refused, and the worker stops
 with exit 1. Ctrl-C (or SIGTERM) stops taking points and finishes those in progress; a
-second Ctrl-C leaves them to the other workers. A trace workload's file must be at the same path on
-every machine.
+second Ctrl-C leaves them to the other workers. A trace workload's file must be at the
+same path on every machine.
 
 Example:
   $ hetmem worker --redis redis://head-node:6379 --concurrency "$(nproc)"`,
