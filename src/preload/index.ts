@@ -32,6 +32,9 @@ const api: HetmemApi & RunEventSource = {
   deleteRuns: (ids) => call(CHANNELS.deleteRuns, ids),
   exportRuns: (ids, format) => call(CHANNELS.exportRuns, ids, format),
   importDatabase: (file) => call(CHANNELS.importDatabase, file),
+  listSweeps: () => call(CHANNELS.listSweeps),
+  getSweep: (id, metric) => call(CHANNELS.getSweep, id, metric),
+  startSweep: (text) => call(CHANNELS.startSweep, text),
   onRunEvent: (listener) => {
     // The page gets the event's data only, never the IpcRendererEvent (it holds the sender).
     const handler = (_event: IpcRendererEvent, runEvent: RunEvent) => listener(runEvent);

@@ -204,6 +204,54 @@ export type FilePayload = z.infer<typeof fileSchema>;
 export const importReportSchema = z.object({ imported: z.number().int(), skipped: z.number().int() });
 export type ImportReport = z.infer<typeof importReportSchema>;
 
+/** A sweep in the store: the runs tagged `sweep:<id>`. */
+export const sweepListingSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  runs: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+});
+export type SweepListing = z.infer<typeof sweepListingSchema>;
+
+/** A sweep against one metric, for the sweep view: a point per run, its axis values (in `axes` order) and value. */
+export const sweepViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** JSON paths of the swept fields. */
+  axes: z.array(z.string()),
+  /** Metric names of the sweep's runs; `metric` is the one the values are of. */
+  metrics: z.array(z.string()),
+  metric: z.string(),
+  unit: z.string(),
+  points: z.array(
+    z.object({
+      runId: z.number().int().positive(),
+      status: runStatusSchema,
+      seed: z.number().int().nonnegative(),
+      values: z.array(z.unknown()),
+      /** Null for a run that did not succeed (or a NaN value). */
+      value: z.number().nullable(),
+    }),
+  ),
+  /** While these services run the sweep: points to run, and recorded so far. */
+  progress: z.object({ total: z.number().int(), done: z.number().int(), failed: z.number().int() }).nullable(),
+});
+export type SweepView = z.infer<typeof sweepViewSchema>;
+
+export const startSweepResultSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    sweepId: z.string(),
+    /** Points of the sweep, and how many were already stored (not run again). */
+    points: z.number().int(),
+    already: z.number().int(),
+  }),
+  /** Nothing was recorded: the experiment or one of its points is invalid. */
+  z.object({ ok: z.literal(false), issues: z.array(experimentIssueSchema) }),
+]);
+export type StartSweepResult = z.infer<typeof startSweepResultSchema>;
+
 // ---------------------------------------------------------------------------------------
 // Events (services to UI)
 
@@ -302,6 +350,13 @@ export const REQUESTS = {
   deleteRuns: { channel: CHANNELS.deleteRuns, args: z.tuple([runIds]), response: z.number().int() },
   exportRuns: { channel: CHANNELS.exportRuns, args: z.tuple([runIds, exportFormatSchema]), response: fileSchema },
   importDatabase: { channel: CHANNELS.importDatabase, args: z.tuple([fileSchema]), response: importReportSchema },
+  listSweeps: { channel: CHANNELS.listSweeps, args: z.tuple([]), response: z.array(sweepListingSchema) },
+  getSweep: {
+    channel: CHANNELS.getSweep,
+    args: z.tuple([z.string().regex(/^[0-9a-f]{12}$/, 'a sweep id is 12 hex digits'), z.string().max(500)]),
+    response: sweepViewSchema.nullable(),
+  },
+  startSweep: { channel: CHANNELS.startSweep, args: z.tuple([experimentText]), response: startSweepResultSchema },
 } as const satisfies Record<RequestName, { channel: string; args: z.ZodTuple; response: z.ZodType }>;
 
 /** The interface both transports implement and the services answer. */
@@ -322,6 +377,11 @@ export interface HetmemApi {
   deleteRuns(ids: number[]): Promise<number>;
   exportRuns(ids: number[], format: ExportFormat): Promise<FilePayload>;
   importDatabase(file: FilePayload): Promise<ImportReport>;
+  listSweeps(): Promise<SweepListing[]>;
+  /** The sweep against `metric` ('' or an unknown name: simulated time), or null when no run has its tag. */
+  getSweep(id: string, metric: string): Promise<SweepView | null>;
+  /** Plans the sweep (every point validated) and runs the points not yet stored on a thread pool. */
+  startSweep(text: string): Promise<StartSweepResult>;
 }
 
 // Compile-time checks that REQUESTS, CHANNELS and HetmemApi name the same requests with
@@ -344,6 +404,9 @@ const argsMatch: ArgsMatch = {
   deleteRuns: true,
   exportRuns: true,
   importDatabase: true,
+  listSweeps: true,
+  getSweep: true,
+  startSweep: true,
 };
 const namesMatch: Same<keyof HetmemApi, RequestName> = true;
 void argsMatch;

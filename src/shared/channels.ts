@@ -18,6 +18,9 @@ export const CHANNELS = {
   deleteRuns: 'hetmem:deleteRuns',
   exportRuns: 'hetmem:exportRuns',
   importDatabase: 'hetmem:importDatabase',
+  listSweeps: 'hetmem:listSweeps',
+  getSweep: 'hetmem:getSweep',
+  startSweep: 'hetmem:startSweep',
 } as const;
 
 export type RequestName = keyof typeof CHANNELS;

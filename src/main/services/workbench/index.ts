@@ -24,7 +24,9 @@ import { prepareExperiment } from '../runner/index.js';
 import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../store/export.js';
 import { importDatabase } from '../store/import.js';
 import type { RunRecord, RunSummary as StoredRunSummary, Store } from '../store/store.js';
+import { listSweeps, loadSweep } from '../sweeps/view.js';
 import { ActiveRuns } from './active-runs.js';
+import { ActiveSweeps } from './active-sweeps.js';
 import { exportRunsToTrace, exportRunsToWideCsv } from './formats.js';
 import { locateIssues } from './locate.js';
 
@@ -43,12 +45,15 @@ export interface WorkbenchOptions {
   /** Folder a trace workload's relative path is resolved against; default the cwd. */
   baseDir?: string;
   progressIntervalMs?: number;
+  /** Pool threads of the sweeps the app starts; default one per core. */
+  sweepWorkers?: number;
 }
 
 export function createWorkbench(store: Store, info: Info, options: WorkbenchOptions = {}): Workbench {
   const active = new ActiveRuns(store, options.progressIntervalMs);
   const presets = () => options.presets ?? loadPresetMap();
   const prepare = (text: string) => prepareExperiment(text, { presets: presets(), baseDir: options.baseDir });
+  const sweeps = new ActiveSweeps(store, { presets, baseDir: options.baseDir, workers: options.sweepWorkers });
 
   const api: HetmemApi = {
     getInfo: async () => ({ ...info }),
@@ -127,8 +132,23 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
         rmSync(dir, { recursive: true, force: true });
       }
     },
+    listSweeps: async () => listSweeps(store),
+    getSweep: async (id, metric) => {
+      const view = loadSweep(store, id, metric);
+      return view ? { ...view, progress: sweeps.progress(id) } : sweeps.empty(id);
+    },
+    startSweep: async (text) => {
+      const started = sweeps.start(text);
+      return started.ok ? started : { ok: false, issues: locateIssues(text, started.issues) };
+    },
   };
-  return { api, events: active, stop: () => active.stopAll() };
+  return {
+    api,
+    events: active,
+    stop: async () => {
+      await Promise.all([active.stopAll(), sweeps.stopAll()]);
+    },
+  };
 }
 
 const EXPORTS: Record<ExportFormat, { extension: string; mediaType: string }> = {
