@@ -16,7 +16,7 @@ type Progress = NonNullable<SweepView['progress']>;
 export class ActiveSweeps {
   private readonly sweeps = new Map<
     string,
-    { progress: Progress; controller: AbortController; done: Promise<unknown> }
+    { name: string; axes: string[]; progress: Progress; controller: AbortController; done: Promise<unknown> }
   >();
 
   constructor(
