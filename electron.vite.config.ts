@@ -3,6 +3,7 @@
  *   out/main/index.js        the main process (ESM; runtime `dependencies` stay external)
  *   out/main/serve.js        `npm run serve`: the services and the renderer over HTTP
  *   out/main/worker.js       the simulation worker thread both of them start
+ *   out/main/point-task.js   a sweep point in a piscina thread (sweeps the app starts)
  *   out/preload/index.cjs    the preload: one CommonJS file that requires only 'electron',
  *                            because a sandboxed preload can neither import ESM nor
  *                            require anything else
@@ -27,6 +28,8 @@ export default defineConfig({
           serve: resolve(root, 'src/main/web/main.ts'),
           // The simulation worker thread; the runner looks for it beside itself.
           worker: resolve(root, 'src/main/services/runner/worker.ts'),
+          // A sweep point in a pool thread; the sweeps look for it beside the worker.
+          'point-task': resolve(root, 'src/main/services/sweeps/point-task.ts'),
         },
         // Shared code in chunks beside the entries, so the runner's `new URL('./worker.js',
         // import.meta.url)` resolves to out/main/worker.js from whichever chunk holds it.

@@ -6,11 +6,13 @@ import { RunsView } from './views/RunsView.js';
 import { RunView } from './views/RunView.js';
 import { CompareView } from './views/CompareView.js';
 import { ExportView } from './views/ExportView.js';
+import { SweepsView, SweepView } from './views/SweepView.js';
 
 const NAV: { view: Route['view']; label: string; route: Route }[] = [
   { view: 'editor', label: 'Experiment editor', route: { view: 'editor' } },
   { view: 'runs', label: 'Runs', route: { view: 'runs' } },
   { view: 'compare', label: 'Compare', route: { view: 'compare', ids: [] } },
+  { view: 'sweeps', label: 'Sweeps', route: { view: 'sweeps' } },
   { view: 'export', label: 'Export / import', route: { view: 'export', ids: [] } },
 ];
 
@@ -31,7 +33,11 @@ export function App() {
               <a
                 href={href(n.route)}
                 className={
-                  n.view === route.view || (n.view === 'runs' && route.view === 'run') ? 'nav-item active' : 'nav-item'
+                  n.view === route.view ||
+                  (n.view === 'runs' && route.view === 'run') ||
+                  (n.view === 'sweeps' && route.view === 'sweep')
+                    ? 'nav-item active'
+                    : 'nav-item'
                 }
                 aria-current={n.view === route.view ? 'page' : undefined}
               >
@@ -58,6 +64,10 @@ function Current({ api, route }: { api: Services; route: Route }) {
       return <CompareView api={api} ids={route.ids} />;
     case 'export':
       return <ExportView api={api} ids={route.ids} />;
+    case 'sweeps':
+      return <SweepsView api={api} />;
+    case 'sweep':
+      return <SweepView key={route.id} api={api} id={route.id} />;
   }
 }
 

@@ -1,14 +1,16 @@
 /**
  * Views are addressed by the URL's hash, so the back button, reloads and links work in
  * both the desktop window and a browser: #/editor, #/runs, #/run/7, #/compare/3,4,
- * #/export/3,4.
+ * #/export/3,4, #/sweeps, #/sweep/0123456789ab.
  */
 export type Route =
   | { view: 'editor' }
   | { view: 'runs' }
   | { view: 'run'; id: number }
   | { view: 'compare'; ids: number[] }
-  | { view: 'export'; ids: number[] };
+  | { view: 'export'; ids: number[] }
+  | { view: 'sweeps' }
+  | { view: 'sweep'; id: string };
 
 const ids = (text: string | undefined) =>
   (text ?? '')
@@ -22,6 +24,8 @@ export function parseRoute(hash: string): Route {
   if (view === 'compare') return { view: 'compare', ids: ids(arg) };
   if (view === 'export') return { view: 'export', ids: ids(arg) };
   if (view === 'runs') return { view: 'runs' };
+  if (view === 'sweeps') return { view: 'sweeps' };
+  if (view === 'sweep' && /^[0-9a-f]{12}$/.test(arg ?? '')) return { view: 'sweep', id: arg! };
   return { view: 'editor' };
 }
 
@@ -32,6 +36,8 @@ export function href(route: Route): string {
     case 'compare':
     case 'export':
       return `#/${route.view}/${route.ids.join(',')}`;
+    case 'sweep':
+      return `#/sweep/${route.id}`;
     default:
       return `#/${route.view}`;
   }

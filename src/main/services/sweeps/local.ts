@@ -4,7 +4,9 @@
  * arrives. A failing point is recorded as failed and the others go on; aborting stops
  * the pool at once, and points not yet recorded are simply not stored (a rerun runs them).
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { workerUrl } from '../runner/index.js';
 import type { Store } from '../store/store.js';
@@ -33,11 +35,12 @@ export interface SweepTally {
 }
 
 /**
- * The compiled point-task.js beside the runner's compiled worker (dist/.../sweeps), found
- * the way the runner finds its own: a thread cannot run the .ts source.
+ * The compiled point-task.js, found from the runner's compiled worker (a thread cannot
+ * run the .ts source): beside it in the app's bundle (out/main), in ../sweeps under dist/.
  */
 export function pointTaskUrl(): URL {
-  return new URL('../sweeps/point-task.js', workerUrl());
+  const bundled = new URL('./point-task.js', workerUrl());
+  return existsSync(fileURLToPath(bundled)) ? bundled : new URL('../sweeps/point-task.js', workerUrl());
 }
 
 export function defaultWorkers(): number {

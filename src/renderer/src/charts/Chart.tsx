@@ -7,10 +7,13 @@ export function Chart({
   option,
   height = 260,
   label,
+  onClick,
 }: {
   option: echarts.EChartsOption;
   height?: number;
   label: string;
+  /** Called with echarts' click params when a mark is clicked. */
+  onClick?: (params: unknown) => void;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
@@ -28,6 +31,13 @@ export function Chart({
       chart.current = null;
     };
   }, [dark]);
+
+  useEffect(() => {
+    const c = chart.current;
+    if (!c || !onClick) return;
+    c.on('click', onClick);
+    return () => void c.off('click', onClick);
+  }, [onClick, dark]);
 
   useEffect(() => {
     chart.current?.setOption(

@@ -2,8 +2,10 @@
  * The experiment editor: Monaco with the generated schema (completion, hover docs), the
  * services' validation as squiggles, examples and hardware presets to start from, open
  * and save, and Run (also Ctrl/Cmd+Enter), which is disabled with the reason while the
- * experiment is broken.
+ * experiment is broken. An experiment with a `sweep` section runs as a sweep (every point
+ * on a thread pool) and opens the sweep view.
  */
+import { parse } from 'jsonc-parser';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ExperimentIssue, Presets } from '../../../shared/api.js';
 import type { Services } from '../api.js';
@@ -13,6 +15,12 @@ import { navigate } from '../router.js';
 import { useDarkMode } from '../theme.js';
 
 const DRAFT_KEY = 'hetmem.editor.draft';
+
+/** Whether the document (JSON with comments, maybe broken) has a top-level "sweep" section. */
+function hasSweep(text: string): boolean {
+  const doc: unknown = parse(text);
+  return doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'sweep' in doc;
+}
 const VALIDATE_DELAY_MS = 250;
 
 /** A document to start from a hardware preset, with the fields a run needs. */
@@ -59,12 +67,14 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
   const [issues, setIssues] = useState<ExperimentIssue[] | null>(null);
   const [runError, setRunError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [sweep, setSweep] = useState(false);
   const [fileName, setFileName] = useState('experiment.json');
   const dark = useDarkMode();
   const model = experimentModel(() => localStorage.getItem(DRAFT_KEY) ?? presets.examples[0]?.text ?? '{}');
 
   const validate = useCallback(async () => {
     try {
+      setSweep(hasSweep(model.getValue()));
       const { issues: found } = await api.validateExperiment(model.getValue());
       setExperimentMarkers(model, found);
       setIssues(found);
@@ -80,9 +90,11 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
     setRunError(null);
     setStarting(true);
     try {
-      const started = await api.startRun(model.getValue());
-      if (started.ok) navigate({ view: 'run', id: started.runId });
-      else {
+      const text = model.getValue();
+      const started = hasSweep(text) ? await api.startSweep(text) : await api.startRun(text);
+      if (started.ok) {
+        navigate('sweepId' in started ? { view: 'sweep', id: started.sweepId } : { view: 'run', id: started.runId });
+      } else {
         setExperimentMarkers(model, started.issues);
         setIssues(started.issues);
       }
@@ -148,7 +160,9 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
   const broken = issues !== null && issues.length > 0;
   const runTitle = broken
     ? `Cannot run: ${issues.length === 1 ? '1 problem' : `${issues.length} problems`} (see the red squiggles)`
-    : 'Run this experiment (Ctrl/Cmd+Enter)';
+    : sweep
+      ? 'Run every point of this sweep not yet in the database (Ctrl/Cmd+Enter)'
+      : 'Run this experiment (Ctrl/Cmd+Enter)';
 
   return (
     <>
@@ -215,7 +229,7 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
           title={runTitle}
           onClick={() => void run()}
         >
-          {starting ? 'Starting…' : 'Run ▶'}
+          {starting ? 'Starting…' : sweep ? 'Run sweep ▶' : 'Run ▶'}
         </button>
       </header>
       {runError && <p className="notice error">{runError}</p>}
