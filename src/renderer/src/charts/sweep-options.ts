@@ -3,7 +3,8 @@
  * value of a second axis, mean ± standard deviation as a band), against two axes as a
  * heatmap, and across every axis as parallel coordinates. What is not on the chart (the
  * other axes, and the repetitions' seeds) is pooled into each mark's mean and spread.
- * Each mark carries its runs' ids (`runIds`), so a click can open one.
+ * Each mark carries its runs' ids (`runIds`), so a click can open one. No animation: the
+ * view redraws while a sweep runs, and a chart should show the data, not a transition.
  */
 import type { EChartsOption } from 'echarts';
 import type { SweepView } from '../../../shared/api.js';
@@ -104,6 +105,7 @@ export function sweepLinesOption(view: SweepView, x: number, by: number | null):
     ];
   });
   return {
+    animation: false,
     tooltip: {
       trigger: 'item',
       formatter: (p: unknown) => {
@@ -135,6 +137,7 @@ export function sweepHeatmapOption(view: SweepView, x: number, y: number): EChar
   const means = groups.map((g) => g.mean).filter(Number.isFinite);
   const index = (values: unknown[], v: unknown) => values.findIndex((w) => JSON.stringify(w) === JSON.stringify(v));
   return {
+    animation: false,
     tooltip: {
       formatter: (p: unknown) => {
         const { data } = p as { data: { value: [number, number, number | null]; n: number } };
@@ -174,6 +177,7 @@ export function sweepParallelOption(view: SweepView): EChartsOption {
   const all = view.axes.map((_, a) => a);
   const groups = groupPoints(view, all);
   return {
+    animation: false,
     tooltip: { trigger: 'item' },
     parallelAxis: [
       ...view.axes.map((name, a) => ({

@@ -131,6 +131,13 @@ function SweepCharts({ sweep, onMetric }: { sweep: Sweep; onMetric: (m: string) 
     if (kind === 'parallel') return sweepParallelOption(sweep);
     return sweepLinesOption(sweep, x, by === x ? null : by);
   }, [sweep, kind, x, y, by, axes.length]);
+  const shown =
+    kind === 'parallel'
+      ? axes.map((_, a) => a)
+      : kind === 'heatmap'
+        ? [x, y === x ? (x + 1) % axes.length : y]
+        : [x, by];
+  const pooled = axes.filter((_, a) => !shown.includes(a));
   const onClick = useCallback((params: unknown) => {
     const runId = runOfClick(params);
     if (runId !== null) navigate({ view: 'run', id: runId });
@@ -182,7 +189,13 @@ function SweepCharts({ sweep, onMetric }: { sweep: Sweep; onMetric: (m: string) 
         {kind !== 'parallel' && axesSelectFor(kind)}
       </div>
       {option ? (
-        <Chart option={option} height={420} label={`sweep ${kind} chart`} onClick={onClick} />
+        <>
+          <Chart option={option} height={420} label={`sweep ${kind} chart`} onClick={onClick} />
+          <p className="muted small">
+            Each mark is the mean over {pooled.length ? `${pooled.join(', ')} and ` : ''}the repetitions&apos; seeds
+            {kind === 'lines' ? '; the band is ± one standard deviation' : ''}. Click a mark to open its run.
+          </p>
+        </>
       ) : (
         <p className="muted">No point is recorded yet.</p>
       )}
