@@ -5,6 +5,8 @@ export class Counters {
   cpuAccesses = 0;
   cpuBytes = 0;
   cpuPageFaults = 0;
+  /** Faults (CPU or driver) that mapped a 2 MiB transparent huge page. */
+  hugePageFaults = 0;
   cpuCowFaults = 0;
   /** CPU faults on special entries (device-private, device-exclusive, migration, pinned) handed to the strategy. */
   cpuSpecialFaults = 0;

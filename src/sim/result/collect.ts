@@ -258,6 +258,7 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('cpu.tlb_misses', m.cpuTlb.misses, 'misses');
   put('cpu.page_faults', k.cpuPageFaults, 'faults');
   put('cpu.cow_faults', k.cpuCowFaults, 'faults');
+  put('cpu.huge_page_faults', k.hugePageFaults, 'faults');
   put('cpu.special_entry_faults', k.cpuSpecialFaults, 'faults');
   deviceMetrics(m.devices, endPs, put);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
