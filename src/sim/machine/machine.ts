@@ -52,6 +52,8 @@ export class Machine {
 
   // CPU side
   readonly cpuClock: Clock;
+  /** Cache-line misses a core keeps in flight (its fill buffers). */
+  readonly cpuOutstandingMisses: number;
   readonly cpuTlb: Tlb;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
@@ -70,7 +72,16 @@ export class Machine {
   /** The memory manager's entry points for the access paths. */
   mm!: MemoryManagerPort;
 
-  readonly t: { cpuTlbHit: Ps; cpuWalk: Ps; cpuPageFault: Ps };
+  readonly t: {
+    cpuTlbHit: Ps;
+    cpuWalk: Ps;
+    cpuPageFault: Ps;
+    driverPageFault: Ps;
+    cpuHugePageFault: Ps;
+    driverHugePageFault: Ps;
+  };
+  /** Transparent huge pages for private anonymous memory. */
+  readonly thp: boolean;
 
   /** Hook points for observers (series, histograms, live feeds); see hooks.ts. */
   readonly hooks: MachineHooks = {};
@@ -80,6 +91,8 @@ export class Machine {
     regions: readonly RegionSpec[],
   ) {
     this.cpuClock = clockFromMHz(config.cpu.frequencyMHz);
+    this.cpuOutstandingMisses = config.cpu.outstandingMisses;
+    this.thp = config.cpu.transparentHugePages;
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
@@ -102,10 +115,18 @@ export class Machine {
       d.firstContext = first;
       first += d.contexts;
     }
+    // Every calendar may drop what lies before the event being handled.
+    const servers = [this.sysmem.bus, ...this.iommu.servers];
+    for (const d of this.devices) servers.push(...d.link.servers, ...d.dram.servers);
+    for (const server of servers) server.clock = this.queue;
     this.t = {
       cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(config.cpu.pageWalkNs),
       cpuPageFault: nsToPs(config.cpu.pageFaultNs),
+      // hmm_range_fault calls the fault handler without a trap.
+      driverPageFault: nsToPs(Math.max(0, config.cpu.pageFaultNs - config.cpu.pageFaultTrapNs)),
+      cpuHugePageFault: nsToPs(config.cpu.hugePageFaultNs),
+      driverHugePageFault: nsToPs(Math.max(0, config.cpu.hugePageFaultNs - config.cpu.pageFaultTrapNs)),
     };
   }
 
