@@ -3,12 +3,12 @@
  * worker processes, on a real redis-server started for this file, and real SQLite files.
  * Each test uses its own queue name, so the tests share one server without meeting.
  */
-import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rows, runsOf, storedRuns } from './sweep-db.js';
 import { BIN, dbFiles, ensureBuilt, hetmem, tempFolder, tinyExperiment, type Outcome } from './helpers.js';
 import { freePort, startRedis, type RedisServer } from '../../bench/redis-server.js';
 
@@ -70,33 +70,12 @@ const coordinator = (file: string, db: string, queue: string) =>
 
 const startedPoints = (...workers: Running[]) => workers.flatMap((w) => w.stderr().match(/point .*: started/g) ?? []);
 
-function query<T>(db: string, sql: string): T[] {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return conn.prepare(sql).all() as T[];
-  } finally {
-    conn.close();
-  }
-}
-const runsOf = (db: string) =>
-  query<{ id: number; status: string; experiment_hash: string }>(
-    db,
-    'SELECT id, status, experiment_hash FROM runs ORDER BY id',
-  );
-const storedCount = (db: string) => {
-  try {
-    return runsOf(db).length;
-  } catch {
-    return 0;
-  }
-};
-
 /** Every result row of every run, keyed by point hash, in insertion order: equal only if bit for bit equal. */
 function resultsByHash(db: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const run of runsOf(db)) {
     const rowsOf = (table: string) =>
-      query<Record<string, unknown>>(db, `SELECT * FROM ${table} WHERE run_id = ${run.id} ORDER BY rowid`).map(
+      rows<Record<string, unknown>>(db, `SELECT * FROM ${table} WHERE run_id = ${run.id} ORDER BY rowid`).map(
         ({ run_id: _, ...row }) => row,
       );
     out[run.experiment_hash] = {
@@ -177,10 +156,10 @@ describe('hetmem sweep --redis with hetmem worker', () => {
     const db = join(tmp.dir, 'restart.sqlite');
     const workers = [worker('q-restart'), worker('q-restart')];
     const first = coordinator(file, db, 'q-restart');
-    await until('a point to be stored', () => storedCount(db) >= 1);
+    await until('a point to be stored', () => storedRuns(db) >= 1);
     first.child.kill('SIGKILL');
     await first.done;
-    const storedBefore = storedCount(db);
+    const storedBefore = storedRuns(db);
     // The workers go on with the queued points while no coordinator runs.
     await until(
       'the workers to finish every point',

@@ -3,11 +3,10 @@
  * points stored once with their tags, resume after Ctrl-C, failing points, shards merged
  * by import, and bad input refused before anything is written.
  */
-import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbFiles, ensureBuilt, hetmem, startHetmem, tempFolder, tinyExperiment } from './helpers.js';
+import { rows, runsOf, storedRuns } from './sweep-db.js';
 
 const tmp = tempFolder();
 beforeAll(ensureBuilt);
@@ -18,29 +17,6 @@ const lanesSweep = (extra: object = {}) =>
     name: 'lanes sweep',
     sweep: { repetitions: 2, axes: [{ path: 'hardware.link.lanes', values: [4, 8, 16] }], ...extra },
   });
-
-function rows<T>(db: string, sql: string): T[] {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return conn.prepare(sql).all() as T[];
-  } finally {
-    conn.close();
-  }
-}
-const runsOf = (db: string) =>
-  rows<{ id: number; status: string; experiment_hash: string; seed: number; error: string | null }>(
-    db,
-    'SELECT id, status, experiment_hash, seed, error FROM runs ORDER BY id',
-  );
-
-/** Runs stored so far; 0 while the sweep has not yet created the file or its tables. */
-function storedRuns(db: string): number {
-  try {
-    return existsSync(db) ? runsOf(db).length : 0;
-  } catch {
-    return 0;
-  }
-}
 
 describe('hetmem sweep', () => {
   it('runs every point on the pool, tags it, prints the axes against the metric, and runs nothing twice', () => {

@@ -142,10 +142,16 @@ function SweepCharts({ sweep, onMetric }: { sweep: Sweep; onMetric: (m: string) 
     const runId = runOfClick(params);
     if (runId !== null) navigate({ view: 'run', id: runId });
   }, []);
-  const axisSelect = (label: string, value: number, set: (a: number) => void) => (
+  /** A choice of axis; with `none`, also no axis (null) under that label. */
+  const axisSelect = <T extends number | null>(label: string, value: T, set: (a: T) => void, none?: string) => (
     <label>
       {label}{' '}
-      <select aria-label={label} value={value} onChange={(e) => set(Number(e.target.value))}>
+      <select
+        aria-label={label}
+        value={value ?? ''}
+        onChange={(e) => set((e.target.value === '' ? null : Number(e.target.value)) as T)}
+      >
+        {none !== undefined && <option value="">{none}</option>}
         {axes.map((a, i) => (
           <option key={a} value={i}>
             {a}
@@ -215,21 +221,7 @@ function SweepCharts({ sweep, onMetric }: { sweep: Sweep; onMetric: (m: string) 
     return (
       <>
         {axisSelect('X axis', x, setX)}
-        <label>
-          One line per{' '}
-          <select
-            aria-label="One line per"
-            value={by ?? ''}
-            onChange={(e) => setBy(e.target.value === '' ? null : Number(e.target.value))}
-          >
-            <option value="">(one line)</option>
-            {axes.map((a, i) => (
-              <option key={a} value={i}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </label>
+        {axisSelect('One line per', by, setBy, '(one line)')}
       </>
     );
   }
