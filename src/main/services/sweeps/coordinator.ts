@@ -87,7 +87,6 @@ export async function runSweepOnQueue(
     wake();
   };
   const onFinished = ({ jobId }: { jobId: string }) => {
-    down = false;
     if (planned.has(jobId)) nudge();
   };
   events.on('completed', onFinished);
@@ -187,10 +186,16 @@ export async function runSweepOnQueue(
       }
       pending = false;
       if (signal?.aborted) break;
-      await collect(false);
-      if (Date.now() - lastLossCheck > LOSS_CHECK_MS) {
-        lastLossCheck = Date.now();
-        await requeueIfLost();
+      try {
+        await collect(false);
+        if (Date.now() - lastLossCheck > LOSS_CHECK_MS) {
+          lastLossCheck = Date.now();
+          await requeueIfLost();
+        }
+        down = false;
+      } catch (e) {
+        // Redis away for longer than a command's retries: say so once, and try again at the next poll.
+        onError(e as Error);
       }
     }
   } finally {
