@@ -179,6 +179,37 @@ describe('hetmem sweep --redis with hetmem worker', () => {
     expect(new Set(runs.map((x) => x.experiment_hash)).size).toBe(6);
   }, 180_000);
 
+  it('Ctrl-C: a worker finishes its point first; a coordinator leaves the rest queued, and a rerun collects them', async () => {
+    const file = tmp.write('ctrl-c.json', lanesSweep('redis ctrl-c', '32MiB'));
+    const db = join(tmp.dir, 'ctrl-c.sqlite');
+    const first = worker('q-ctrl-c');
+    const c = coordinator(file, db, 'q-ctrl-c');
+    await until('a point to start', () => startedPoints(first).length === 1);
+    first.child.kill('SIGINT');
+    const w = await first.done;
+    expect(w.code).toBe(130);
+    expect(w.stderr).toMatch(
+      /stopping: finishing 1 point in progress \(Ctrl-C again to leave it to the other workers\)\n.*: done in [\d.]+ s\n/,
+    );
+    await until('the finished point to be stored', () => storedRuns(db) === 1);
+    c.child.kill('SIGINT');
+    const stopped = await c.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(
+      /hetmem: stopped: 1 points run, 0 failed; the rest stay queued for the workers; rerun the same command to collect them\n$/,
+    );
+    expect(runsOf(db)).toHaveLength(1);
+
+    const second = worker('q-ctrl-c');
+    const rerun = await coordinator(file, db, 'q-ctrl-c').done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('6 points, 1 already in');
+    expect(startedPoints(first, second)).toHaveLength(6); // every point ran once
+    expect(new Set(runsOf(db).map((r) => r.experiment_hash)).size).toBe(6);
+    second.child.kill('SIGINT');
+    await second.done;
+  }, 180_000);
+
   it('Redis restarted without its data: the coordinator reconnects and queues the points again', async () => {
     let own = await startRedis();
     try {
