@@ -9,6 +9,7 @@ const VIEWS = [
   { label: 'Runs', hash: '#/runs', accelerator: 'CmdOrCtrl+2' },
   { label: 'Compare', hash: '#/compare/', accelerator: 'CmdOrCtrl+3' },
   { label: 'Export and Import', hash: '#/export/', accelerator: 'CmdOrCtrl+4' },
+  { label: 'Sweeps', hash: '#/sweeps', accelerator: 'CmdOrCtrl+5' },
 ];
 
 export function installMenu(currentWindow: () => BrowserWindow | undefined): void {
