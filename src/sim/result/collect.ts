@@ -6,12 +6,7 @@ import type { Machine } from '../machine/machine.js';
 import type { RunObservers } from './observers.js';
 import { runAttribution } from './attribution.js';
 import { MODEL_VERSION } from './version.js';
-import {
-  type Metrics,
-  type OpReport,
-  type RunResult,
-  type Snapshot,
-} from './types.js';
+import { type Metrics, type OpReport, type RunResult, type Snapshot } from './types.js';
 
 /** What the result names besides the machine: the experiment's identity. */
 export interface RunIdentity {
