@@ -76,6 +76,12 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
  * on stdout holding JSON whatever happened.
  */
 export async function main(args: readonly string[]): Promise<number> {
+  // A reader that stops early (`hetmem schema | head`) closes the pipe: stop quietly, as
+  // Unix tools do, instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    throw e;
+  });
   const program = buildProgram();
   const json = args.includes('--json');
   try {
