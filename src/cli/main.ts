@@ -89,7 +89,8 @@ export async function main(args: readonly string[]): Promise<number> {
     const { exitCode, message, lines } = describeFailure(e);
     // Commander printed its own errors already (and help or version, which exit 0).
     if (!(e instanceof CommanderError)) process.stderr.write(lines.map((l) => `${printable(l)}\n`).join(''));
-    if (json && exitCode !== EXIT.ok) {
+    const written = e instanceof CliError && e.options.stdoutWritten;
+    if (json && exitCode !== EXIT.ok && !written) {
       process.stdout.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
     }
     return exitCode;
