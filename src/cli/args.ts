@@ -109,7 +109,9 @@ export function checkExistingDb(path: string): void {
 export function parseRunId(text: string, label = 'RUN'): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw invalid(`${label}: ${JSON.stringify(text)} is not a run id; give a whole number from 1 (\`hetmem runs\` lists them)`);
+    throw invalid(
+      `${label}: ${JSON.stringify(text)} is not a run id; give a whole number from 1 (\`hetmem runs\` lists them)`,
+    );
   }
   return n;
 }
@@ -135,7 +137,8 @@ export function checkOutFile(out: string, db: string, overwrite: boolean): void 
   if (sameFile(out, db)) {
     throw invalid(`--out: ${out} is the database being read (--db); give the output another file name`);
   }
-  if (!overwrite) throw invalid(`--out: ${out} already exists; choose a new file name, or add --overwrite to replace it`);
+  if (!overwrite)
+    throw invalid(`--out: ${out} already exists; choose a new file name, or add --overwrite to replace it`);
 }
 
 /** The same file under two names (real paths, or hard links: the same inode). */
@@ -180,17 +183,28 @@ function openWith(path: string, open: () => Store): Store {
   }
 }
 
-/** Opens --db of a reading command read-only, runs `use` and closes it; a damaged file is exit 2. */
+/**
+ * Opens --db of a reading command read-only, runs `use` and closes it (once the promise
+ * `use` returns settles, for an async one); a damaged file is exit 2.
+ */
 export function withReadStore<T>(path: string, use: (store: Store) => T): T {
   checkExistingDb(path);
   const store = openWith(path, () => Store.openReadOnly(path));
-  try {
-    return use(store);
-  } catch (e) {
+  const rethrow = (e: unknown): never => {
     throw isDamage(e) ? damaged(path, e) : e;
-  } finally {
+  };
+  let result: T;
+  try {
+    result = use(store);
+  } catch (e) {
     store.close();
+    return rethrow(e);
   }
+  if (result instanceof Promise) {
+    return result.catch(rethrow).finally(() => store.close()) as T;
+  }
+  store.close();
+  return result;
 }
 
 /** An SQLite error that means the file's pages are damaged (found by any query, at any time). */

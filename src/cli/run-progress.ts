@@ -34,8 +34,7 @@ export function formatWall(ms: number): string {
 /** One line of at most `width - 1` characters (the last column would wrap on some terminals). */
 export function progressLine(state: RunProgressState, width: number): string {
   const f = Math.max(0, Math.min(1, state.fraction));
-  const left =
-    f >= MIN_FRACTION_FOR_ETA ? formatWall((state.elapsedMs * (1 - f)) / f) : f >= 1 ? formatWall(0) : '?';
+  const left = f >= MIN_FRACTION_FOR_ETA ? formatWall((state.elapsedMs * (1 - f)) / f) : f >= 1 ? formatWall(0) : '?';
   const tail = [
     `${(f * 100).toFixed(0).padStart(3)}%`,
     `${formatWall(state.elapsedMs)} elapsed`,
