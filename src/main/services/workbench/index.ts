@@ -43,10 +43,13 @@ export interface WorkbenchOptions {
   /** Folder a trace workload's relative path is resolved against; default the cwd. */
   baseDir?: string;
   progressIntervalMs?: number;
+  seriesIntervalMs?: number;
+  /** Runs that may run at once; more wait in a queue. Default 1. */
+  concurrency?: number;
 }
 
 export function createWorkbench(store: Store, info: Info, options: WorkbenchOptions = {}): Workbench {
-  const active = new ActiveRuns(store, options.progressIntervalMs);
+  const active = new ActiveRuns(store, options);
   const presets = () => options.presets ?? loadPresetMap();
   const prepare = (text: string) => prepareExperiment(text, { presets: presets(), baseDir: options.baseDir });
 
@@ -103,9 +106,10 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
     startRun: async (text) => {
       const prepared = prepare(text);
       if (!prepared.ok) return { ok: false, issues: locateIssues(text, prepared.issues) };
-      return { ok: true, runId: active.start(prepared) };
+      return { ok: true, ...active.start(prepared) };
     },
     cancelRun: async (id) => active.cancel(id),
+    dequeueRun: async (queueId) => active.dequeue(queueId),
     activeRuns: async () => active.list(),
     tagRun: async (id, { add = [], remove = [] }) => {
       store.addTags(id, add);
