@@ -267,6 +267,8 @@ export const activeRunSchema = z.object({
   /** Null while queued: the run is recorded when it starts. */
   runId: z.number().int().positive().nullable(),
   name: z.string(),
+  strategy: z.string(),
+  workload: z.string(),
   position: z.number().int().positive().nullable(),
   progress: progressEventSchema.nullable(),
   series: seriesEventSchema.nullable(),

@@ -69,9 +69,8 @@ export class BinnedSeries {
    * copy (this one is left as it was). A sum's last bin is left out while it is still filling.
    */
   snapshot(nowPs: Ps): Series {
-    const copy = Object.assign(Object.create(BinnedSeries.prototype) as BinnedSeries, this, {
-      values: this.values.slice(),
-    });
+    const copy: BinnedSeries = Object.assign(Object.create(BinnedSeries.prototype) as object, this);
+    copy.values = this.values.slice();
     const series = copy.finish(nowPs);
     if (this.kind === 'sum' && nowPs % (series.intervalNs * 1000) !== 0) series.values.pop();
     return series;

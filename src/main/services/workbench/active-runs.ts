@@ -118,6 +118,8 @@ export class ActiveRuns implements RunEventSource {
       state: e.runId === null ? 'queued' : 'running',
       runId: e.runId,
       name: e.name,
+      strategy: e.prepared.experiment.strategy.impl,
+      workload: e.prepared.experiment.workload.impl,
       position,
       progress: e.progress,
       series: e.series,
