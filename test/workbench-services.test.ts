@@ -140,6 +140,26 @@ describe('createWorkbench', () => {
     expect(await workbench.api.activeRuns()).toEqual([]);
   });
 
+  it('a database another program holds locked: startRun says so, and nothing is recorded or queued', async () => {
+    const holder = new Database(store.path);
+    holder.exec('BEGIN EXCLUSIVE');
+    const before = store.listRuns().length;
+    try {
+      await expect(workbench.api.startRun(small())).rejects.toThrow(
+        /hetmem\.sqlite is locked: another program is writing to it \(database is locked\); nothing was changed/,
+      );
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(await workbench.api.activeRuns()).toEqual([]);
+    expect(store.listRuns().length).toBe(before);
+    // The next run goes ahead once the lock is gone.
+    const started = await workbench.api.startRun(small());
+    expect(started).toMatchObject({ ok: true, runId: expect.any(Number) });
+    await ended((started as { runId: number }).runId);
+  }, 30_000);
+
   it('cancels a run, which is recorded as cancelled; a running run cannot be deleted', async () => {
     const started = await workbench.api.startRun(LONG);
     if (!started.ok || started.runId === null) throw new Error('did not start');

@@ -179,7 +179,8 @@ function openWith(path: string, open: () => Store): Store {
   } catch (e) {
     if (isDamage(e)) throw damaged(path, e);
     const message = (e as Error).message;
-    throw WRONG_FILE.test(message) ? invalid(`--db: ${message}`) : failure(message);
+    if (WRONG_FILE.test(message)) throw invalid(`--db: ${message}`);
+    throw failure(/ is (locked|read-only here)\b/.test(message) ? `--db: ${message}` : message);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Text output of the CLI: tables, numbers, the run summary and the progress bar. */
-import { ATTRIBUTION_CATEGORIES, type Attribution, type Progress, type RunResult } from '../sim/result/types.js';
+import { ATTRIBUTION_CATEGORIES, type Attribution, type RunResult } from '../sim/result/types.js';
 
 /**
  * Text with its control characters (ESC, BEL, CR, line breaks, C1) shown as escapes, so
@@ -181,23 +181,14 @@ function phaseTable(result: RunResult): string[] {
   return out;
 }
 
-/** A one-line progress bar for a terminal; redraws in place with \r. */
+/** A one-line progress bar for a terminal that redraws in place with \r (the sweep's; a run's is run-progress.ts). */
 export class ProgressBar {
-  private lastDraw = 0;
   private drawn = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly width = 30,
   ) {}
-
-  update(p: Progress): void {
-    const now = Date.now();
-    if (now - this.lastDraw < 80) return;
-    this.lastDraw = now;
-    const f = Math.max(0, Math.min(1, p.fraction));
-    this.draw(f, `${(f * 100).toFixed(0).padStart(3)}%  sim ${formatNs(p.simTimeNs)}  ${p.phase}`);
-  }
 
   /** Draws `[####------] text` in place, cut to the terminal's width. */
   protected draw(fraction: number, text: string): void {

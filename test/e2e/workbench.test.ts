@@ -384,6 +384,28 @@ describe('the workbench in Chromium against npm run serve', () => {
     expect(readFileSync(notes, 'utf8')).toBe('my notes, not a database\n');
   });
 
+  it('refuses a database another program holds locked, saying so, and leaves it untouched', () => {
+    const locked = join(serve.dir, 'locked.sqlite');
+    const holder = new Database(locked);
+    holder.exec('CREATE TABLE mine (x); BEGIN EXCLUSIVE; INSERT INTO mine VALUES (1);');
+    try {
+      const r = spawnSync('node', ['out/main/serve.js', '--db', locked, '--port', '0'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(
+        /cannot open the database .*locked\.sqlite: .*locked\.sqlite is locked: another program/,
+      );
+    } finally {
+      holder.exec('COMMIT');
+    }
+    expect(holder.prepare('SELECT x FROM mine').all()).toEqual([{ x: 1 }]);
+    expect(holder.prepare(`SELECT name FROM sqlite_master`).all()).toEqual([{ name: 'mine' }]);
+    holder.close();
+  });
+
   it('raised no errors in the page', () => {
     expect(errors).toEqual([]);
   });

@@ -7,6 +7,7 @@ import {
   type Override,
   type OverrideIssue,
 } from '../../main/services/runner/overrides.js';
+import { storeAccessError } from '../../main/services/store/schema.js';
 import type { Store } from '../../main/services/store/store.js';
 import { checkWritableDb, DEFAULT_DB, issueLines, openStore, parseSeed, readExperimentFile } from '../args.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
@@ -78,7 +79,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
       onProgress: bar ? (p) => bar.update(p) : undefined,
     });
   } catch (e) {
-    throw failure(`the run could not be recorded in ${flags.db}: ${(e as Error).message}`);
+    throw failure(`the run could not be recorded: ${storeAccessError(flags.db, e).message}`);
   } finally {
     process.off('SIGINT', onSigint);
     bar?.stop();

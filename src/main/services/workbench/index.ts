@@ -23,6 +23,7 @@ import { loadExampleExperiments, loadHardwarePresets, loadPresetMap } from '../p
 import { prepareExperiment } from '../runner/index.js';
 import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../store/export.js';
 import { importDatabase } from '../store/import.js';
+import { storeAccessError } from '../store/schema.js';
 import type { RunRecord, RunSummary as StoredRunSummary, Store } from '../store/store.js';
 import { ActiveRuns } from './active-runs.js';
 import { exportRunsToTrace, exportRunsToWideCsv } from './formats.js';
@@ -106,7 +107,11 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
     startRun: async (text) => {
       const prepared = prepare(text);
       if (!prepared.ok) return { ok: false, issues: locateIssues(text, prepared.issues) };
-      return { ok: true, ...active.start(prepared) };
+      try {
+        return { ok: true, ...active.start(prepared) };
+      } catch (e) {
+        throw storeAccessError(store.path, e);
+      }
     },
     cancelRun: async (id) => active.cancel(id),
     dequeueRun: async (queueId) => active.dequeue(queueId),
