@@ -273,7 +273,7 @@ describe('the workbench in Chromium against npm run serve', () => {
     expect(((await api('listRuns', [])).body.value as unknown[]).length).toBe(3);
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     const queuedRow = page.locator('table.runs tbody tr.queued');
-    await eventually(() => queuedRow.textContent()).toMatch(/e2e mirror.*next to start.*queued/);
+    await eventually(() => queuedRow.textContent()).toMatch(/e2e mirror.*queued, next to start.*queued/);
     await screenshot(page, 'runs-queued');
     await queuedRow.getByRole('button', { name: 'Remove e2e mirror from the queue' }).click();
     await eventually(() => queuedRow.count()).toBe(0);

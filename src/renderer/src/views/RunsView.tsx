@@ -230,7 +230,21 @@ export function RunsView({ api }: { api: Services }) {
                   <td>
                     <a href={`#/queued/${q.queueId}`}>{q.name}</a>
                     <div className="muted small">
-                      {q.position === 1 ? 'next to start' : `number ${q.position} in the queue`}
+                      {q.position === 1 ? 'queued, next to start' : `queued, number ${q.position}`}{' '}
+                      <button
+                        type="button"
+                        className="small"
+                        aria-label={`Remove ${q.name} from the queue`}
+                        onClick={() =>
+                          void act(async () =>
+                            (await api.dequeueRun(q.queueId))
+                              ? `Removed "${q.name}" from the queue.`
+                              : `"${q.name}" had already started.`,
+                          )
+                        }
+                      >
+                        Remove
+                      </button>
                     </div>
                   </td>
                   <td>
@@ -241,21 +255,7 @@ export function RunsView({ api }: { api: Services }) {
                     <td key={m} />
                   ))}
                   <td>
-                    <span className="status status-queued">queued</span>{' '}
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Remove ${q.name} from the queue`}
-                      onClick={() =>
-                        void act(async () =>
-                          (await api.dequeueRun(q.queueId))
-                            ? `Removed "${q.name}" from the queue.`
-                            : `"${q.name}" had already started.`,
-                        )
-                      }
-                    >
-                      Remove
-                    </button>
+                    <span className="status status-queued">queued</span>
                   </td>
                   <td />
                   <td />
