@@ -1,55 +1,50 @@
 /**
- * The effective bandwidth of large DMAs emerges from the link's parameters: a big explicit
- * copy runs at the rate the PCIe framing maths predicts, for reads (host to device, the
- * device's copy engine reads host memory) and for writes (device to host).
+ * Large explicit copies run at the bandwidth pcie-model computes (Neugebauer et al.,
+ * SIGCOMM 2018), within 2 %, for PCIe Gen3/4/5 x16 with MPS 128 and 256, both ways: host
+ * to device (the copy engine's DMA reads of host memory, completions up to MPS) and
+ * device to host (its posted writes).
+ *
+ * The references are pcie-model's own output, not this repository's formulas: they were
+ * printed by running pcie-bench/pcie-model's model/mem_bw.py (`write` and `read` with
+ * rcb_chunks off, 64-bit addresses, no ECRC, MRRS 512, a 1 MiB transfer, BW_RAW at the
+ * configuration's TLP_bw) and are copied here as numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { pcieEffectiveBandwidthGBps } from '../../src/sim/hw/link/pcie.js';
 import { parseExperiment, simulate } from '../../src/sim/index.js';
 import { presets } from './presets.js';
 
-const MiB = 2 ** 20;
+/** pcie-model's effective bandwidth in GB/s: [generation, MPS, write (device to host), read (host to device)]. */
+const PCIE_MODEL: readonly [number, number, number, number][] = [
+  [3, 128, 11.7578, 12.0756],
+  [3, 256, 12.9943, 13.1826],
+  [4, 128, 23.5157, 24.1513],
+  [4, 256, 25.9886, 26.3652],
+  [5, 128, 47.0314, 48.3025],
+  [5, 256, 51.9772, 52.7305],
+];
 
-function copyRun(link: Record<string, unknown>) {
+function copyRates(generation: number, mpsBytes: number) {
   const experiment = parseExperiment(
     {
       name: 'copy bandwidth',
-      hardware: { preset: 'gpu-pcie4-hbm2', link: { impl: 'pcie', ...link } },
+      hardware: { preset: 'gpu-pcie4-hbm2', link: { impl: 'pcie', generation, lanes: 16, mpsBytes } },
       strategy: { impl: 'explicit-copy', skipCleanCopies: false },
       // One triad: b and c (2 x 64 MiB) copied in, a (64 MiB) copied out.
       workload: { impl: 'stream', arrayBytes: '64MiB', iterations: 1, initOnCpu: false, readBackOnCpu: false },
     },
     presets,
   );
-  const result = simulate(experiment);
-  const phase = result.ops.find((o) => o.index >= 0)!;
-  return { experiment, result, phase };
+  const { metrics } = simulate(experiment);
+  expect([metrics['copy.h2d_bytes'].value, metrics['copy.d2h_bytes'].value]).toEqual([128 * 2 ** 20, 64 * 2 ** 20]);
+  return { h2d: metrics['copy.h2d_GBps'].value, d2h: metrics['copy.d2h_GBps'].value };
 }
 
-describe('explicit copies run at the bandwidth the link framing allows', () => {
-  for (const link of [
-    { generation: 4, lanes: 16 },
-    { generation: 3, lanes: 8 },
-    { generation: 5, lanes: 16, mpsBytes: 512 },
-  ]) {
-    it(`PCIe gen${link.generation} x${link.lanes}`, () => {
-      const { experiment, result } = copyRun(link);
-      const cfg = experiment.hardware.link;
-      if (cfg.impl !== 'pcie') throw new Error('pcie expected');
-      const read = pcieEffectiveBandwidthGBps(cfg, 'read', 128 * MiB);
-      const write = pcieEffectiveBandwidthGBps(cfg, 'write', 64 * MiB);
-      // Time the copies would take at exactly those rates (GB/s = bytes/ns), plus launches.
-      const expectedNs = (128 * MiB) / read + (64 * MiB) / write;
-      const h2d = result.metrics['copy.h2d_bytes'].value;
-      const d2h = result.metrics['copy.d2h_bytes'].value;
-      expect([h2d, d2h]).toEqual([128 * MiB, 64 * MiB]);
-      // The triad phase: launch, copies in, the kernel (from HBM: well under 1 % of the
-      // copy time), copy out. Launches and latencies add a little; the link's ACK and
-      // flow-control traffic is spread in the background, so a read may come out a hair
-      // under the one-direction framing figure.
-      const total = result.ops.find((o) => o.op.startsWith('triad'))!.durationNs;
-      expect(total / expectedNs).toBeGreaterThan(0.99);
-      expect(total / expectedNs).toBeLessThan(1.05);
+describe('explicit copies run at the bandwidth pcie-model computes', () => {
+  for (const [generation, mps, write, read] of PCIE_MODEL) {
+    it(`PCIe gen${generation} x16, MPS ${mps}: within 2 % both ways`, () => {
+      const { h2d, d2h } = copyRates(generation, mps);
+      expect(Math.abs(h2d / read - 1), `host to device ${h2d} GB/s vs ${read}`).toBeLessThan(0.02);
+      expect(Math.abs(d2h / write - 1), `device to host ${d2h} GB/s vs ${write}`).toBeLessThan(0.02);
     });
   }
 });

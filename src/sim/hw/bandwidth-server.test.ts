@@ -80,6 +80,26 @@ describe('BandwidthServer calendar', () => {
     expect(s.reserve(0, 1)).toBe(2_000);
     expect(s.busyPs).toBe(1_001_000);
   });
+
+  it("with the simulation's clock attached, a long future of bookings keeps its gaps for an earlier request", () => {
+    // A copy engine books 5000 short transfers ahead, one every 10 ns; then another agent
+    // asks at the present. Without the clock the calendar closes its oldest gaps beyond
+    // 512 intervals, and the request waits behind all of them.
+    const book = (s: BandwidthServer) => {
+      for (let k = 0; k < 5000; k++) s.occupy(1_000 + 10_000 * k, 1_000);
+      return s.occupy(0, 2_000);
+    };
+    const clock = { lastTime: 0 };
+    const withClock = new BandwidthServer(1);
+    withClock.clock = clock;
+    // 1000 ps before the first booking, the rest in the gap after it.
+    expect(book(withClock)).toBe(3_000);
+    expect(book(new BandwidthServer(1))).toBeGreaterThan(40_000_000);
+    // As the present moves on, intervals behind it are dropped and later gaps still serve.
+    clock.lastTime = 30_000_000;
+    for (let k = 0; k < 600; k++) withClock.occupy(60_000_000 + 10_000 * k, 1_000);
+    expect(withClock.occupy(30_002_000, 1_000)).toBe(30_003_000);
+  });
 });
 
 const MAX_INTERVALS = 512;

@@ -12,14 +12,20 @@ import { transferPs, type Ps } from '../engine/time.js';
  * interleaving with later bookings where they leave gaps (as packets of two streams
  * interleave on a wire), and ends when its last byte has been sent.
  *
- * Calls in time order (the common case) append to the calendar's end in O(1). The
- * calendar keeps at most MAX_INTERVALS intervals: beyond that the oldest gaps are closed
- * (treated as busy), which only matters to a request issued that far in the past.
+ * Calls in time order (the common case) append to the calendar's end in O(1). Intervals
+ * that end before the simulation's present (`clock.lastTime`: no request can arrive
+ * earlier) are dropped; the calendar grows to hold bookings ahead of the present (a copy
+ * engine books a whole copy ahead of time) up to MAX_INTERVALS. Beyond that, or with no
+ * clock attached beyond SMALL_INTERVALS, the oldest gaps are closed (treated as busy),
+ * which only matters to a request issued that far in the past.
  */
-const MAX_INTERVALS = 512;
-const KEEP_INTERVALS = 256;
-/** Slots of the interval arrays: the live intervals slide towards the end and are moved back when they reach it. */
-const CAPACITY = 2 * MAX_INTERVALS;
+const SMALL_INTERVALS = 512;
+const MAX_INTERVALS = 1 << 16;
+
+/** What the calendar needs of the simulation's clock: the time of the event being handled. */
+export interface PresentClock {
+  readonly lastTime: Ps;
+}
 
 export class BandwidthServer {
   readonly bandwidthGBps: number;
@@ -27,10 +33,12 @@ export class BandwidthServer {
    * Busy intervals [start, end), sorted, disjoint and not touching, in slots head .. tail - 1
    * of two flat arrays (allocation-free; closing old gaps only moves `head`).
    */
-  private readonly starts = new Float64Array(CAPACITY);
-  private readonly ends = new Float64Array(CAPACITY);
+  private starts = new Float64Array(2 * SMALL_INTERVALS);
+  private ends = new Float64Array(2 * SMALL_INTERVALS);
   private head = 0;
   private tail = 0;
+  /** The simulation's clock, attached by the machine: lets the calendar drop the past and hold a long future. */
+  clock: PresentClock | null = null;
   /** Time at which the last reservation started (after its wait). */
   lastStartPs: Ps = 0;
   /** Total time spent serialising (utilisation = busyPs / elapsed). */
@@ -72,10 +80,10 @@ export class BandwidthServer {
       if (duration > 0) {
         if (n > this.head && ends[n - 1] === t) ends[n - 1] = t + duration;
         else {
-          if (n === CAPACITY) this.moveToFront();
+          if (n === this.starts.length) this.makeRoom();
           this.starts[this.tail] = t;
-          ends[this.tail++] = t + duration;
-          if (this.tail - this.head > MAX_INTERVALS) this.closeOldGaps();
+          this.ends[this.tail++] = t + duration;
+          if (this.tail - this.head > SMALL_INTERVALS) this.trim();
         }
       }
       return t + duration;
@@ -120,7 +128,7 @@ export class BandwidthServer {
       remaining -= use;
       if (remaining === 0) break;
     }
-    if (this.tail - this.head > MAX_INTERVALS) this.closeOldGaps();
+    if (this.tail - this.head > SMALL_INTERVALS) this.trim();
     this.queueWaitPs += first - t;
     this.lastStartPs = first;
     return cursor;
@@ -128,14 +136,19 @@ export class BandwidthServer {
 
   /** Inserts [start, end) before slot `i`; returns the slot it landed in (slots move when the arrays are full). */
   private insertAt(i: number, start: Ps, end: Ps): number {
-    if (this.tail === CAPACITY) i -= this.moveToFront();
+    if (this.tail === this.starts.length) i -= this.makeRoom();
     const starts = this.starts;
     const ends = this.ends;
-    // Requests land near the end of the calendar: a loop moves the few slots after i
-    // faster than copyWithin's call.
-    for (let k = this.tail; k > i; k--) {
-      starts[k] = starts[k - 1];
-      ends[k] = ends[k - 1];
+    if (this.tail - i > 16) {
+      starts.copyWithin(i + 1, i, this.tail);
+      ends.copyWithin(i + 1, i, this.tail);
+    } else {
+      // Requests mostly land near the end of the calendar: a loop moves a few slots
+      // faster than copyWithin's call.
+      for (let k = this.tail; k > i; k--) {
+        starts[k] = starts[k - 1];
+        ends[k] = ends[k - 1];
+      }
     }
     this.tail++;
     starts[i] = start;
@@ -153,14 +166,42 @@ export class BandwidthServer {
     }
   }
 
-  /** Moves the live intervals to slot 0; returns by how many slots they moved. */
-  private moveToFront(): number {
+  /**
+   * Makes a free slot at the end: moves the live intervals to slot 0, and doubles the
+   * arrays when they are more than half full. Returns by how many slots the intervals moved.
+   */
+  private makeRoom(): number {
     const shift = this.head;
-    this.starts.copyWithin(0, shift, this.tail);
-    this.ends.copyWithin(0, shift, this.tail);
+    const live = this.tail - this.head;
+    if (live * 2 > this.starts.length) {
+      const starts = new Float64Array(this.starts.length * 2);
+      const ends = new Float64Array(this.starts.length * 2);
+      starts.set(this.starts.subarray(this.head, this.tail));
+      ends.set(this.ends.subarray(this.head, this.tail));
+      this.starts = starts;
+      this.ends = ends;
+    } else {
+      this.starts.copyWithin(0, shift, this.tail);
+      this.ends.copyWithin(0, shift, this.tail);
+    }
     this.head = 0;
-    this.tail -= shift;
+    this.tail = live;
     return shift;
+  }
+
+  /**
+   * Keeps the calendar bounded: drops intervals that ended before the present, then, if
+   * more than the limit remain (MAX_INTERVALS with a clock, SMALL_INTERVALS without),
+   * closes the oldest gaps.
+   */
+  private trim(): void {
+    const clock = this.clock;
+    if (clock !== null) {
+      const past = this.firstEndingAfter(clock.lastTime);
+      if (past > this.head) this.head = past;
+    }
+    const limit = clock === null ? SMALL_INTERVALS : MAX_INTERVALS;
+    if (this.tail - this.head > limit) this.closeOldGaps(limit / 2);
   }
 
   /** Slot of the first interval that ends after `t` (binary search). */
@@ -176,9 +217,9 @@ export class BandwidthServer {
     return lo;
   }
 
-  /** Merges the oldest intervals into one so that KEEP_INTERVALS remain. */
-  private closeOldGaps(): void {
-    const drop = this.tail - this.head - KEEP_INTERVALS;
+  /** Merges the oldest intervals into one so that `keep` remain. */
+  private closeOldGaps(keep: number): void {
+    const drop = this.tail - this.head - keep;
     this.starts[this.head + drop] = this.starts[this.head];
     this.head += drop;
   }

@@ -15,6 +15,10 @@ export const cpuSchema = obj(
       gt: 0,
       max: 10000,
     }).default(3000),
+    outstandingMisses: num(
+      'Cache-line misses one core keeps in flight (its L1D fill buffers): a core streams at most outstandingMisses x 64 B per memory latency. Default 16: the fill buffers of Intel Sunny Cove and Golden Cove cores (Ice Lake, Sapphire Rapids; Skylake has 12; Intel 64 and IA-32 Architectures Optimization Reference Manual), so a core streams about 11 GB/s from 90 ns memory, within the 10-15 GB/s single-core STREAM figures of such servers.',
+      { int: true, min: 1, max: 1024 },
+    ).default(16),
     tlb: tlbWithLatency(
       'CPU second-level TLB (STLB), 4 KiB pages',
       1536,

@@ -95,11 +95,28 @@ export const deviceSchema = obj(
           min: 4096,
         }).default(2 * 1024 * 1024),
         launchNs: num(
-          'Software cost of starting one copy (API call, command submission), in ns. Assumption: a few microseconds, as measured for cudaMemcpy launches.',
+          'Fixed cost of one copy beyond its transfer (API call, command submission, engine start, completion), in ns. Default 700: fitted so that pinned copies over the Gen3 x16 link follow the small-transfer curve of pinned cudaMemcpy that UVMSmart fits to GTX 1080 Ti measurements, 24/pi x atan(0.07292 x KiB) GB/s: 2.2 GB/s at 4 KiB, 6.6 at 16 KiB, 10.4 at 64 KiB (Ganguly et al., ISCA 2019; `npm run validate-model` prints the comparison).',
           { min: 0, ...BOUND.ns },
-        ).default(5000),
+        ).default(700),
       },
       'Copy engines for explicit copies.',
+    ).prefault({}),
+    hostInterface: obj(
+      {
+        latencyNs: num(
+          "On-chip latency each way between a compute unit and the device's host interface (SM to L2 to the PCIe hub), in ns; remote accesses by compute units pay it out and back, copy engines (at the hub) do not. Default 300: an assumption that puts an unloaded 64-byte zero-copy read on the A100-class preset at about 1.1 us, the microsecond-scale latency measured for GPU loads from pinned host memory.",
+          { min: 0, ...BOUND.ns },
+        ).default(300),
+        tags: num(
+          'Non-posted requests (reads, ATS translation requests) the device may have in flight on its link: each holds a transaction tag until its completion arrives, so remote reads are bounded by tags x round trip as well as by bandwidth. Default 256: the 8-bit Tag field of the PCIe Base Spec (10-bit tags, optional from PCIe 4.0, allow up to 768).',
+          { int: true, min: 1, max: 4096 },
+        ).default(256),
+        sectorBytes: size(
+          'Smallest read a compute unit sends to remote memory: reads are rounded out to whole sectors (an 8-byte gather moves a 32-byte sector). Default 32: the sector of NVIDIA GPU L1/L2 caches since Volta (Jia et al., 2018).',
+          { min: 1, max: 4096, powerOfTwo: true },
+        ).default(32),
+      },
+      'How compute units reach remote memory: on-chip latency, outstanding requests, access granularity.',
     ).prefault({}),
     kernelLaunchNs: num(
       'Cost of launching one device phase (a kernel), in ns. Assumption: about 5 us, the order of a CUDA kernel launch.',

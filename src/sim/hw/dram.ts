@@ -317,6 +317,10 @@ export class Dram {
   readonly busyPs: Float64Array;
 
   private readonly buses: BandwidthServer[];
+  /** The channels' data buses (for the machine to attach its clock). */
+  get servers(): readonly BandwidthServer[] {
+    return this.buses;
+  }
   /** Per bank (channel * banksPerChannel + bank): open row or -1, last activate time, next command time. */
   private readonly openRow: Float64Array;
   private readonly activatedAt: Float64Array;

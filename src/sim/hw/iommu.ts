@@ -171,6 +171,11 @@ export class Iommu {
     this.walkerFreeAt = new Float64Array(config.walkers);
   }
 
+  /** The walkers' calendars (for the machine to attach its clock). */
+  get servers(): readonly BandwidthServer[] {
+    return this.walkers;
+  }
+
   get iotlbHits(): number {
     return this.iotlb.hits;
   }

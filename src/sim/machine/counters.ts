@@ -31,6 +31,9 @@ export class DeviceCounters {
   bytes = 0;
   localBytes = 0;
   remoteBytes = 0;
+  /** Reads of remote memory by compute units, and their latency without the wait for a tag (from the unit and back). */
+  remoteReads = 0;
+  remoteReadPs = 0;
   pageFaults = 0;
   faultsCoalesced = 0;
   faultBatches = 0;
@@ -49,4 +52,7 @@ export class DeviceCounters {
   copies = 0;
   copyH2DBytes = 0;
   copyD2HBytes = 0;
+  /** Time from each copy's launch to its last byte, summed per direction (copies that overlap count twice). */
+  copyH2DPs = 0;
+  copyD2HPs = 0;
 }

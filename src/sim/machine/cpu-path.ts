@@ -20,7 +20,8 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
     return STOPPED;
   }
   k.cpuTranslations++;
-  k.cpuAccesses += ((run.offset & 63) + run.bytes + 63) >> 6;
+  const lines = ((run.offset & 63) + run.bytes + 63) >> 6;
+  k.cpuAccesses += lines;
   k.cpuBytes += run.bytes;
 
   let tt = t + m.t.cpuTlbHit;
@@ -40,7 +41,10 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
     flags = cpuTlbFlags(m, page);
     m.cpuTlb.insert(page, flags);
   }
-  const end = m.sysmem.access(tt, run.bytes, run.write);
+  // The core has outstandingMisses lines in flight: a run of more lines takes a memory
+  // latency per wave of misses beyond the first.
+  const waves = Math.ceil(lines / m.cpuOutstandingMisses);
+  const end = m.sysmem.access(tt, run.bytes, run.write) + (waves - 1) * m.sysmem.latencyPs;
   ctxs.charge(c, DRAM_WAIT, end);
   const next = end + cyclesToPs(m.cpuClock, run.computeCycles);
   ctxs.charge(c, COMPUTE, next);

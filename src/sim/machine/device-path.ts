@@ -51,7 +51,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   } else if (tr.viaIommu) {
     // Shared virtual addressing: the request carries the address ATS translated.
     k.remoteBytes += run.bytes;
-    end = remoteData(m, dev, c, page, run.bytes, run.write, tt, false);
+    end = remoteData(m, dev, c, page, run.offset, run.bytes, run.write, tt, false);
   } else {
     if (m.dmaMapped.get(page) === 0) {
       // The IOMMU refuses DMA to a page the driver has not mapped for the device.
@@ -63,7 +63,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
       return STOPPED;
     }
     k.remoteBytes += run.bytes;
-    end = remoteAccess(m, dev, c, page, run.bytes, run.write, tt);
+    end = remoteAccess(m, dev, c, page, run.offset, run.bytes, run.write, tt);
   }
   m.hooks.deviceAccess?.(end, end - t, dev.index, page, run.write);
   const next = end + cyclesToPs(dev.clock, run.computeCycles);
@@ -85,25 +85,38 @@ function fileFault(m: Machine, dev: Device, c: number, page: number, write: bool
 }
 
 /**
- * A DMA of `bytes` in system memory page `page`, issued by the device at `t` through a
- * DMA-mapped address: with ATS the device first translates it in its ATC; then the data
- * moves (remoteData).
+ * A DMA of `bytes` at `offset` in system memory page `page`, issued by the device at `t`
+ * through a DMA-mapped address: with ATS the device first translates it in its ATC; then
+ * the data moves (remoteData).
  */
-function remoteAccess(m: Machine, dev: Device, c: number, page: number, bytes: number, write: boolean, t: Ps): Ps {
+function remoteAccess(
+  m: Machine,
+  dev: Device,
+  c: number,
+  page: number,
+  offset: number,
+  bytes: number,
+  write: boolean,
+  t: Ps,
+): Ps {
   const tt = atsTranslate(m, dev, c, page, t);
-  return remoteData(m, dev, c, page, bytes, write, tt, dev.atc === null);
+  return remoteData(m, dev, c, page, offset, bytes, write, tt, dev.atc === null);
 }
 
 /**
- * The data of a remote access: the request crosses the link, the IOMMU translates it at
- * the root complex when it arrives untranslated, system DRAM serves it, and read data
- * comes back.
+ * The data of a remote access by a compute unit. It crosses the chip to the host
+ * interface, then the link; the IOMMU translates it at the root complex when it arrives
+ * untranslated and system DRAM serves it. A write is posted: the context goes on once its
+ * last byte has left the device, while the link, IOMMU and host memory still carry it. A
+ * read is rounded out to whole sectors, holds a tag per request until its data is back
+ * (waiting for one when all are in flight) and returns across the chip.
  */
 function remoteData(
   m: Machine,
   dev: Device,
   c: number,
   page: number,
+  offset: number,
   bytes: number,
   write: boolean,
   t: Ps,
@@ -111,26 +124,36 @@ function remoteData(
 ): Ps {
   const ctxs = m.contexts;
   const link = dev.link;
-  let tt = t;
+  let tt = t + dev.t.onChip;
   if (write) {
-    tt = link.write(tt, D2H, bytes);
-    m.hooks.transfer?.(tt, D2H, bytes);
-    ctxs.charge(c, LINK_WAIT, tt);
-  } else {
-    tt = link.readRequest(tt, D2H, bytes);
-    ctxs.charge(c, LINK_WAIT, tt);
+    const arrival = link.write(tt, D2H, bytes);
+    const sent = link.sentPs;
+    m.hooks.transfer?.(arrival, D2H, bytes);
+    const translated = translateAtRoot ? m.iommu.translate(arrival, page) : arrival;
+    m.sysmem.access(translated, bytes, true);
+    ctxs.charge(c, LINK_WAIT, sent);
+    return sent;
   }
+  const sector = dev.sectorBytes;
+  const lead = offset & (sector - 1);
+  const wire = Math.ceil((lead + bytes) / sector) * sector;
+  const requests = link.requestsFor(wire);
+  const granted = dev.tags.acquire(tt, requests);
+  tt = link.readRequest(granted, D2H, wire);
+  ctxs.charge(c, LINK_WAIT, tt);
   if (translateAtRoot) {
     tt = m.iommu.translate(tt, page);
     ctxs.charge(c, TLB_MISS, tt);
   }
-  tt = m.sysmem.access(tt, bytes, write);
+  tt = m.sysmem.access(tt, wire, false);
   ctxs.charge(c, DRAM_WAIT, tt);
-  if (!write) {
-    tt = link.readCompletion(tt, H2D, bytes);
-    m.hooks.transfer?.(tt, H2D, bytes);
-    ctxs.charge(c, LINK_WAIT, tt);
-  }
+  tt = link.readCompletion(tt, H2D, wire);
+  dev.tags.hold(tt, requests);
+  m.hooks.transfer?.(tt, H2D, wire);
+  tt += dev.t.onChip;
+  ctxs.charge(c, LINK_WAIT, tt);
+  dev.counters.remoteReads++;
+  dev.counters.remoteReadPs += tt - granted + dev.t.onChip; // all but the wait for a tag
   return tt;
 }
 

@@ -7,6 +7,7 @@ import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine
 import type { DeviceConfig } from '../hw/device.js';
 import { Dram } from '../hw/dram.js';
 import type { Link } from '../hw/link/types.js';
+import { TagPool } from '../hw/tag-pool.js';
 import { Tlb } from '../hw/tlb.js';
 import { DeviceCounters } from './counters.js';
 import { FaultBuffer } from './fault-buffer.js';
@@ -25,6 +26,10 @@ export class Device {
   /** log2 of 4 KiB pages per device page. */
   readonly pageShift: number;
   readonly faults: FaultBuffer;
+  /** Tags for the device's non-posted requests on its link (reads by compute units and copy engines). */
+  readonly tags: TagPool;
+  /** Smallest read a compute unit sends to remote memory, bytes. */
+  readonly sectorBytes: number;
   readonly counters = new DeviceCounters();
   /** Device memory in use (buffer objects, device pages), and its peak. */
   memoryUsed = 0;
@@ -39,6 +44,8 @@ export class Device {
     walk: Ps;
     kernelLaunch: Ps;
     copyLaunch: Ps;
+    /** Compute unit to host interface, one way. */
+    onChip: Ps;
   };
 
   constructor(
@@ -59,12 +66,15 @@ export class Device {
     this.pageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
     this.contexts = config.computeUnits * config.contextsPerUnit;
     this.faults = new FaultBuffer(config.faultBuffer, this.contexts);
+    this.tags = new TagPool(config.hostInterface.tags);
+    this.sectorBytes = config.hostInterface.sectorBytes;
     this.t = {
       l1Hit: cyclesToPs(this.clock, mmu.l1Tlb.hitLatencyCycles),
       l2Hit: cyclesToPs(this.clock, mmu.l2Tlb.hitLatencyCycles),
       walk: cyclesToPs(this.clock, mmu.walkLatencyCycles),
       kernelLaunch: nsToPs(config.kernelLaunchNs),
       copyLaunch: nsToPs(config.copyEngines.launchNs),
+      onChip: nsToPs(config.hostInterface.latencyNs),
     };
   }
 

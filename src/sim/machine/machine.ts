@@ -52,6 +52,8 @@ export class Machine {
 
   // CPU side
   readonly cpuClock: Clock;
+  /** Cache-line misses a core keeps in flight (its fill buffers). */
+  readonly cpuOutstandingMisses: number;
   readonly cpuTlb: Tlb;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
@@ -80,6 +82,7 @@ export class Machine {
     regions: readonly RegionSpec[],
   ) {
     this.cpuClock = clockFromMHz(config.cpu.frequencyMHz);
+    this.cpuOutstandingMisses = config.cpu.outstandingMisses;
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
@@ -102,6 +105,10 @@ export class Machine {
       d.firstContext = first;
       first += d.contexts;
     }
+    // Every calendar may drop what lies before the event being handled.
+    const servers = [this.sysmem.bus, ...this.iommu.servers];
+    for (const d of this.devices) servers.push(...d.link.servers, ...d.dram.servers);
+    for (const server of servers) server.clock = this.queue;
     this.t = {
       cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(config.cpu.pageWalkNs),

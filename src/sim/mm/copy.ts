@@ -49,10 +49,14 @@ export function copyRegion(
       const devAddr = m.residency.deviceAddress(dev.index, page, off % PAGE_BYTES);
       let tt: Ps;
       if (toDevice) {
-        tt = link.readRequest(issue, D2H, n);
+        // The engine's reads hold the device's tags until their data is back.
+        const requests = link.requestsFor(n);
+        tt = dev.tags.acquire(issue, requests);
+        tt = link.readRequest(tt, D2H, n);
         tt = m.iommu.translate(tt, page);
         tt = m.sysmem.access(tt, n, false);
         tt = link.readCompletion(tt, H2D, n);
+        dev.tags.hold(tt, requests);
         m.hooks.transfer?.(tt, H2D, n);
         tt = dev.dram.access(tt, devAddr, n, true);
       } else {
@@ -67,6 +71,8 @@ export function copyRegion(
     engineFree[e] = chunkDone;
     if (chunkDone > done) done = chunkDone;
   }
+  if (toDevice) k.copyH2DPs += done - t;
+  else k.copyD2HPs += done - t;
   return done;
 }
 

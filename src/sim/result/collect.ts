@@ -114,6 +114,18 @@ function deviceMetrics(
     sum((k) => k.faultBufferFull),
     'faults',
   );
+  const remoteReads = sum((k) => k.remoteReads);
+  put(
+    'device.remote_read_latency_mean_ns',
+    remoteReads > 0 ? sum((k) => k.remoteReadPs) / remoteReads / 1000 : 0,
+    'ns',
+  );
+  put(
+    'device.tag_stalls',
+    over((d) => d.tags.stalls),
+    'requests',
+  );
+  put('device.tag_wait_ns', over((d) => d.tags.waitPs) / 1000, 'ns');
   put(
     'device.kernel_launches',
     sum((k) => k.kernelLaunches),
@@ -190,6 +202,24 @@ function deviceMetrics(
     'copy.d2h_bytes',
     sum((k) => k.copyD2HBytes),
     'bytes',
+  );
+  // Bytes over the time the copies took, launch included: what cudaMemcpy timing reports.
+  const rate = (bytes: number, ps: number) => (ps > 0 ? (bytes * 1000) / ps : 0);
+  put(
+    'copy.h2d_GBps',
+    rate(
+      sum((k) => k.copyH2DBytes),
+      sum((k) => k.copyH2DPs),
+    ),
+    'GB/s',
+  );
+  put(
+    'copy.d2h_GBps',
+    rate(
+      sum((k) => k.copyD2HBytes),
+      sum((k) => k.copyD2HPs),
+    ),
+    'GB/s',
   );
   const rowHits = over((d) => d.dram.rowHits);
   const rows = rowHits + over((d) => d.dram.rowMisses);

@@ -84,6 +84,7 @@ export class CoherentLink implements Link {
   readonly name: string;
   readonly stats: LinkStats = emptyLinkStats();
   readonly latencyPs: Ps;
+  sentPs: Ps = 0;
   readonly servers: readonly [BandwidthServer, BandwidthServer];
   private readonly duplex: Duplex;
   private readonly line: number;
@@ -98,6 +99,10 @@ export class CoherentLink implements Link {
     this.line = config.lineBytes;
     this.dataPacketBytes = config.lineBytes + config.dataHeaderBytes;
     this.requestBytes = config.requestBytes;
+  }
+
+  requestsFor(bytes: number): number {
+    return Math.ceil(bytes / this.line);
   }
 
   readRequest(t: Ps, dir: Direction, bytes: number): Ps {
@@ -132,6 +137,7 @@ export class CoherentLink implements Link {
   }
 
   private send(t: Ps, dir: Direction, packets: number, wire: number, payload: number): Ps {
-    return this.duplex.send(this.stats, t, dir, packets, wire, payload) + this.latencyPs;
+    this.sentPs = this.duplex.send(this.stats, t, dir, packets, wire, payload);
+    return this.sentPs + this.latencyPs;
   }
 }

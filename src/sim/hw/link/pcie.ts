@@ -11,19 +11,22 @@
  *   whole doublewords;
  * - data link layer: per TLP 2 B sequence number + 4 B LCRC, plus 2 B of physical framing,
  *   so a 64-bit MWr or MRd costs 24 B beyond its payload and a completion 20 B;
- * - ACK and UpdateFC DLLPs (8 B each), sent by the receiver on the opposite direction, one
- *   per `ackCoalescing` / `flowControlUpdateTlps` TLPs received, as background traffic
- *   spread over the TLPs' serialisation (see duplex.ts);
- * - SKP ordered sets, about 4 B per 1538 B, charged pro rata;
+ * - ACK and UpdateFC DLLPs (8 B each) and SKP ordered sets (4 B per 1538 B): as pcie-model
+ *   does, they are deducted from each direction's bandwidth at the spec's intervals (the Ack
+ *   limit and the UpdateFC guideline, per link width and MPS), whether or not that
+ *   direction carries data. Each direction is a server at that usable TLP bandwidth, so the
+ *   event path and the analytic figures below agree by construction;
  * - gen6 FLIT mode: TLPs are packed into 256-byte flits of which 242 bytes are useful
  *   (an approximation); there is no per-TLP sequence/LCRC/framing, and ACK and flow-control
- *   information rides in each flit's data-link bytes, so no separate DLLPs are charged.
+ *   information rides in each flit's data-link bytes, so no DLLPs are deducted.
  *
  * Splitting: a write of S bytes is ceil(S / MPS) TLPs; a read sends ceil(S / MRRS) requests
  * and receives ceil(S / C) completions, C = readCompletionBytes (at most MPS).
  *
  * Simplifications: transfers are taken as aligned to MPS/MRRS/RCB; flow-control credits never
- * run out (UpdateFCs cost bandwidth but never stall); no replays (no bit errors).
+ * run out (UpdateFCs cost bandwidth but never stall); DLLPs cost their share of bandwidth at
+ * the spec's intervals even on an idle direction (pcie-model's method: the usable bandwidth
+ * of a direction is a constant); no replays (no bit errors).
  */
 import { z } from 'zod';
 import { bool, num, obj, oneOf, size } from '../../schema/fields.js';
@@ -31,7 +34,7 @@ import { formatBytes } from '../../schema/units.js';
 import { nsToPs, type Ps } from '../../engine/time.js';
 import type { BandwidthServer } from '../bandwidth-server.js';
 import { Duplex } from './duplex.js';
-import { emptyLinkStats, opposite, type Direction, type Link, type LinkStats } from './types.js';
+import { emptyLinkStats, type Direction, type Link, type LinkStats } from './types.js';
 
 export type PcieEncoding = '8b/10b' | '128b/130b' | 'flit';
 
@@ -77,6 +80,21 @@ export const PCIE_SKP_INTERVAL_BYTES = 1538;
 export const PCIE_FLIT_BYTES = 256;
 export const PCIE_FLIT_USEFUL_BYTES = 242;
 
+/**
+ * Intervals, in bytes of link traffic, at which a receiver sends an ACK DLLP (the Ack
+ * limit: PCIe Base Spec 5.0 Tables 3-7 to 3-9) and an UpdateFC DLLP (the UpdateFC latency
+ * guideline: Tables 2-46 to 2-48), by link width and MPS. The two tables have the same
+ * values for gen3 to gen5; the figures are pcie-model's transcription (model/pcie.py),
+ * which takes the spec's symbol times as bytes.
+ */
+export const PCIE_DLLP_INTERVAL_BYTES: Readonly<Record<number, Readonly<Record<number, number>>>> = {
+  1: { 128: 333, 256: 512, 512: 655, 1024: 1167, 2048: 2191, 4096: 4239 },
+  2: { 128: 224, 256: 313, 512: 385, 1024: 641, 2048: 1153, 4096: 2177 },
+  4: { 128: 169, 256: 214, 512: 250, 1024: 378, 2048: 634, 4096: 1146 },
+  8: { 128: 163, 256: 203, 512: 182, 1024: 246, 2048: 374, 4096: 630 },
+  16: { 128: 144, 256: 168, 512: 182, 1024: 246, 2048: 374, 4096: 630 },
+};
+
 /** A TLP size field: bytes, a power of two up to 4 KiB (the largest the spec allows). */
 const payloadSize = (def: number, min: number, description: string) =>
   size(`${description} Bytes, a power of two from ${min} to 4096. Default ${def}.`, {
@@ -108,11 +126,10 @@ export const pcieLinkSchema = obj(
       128,
       'Maximum Read Request Size: the most data one read request may ask for; larger reads are split into several requests. 512 B is the reset value of the Max_Read_Request_Size field of the Device Control register (PCIe Base Spec).',
     ),
-    readCompletionBytes: payloadSize(
-      64,
-      64,
-      'Size of the completions that carry read data (at most mpsBytes). A completer may split a read at every Read Completion Boundary (RCB, 64 or 128 B) or send up to MPS; host root complexes commonly return 64-byte, cache-line completions, which pcie-model calls rcb_chunks (Neugebauer et al., SIGCOMM 2018). Use mpsBytes for a completer that fills completions.',
-    ),
+    readCompletionBytes: size(
+      "Size of the completions that carry read data, bytes (a power of two from 64 to mpsBytes). Default: mpsBytes, a completer that fills completions up to MPS, as pcie-model assumes by default (rcb_chunks off) and as pinned host-to-device copies of 12-13 GB/s on Gen3 x16 and 25-26 GB/s on Gen4 x16 imply. Set 64 for a root complex that returns one cache line per completion (pcie-model's rcb_chunks, seen on older chipsets; Neugebauer et al., SIGCOMM 2018).",
+      { min: 64, max: 4096, powerOfTwo: true },
+    ).optional(),
     ecrc: bool(
       'End-to-end CRC: adds a 4-byte digest to every TLP (PCIe Base Spec, TLP Digest). Default off, as on most systems.',
     ).default(false),
@@ -120,18 +137,18 @@ export const pcieLinkSchema = obj(
       'One-way latency in ns from the last byte leaving the sender to its arrival at the far end (PHY, retimers, root complex, switch hops). Default 200 ns: with a host memory access, a 64-byte DMA read then takes about 500 ns round trip, the several hundred ns that pcie-bench measures (Neugebauer et al., SIGCOMM 2018).',
       { min: 0, max: 1e6 },
     ).default(200),
-    ackCoalescing: num(
-      'TLPs acknowledged by one ACK DLLP (8 B on the opposite direction). The spec bounds the ACK delay per MPS and width (PCIe Base Spec 5.0 Tables 3-7 to 3-9, as tabulated in pcie-model); for gen3-5 x16 and MPS 256 the limit is 168 symbol times, about 2.7 KB or 9 TLPs, so 4 is conservative.',
-      { int: true, min: 1, max: 256 },
-    ).default(4),
-    flowControlUpdateTlps: num(
-      'TLPs received per UpdateFC DLLP (8 B on the opposite direction) returning their credits. PCIe Base Spec 5.0 Tables 2-46 to 2-48 give UpdateFC latency guidelines comparable to the ACK limits; 4 is conservative.',
-      { int: true, min: 1, max: 256 },
-    ).default(4),
+    ackIntervalBytes: num(
+      'Bytes of received traffic per ACK DLLP (8 B) the receiver returns. Default: the Ack limit of the PCIe Base Spec 5.0 (Tables 3-7 to 3-9) for the generation, width and MPS, as pcie-model tabulates it: 168 for x16 at MPS 256, 144 at MPS 128. Gen6 FLIT mode has no ACK DLLPs and ignores it.',
+      { int: true, min: 16, max: 65536 },
+    ).optional(),
+    flowControlUpdateIntervalBytes: num(
+      'Bytes of received traffic per UpdateFC DLLP (8 B) returning flow-control credits. Default: the UpdateFC guideline of the PCIe Base Spec 5.0 (Tables 2-46 to 2-48) for the generation, width and MPS, as pcie-model tabulates it (the same values as the Ack limit for gen3-5). Gen6 FLIT mode ignores it.',
+      { int: true, min: 16, max: 65536 },
+    ).optional(),
   },
   'A PCIe link. Effective bandwidth is not a parameter: it follows from line rate, encoding, TLP and DLLP overheads (pcie-bench/pcie-model, Neugebauer et al., SIGCOMM 2018).',
 ).superRefine((v, ctx) => {
-  if (v.readCompletionBytes > v.mpsBytes) {
+  if (v.readCompletionBytes !== undefined && v.readCompletionBytes > v.mpsBytes) {
     ctx.addIssue({
       code: 'custom',
       path: ['readCompletionBytes'],
@@ -150,8 +167,8 @@ export type PcieParams = Pick<
   | 'mrrsBytes'
   | 'readCompletionBytes'
   | 'ecrc'
-  | 'ackCoalescing'
-  | 'flowControlUpdateTlps'
+  | 'ackIntervalBytes'
+  | 'flowControlUpdateIntervalBytes'
 >;
 
 export type PcieTransactionKind = 'write' | 'readRequest' | 'completion' | 'message';
@@ -163,24 +180,36 @@ export function pcieRawBandwidthGBps(generation: number, lanes: number): number 
   return (gen.gtPerLane * lanes * PCIE_ENCODING_EFFICIENCY[gen.encoding]) / 8;
 }
 
-/** Framing constants of a configuration, computed once. */
-interface Framing {
-  /** Bytes added to every TLP besides its header: ECRC, and outside FLIT mode sequence + LCRC + framing. */
-  perTlpBytes: number;
-  /** Multiplier from transaction-layer bytes to wire bytes: SKP ordered sets, and flit overhead in FLIT mode. */
-  wireFactor: number;
-  /** Bytes of one ACK or UpdateFC DLLP; 0 in FLIT mode, where they ride in the flit. */
-  dllpBytes: number;
+/** True for gen6 and later: FLIT mode, no per-TLP link overhead and no DLLPs. */
+function isFlit(generation: number): boolean {
+  return PCIE_GENERATIONS[generation as keyof typeof PCIE_GENERATIONS].encoding === 'flit';
 }
 
-function framingOf(p: Pick<PcieParams, 'generation' | 'ecrc'>): Framing {
-  const flit = PCIE_GENERATIONS[p.generation].encoding === 'flit';
-  const skp = 1 + PCIE_SKP_BYTES / PCIE_SKP_INTERVAL_BYTES;
-  return {
-    perTlpBytes: (p.ecrc ? PCIE_ECRC_BYTES : 0) + (flit ? 0 : PCIE_TLP_LINK_OVERHEAD_BYTES),
-    wireFactor: flit ? (skp * PCIE_FLIT_BYTES) / PCIE_FLIT_USEFUL_BYTES : skp,
-    dllpBytes: flit ? 0 : PCIE_DLLP_BYTES,
-  };
+/** Bytes of a completion with data: readCompletionBytes, or MPS when unset. */
+export function pcieCompletionBytes(p: Pick<PcieParams, 'mpsBytes' | 'readCompletionBytes'>): number {
+  return Math.min(p.readCompletionBytes ?? p.mpsBytes, p.mpsBytes);
+}
+
+/**
+ * Usable TLP bandwidth of one direction, GB/s: the raw rate less the ACK and UpdateFC DLLPs
+ * sent at the spec's intervals and the SKP ordered sets (pcie-model's TLP_bw); in FLIT
+ * mode, less the flits' non-TLP bytes and the SKP ordered sets.
+ */
+export function pcieTlpBandwidthGBps(
+  p: Pick<PcieParams, 'generation' | 'lanes' | 'mpsBytes' | 'ackIntervalBytes' | 'flowControlUpdateIntervalBytes'>,
+): number {
+  const raw = pcieRawBandwidthGBps(p.generation, p.lanes);
+  const skp = PCIE_SKP_BYTES / PCIE_SKP_INTERVAL_BYTES;
+  if (isFlit(p.generation)) return raw * (1 - skp) * (PCIE_FLIT_USEFUL_BYTES / PCIE_FLIT_BYTES);
+  const interval = PCIE_DLLP_INTERVAL_BYTES[p.lanes][p.mpsBytes];
+  const ack = PCIE_DLLP_BYTES / (p.ackIntervalBytes ?? interval);
+  const updateFc = PCIE_DLLP_BYTES / (p.flowControlUpdateIntervalBytes ?? interval);
+  return raw * (1 - ack - updateFc - skp);
+}
+
+/** Bytes added to every TLP besides its header: ECRC, and outside FLIT mode sequence + LCRC + framing. */
+function perTlpBytes(p: Pick<PcieParams, 'generation' | 'ecrc'>): number {
+  return (p.ecrc ? PCIE_ECRC_BYTES : 0) + (isFlit(p.generation) ? 0 : PCIE_TLP_LINK_OVERHEAD_BYTES);
 }
 
 function headerBytes(kind: PcieTransactionKind): number {
@@ -203,7 +232,7 @@ export function pcieTlpCount(p: PcieParams, kind: PcieTransactionKind, bytes: nu
     case 'readRequest':
       return Math.ceil(bytes / p.mrrsBytes);
     case 'completion':
-      return Math.ceil(bytes / Math.min(p.readCompletionBytes, p.mpsBytes));
+      return Math.ceil(bytes / pcieCompletionBytes(p));
     case 'message':
       return 1;
   }
@@ -215,45 +244,39 @@ function dwBytes(bytes: number): number {
 }
 
 /**
- * Bytes on the wire, in the direction of the transaction, for one operation of `kind` that
- * moves `payloadBytes` (for 'readRequest', the bytes requested: the requests carry no data).
- * Includes headers, ECRC, sequence/LCRC/framing, the SKP share and flit overhead; excludes
- * the ACK/UpdateFC DLLPs the receiver returns on the other direction.
+ * Bytes one operation of `kind` that moves `payloadBytes` puts on its direction (for
+ * 'readRequest', the bytes requested: the requests carry no data): headers, ECRC,
+ * sequence/LCRC/framing and data. The DLLPs and SKP ordered sets are not here: they are
+ * deducted from the direction's bandwidth (pcieTlpBandwidthGBps).
  */
 export function pcieWireBytes(p: PcieParams, kind: PcieTransactionKind, payloadBytes: number): number {
-  const f = framingOf(p);
   const tlps = pcieTlpCount(p, kind, payloadBytes);
   const data = kind === 'readRequest' ? 0 : dwBytes(payloadBytes);
-  return (tlps * (headerBytes(kind) + f.perTlpBytes) + data) * f.wireFactor;
-}
-
-/** Steady-state wire bytes of the ACK and UpdateFC DLLPs returned for `tlps` received TLPs. */
-function dllpWireBytes(p: PcieParams, f: Framing, tlps: number): number {
-  return (tlps / p.ackCoalescing + tlps / p.flowControlUpdateTlps) * f.dllpBytes * f.wireFactor;
+  return tlps * (headerBytes(kind) + perTlpBytes(p)) + data;
 }
 
 /**
  * Sustained throughput in GB/s of back-to-back transfers of `transferBytes` each, ignoring
- * latency (enough requests outstanding). A write is bounded by its own direction. A read is
- * bounded by the slower of its two directions: the completions with data plus the DLLPs for
- * the requests, or the requests plus the DLLPs for the completions.
+ * latency (enough requests outstanding), by pcie-model's method (mem_bw.write and read): a
+ * write is bounded by its own direction, a read by the slower of the completions' and the
+ * requests' directions.
  */
 export function pcieEffectiveBandwidthGBps(p: PcieParams, op: 'write' | 'read', transferBytes: number): number {
-  const raw = pcieRawBandwidthGBps(p.generation, p.lanes);
-  const f = framingOf(p);
-  if (op === 'write') return (transferBytes * raw) / pcieWireBytes(p, 'write', transferBytes);
-  const requests = pcieTlpCount(p, 'readRequest', transferBytes);
-  const completions = pcieTlpCount(p, 'completion', transferBytes);
-  const requestDirection = pcieWireBytes(p, 'readRequest', transferBytes) + dllpWireBytes(p, f, completions);
-  const dataDirection = pcieWireBytes(p, 'completion', transferBytes) + dllpWireBytes(p, f, requests);
-  return (transferBytes * raw) / Math.max(requestDirection, dataDirection);
+  const usable = pcieTlpBandwidthGBps(p);
+  if (op === 'write') return (transferBytes * usable) / pcieWireBytes(p, 'write', transferBytes);
+  const requests = pcieWireBytes(p, 'readRequest', transferBytes);
+  const completions = pcieWireBytes(p, 'completion', transferBytes);
+  return (transferBytes * usable) / Math.max(requests, completions);
 }
 
 export class PcieLink implements Link {
   readonly name: string;
   readonly stats: LinkStats = emptyLinkStats();
   readonly rawBandwidthGBps: number;
+  /** Each direction's usable TLP bandwidth: the servers' rate. */
+  readonly tlpBandwidthGBps: number;
   readonly latencyPs: Ps;
+  sentPs: Ps = 0;
   /** One server per direction, indexed by Direction. */
   readonly servers: readonly [BandwidthServer, BandwidthServer];
   private readonly duplex: Duplex;
@@ -263,30 +286,23 @@ export class PcieLink implements Link {
   private readonly mpsBytes: number;
   private readonly mrrsBytes: number;
   private readonly completionBytes: number;
-  private readonly ackCoalescing: number;
-  private readonly flowControlUpdateTlps: number;
   private readonly perTlpBytes: number;
-  private readonly wireFactor: number;
-  private readonly dllpBytes: number;
-  /** Per direction: TLPs received that no ACK / UpdateFC has covered yet. */
-  private readonly unacked = new Float64Array(2);
-  private readonly unreported = new Float64Array(2);
 
   constructor(config: PcieLinkConfig) {
-    const framing = framingOf(config);
     this.mpsBytes = config.mpsBytes;
     this.mrrsBytes = config.mrrsBytes;
-    this.completionBytes = Math.min(config.readCompletionBytes, config.mpsBytes);
-    this.ackCoalescing = config.ackCoalescing;
-    this.flowControlUpdateTlps = config.flowControlUpdateTlps;
-    this.perTlpBytes = framing.perTlpBytes;
-    this.wireFactor = framing.wireFactor;
-    this.dllpBytes = framing.dllpBytes;
+    this.completionBytes = pcieCompletionBytes(config);
+    this.perTlpBytes = perTlpBytes(config);
     this.rawBandwidthGBps = pcieRawBandwidthGBps(config.generation, config.lanes);
+    this.tlpBandwidthGBps = pcieTlpBandwidthGBps(config);
     this.latencyPs = nsToPs(config.latencyNs);
-    this.duplex = new Duplex(this.rawBandwidthGBps);
+    this.duplex = new Duplex(this.tlpBandwidthGBps);
     this.servers = this.duplex.servers;
     this.name = `pcie-gen${config.generation}-x${config.lanes}`;
+  }
+
+  requestsFor(bytes: number): number {
+    return Math.ceil(bytes / this.mrrsBytes);
   }
 
   readRequest(t: Ps, dir: Direction, bytes: number): Ps {
@@ -311,25 +327,8 @@ export class PcieLink implements Link {
   }
 
   private send(t: Ps, dir: Direction, tlps: number, header: number, wirePayload: number, payload: number): Ps {
-    const wire = (tlps * (header + this.perTlpBytes) + wirePayload) * this.wireFactor;
-    const end = this.duplex.send(this.stats, t, dir, tlps, wire, payload);
-    if (this.dllpBytes > 0) this.returnDllps(this.servers[dir].lastStartPs, end, dir, tlps);
-    return end + this.latencyPs;
-  }
-
-  /** The receiver of `tlps` TLPs sent in `dir` over [from, until) answers with ACK and UpdateFC DLLPs on the other direction. */
-  private returnDllps(from: Ps, until: Ps, dir: Direction, tlps: number): void {
-    const acked = this.unacked[dir] + tlps;
-    const reported = this.unreported[dir] + tlps;
-    const acks = Math.floor(acked / this.ackCoalescing);
-    const updates = Math.floor(reported / this.flowControlUpdateTlps);
-    this.unacked[dir] = acked - acks * this.ackCoalescing;
-    this.unreported[dir] = reported - updates * this.flowControlUpdateTlps;
-    const dllps = acks + updates;
-    if (dllps === 0) return;
-    const back = opposite(dir);
-    const wire = dllps * this.dllpBytes * this.wireFactor;
-    this.duplex.background(back, wire, from, until);
-    this.stats.wireBytes[back] += wire;
+    const wire = tlps * (header + this.perTlpBytes) + wirePayload;
+    this.sentPs = this.duplex.send(this.stats, t, dir, tlps, wire, payload);
+    return this.sentPs + this.latencyPs;
   }
 }

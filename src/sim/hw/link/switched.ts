@@ -7,6 +7,7 @@
  * devices under one switch slow each other down.
  */
 import type { Ps } from '../../engine/time.js';
+import type { BandwidthServer } from '../bandwidth-server.js';
 import type { Direction, Link, LinkStats } from './types.js';
 
 export class SwitchedLink implements Link {
@@ -18,6 +19,19 @@ export class SwitchedLink implements Link {
     private readonly latencyPs: Ps,
   ) {
     this.name = `${downstream.name} via switch`;
+  }
+
+  get servers(): readonly BandwidthServer[] {
+    return [...this.downstream.servers, ...this.upstream.servers];
+  }
+
+  /** The device sends on its own link: its last byte leaves there. */
+  get sentPs(): Ps {
+    return this.downstream.sentPs;
+  }
+
+  requestsFor(bytes: number): number {
+    return this.downstream.requestsFor(bytes);
   }
 
   /** The device's own link's counters (the upstream link keeps its own). */

@@ -9,6 +9,7 @@
  * returns when the last byte arrives at the far end: serialisation end + one-way latency.
  */
 import type { Ps } from '../../engine/time.js';
+import type { BandwidthServer } from '../bandwidth-server.js';
 
 export const H2D = 0;
 export const D2H = 1;
@@ -37,6 +38,12 @@ export function emptyLinkStats(): LinkStats {
 export interface Link {
   readonly name: string;
   readonly stats: LinkStats;
+  /** The bandwidth servers the link's traffic occupies (for the machine to attach its clock). */
+  readonly servers: readonly BandwidthServer[];
+  /** When the last byte of the most recent call left the sender: a posted write's sender is free from then on. */
+  readonly sentPs: Ps;
+  /** Non-posted requests a read of `bytes` is split into (each holds one of the requester's tags until its data arrives). */
+  requestsFor(bytes: number): number;
   /** Read requests for `bytes` of data, sent in `dir` (towards the memory that holds the data); returns arrival time of the last request at the far end. */
   readRequest(t: Ps, dir: Direction, bytes: number): Ps;
   /** The data of that read coming back in `dir`; returns arrival of the last byte. */

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { TagPool } from './tag-pool.js';
+
+describe('TagPool', () => {
+  it('lets `size` requests in at once and makes the next wait for the first tag to free', () => {
+    const tags = new TagPool(2);
+    expect(tags.acquire(100)).toBe(100);
+    tags.hold(1200);
+    expect(tags.acquire(150)).toBe(150);
+    tags.hold(900);
+    // Both in flight: the third waits for the one that frees first (900), not the first issued.
+    expect(tags.acquire(200)).toBe(900);
+    tags.hold(2000);
+    expect(tags.stalls).toBe(1);
+    expect(tags.waitPs).toBe(700);
+    expect(tags.nextFreePs).toBe(1200);
+  });
+
+  it('a request split into several takes as many tags, waiting for the last it needs', () => {
+    const tags = new TagPool(4);
+    for (const until of [500, 300, 700]) {
+      tags.acquire(0);
+      tags.hold(until);
+    }
+    // Free: one now, then 300, 500, 700. Three tags are all free at 500.
+    expect(tags.acquire(100, 3)).toBe(500);
+    tags.hold(1000, 3);
+    // Left: the tag freeing at 700 and three held until 1000.
+    expect(tags.acquire(100)).toBe(700);
+    expect(tags.acquire(100, 4)).toBe(1000);
+    // Asking for more than exist waits for all of them.
+    expect(tags.acquire(100, 9)).toBe(1000);
+  });
+
+  it('refuses an empty pool', () => {
+    expect(() => new TagPool(0)).toThrow(/at least one tag/);
+  });
+});
