@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/services/store/store.js';
 import { experiment, meta, sampleResult } from '../../src/main/services/store/test-fixtures.js';
-import { dbFiles, ensureBuilt, hetmem, hetmemUnprivileged, tempFolder } from './helpers.js';
+import { dbFiles, ensureBuilt, hetmem, hetmemUnprivileged, tempFolder, tinyExperiment } from './helpers.js';
 
 const tmp = tempFolder();
 beforeAll(ensureBuilt);
@@ -126,12 +126,7 @@ describe('reading commands never change the file they read', () => {
 describe('databases that cannot be written', () => {
   it('a locked database: run and tag say so, name the file, exit 1, and change nothing', () => {
     const { dir, db } = dbWithRuns('locked.sqlite');
-    tmp.write(join(`case-${folders}`, 'e.json'), {
-      name: 'tiny',
-      hardware: { preset: 'gpu-pcie4-hbm2' },
-      strategy: { impl: 'hmm-mirror' },
-      workload: { impl: 'stream', arrayBytes: '1MiB', iterations: 1 },
-    });
+    tmp.write(join(`case-${folders}`, 'e.json'), tinyExperiment());
     const holder = new Database(db);
     holder.exec('BEGIN EXCLUSIVE'); // another program in the middle of writing
     const before = snapshot(db);
@@ -161,12 +156,7 @@ describe('databases that cannot be written', () => {
 
   it('a read-only database: run and tag say so and change nothing; reading commands work', () => {
     const { dir, db } = dbWithRuns('ro-write.sqlite');
-    tmp.write(join(`case-${folders}`, 'e.json'), {
-      name: 'tiny',
-      hardware: { preset: 'gpu-pcie4-hbm2' },
-      strategy: { impl: 'hmm-mirror' },
-      workload: { impl: 'stream', arrayBytes: '1MiB', iterations: 1 },
-    });
+    tmp.write(join(`case-${folders}`, 'e.json'), tinyExperiment());
     chmodSync(tmp.dir, 0o755);
     chmodSync(db, 0o444);
     chmodSync(dir, 0o555);

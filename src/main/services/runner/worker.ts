@@ -1,7 +1,8 @@
 /**
  * The simulation worker: runs one experiment in its own thread so the caller (CLI, app,
  * web server) stays responsive, streams progress, and can be stopped at any moment by
- * `worker.terminate()`. Asked to, it also sends the result's series as recorded so far. It imports only src/sim and the trace-file reader.
+ * `worker.terminate()`. Asked to, it also sends the result's series as recorded so far.
+ * It imports only src/sim and the trace-file reader.
  *
  * Compiled to worker.js by `tsc -p tsconfig.node.json`; see `workerUrl()` in index.ts for
  * how the runner finds it.
