@@ -101,6 +101,9 @@ export function runSummary(
     out.push(...attributionTable(result.attribution.map((a) => ({ label: [], attribution: a }))).map((l) => `  ${l}`));
   }
   out.push(...phaseTable(result));
+  const lines = result.attribution.filter((a) => a.agent !== 'cpu').map(deviceTimeLine);
+  if (lines.length > 0) out.push('', ...lines);
+  // Last, so a script's verdict is the final line.
   const verdict = scriptVerdict(result);
   if (verdict) out.push('', verdict.line);
   return out;
@@ -145,6 +148,21 @@ export function scriptVerdict(result: RunResult): { pass: boolean; line: string 
     pass: false,
     line: `FAIL: ${unexpected.length} of ${checked.length} checked operations had an unexpected outcome: ${which}${more}`,
   };
+}
+
+/**
+ * Where a device's busy time went, in one line: "gpu0: 61 % fault service, 30 % link
+ * wait, 9 % compute (busy 35 % of the run)". Shares of its non-idle time, largest first.
+ */
+export function deviceTimeLine(a: RunResult['attribution'][number]): string {
+  const busy = Object.entries(a.ns).filter(([c, ns]) => c !== 'idle' && ns > 0);
+  const busyNs = busy.reduce((sum, [, ns]) => sum + ns, 0);
+  if (busyNs === 0) return `${a.agent}: idle for the whole run`;
+  const parts = busy
+    .sort((x, y) => y[1] - x[1])
+    .filter(([, ns]) => ns / busyNs >= 0.005)
+    .map(([c, ns]) => `${Math.round((ns / busyNs) * 100)} % ${c.replaceAll('_', ' ')}`);
+  return `${a.agent}: ${parts.join(', ')} (busy ${Math.round((busyNs / a.totalNs) * 100)} % of the run)`;
 }
 
 const MAX_PHASE_ROWS = 40;

@@ -10,6 +10,7 @@ import { Machine } from './machine/machine.js';
 import { Cancelled, type Tick } from './machine/run-streams.js';
 import { MemoryManager } from './mm/phase.js';
 import { createStrategy } from './mm/strategies/index.js';
+import { phaseAttribution } from './result/attribution.js';
 import { collectResult } from './result/collect.js';
 import { RunObservers } from './result/observers.js';
 import type { OpReport, Progress, RunResult, Series, Snapshot } from './result/types.js';
@@ -129,6 +130,7 @@ export class Simulation {
     const [h2dBefore, d2hBefore] = this.linkBytes();
     const start = this.time;
     const index = phase.opIndex ?? i;
+    const attributionBefore = m.contexts.attribution.slice();
     let outcome;
     if (phase.kind === 'host') {
       const region = this.plan.regions[phase.host.region].name;
@@ -147,6 +149,12 @@ export class Simulation {
       h2dBytes: h2dAfter - h2dBefore,
       d2hBytes: d2hAfter - d2hBefore,
     };
+    const attribution = phaseAttribution(m, attributionBefore);
+    if (attribution.length > 0) report.attribution = attribution;
+    // A device is active for the whole of a phase it works in: the time its bandwidth is measured over.
+    for (const dev of m.devices) {
+      if (attribution.some((a) => a.agent === dev.name)) dev.counters.activePs += this.time - start;
+    }
     const error = outcome.error;
     if (error !== null) {
       report.error = error.toString();

@@ -35,6 +35,11 @@ describe('hetmem run', () => {
     expect(r.stdout).toMatch(/\n\s+link\s+link\.h2d_bytes\s+[\d,]+\s+bytes\n/);
     expect(r.stdout).toMatch(/time attribution/);
     expect(r.stdout).toMatch(/\n\s+gpu0\s+864(\s+\d+\.\d%){7}\n/);
+    // It ends with where the device's busy time went, largest share first.
+    const last = r.stdout.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^gpu0: \d+ % [a-z ]+(, \d+ % [a-z ]+)* \(busy \d+ % of the run\)$/);
+    const shares = [...last.matchAll(/(\d+) % /g)].map((x) => Number(x[1]));
+    expect(shares).toEqual([...shares].sort((a, b) => b - a));
 
     const db = join(tmp.dir, 'hetmem.sqlite'); // the default --db, in the working directory
     const run = storedRun(db, 1);

@@ -4,24 +4,13 @@
  * to device (the copy engine's DMA reads of host memory, completions up to MPS) and
  * device to host (its posted writes).
  *
- * The references are pcie-model's own output, not this repository's formulas: they were
- * printed by running pcie-bench/pcie-model's model/mem_bw.py (`write` and `read` with
- * rcb_chunks off, 64-bit addresses, no ECRC, MRRS 512, a 1 MiB transfer, BW_RAW at the
- * configuration's TLP_bw) and are copied here as numbers.
+ * The references are pcie-model's own output, not this repository's formulas (see
+ * bench/references.ts for how they were printed).
  */
 import { describe, expect, it } from 'vitest';
 import { parseExperiment, simulate } from '../../src/sim/index.js';
+import { PCIE_MODEL_X16 } from '../../bench/references.js';
 import { presets } from './presets.js';
-
-/** pcie-model's effective bandwidth in GB/s: [generation, MPS, write (device to host), read (host to device)]. */
-const PCIE_MODEL: readonly [number, number, number, number][] = [
-  [3, 128, 11.7578, 12.0756],
-  [3, 256, 12.9943, 13.1826],
-  [4, 128, 23.5157, 24.1513],
-  [4, 256, 25.9886, 26.3652],
-  [5, 128, 47.0314, 48.3025],
-  [5, 256, 51.9772, 52.7305],
-];
 
 function copyRates(generation: number, mpsBytes: number) {
   const experiment = parseExperiment(
@@ -40,7 +29,7 @@ function copyRates(generation: number, mpsBytes: number) {
 }
 
 describe('explicit copies run at the bandwidth pcie-model computes', () => {
-  for (const [generation, mps, write, read] of PCIE_MODEL) {
+  for (const { generation, mps, write, read } of PCIE_MODEL_X16) {
     it(`PCIe gen${generation} x16, MPS ${mps}: within 2 % both ways`, () => {
       const { h2d, d2h } = copyRates(generation, mps);
       expect(Math.abs(h2d / read - 1), `host to device ${h2d} GB/s vs ${read}`).toBeLessThan(0.02);

@@ -175,3 +175,34 @@ describe('fault service, VA block by VA block', () => {
     expect(m('mm.fault_batch_service_mean_ns')).toBeGreaterThan(0);
   });
 });
+
+describe('results that explain', () => {
+  it('attributes each phase over the contexts active in it, and measures device bandwidth over its active time', () => {
+    const r = simulate(
+      parseExperiment(
+        {
+          name: 'phases',
+          hardware: { preset: 'gpu-pcie4-hbm2' },
+          strategy: { impl: 'hmm-mirror' },
+          workload: { impl: 'stream', arrayBytes: '8MiB', iterations: 2, initOnCpu: true, readBackOnCpu: true, cpuThreads: 4 },
+        },
+        presets,
+      ),
+    );
+    const m = (name: string) => r.metrics[name].value;
+    const phase = (label: string) => r.ops.find((o) => o.op.startsWith(label))!;
+    // The CPU phase ran on 4 of 32 cores: its attribution is over those 4, and no device is in it.
+    const init = phase('cpu writes');
+    expect(init.attribution!.map((a) => [a.agent, a.contexts])).toEqual([['cpu', 4]]);
+    expect(init.attribution![0].totalNs).toBeCloseTo(init.durationNs, 3);
+    // The second triad: only the device, all of its 864 contexts busy; nothing there is a fault.
+    const triad = phase('triad 2/2');
+    expect(triad.attribution!.map((a) => a.agent)).toEqual(['gpu0']);
+    expect(triad.attribution![0].ns.fault_service).toBe(0);
+    // The device worked in the two triads only: its active bandwidth is over their time.
+    const active = phase('triad 1/2').durationNs + triad.durationNs;
+    expect(m('device.active_time_ns')).toBeCloseTo(active, 3);
+    expect(m('device.bandwidth_active_GBps')).toBeCloseTo(m('device.bytes') / active, 6);
+    expect(m('device.bandwidth_active_GBps')).toBeGreaterThan(m('device.bandwidth_GBps'));
+  });
+});

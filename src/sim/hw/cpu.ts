@@ -1,6 +1,6 @@
 /** The host CPU's configuration: cores, clock, STLB, page walk and fault costs, system memory. */
 import type { z } from 'zod';
-import { BOUND, num, obj } from '../schema/fields.js';
+import { BOUND, bool, num, obj } from '../schema/fields.js';
 import { systemMemorySchema } from './system-memory.js';
 import { tlbWithLatency } from './tlb-schema.js';
 
@@ -34,6 +34,17 @@ export const cpuSchema = obj(
       'Cost of a minor anonymous page fault on the CPU (trap, allocation, zeroing a 4 KiB page, PTE update), in ns. Assumption of the order of 1-2 us reported for Linux minor faults.',
       { min: 0, ...BOUND.ns },
     ).default(1500),
+    pageFaultTrapNs: num(
+      "The part of pageFaultNs that is the exception itself (entry, state save, return, with the kernel-entry mitigations of current x86 kernels), in ns. A fault the kernel takes on a device's behalf (hmm_range_fault calls handle_mm_fault directly) costs pageFaultNs minus this. Default 1000, an assumption: the handler's own work for a 4 KiB anonymous page (allocate, clear 4 KiB at 10-20 GB/s, set the PTE) is about 0.5 us of the 1-2 us a minor fault measures in total.",
+      { min: 0, ...BOUND.ns },
+    ).default(1000),
+    transparentHugePages: bool(
+      'Transparent huge pages for private anonymous memory ("always" in /sys/kernel/mm/transparent_hugepage/enabled): a write fault on a 2 MiB-aligned block that lies wholly inside a region and is wholly unpopulated maps the whole block at once, for hugePageFaultNs. Read faults still map the 4 KiB zero page. Default on, as on kernels built with TRANSPARENT_HUGEPAGE_ALWAYS (RHEL, Fedora); Ubuntu defaults to "madvise", which is off here.',
+    ).default(true),
+    hugePageFaultNs: num(
+      'Cost of a fault that maps a 2 MiB transparent huge page (trap, allocation, clearing 2 MiB, PMD update), in ns. Default 100000: clearing 2 MiB at about 20 GB/s, the store bandwidth of one core, dominates (assumption). A fault the kernel takes for a device costs this minus pageFaultTrapNs.',
+      { min: 0, ...BOUND.ns },
+    ).default(100_000),
     memory: systemMemorySchema.prefault({}),
   },
   'The host CPU, its MMU and its memory.',

@@ -64,7 +64,7 @@ export const deviceSchema = obj(
     faultBuffer: obj(
       {
         entries: num(
-          'Capacity of the replayable fault buffer. Faults beyond it are counted (device.fault_buffer_full) and queue like the rest: the model does not make the hardware drop and re-raise them.',
+          'Capacity of the replayable fault buffer. A fault that finds it full is dropped (device.fault_buffer_full), as the hardware drops it: its context waits for the next replay and retries the access, which faults again.',
           { int: true, min: 1, ...BOUND.entries },
         ).default(4096),
         batchSize: num(

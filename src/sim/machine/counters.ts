@@ -5,6 +5,8 @@ export class Counters {
   cpuAccesses = 0;
   cpuBytes = 0;
   cpuPageFaults = 0;
+  /** Faults (CPU or driver) that mapped a 2 MiB transparent huge page. */
+  hugePageFaults = 0;
   cpuCowFaults = 0;
   /** CPU faults on special entries (device-private, device-exclusive, migration, pinned) handed to the strategy. */
   cpuSpecialFaults = 0;
@@ -31,6 +33,8 @@ export class DeviceCounters {
   bytes = 0;
   localBytes = 0;
   remoteBytes = 0;
+  /** Simulated time of the phases in which the device worked (the span its active-time metrics are over). */
+  activePs = 0;
   /** Reads of remote memory by compute units, and their latency without the wait for a tag (from the unit and back). */
   remoteReads = 0;
   remoteReadPs = 0;

@@ -76,8 +76,8 @@ function fileFault(m: Machine, dev: Device, c: number, page: number, write: bool
   const fb = dev.faults;
   dev.counters.pageFaults++;
   m.hooks.fault?.(t);
-  if (fb.length >= fb.capacity) dev.counters.faultBufferFull++;
-  fb.push(c, page, write, t);
+  // A full buffer drops the fault: the context waits for the next replay and retries.
+  if (!fb.push(c, page, write, t)) dev.counters.faultBufferFull++;
   if (!fb.driverBusy) {
     fb.driverBusy = true;
     m.queue.push(t + fb.interruptPs, EV_BATCH_START, dev.index);

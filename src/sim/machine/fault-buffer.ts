@@ -5,7 +5,9 @@ import { nsToPs, type Ps } from '../engine/time.js';
  * The device's replayable fault buffer. Faulting contexts append an entry and stall; the
  * driver fetches up to `batchSize` entries per batch, resolves them (duplicates of one
  * device page coalesce), installs the mappings and replays, which restarts the stalled
- * contexts. Entries live in flat arrays used as a ring.
+ * contexts. Entries live in flat arrays used as a ring. A fault that finds the buffer
+ * full is dropped, as the hardware drops it: its context waits for the next replay and
+ * then retries the access, which faults again.
  */
 export class FaultBuffer {
   readonly batchSize: number;
@@ -22,6 +24,9 @@ export class FaultBuffer {
   length = 0;
   /** True from the interrupt being raised until the driver finds the buffer empty. */
   driverBusy = false;
+  /** Contexts whose fault was dropped, waiting for the next replay to retry. */
+  private readonly droppedContexts: Int32Array;
+  dropped = 0;
 
   constructor(cfg: DeviceConfig['faultBuffer'], maxStalledContexts: number) {
     this.batchSize = cfg.batchSize;
@@ -29,17 +34,20 @@ export class FaultBuffer {
     this.interruptPs = nsToPs(cfg.interruptNs);
     this.batchFetchPs = nsToPs(cfg.batchFetchNs);
     this.replayPs = nsToPs(cfg.replayNs);
-    // A stalled context has one entry at most. Contexts that find the buffer full are
-    // counted and queue like the rest (the hardware would make them retry).
-    const n = Math.max(cfg.entries, maxStalledContexts);
+    const n = cfg.entries;
+    this.droppedContexts = new Int32Array(maxStalledContexts);
     this.ctx = new Int32Array(n);
     this.page = new Float64Array(n);
     this.write = new Uint8Array(n);
     this.time = new Float64Array(n);
   }
 
+  /** Files a fault; false (and the context is set aside for the next replay) when the buffer is full. */
   push(context: number, page4k: number, write: boolean, t: Ps): boolean {
-    if (this.length === this.ctx.length) return false;
+    if (this.length === this.ctx.length) {
+      this.droppedContexts[this.dropped++] = context;
+      return false;
+    }
     const i = (this.head + this.length) % this.ctx.length;
     this.ctx[i] = context;
     this.page[i] = page4k;
@@ -47,6 +55,11 @@ export class FaultBuffer {
     this.time[i] = t;
     this.length++;
     return true;
+  }
+
+  /** Context `i` of those whose fault was dropped since the last replay. */
+  droppedContext(i: number): number {
+    return this.droppedContexts[i];
   }
 
   /** Time the oldest entry was filed; Infinity when empty. */

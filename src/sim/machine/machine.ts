@@ -72,7 +72,16 @@ export class Machine {
   /** The memory manager's entry points for the access paths. */
   mm!: MemoryManagerPort;
 
-  readonly t: { cpuTlbHit: Ps; cpuWalk: Ps; cpuPageFault: Ps };
+  readonly t: {
+    cpuTlbHit: Ps;
+    cpuWalk: Ps;
+    cpuPageFault: Ps;
+    driverPageFault: Ps;
+    cpuHugePageFault: Ps;
+    driverHugePageFault: Ps;
+  };
+  /** Transparent huge pages for private anonymous memory. */
+  readonly thp: boolean;
 
   /** Hook points for observers (series, histograms, live feeds); see hooks.ts. */
   readonly hooks: MachineHooks = {};
@@ -83,6 +92,7 @@ export class Machine {
   ) {
     this.cpuClock = clockFromMHz(config.cpu.frequencyMHz);
     this.cpuOutstandingMisses = config.cpu.outstandingMisses;
+    this.thp = config.cpu.transparentHugePages;
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
@@ -113,6 +123,10 @@ export class Machine {
       cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(config.cpu.pageWalkNs),
       cpuPageFault: nsToPs(config.cpu.pageFaultNs),
+      // hmm_range_fault calls the fault handler without a trap.
+      driverPageFault: nsToPs(Math.max(0, config.cpu.pageFaultNs - config.cpu.pageFaultTrapNs)),
+      cpuHugePageFault: nsToPs(config.cpu.hugePageFaultNs),
+      driverHugePageFault: nsToPs(Math.max(0, config.cpu.hugePageFaultNs - config.cpu.pageFaultTrapNs)),
     };
   }
 

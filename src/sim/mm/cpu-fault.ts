@@ -24,12 +24,16 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
   if (write && (prot & PROT_WRITE) === 0) return forDevice ? ERR_EPERM : ERR_SIGSEGV;
   const pte = m.space.cpuPte;
   const entry = pte.get(page);
+  const cost = forDevice ? m.t.driverPageFault : m.t.cpuPageFault;
   switch (entry) {
     case CpuPte.None:
       countFault(d, forDevice);
+      if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
+        return t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault);
+      }
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
       pte.set(page, write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly);
-      return t + m.t.cpuPageFault;
+      return t + cost;
     case CpuPte.ReadOnly:
       if (!write) return t;
       // Copy-on-write: a new page replaces the write-protected one, so every mirror of
@@ -39,14 +43,34 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       pte.set(page, CpuPte.Present);
       m.cpuTlb.invalidatePage(page);
       m.hooks.cpuPageReplaced?.(page);
-      return d.cpuPteChanged(region, page, t + m.t.cpuPageFault);
+      return d.cpuPteChanged(region, page, t + cost);
     case CpuPte.Present:
       return t;
     default:
       // A device (through hmm_range_fault) may use a page pinned to it.
       if (forDevice && entry === CpuPte.Pinned) return t;
-      return d.specialCpuFault(region, page, write, t + m.t.cpuPageFault);
+      return d.specialCpuFault(region, page, write, t + cost);
   }
+}
+
+/** Pages per 2 MiB transparent huge page. */
+const HUGE_PAGES = 512;
+
+/**
+ * A transparent huge page: when the 2 MiB-aligned block around `page` lies wholly in
+ * `region` with the same protection and no page of it is populated, maps all of it
+ * writable and returns true.
+ */
+function mapHugePage(d: Driver, region: Region, page: number, prot: number): boolean {
+  const space = d.m.space;
+  const first = page - (page % HUGE_PAGES);
+  if (first < region.basePage || first + HUGE_PAGES > region.basePage + region.pages) return false;
+  for (let p = first; p < first + HUGE_PAGES; p++) {
+    if (space.cpuPte.get(p) !== CpuPte.None || space.prot.get(p) !== prot) return false;
+  }
+  for (let p = first; p < first + HUGE_PAGES; p++) space.cpuPte.set(p, CpuPte.Present);
+  d.m.counters.hugePageFaults++;
+  return true;
 }
 
 /** CPU faults count as the CPU's own; those the driver takes for the device (hmm_range_fault, pinning) count apart. */

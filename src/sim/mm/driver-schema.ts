@@ -9,13 +9,13 @@ export const driverSchema = obj(
       { min: 0, ...BOUND.ns },
     ).default(1000),
     perPageNs: num(
-      'Driver cost per 4 KiB page that hmm_range_fault resolves for a device fault (CPU page-table walk, page reference), in ns. Assumption.',
+      'Driver cost per 4 KiB page that hmm_range_fault resolves for a device fault, beyond faulting it in: reading its PTE in one walk of the range and filling its entry of the result array, in ns. Default 50: assumption (a few cache misses).',
       { min: 0, ...BOUND.ns },
-    ).default(150),
+    ).default(50),
     dmaMapPerPageNs: num(
-      'Cost of dma_map_page for one 4 KiB page (IOMMU page-table update when the IOMMU translates), in ns. Assumption.',
+      "Cost of dma_map_page for one 4 KiB page when the IOMMU translates (an IOMMU page-table entry write and the page's share of the IOVA allocation, which per-CPU IOVA caches make cheap since Linux 4.7), in ns. Default 100: assumption.",
       { min: 0, ...BOUND.ns },
-    ).default(200),
+    ).default(100),
     perVaBlockNs: num(
       "Driver cost per 2 MiB VA block a fault batch services (the UVM driver's unit of bookkeeping: lock the block, look up its state, build one page-table update and one TLB invalidate for all its faults), in ns. Assumption: Allen and Ge's per-batch instrumentation of the UVM driver (SC'21) finds batch time growing with the VA blocks a batch touches, without a per-block figure to cite.",
       { min: 0, ...BOUND.ns },

@@ -221,6 +221,13 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
     ctxs.charge(e.context, FAULT_SERVICE, replay);
     m.queue.push(replay, EV_RUN, e.context);
   }
+  // Contexts whose fault the full buffer dropped retry at the replay (and fault again).
+  for (let i = 0; i < fb.dropped; i++) {
+    const c = fb.droppedContext(i);
+    ctxs.charge(c, FAULT_SERVICE, replay);
+    m.queue.push(replay, EV_RUN, c);
+  }
+  fb.dropped = 0;
   if (fb.length > 0) m.queue.push(written, EV_BATCH_START, dev.index);
   else fb.driverBusy = false;
 }

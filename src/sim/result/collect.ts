@@ -1,14 +1,12 @@
 /** Turns a finished machine into a RunResult: metrics, series, histograms, attribution. */
 import type { Ps } from '../engine/time.js';
-import { CATEGORIES } from '../machine/contexts.js';
 import type { DeviceCounters } from '../machine/counters.js';
 import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import type { RunObservers } from './observers.js';
+import { runAttribution } from './attribution.js';
 import { MODEL_VERSION } from './version.js';
 import {
-  ATTRIBUTION_CATEGORIES,
-  type Attribution,
   type Metrics,
   type OpReport,
   type RunResult,
@@ -43,10 +41,7 @@ export function collectResult(
     metrics: metricMap,
     series: observers.series(endPs),
     histograms: observers.histograms(),
-    attribution: [
-      attribution(m, 'cpu', 0, m.contexts.cpuContexts),
-      ...m.devices.map((d) => attribution(m, d.name, d.firstContext, d.contexts)),
-    ],
+    attribution: runAttribution(m),
     ops,
     snapshots,
   };
@@ -84,6 +79,10 @@ function deviceMetrics(
     'bytes',
   );
   put('device.bandwidth_GBps', ns > 0 ? bytes / ns : 0, 'GB/s');
+  // Over the phases the device worked in: a run with long CPU phases is not a slow device.
+  const activeNs = devs.reduce((a, d) => Math.max(a, d.counters.activePs), 0) / 1000;
+  put('device.active_time_ns', activeNs, 'ns');
+  put('device.bandwidth_active_GBps', activeNs > 0 ? bytes / activeNs : 0, 'GB/s');
   put(
     'device.l1_tlb_misses',
     over((d) => d.l1Tlbs.reduce((a, t) => a + t.misses, 0)),
@@ -258,6 +257,7 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('cpu.tlb_misses', m.cpuTlb.misses, 'misses');
   put('cpu.page_faults', k.cpuPageFaults, 'faults');
   put('cpu.cow_faults', k.cpuCowFaults, 'faults');
+  put('cpu.huge_page_faults', k.hugePageFaults, 'faults');
   put('cpu.special_entry_faults', k.cpuSpecialFaults, 'faults');
   deviceMetrics(m.devices, endPs, put);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
@@ -284,19 +284,4 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   for (const dev of m.devices)
     deviceMetrics([dev], endPs, (name, value, unit) => put(`${dev.name}.${name}`, value, unit));
   return out;
-}
-
-function attribution(m: Machine, name: string, first: number, n: number): Attribution {
-  const ctxs = m.contexts;
-  const sums = new Float64Array(CATEGORIES);
-  for (let c = first; c < first + n; c++) {
-    for (let k = 0; k < CATEGORIES; k++) sums[k] += ctxs.attribution[c * CATEGORIES + k];
-  }
-  const result = {} as Attribution['ns'];
-  let total = 0;
-  ATTRIBUTION_CATEGORIES.forEach((cat, k) => {
-    result[cat] = sums[k] / n / 1000;
-    total += result[cat];
-  });
-  return { agent: name, contexts: n, totalNs: total, ns: result };
 }

@@ -64,6 +64,8 @@ export interface OpReport {
   faults: number;
   h2dBytes: number;
   d2hBytes: number;
+  /** Where the time of the phase went, per agent active in it (averaged over its active contexts). */
+  attribution?: Attribution[];
   /** Set when the operation failed, e.g. "EPERM: device write to a read-only page at buf+0x0". */
   error?: string;
   /** For scripted ops: the outcome the script expected ("ok", "EPERM", ...). */
