@@ -112,7 +112,10 @@ function figures(configPath, traceName) {
   const tCK = Number(ini['timing.tCK']);
   const trace = traceFacts(join(tracesDir, traceName));
   const tracePath = join(tracesDir, traceName);
-  const outDir = join(resolve(opts.runs), `${configPath.replace(/^configs\/|\.ini$/g, '')}-${traceName.replace('.trace', '')}`);
+  const outDir = join(
+    resolve(opts.runs),
+    `${configPath.replace(/^configs\/|\.ini$/g, '')}-${traceName.replace('.trace', '')}`,
+  );
   const cycles = drainCycles(configPath, tracePath, trace.lastCycle, outDir);
   const { channels } = runDramsim3(configPath, tracePath, cycles, outDir);
   const latency = latencyFigures(channels);
@@ -122,7 +125,9 @@ function figures(configPath, traceName) {
   const writesDone = sum(channels, 'num_writes_done');
   // The reader re-offers the last line once as a READ after the end of the file (README.md).
   if (writesDone !== trace.writes || (readsDone !== trace.reads && readsDone !== trace.reads + 1)) {
-    throw new Error(`${configPath} ${traceName}: DRAMSim3 did ${readsDone} reads and ${writesDone} writes, the trace has ${trace.reads} and ${trace.writes}`);
+    throw new Error(
+      `${configPath} ${traceName}: DRAMSim3 did ${readsDone} reads and ${writesDone} writes, the trace has ${trace.reads} and ${trace.writes}`,
+    );
   }
   const requestBytes = (Number(ini['system.bus_width']) / 8) * Number(ini['dram_structure.BL']);
   return {
@@ -158,7 +163,9 @@ const runs = [];
 for (const config of CONFIGS) {
   for (const trace of TRACES) {
     const r = figures(config, trace);
-    console.log(`${config} ${trace}: ${r.cycles} cycles, ${r.averageReadLatencyNs} ns, hit ${r.rowBufferHitRate}, ${r.bandwidthGBps} GB/s`);
+    console.log(
+      `${config} ${trace}: ${r.cycles} cycles, ${r.averageReadLatencyNs} ns, hit ${r.rowBufferHitRate}, ${r.bandwidthGBps} GB/s`,
+    );
     runs.push(r);
   }
 }

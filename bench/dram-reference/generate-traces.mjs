@@ -42,7 +42,11 @@ function traces() {
     { file: 'sequential.trace', count: 200_000, lineAt: (i) => line(i * LINE_BYTES, false, i) },
     { file: 'sparse-random.trace', count: 100_000, lineAt: (i) => line(randomLineAddress(sparse), false, i * 50) },
     // Every third request (index 2, 5, 8, ...) is a write.
-    { file: 'saturated-random.trace', count: 200_000, lineAt: (i) => line(randomLineAddress(saturated), i % 3 === 2, i) },
+    {
+      file: 'saturated-random.trace',
+      count: 200_000,
+      lineAt: (i) => line(randomLineAddress(saturated), i % 3 === 2, i),
+    },
   ];
 }
 

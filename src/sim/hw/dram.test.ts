@@ -4,7 +4,7 @@ import { DRAM_STANDARDS, Dram, dramSchema, resolveDram, type DramConfig } from '
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const config = (over: Record<string, unknown> = {}): DramConfig => dramSchema.parse(over);
-/** One HBM2 stack (8 channels x 128 bit, 16 banks, 1 KiB rows) without the refresh derating, for exact timings. */
+/** One HBM2 stack (8 channels x 128 bit, 16 banks, 2 KiB rows) without refresh, for exact timings. */
 const oneStack = () => new Dram(config({ devices: 1, tRFCCycles: 0 }));
 
 describe('DRAM configuration', () => {
@@ -14,7 +14,7 @@ describe('DRAM configuration', () => {
       standard: 'hbm2',
       channels: 32,
       banksPerChannel: 16,
-      rowBytes: 1024,
+      rowBytes: 2048,
       burstBytes: 64,
       clCycles: 14,
       tRASCycles: 34,
@@ -76,10 +76,10 @@ describe('Dram timing', () => {
   it('a row conflict precharges (tRP) and activates again', () => {
     const d = oneStack();
     d.access(0, 0, 64, false);
-    // 128 KiB = chunk 512 -> channel 0, channel-local offset 16 KiB -> row index 16 -> bank 0, row 1.
+    // 256 KiB = chunk 1024 -> channel 0, channel-local offset 32 KiB -> row index 16 -> bank 0, row 1.
     // At 46 ns: precharge (tRAS = 34 ns since the activate at 0 has passed) 46 -> activate 60
     // -> column 74 -> data 88 -> done 90 ns.
-    expect(d.access(46_000, 128 * 1024, 64, false)).toBe(90_000);
+    expect(d.access(46_000, 256 * 1024, 64, false)).toBe(90_000);
     expect(d.rowMisses).toBe(2);
   });
 
@@ -88,7 +88,7 @@ describe('Dram timing', () => {
     d.access(0, 0, 64, false); // activate at 0, bank busy until its column slot ends at 16 ns
     // Conflict issued at 1 ns: command at 16 ns, but precharge only at tRAS = 34 ns,
     // activate 48, column 62, data 76, done 78 ns.
-    expect(d.access(1000, 128 * 1024, 64, false)).toBe(78_000);
+    expect(d.access(1000, 256 * 1024, 64, false)).toBe(78_000);
   });
 
   it('writes use CWL', () => {
@@ -107,15 +107,45 @@ describe('Dram timing', () => {
     expect(Array.from(d.busyPs)).toEqual([8000, 8000, 8000, 8000, 0, 0, 0, 0]);
   });
 
-  it('streams at the refresh-derated bus rate, row misses hidden behind other banks', () => {
+  it('streams at the bus rate, row misses hidden behind other banks', () => {
     const d = new Dram(config({ devices: 1 }));
-    // 8 MiB over 8 channels: 4096 pieces of 256 B per channel. Each piece occupies the bus for
-    // ceil(256 B / (32 GB/s x (1 - 260/3900))) = ceil(8571.4) = 8572 ps, back to back from the
-    // first data at 28 ns: 28 000 + 4096 x 8572 = 35 138 912 ps (238.7 GB/s of 256 peak).
-    expect(d.access(0, 0, 8 * MiB, false)).toBe(35_138_912);
-    // Per channel 1024 rows of 16 bursts: one miss and 15 hits each.
-    expect(d.rowMisses).toBe(8 * 1024);
-    expect(d.rowHits).toBe(8 * 1024 * 15);
+    // 8 MiB over 8 channels: 4096 pieces of 256 B per channel, 8 ns each at 32 GB/s, back to
+    // back from the first data at 28 ns: 28 + 4096 x 8 = 32 796 ns (256 GB/s). The commands
+    // are booked ahead of the bus; those that come after the first refresh (due at tREFI =
+    // 3.9 us) find it over, but their row closed by it.
+    expect(d.access(0, 0, 8 * MiB, false)).toBe(32_796_000);
+    // Per channel 512 rows of 32 bursts: one miss and 31 hits each, and one more miss per
+    // channel where the refresh closed the open row.
+    expect(d.rowMisses).toBe(8 * 512 + 8);
+    expect(d.rowHits).toBe(8 * 512 * 31 - 8);
+  });
+
+  it('spaces the activates of a channel by max(tRRD, tFAW / 4)', () => {
+    const d = oneStack();
+    // Four reads to banks 0-3 of channel 0 (2 KiB rows; a channel's 2 KiB is 16 KiB of addresses).
+    const done = [0, 1, 2, 3].map((b) => d.access(0, b * 16 * 1024, 64, false));
+    // Activates at 0, 7.5, 15, 22.5 ns (tFAW 30 / 4 > tRRD 4); each read ends tRCD + CL + burst = 30 ns later.
+    expect(done).toEqual([30_000, 37_500, 45_000, 52_500]);
+  });
+
+  it('turns the data bus around: a read after a write waits tWTR + CL after the write data', () => {
+    const d = oneStack();
+    const write = d.access(0, 0, 64, true); // data 18-20 ns
+    expect(write).toBe(20_000);
+    // A row hit read issued at 20 ns: column at 16 ns would give data at 30 ns, but the bus
+    // waits tWTR 6 + CL 14 after the write data: from 40 ns to 42 ns.
+    expect(d.access(20_000, 64, 64, false)).toBe(42_000);
+    // A write after that read waits only the read-to-write turnaround (2 ns).
+    expect(d.access(20_000, 128, 64, true)).toBe(46_000);
+  });
+
+  it('refreshes every tREFI for tRFC: a command in the window waits, and the refresh closes the rows', () => {
+    const d = new Dram(config({ devices: 1 }));
+    d.access(0, 0, 64, false); // opens row 0 of bank 0
+    expect(d.access(30_000, 64, 64, false)).toBe(46_000); // a row hit: CL + burst
+    // At 3.9 us the channel refreshes until 4.16 us: a read issued in it waits, and finds its row closed.
+    expect(d.access(3_950_000, 128, 64, false)).toBe(4_160_000 + 30_000);
+    expect(d.rowMisses).toBe(2);
   });
 
   it('rejects an access outside the device memory', () => {

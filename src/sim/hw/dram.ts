@@ -19,14 +19,22 @@
  * 64 B for HBM, 32 B for GDDR6): the first burst of a piece that opens a row is the miss,
  * the rest are hits.
  *
+ * Activates in a channel are at least max(tRRD, tFAW / 4) apart (the steady rate tFAW
+ * allows); a bank's activates are at least tRC = tRAS + tRP apart. On the channel's data bus a read
+ * after a write waits tWTR + CL after the write data, a write after a read the read-to-write
+ * turnaround.
+ *
  * Simplifications, chosen so a run stays fast and explainable:
  * - FCFS per bank and per channel in call order, not FR-FCFS: a row hit never overtakes an
  *   older miss. Calls arrive in simulated-time order, so this only loses the reordering
  *   within one controller queue.
- * - Refresh is a fixed derating of every channel's data bus by tRFC / tREFI (6.7 % for
- *   HBM2) instead of periodic all-bank refresh stalls.
- * - No bank-group (tCCD_L), tRRD, tFAW, read/write turnaround or tWR constraints; tRAS is
- *   honoured between an activate and the next precharge of the same bank.
+ * - Refresh: every tREFI each channel refreshes all its banks for tRFC (all channels at
+ *   once, as DRAMSim3 does with one rank per channel); a command that falls in it waits
+ *   for its end, and a refresh closes the open rows. Data already scheduled is not pushed
+ *   out of the window.
+ * - No bank groups (tRRD and tWTR take their short values, tCCD_L is not modelled), no
+ *   tWR or tRTP; the timing constraints look at the latest commands of a channel, as
+ *   calls come in about time order.
  * - Pseudo-channels (HBM2 PC mode, HBM3) are folded into their channel.
  */
 import type { z } from 'zod';
@@ -54,6 +62,14 @@ export interface DramStandard {
   readonly tRASCycles: number;
   readonly tRFCCycles: number;
   readonly tREFICycles: number;
+  /** Activate to activate in the same channel (tRRD; the short, different-bank-group value). */
+  readonly tRRDCycles: number;
+  /** Window in which a channel may issue at most four activates. */
+  readonly tFAWCycles: number;
+  /** Write data end to the next read command (tWTR; short value): the data bus then waits tWTR + CL. */
+  readonly tWTRCycles: number;
+  /** Read data end to the next write data (the read-to-write bus turnaround, tRTRS in DRAMSim3). */
+  readonly tRTWCycles: number;
   /** Where the numbers come from; says which are approximate. */
   readonly source: string;
   readonly approximate: boolean;
@@ -73,7 +89,7 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     dataRateGbps: 2,
     tCKNs: 1,
     banksPerChannel: 16,
-    rowBytes: 1024,
+    rowBytes: 2048,
     burstLength: 4,
     clCycles: 14,
     cwlCycles: 4,
@@ -82,8 +98,12 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tRASCycles: 34,
     tRFCCycles: 260,
     tREFICycles: 3900,
+    tRRDCycles: 4,
+    tFAWCycles: 30,
+    tWTRCycles: 6,
+    tRTWCycles: 2,
     source:
-      'DRAMSim3 configs/HBM2_8Gb_x128.ini: 8 channels x 128 bit, 4 bank groups x 4 banks, 64 columns x 128 bit = 1 KiB rows, BL 4, tCK 1 ns, CL 14, CWL 4, tRCD 14, tRP 14, tRAS 34, tRFC 260, tREFI 3900. 4 stacks as on NVIDIA V100.',
+      'DRAMSim3 configs/HBM2_8Gb_x128.ini as DRAMSim3 simulates it: 8 channels x 128 bit, 4 bank groups x 4 banks (bank groups not modelled: tRRD and tWTR take the short values), 2 KiB rows (the file says 64 columns, and DRAMSim3 configuration.cc doubles the columns of HBM to 128 x 128 bit), BL 4, tCK 1 ns, CL 14, CWL 4, tRCD 14, tRP 14, tRAS 34 (tRC 48), tRRD_S 4, tFAW 30, tWTR_S 6, tRTRS 2, tRFC 260, tREFI 3900. 4 stacks as on NVIDIA V100.',
     approximate: false,
   },
   hbm2e: {
@@ -102,8 +122,12 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tRASCycles: 55,
     tRFCCycles: 560,
     tREFICycles: 6240,
+    tRRDCycles: 7,
+    tFAWCycles: 48,
+    tWTRCycles: 10,
+    tRTWCycles: 4,
     source:
-      'Approximate. JEDEC JESD235C HBM2E pin rate up to 3.2 Gb/s (410 GB/s per stack; 5 stacks give the 2 TB/s of NVIDIA A100 80GB); core timings assumed equal in ns to HBM2 (14/14/14/34 ns, tRFC 350 ns, tREFI 3.9 us) at tCK 0.625 ns.',
+      'Approximate. JEDEC JESD235C HBM2E pin rate up to 3.2 Gb/s (410 GB/s per stack; 5 stacks give the 2 TB/s of NVIDIA A100 80GB); core timings assumed equal in ns to HBM2 (14/14/14/34 ns, tRRD 4, tFAW 30, tWTR 6, tRTRS 2 ns, tRFC 350 ns, tREFI 3.9 us) at tCK 0.625 ns.',
     approximate: true,
   },
   hbm3: {
@@ -122,8 +146,12 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tRASCycles: 109,
     tRFCCycles: 1120,
     tREFICycles: 12480,
+    tRRDCycles: 13,
+    tFAWCycles: 96,
+    tWTRCycles: 20,
+    tRTWCycles: 7,
     source:
-      'Approximate. JEDEC JESD238 HBM3: 16 channels x 64 bit (two 32-bit pseudo-channels of 16 banks each, folded), up to 6.4 Gb/s per pin (819 GB/s per stack), BL 8; core timings assumed equal in ns to HBM2 at tCK 0.3125 ns. 5 stacks as on NVIDIA H100 SXM.',
+      'Approximate. JEDEC JESD238 HBM3: 16 channels x 64 bit (two 32-bit pseudo-channels of 16 banks each, folded), up to 6.4 Gb/s per pin (819 GB/s per stack), BL 8; core timings (tRRD, tFAW, tWTR and turnaround too) assumed equal in ns to HBM2 at tCK 0.3125 ns. 5 stacks as on NVIDIA H100 SXM.',
     approximate: true,
   },
   gddr6: {
@@ -142,8 +170,12 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tRASCycles: 61,
     tRFCCycles: 240,
     tREFICycles: 3800,
+    tRRDCycles: 8,
+    tFAWCycles: 60,
+    tWTRCycles: 12,
+    tRTWCycles: 4,
     source:
-      'Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns. 8 chips = a 256-bit, 512 GB/s board.',
+      'Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns; tRRD 4 ns, tFAW 30 ns, tWTR 6 ns and a 2 ns read-to-write turnaround are assumptions of the order of HBM2\'s. 8 chips = a 256-bit, 512 GB/s board.',
     approximate: true,
   },
 };
@@ -212,6 +244,10 @@ export const dramSchema = obj(
     tRASCycles: cycles('tRAS: activate to precharge, minimum'),
     tRFCCycles: cycles('tRFC: refresh cycle time (0 disables the refresh derating)'),
     tREFICycles: cycles('tREFI: refresh interval'),
+    tRRDCycles: cycles('tRRD: activate to activate in one channel'),
+    tFAWCycles: cycles('tFAW: window with at most four activates in one channel'),
+    tWTRCycles: cycles('tWTR: end of write data to a read command; the read data follows CL later'),
+    tRTWCycles: cycles('read-to-write turnaround: end of read data to write data on the channel bus'),
     interleaveBytes: size(
       'Channel interleave granularity: consecutive chunks of this size go to consecutive channels. At least one burst, a power of two. Default 256 B.',
       { min: 32, max: 1 << 20, powerOfTwo: true },
@@ -296,6 +332,10 @@ export function resolveDram(c: DramConfig): ResolvedDram {
     tRASCycles: pick('tRASCycles'),
     tRFCCycles,
     tREFICycles,
+    tRRDCycles: pick('tRRDCycles'),
+    tFAWCycles: pick('tFAWCycles'),
+    tWTRCycles: pick('tWTRCycles'),
+    tRTWCycles: pick('tRTWCycles'),
     channelBandwidthGBps,
     peakBandwidthGBps: channelBandwidthGBps * channels,
     refreshAvailability: tREFICycles > 0 ? 1 - tRFCCycles / tREFICycles : 1,
@@ -313,18 +353,30 @@ export class Dram {
   readBytes = 0;
   writeBytes = 0;
   accesses = 0;
+  /** Read accesses and their summed latency, from the call to the last data beat. */
+  reads = 0;
+  readLatencyPs: Ps = 0;
+  /** The first access's issue and the last one's completion: the span the bandwidth metric is over. */
+  firstIssuePs: Ps = Infinity;
+  lastDonePs: Ps = 0;
   /** Data-bus busy time per channel. */
   readonly busyPs: Float64Array;
 
   private readonly buses: BandwidthServer[];
   /** The channels' data buses (for the machine to attach its clock). */
   get servers(): readonly BandwidthServer[] {
-    return this.buses;
+    return [...this.buses, ...this.activates];
   }
   /** Per bank (channel * banksPerChannel + bank): open row or -1, last activate time, next command time. */
   private readonly openRow: Float64Array;
   private readonly activatedAt: Float64Array;
   private readonly bankReady: Float64Array;
+  /** Per bank: the refresh interval of its last command (a refresh in between closed its row). */
+  private readonly refreshEpoch: Float64Array;
+  /** Per channel: a calendar of activate slots (tRRD, tFAW), its latest data end and direction. */
+  private readonly activates: BandwidthServer[];
+  private readonly dataEnd: Float64Array;
+  private readonly dataWrite: Uint8Array;
 
   private readonly channels: number;
   private readonly banks: number;
@@ -337,6 +389,14 @@ export class Dram {
   private readonly tRCDPs: Ps;
   private readonly tRPPs: Ps;
   private readonly tRASPs: Ps;
+  /** All-bank refresh: every tREFI a channel's banks are blocked for tRFC (0: no refresh). */
+  private readonly tREFIPs: Ps;
+  private readonly tRFCPs: Ps;
+  /** Spacing of a channel's activates: max(tRRD, tFAW / 4). */
+  private readonly activateSpacingPs: Ps;
+  /** Bus gap from write data to read data (tWTR + CL) and from read data to write data. */
+  private readonly writeToReadPs: Ps;
+  private readonly readToWritePs: Ps;
 
   constructor(config: DramConfig) {
     const r = resolveDram(config);
@@ -361,14 +421,27 @@ export class Dram {
     this.tRCDPs = ps(r.tRCDCycles);
     this.tRPPs = ps(r.tRPCycles);
     this.tRASPs = ps(r.tRASCycles);
+    this.activateSpacingPs = Math.max(ps(r.tRRDCycles), ps(r.tFAWCycles) / 4);
+    this.writeToReadPs = ps(r.tWTRCycles + r.clCycles);
+    this.readToWritePs = ps(r.tRTWCycles);
     this.burstPs = transferPs(r.burstBytes, r.channelBandwidthGBps);
-    const busGBps = r.channelBandwidthGBps * r.refreshAvailability;
-    this.buses = Array.from({ length: r.channels }, () => new BandwidthServer(busGBps));
+    this.buses = Array.from({ length: r.channels }, () => new BandwidthServer(r.channelBandwidthGBps));
+    this.tREFIPs = r.tRFCCycles > 0 ? ps(r.tREFICycles) : 0;
+    this.tRFCPs = ps(r.tRFCCycles);
     this.busyPs = new Float64Array(r.channels);
     const nBanks = r.channels * r.banksPerChannel;
     this.openRow = new Float64Array(nBanks).fill(-1);
     this.activatedAt = new Float64Array(nBanks);
     this.bankReady = new Float64Array(nBanks);
+    this.refreshEpoch = new Float64Array(nBanks);
+    this.activates = Array.from({ length: r.channels }, () => new BandwidthServer(1000));
+    this.dataEnd = new Float64Array(r.channels).fill(-Infinity);
+    this.dataWrite = new Uint8Array(r.channels);
+  }
+
+  /** The channel that device address `addr` maps to. */
+  channelOf(addr: number): number {
+    return Math.floor(addr / this.interleave) % this.channels;
   }
 
   /** Completion time of the last data beat of an access of `bytes` at device address `addr`, issued at `t`. */
@@ -408,13 +481,28 @@ export class Dram {
       if (finished > done) done = finished;
       a = pieceEnd;
     }
+    if (!write) {
+      this.reads++;
+      this.readLatencyPs += done - t;
+    }
+    if (t < this.firstIssuePs) this.firstIssuePs = t;
+    if (done > this.lastDonePs) this.lastDonePs = done;
     return done;
   }
 
   /** Bursts of one row in one bank: opens the row if needed, then moves the data over the channel bus. */
   private columnAccess(t: Ps, channel: number, bank: number, row: number, bursts: number, write: boolean): Ps {
     const ready = this.bankReady[bank];
-    const command = t > ready ? t : ready;
+    let command = t > ready ? t : ready;
+    command = this.afterRefresh(command);
+    if (this.tREFIPs > 0) {
+      // A refresh since the bank's last command closed its row.
+      const epoch = Math.floor(command / this.tREFIPs);
+      if (epoch !== this.refreshEpoch[bank]) {
+        this.refreshEpoch[bank] = epoch;
+        this.openRow[bank] = -1;
+      }
+    }
     let column: Ps;
     const open = this.openRow[bank];
     if (open === row) {
@@ -428,6 +516,7 @@ export class Dram {
         const earliestPrecharge = this.activatedAt[bank] + this.tRASPs;
         activate = (command > earliestPrecharge ? command : earliestPrecharge) + this.tRPPs;
       }
+      activate = this.activateSlot(channel, activate);
       this.activatedAt[bank] = activate;
       this.openRow[bank] = row;
       column = activate + this.tRCDPs;
@@ -435,9 +524,41 @@ export class Dram {
     // Column commands to this bank pipeline one burst apart.
     this.bankReady[bank] = column + bursts * this.burstPs;
     const bus = this.buses[channel];
-    const finished = bus.reserve(column + (write ? this.cwlPs : this.clPs), bursts * this.burstBytes);
+    let data = column + (write ? this.cwlPs : this.clPs);
+    if ((this.dataWrite[channel] === 1) !== write) {
+      // The bus turns around: read data waits tWTR + CL after write data, write data the read-to-write gap.
+      const turned = this.dataEnd[channel] + (write ? this.readToWritePs : this.writeToReadPs);
+      if (turned > data) data = turned;
+    }
+    const finished = bus.reserve(data, bursts * this.burstBytes);
+    if (finished > this.dataEnd[channel]) {
+      this.dataEnd[channel] = finished;
+      this.dataWrite[channel] = write ? 1 : 0;
+    }
     this.busyPs[channel] = bus.busyPs;
     return finished;
+  }
+
+  /** `t`, or the end of the all-bank refresh `t` falls in (every channel refreshes every tREFI from tREFI on, as DRAMSim3's do). */
+  private afterRefresh(t: Ps): Ps {
+    const period = this.tREFIPs;
+    // The first refresh is due one tREFI after power-up.
+    if (period === 0 || t < period) return t;
+    const shifted = t;
+    const intoPeriod = shifted - Math.floor(shifted / period) * period;
+    return intoPeriod < this.tRFCPs ? t + (this.tRFCPs - intoPeriod) : t;
+  }
+
+  /**
+   * The earliest time from `t` at which `channel` may activate a row. Activates are booked
+   * on a calendar at least max(tRRD, tFAW / 4) apart: the rate tFAW allows in steady
+   * state (a burst of four at tRRD spacing is not modelled), kept correct when calls come
+   * out of time order.
+   */
+  private activateSlot(channel: number, t: Ps): Ps {
+    const slots = this.activates[channel];
+    slots.occupy(t, this.activateSpacingPs);
+    return slots.lastStartPs;
   }
 
   /** Total queueing delay on the channel data buses (a DRAM-wait attribution input). */

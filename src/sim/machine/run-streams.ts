@@ -6,7 +6,11 @@
  */
 import type { OpError } from '../engine/errno.js';
 import { cyclesToPs, HORIZON_PS, HorizonError, type Ps } from '../engine/time.js';
+import { DramFrontEnd } from '../hw/dram-front-end.js';
 import type { StreamSpec } from '../workload/types.js';
+
+/** DRAMSim3's trace front end: one request per DRAM cycle, 32-entry queues per channel. */
+const DRAMSIM3_FRONT_END = { admitPerCycle: 1, queueDepth: 32 };
 import { AGENT_CPU, AGENT_DEVICE, DRAM_WAIT, IDLE } from './contexts.js';
 import { cpuRun } from './cpu-path.js';
 import { deviceRun, STOPPED } from './device-path.js';
@@ -40,9 +44,10 @@ export function runStreams(
   tick: Tick,
 ): StreamsOutcome {
   const ctxs = m.contexts;
-  const dramOnly = new Uint8Array(ctxs.count);
+  const frontEnds: (DramFrontEnd | null)[] = new Array<DramFrontEnd | null>(ctxs.count).fill(null);
   const cursor = [0, 0];
   for (const s of streams) {
+    const front: DramFrontEnd[] = [];
     const agent = s.agent === 'cpu' ? AGENT_CPU : AGENT_DEVICE;
     let first = ctxs.firstOf(agent) + cursor[agent];
     let available = ctxs.sizeOf(agent) - cursor[agent];
@@ -59,7 +64,11 @@ export function runStreams(
       ctxs.holding[c] = 0;
       ctxs.active[c] = 1;
       ctxs.errors[c] = null;
-      dramOnly[c] = s.target === 'device-dram' ? 1 : 0;
+      if (s.target === 'device-dram') {
+        // One front end per device for the stream: its contexts share the trace and the queues.
+        const dev = m.deviceOf(c);
+        frontEnds[c] = front[dev.index] ??= new DramFrontEnd(dev.dram, s.frontEnd ?? DRAMSIM3_FRONT_END);
+      }
       m.queue.push(t, EV_RUN, c);
     }
     if (s.device === undefined) cursor[agent] += n;
@@ -70,7 +79,7 @@ export function runStreams(
   m.handlers[EV_RUN] = (c, _arg, now) => {
     for (;;) {
       if (++steps % PROGRESS_EVERY === 0 && tick(now)) throw new Cancelled();
-      const next = step(m, c, now, dramOnly[c] === 1);
+      const next = step(m, c, now, frontEnds[c]);
       if (next < 0) {
         if (ctxs.active[c] === 0 && now > end) end = now;
         return;
@@ -91,11 +100,14 @@ export function runStreams(
 
   let error: OpError | null = null;
   for (let c = 0; c < ctxs.count && error === null; c++) error = ctxs.errors[c];
+  // An open-loop DRAM replay ends when its last request's data is in, not when the trace is read.
+  for (const fe of frontEnds) if (fe !== null && fe.lastDonePs > end) end = fe.lastDonePs;
   return { end, error };
 }
 
 /** One step of context `c` at `t`: returns when its next step is due, or -1 when it ended or stalled. */
-function step(m: Machine, c: number, t: Ps, dramOnly: boolean): Ps {
+function step(m: Machine, c: number, t: Ps, frontEnd: DramFrontEnd | null): Ps {
+  const dramOnly = frontEnd !== null;
   const ctxs = m.contexts;
   if (ctxs.errors[c] !== null) return finish(m, c, t);
   const run = ctxs.runs[c];
@@ -115,11 +127,12 @@ function step(m: Machine, c: number, t: Ps, dramOnly: boolean): Ps {
     if (due > t) return due;
   }
   let end: Ps;
-  if (dramOnly) {
+  if (frontEnd !== null) {
     const dev = m.deviceOf(c);
     dev.counters.accesses += ((run.offset & 63) + run.bytes + 63) >> 6;
     dev.counters.bytes += run.bytes;
-    end = dev.dram.access(t, run.offset % dev.dram.capacityBytes, run.bytes, run.write);
+    // Open loop: the context offers the next entry once this one is admitted.
+    end = frontEnd.issue(t, run.offset % dev.dram.capacityBytes, run.bytes, run.write);
     ctxs.charge(c, DRAM_WAIT, end);
   } else {
     end = agentIsCpu ? cpuRun(m, c, t) : deviceRun(m, c, t);

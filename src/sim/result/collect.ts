@@ -235,6 +235,13 @@ function deviceMetrics(
     over((d) => d.dram.writeBytes),
     'bytes',
   );
+  const reads = over((d) => d.dram.reads);
+  put('dram.device.read_latency_mean_ns', reads > 0 ? over((d) => d.dram.readLatencyPs) / reads / 1000 : 0, 'ns');
+  // Over the span the DRAM was in use, from the first access's issue to the last one's data.
+  const first = devs.reduce((a, d) => Math.min(a, d.dram.firstIssuePs), Infinity);
+  const last = devs.reduce((a, d) => Math.max(a, d.dram.lastDonePs), 0);
+  const dramBytes = over((d) => d.dram.readBytes + d.dram.writeBytes);
+  put('dram.device.bandwidth_GBps', last > first ? (dramBytes * 1000) / (last - first) : 0, 'GB/s');
 }
 
 /**

@@ -19,7 +19,10 @@
  * strategy). With `target: "device-dram"` the stream is marked `target: 'device-dram'`
  * and the machine sends each run's region offset straight to device DRAM as a
  * physical address, with no translation and no strategy: a DRAM-only replay, comparable
- * with DRAMSim3 or Ramulator running the same trace.
+ * with DRAMSim3 or Ramulator running the same trace. Such a replay is open loop, through
+ * DRAMSim3's front end (hw/dram-front-end.ts): requests are admitted in order, each at
+ * its cycle or later, at most `admitPerCycle` per DRAM cycle, and held while their
+ * channel's queue is full; no context waits for data.
  *
  * Several contexts share one reader: each context, when it is ready for its next run,
  * takes the next entry of the trace (dynamic dealing, like requests filling a queue), so
@@ -109,6 +112,14 @@ export const traceSchema = obj(
       0,
       'Traces usually carry their own timing (DRAMSim3 cycles), so the default is none.',
     ),
+    admitPerCycle: num(
+      'For target "device-dram": requests the front end admits into the DRAM controllers per DRAM cycle, over all channels. Default 1, as DRAMSim3\'s trace-driven front end (cpu.cc), so a replay compares with DRAMSim3 like for like; raise it to feed a many-channel device at its full rate.',
+      { int: true, min: 1, max: 1024 },
+    ).default(1),
+    queueDepth: num(
+      'For target "device-dram": entries of each channel\'s read queue and of its write buffer; a request whose queue is full holds up the trace (in order, as DRAMSim3\'s front end). Default 32: DRAMSim3\'s trans_queue_size.',
+      { int: true, min: 1, max: 4096 },
+    ).default(32),
   },
   'Replay of a DRAMSim3 or Ramulator memory trace, streamed from a file.',
 ).superRefine((t, ctx) => {
@@ -457,6 +468,7 @@ export function buildTrace(config: TraceConfig, env: WorkloadEnv): WorkloadPlan 
             // Unknown until the trace has been read: a trace is streamed, never measured first.
             plannedBytes: 0,
             target: dramOnly ? 'device-dram' : 'mmu',
+            frontEnd: { admitPerCycle: config.admitPerCycle, queueDepth: config.queueDepth },
           },
         ],
       },

@@ -68,6 +68,8 @@ export interface StreamSpec {
    * of DRAM-level traces).
    */
   target?: 'mmu' | 'device-dram';
+  /** For 'device-dram': how requests enter the DRAM controllers (the trace front end). */
+  frontEnd?: { admitPerCycle: number; queueDepth: number };
 }
 
 export type HostOp =
