@@ -52,7 +52,7 @@ describe('hetmem show', () => {
   it("prints a done run's summary in the format `hetmem run` prints", () => {
     const r = hetmem(tmp.dir, 'show', '1', '--db', 'runs.sqlite');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^run 1: done in \d+ ms \(stored in runs\.sqlite\)\n/);
+    expect(r.stdout).toMatch(/^run 1: done in (\d+ ms|[\d.]+ s) \(stored in runs\.sqlite\)\n/);
     expect(r.stdout).toContain('strategy        hmm-mirror');
     expect(r.stdout).toMatch(/component\s+name\s+value\s+unit/);
     expect(r.stdout).toMatch(/\n\s+sim\s+sim\.time_ns\s+[\d,.]+\s+ns\n/);
