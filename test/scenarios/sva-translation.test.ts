@@ -2,31 +2,18 @@
  * The second kind of translation, through the IOMMU (shared virtual addressing): no
  * device page table; the device's ATS requests walk the CPU page table, a missing page
  * is a PRI page request serviced like a CPU fault, and CPU page-table changes invalidate
- * the IOTLB and the ATC. The strategy here is a minimal one written for the test (the
- * ats-sva strategy is its own issue); the machine's access path is the one every
- * strategy uses.
+ * the IOTLB and the ATC. The strategy is ats-sva; the machine's access path is the one
+ * every strategy uses.
  */
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../src/sim/config/validate.js';
 import { Machine } from '../../src/sim/machine/machine.js';
 import { MemoryManager } from '../../src/sim/mm/phase.js';
-import { createHmmMirror } from '../../src/sim/mm/strategies/hmm-mirror.js';
-import type { Strategy } from '../../src/sim/mm/strategies/types.js';
+import { createAtsSva } from '../../src/sim/mm/strategies/ats-sva.js';
 import { buildWorkload } from '../../src/sim/workload/index.js';
 import { presets } from '../sim/presets.js';
 
-// hmm-mirror's notifier hooks, with translation through the IOMMU and iommu_sva's
-// page-request handler: handle_mm_fault for the page, then the response.
-const sva: Strategy = {
-  ...createHmmMirror({ impl: 'hmm-mirror' }),
-  name: 'test-sva',
-  translation: 'iommu',
-  resolveDeviceFault(d, f, t) {
-    const done = d.faultInPage(f.region, f.accessedPage, f.write, t);
-    if (done < 0) f.error = done;
-    else f.costPs = done - t;
-  },
-};
+const sva = createAtsSva({ impl: 'ats-sva' });
 
 function runScript(ops: Record<string, unknown>[]) {
   const exp = parseExperiment(

@@ -14,6 +14,14 @@ const UNREAD_TRACE: TraceSource = { name: 'trace', readChunk: () => null };
 
 export function fitProblems(experiment: Experiment): ConfigIssue[] {
   const hw = experiment.hardware;
+  if (experiment.strategy.impl === 'ats-sva' && (hw.iommu.mode !== 'translate' || !hw.iommu.ats.enabled)) {
+    return [
+      {
+        path: 'hardware.iommu',
+        message: `the ats-sva strategy translates through the IOMMU with ATS; set hardware.iommu.mode to "translate" and hardware.iommu.ats.enabled to true (mode is "${hw.iommu.mode}", ATS ${hw.iommu.ats.enabled ? 'on' : 'off'}), e.g. with the preset "accel-pcie5-ats"`,
+      },
+    ];
+  }
   let footprint = 0;
   try {
     const plan = buildWorkload(experiment.workload, {

@@ -175,7 +175,7 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tWTRCycles: 12,
     tRTWCycles: 4,
     source:
-      'Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns; tRRD 4 ns, tFAW 30 ns, tWTR 6 ns and a 2 ns read-to-write turnaround are assumptions of the order of HBM2\'s. 8 chips = a 256-bit, 512 GB/s board.',
+      "Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns; tRRD 4 ns, tFAW 30 ns, tWTR 6 ns and a 2 ns read-to-write turnaround are assumptions of the order of HBM2's. 8 chips = a 256-bit, 512 GB/s board.",
     approximate: true,
   },
 };

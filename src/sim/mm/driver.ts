@@ -39,6 +39,8 @@ export interface DriverTiming {
   shootdown: Ps;
   perVaBlock: Ps;
   ptUpdateBytes: number;
+  /** A PRI page request: from reaching the IOMMU to the I/O page-fault handler starting (iommu.pri.pageRequestLatencyNs). */
+  pageRequest: Ps;
 }
 
 export interface DriverContext {
@@ -123,6 +125,7 @@ export class Driver implements DriverContext {
       shootdown: nsToPs(config.shootdownNs),
       perVaBlock: nsToPs(config.perVaBlockNs),
       ptUpdateBytes: config.ptUpdateBytes,
+      pageRequest: m.iommu.pageRequestPs,
     };
     this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
   }

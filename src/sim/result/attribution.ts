@@ -9,7 +9,10 @@ import { ATTRIBUTION_CATEGORIES, type Attribution } from './types.js';
 
 /** The agents: the CPU, then each device, as [name, first context, contexts]. */
 function agents(m: Machine): [string, number, number][] {
-  return [['cpu', 0, m.contexts.cpuContexts], ...m.devices.map((d): [string, number, number] => [d.name, d.firstContext, d.contexts])];
+  return [
+    ['cpu', 0, m.contexts.cpuContexts],
+    ...m.devices.map((d): [string, number, number] => [d.name, d.firstContext, d.contexts]),
+  ];
 }
 
 function toAttribution(agent: string, sums: Float64Array, contexts: number): Attribution {

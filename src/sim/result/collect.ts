@@ -6,12 +6,7 @@ import type { Machine } from '../machine/machine.js';
 import type { RunObservers } from './observers.js';
 import { runAttribution } from './attribution.js';
 import { MODEL_VERSION } from './version.js';
-import {
-  type Metrics,
-  type OpReport,
-  type RunResult,
-  type Snapshot,
-} from './types.js';
+import { type Metrics, type OpReport, type RunResult, type Snapshot } from './types.js';
 
 /** What the result names besides the machine: the experiment's identity. */
 export interface RunIdentity {
@@ -274,6 +269,9 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('iommu.invalidation_commands', m.iommu.invalidationCommands, 'commands');
   put('iommu.invalidation_syncs', m.iommu.invalidations, 'syncs');
   put('iommu.faults', k.iommuFaults, 'faults');
+  // Under shared virtual addressing every device fault is a PRI page request.
+  const pri = m.translation.viaIommu ? m.devices.reduce((a, d) => a + d.counters.pageFaults, 0) : 0;
+  put('iommu.pri_requests', pri, 'requests');
   if (m.switchUpstream !== null) {
     const up = m.switchUpstream.stats;
     put('switch.upstream_h2d_bytes', up.payloadBytes[0], 'bytes');

@@ -17,3 +17,10 @@ export const hmmMirrorSchema = obj(
   },
   'Device page table filled on device faults (hmm_range_fault); pages stay in system memory and are reached over the link; MMU interval notifiers invalidate device mappings when the CPU side changes.',
 );
+
+export const atsSvaSchema = obj(
+  {
+    impl: z.literal('ats-sva').describe('The strategy.'),
+  },
+  'Shared virtual addressing: the whole address space bound to the device (one PASID); no device page table; the device translates through the IOMMU with ATS and its ATC, and faults with PRI page requests that the kernel services like CPU faults. Needs hardware.iommu.mode "translate" and hardware.iommu.ats.enabled.',
+);
