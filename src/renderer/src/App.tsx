@@ -6,6 +6,7 @@ import { RunsView } from './views/RunsView.js';
 import { RunView } from './views/RunView.js';
 import { CompareView } from './views/CompareView.js';
 import { ExportView } from './views/ExportView.js';
+import { QueuedView } from './views/QueuedView.js';
 
 const NAV: { view: Route['view']; label: string; route: Route }[] = [
   { view: 'editor', label: 'Experiment editor', route: { view: 'editor' } },
@@ -31,7 +32,9 @@ export function App() {
               <a
                 href={href(n.route)}
                 className={
-                  n.view === route.view || (n.view === 'runs' && route.view === 'run') ? 'nav-item active' : 'nav-item'
+                  n.view === route.view || (n.view === 'runs' && (route.view === 'run' || route.view === 'queued'))
+                    ? 'nav-item active'
+                    : 'nav-item'
                 }
                 aria-current={n.view === route.view ? 'page' : undefined}
               >
@@ -54,6 +57,8 @@ function Current({ api, route }: { api: Services; route: Route }) {
       return <RunsView api={api} />;
     case 'run':
       return <RunView key={route.id} api={api} id={route.id} />;
+    case 'queued':
+      return <QueuedView key={route.queueId} api={api} queueId={route.queueId} />;
     case 'compare':
       return <CompareView api={api} ids={route.ids} />;
     case 'export':

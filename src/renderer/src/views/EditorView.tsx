@@ -81,8 +81,11 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
     setStarting(true);
     try {
       const started = await api.startRun(model.getValue());
-      if (started.ok) navigate({ view: 'run', id: started.runId });
-      else {
+      if (started.ok) {
+        navigate(
+          started.runId === null ? { view: 'queued', queueId: started.queueId } : { view: 'run', id: started.runId },
+        );
+      } else {
         setExperimentMarkers(model, started.issues);
         setIssues(started.issues);
       }
