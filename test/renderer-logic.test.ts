@@ -98,12 +98,14 @@ describe('routes and formats', () => {
       { view: 'editor' },
       { view: 'runs' },
       { view: 'run', id: 7 },
+      { view: 'queued', queueId: 2 },
       { view: 'compare', ids: [1, 2, 3] },
       { view: 'export', ids: [4] },
     ] satisfies Route[]) {
       expect(parseRoute(href(route))).toEqual(route);
     }
     expect(parseRoute('#/run/x')).toEqual({ view: 'editor' });
+    expect(parseRoute('#/queued/0')).toEqual({ view: 'editor' });
     expect(parseRoute('#/compare/1,zz,3')).toEqual({ view: 'compare', ids: [1, 3] });
   });
 

@@ -31,10 +31,10 @@ describe('createWorkbench', () => {
 
   const ended = (runId: number) =>
     new Promise<RunEvent>((resolve) => {
-      const seen = events.find((e) => e.runId === runId && e.type === 'ended');
+      const seen = events.find((e) => e.type === 'ended' && e.runId === runId);
       if (seen) return resolve(seen);
       const off = workbench.events.onRunEvent((e) => {
-        if (e.runId === runId && e.type === 'ended') {
+        if (e.type === 'ended' && e.runId === runId) {
           off();
           resolve(e);
         }
@@ -124,34 +124,57 @@ describe('createWorkbench', () => {
 
   it('runs in a worker thread with progress events and ends done', async () => {
     const started = await workbench.api.startRun(small());
-    expect(started.ok).toBe(true);
-    if (!started.ok) return;
-    expect(await ended(started.runId)).toEqual({ type: 'ended', runId: started.runId, status: 'done', error: null });
-    const mine = events.filter((e) => e.runId === started.runId);
-    expect(mine[0]).toEqual({ type: 'started', runId: started.runId, name: 'small hmm-mirror' });
+    // Nothing else runs, so it starts at once.
+    expect(started).toEqual({ ok: true, queueId: 1, runId: expect.any(Number) });
+    if (!started.ok || started.runId === null) return;
+    const runId = started.runId;
+    expect(await ended(runId)).toEqual({ type: 'ended', runId, status: 'done', error: null });
+    const mine = events.filter((e) => 'runId' in e && e.runId === runId);
+    expect(mine[0]).toEqual({ type: 'started', runId, queueId: 1, name: 'small hmm-mirror' });
     const progress = mine.filter((e) => e.type === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     for (const p of progress) expect(REQUESTS.activeRuns.response.element.shape.progress.parse(p)).toEqual(p);
-    const run = await workbench.api.getRun(started.runId);
+    const run = await workbench.api.getRun(runId);
     expect(run?.status).toBe('done');
     expect(run?.metrics['sim.time_ns']?.value).toBeGreaterThan(0);
     expect(await workbench.api.activeRuns()).toEqual([]);
   });
 
+  it('a database another program holds locked: startRun says so, and nothing is recorded or queued', async () => {
+    const holder = new Database(store.path);
+    holder.exec('BEGIN EXCLUSIVE');
+    const before = store.listRuns().length;
+    try {
+      await expect(workbench.api.startRun(small())).rejects.toThrow(
+        /hetmem\.sqlite is locked: another program is writing to it \(database is locked\); nothing was changed/,
+      );
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(await workbench.api.activeRuns()).toEqual([]);
+    expect(store.listRuns().length).toBe(before);
+    // The next run goes ahead once the lock is gone.
+    const started = await workbench.api.startRun(small());
+    expect(started).toMatchObject({ ok: true, runId: expect.any(Number) });
+    await ended((started as { runId: number }).runId);
+  }, 30_000);
+
   it('cancels a run, which is recorded as cancelled; a running run cannot be deleted', async () => {
     const started = await workbench.api.startRun(LONG);
-    if (!started.ok) throw new Error('did not start');
+    if (!started.ok || started.runId === null) throw new Error('did not start');
+    const runId = started.runId;
     await expect
-      .poll(() => events.some((e) => e.runId === started.runId && e.type === 'progress'), { timeout: 30_000 })
+      .poll(() => events.some((e) => e.type === 'progress' && e.runId === runId), { timeout: 30_000 })
       .toBe(true);
     const [active] = await workbench.api.activeRuns();
-    expect(active).toMatchObject({ runId: started.runId, name: 'small hmm-mirror', progress: { type: 'progress' } });
+    expect(active).toMatchObject({ runId, state: 'running', name: 'small hmm-mirror', progress: { type: 'progress' } });
     expect(active!.progress!.eventsPerSecond).toBeGreaterThan(0);
-    await expect(workbench.api.deleteRuns([started.runId])).rejects.toThrow(/still running.*cancel it first/);
-    expect(await workbench.api.cancelRun(started.runId)).toBe(true);
-    expect(await ended(started.runId)).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
-    expect(await workbench.api.cancelRun(started.runId)).toBe(false);
-    expect((await workbench.api.getRun(started.runId))?.status).toBe('cancelled');
+    await expect(workbench.api.deleteRuns([runId])).rejects.toThrow(/still running.*cancel it first/);
+    expect(await workbench.api.cancelRun(runId)).toBe(true);
+    expect(await ended(runId)).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
+    expect(await workbench.api.cancelRun(runId)).toBe(false);
+    expect((await workbench.api.getRun(runId))?.status).toBe('cancelled');
   });
 
   it('tags, and deletes runs with their results and orphaned experiments', async () => {

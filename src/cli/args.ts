@@ -2,11 +2,11 @@
  * Checking arguments before anything is written: every error here exits 2 and names the
  * argument and what would be valid.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigIssue } from '../sim/config/validate.js';
 import { MAX_SEED } from '../main/services/runner/prepare.js';
-import { Store } from '../main/services/store/store.js';
+import { NoSuchRunsError, Store } from '../main/services/store/store.js';
 import { checkRedisUrl } from '../main/services/sweeps/queue.js';
 import { type CliError, failure, invalid } from './errors.js';
 
@@ -51,11 +51,12 @@ export function parseSeed(text: string | undefined): number | undefined {
   return n;
 }
 
-/** "1,2,5-7" -> [1, 2, 5, 6, 7], in order, without repeats. */
-export function parseRunIds(text: string): number[] {
+/** "1,2,5-7" -> [1, 2, 5, 6, 7], in order, without repeats. `label` names the argument in errors. */
+export function parseRunIds(text: string, label = '--runs'): number[] {
+  const example = label === '--runs' ? '--runs 1,2 or --runs 3-5' : '1,2 or 3-5';
   const bad = (why: string) =>
     invalid(
-      `--runs: ${JSON.stringify(text)} ${why}; use run ids (whole numbers from 1) separated by commas, or ranges: --runs 1,2 or --runs 3-5`,
+      `${label}: ${JSON.stringify(text)} ${why}; use run ids (whole numbers from 1) separated by commas, or ranges: ${example}`,
     );
   const ids: number[] = [];
   const parts = text.split(',').map((p) => p.trim());
@@ -114,6 +115,66 @@ export function checkExistingDb(path: string): void {
   if (statSync(path).isDirectory()) throw invalid(`--db: ${path} is a folder; give the path of a database file`);
 }
 
+/** One run id, e.g. the RUN of `hetmem show RUN`. */
+export function parseRunId(text: string, label = 'RUN'): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw invalid(
+      `${label}: ${JSON.stringify(text)} is not a run id; give a whole number from 1 (\`hetmem runs\` lists them)`,
+    );
+  }
+  return n;
+}
+
+/** Throws the NoSuchRunsError of `use` as an invalid argument (exit 2) naming `label`. */
+export function requireRunsArg<T>(label: string, use: () => T): T {
+  try {
+    return use();
+  } catch (e) {
+    throw e instanceof NoSuchRunsError ? invalid(`${label}: ${e.message}`) : e;
+  }
+}
+
+/**
+ * The --out of a command that writes a new file: its folder exists, it is not the
+ * database being read, and it is only replaced with --overwrite.
+ */
+export function checkOutFile(out: string, db: string, overwrite: boolean): void {
+  const outDir = dirname(resolve(out));
+  if (!existsSync(outDir)) throw invalid(`--out: the folder ${outDir} does not exist; create it or give another path`);
+  if (!existsSync(out)) return;
+  if (statSync(out).isDirectory()) throw invalid(`--out: ${out} is a folder; give a file name`);
+  if (sameFile(out, db)) {
+    throw invalid(`--out: ${out} is the database being read (--db); give the output another file name`);
+  }
+  if (!overwrite)
+    throw invalid(`--out: ${out} already exists; choose a new file name, or add --overwrite to replace it`);
+}
+
+/** The same file under two names (real paths, or hard links: the same inode). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    if (realpathSync(a) === realpathSync(b)) return true;
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes under a temporary name and renames, so `path` is never seen half written. */
+export function writeWhole(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw failure(`writing ${path} failed, nothing was written: ${(e as Error).message}`);
+  }
+}
+
 /** Errors of Store.open that mean the file given is the wrong one, not that something broke. */
 const WRONG_FILE =
   /is not an SQLite database|not a Hetmem Workbench one|newer Hetmem Workbench|cannot be opened as a database|is empty \(0 bytes\)|is an empty database/;
@@ -128,21 +189,33 @@ function openWith(path: string, open: () => Store): Store {
   } catch (e) {
     if (isDamage(e)) throw damaged(path, e);
     const message = (e as Error).message;
-    throw WRONG_FILE.test(message) ? invalid(`--db: ${message}`) : failure(message);
+    if (WRONG_FILE.test(message)) throw invalid(`--db: ${message}`);
+    throw failure(/ is (locked|read-only here)\b/.test(message) ? `--db: ${message}` : message);
   }
 }
 
-/** Opens --db of a reading command read-only, runs `use` and closes it; a damaged file is exit 2. */
+/**
+ * Opens --db of a reading command read-only, runs `use` and closes it (once the promise
+ * `use` returns settles, for an async one); a damaged file is exit 2.
+ */
 export function withReadStore<T>(path: string, use: (store: Store) => T): T {
   checkExistingDb(path);
   const store = openWith(path, () => Store.openReadOnly(path));
-  try {
-    return use(store);
-  } catch (e) {
+  const rethrow = (e: unknown): never => {
     throw isDamage(e) ? damaged(path, e) : e;
-  } finally {
+  };
+  let result: T;
+  try {
+    result = use(store);
+  } catch (e) {
     store.close();
+    return rethrow(e);
   }
+  if (result instanceof Promise) {
+    return result.catch(rethrow).finally(() => store.close()) as T;
+  }
+  store.close();
+  return result;
 }
 
 /** An SQLite error that means the file's pages are damaged (found by any query, at any time). */

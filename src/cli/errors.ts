@@ -19,6 +19,8 @@ export class CliError extends Error {
     readonly exitCode: number,
     /** Printed as they are (no `hetmem: ` prefix), after the message if it is not empty. */
     readonly lines: string[] = [],
+    /** stdoutWritten: the command's output (JSON or text) is on stdout already; --json adds no error object. */
+    readonly options: { stdoutWritten?: boolean } = {},
   ) {
     super(message);
     this.name = 'CliError';

@@ -1,5 +1,5 @@
 /** Text output of the CLI: tables, numbers, the run summary and the progress bar. */
-import { ATTRIBUTION_CATEGORIES, type Progress, type RunResult } from '../sim/result/types.js';
+import { ATTRIBUTION_CATEGORIES, type Attribution, type RunResult } from '../sim/result/types.js';
 
 /**
  * Text with its control characters (ESC, BEL, CR, line breaks, C1) shown as escapes, so
@@ -53,8 +53,18 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
 }
 
-/** The human summary of a finished run, as lines. */
-export function runSummary(runId: number, result: RunResult, wallMs: number, dbPath: string): string[] {
+/**
+ * The human summary of a finished run, as lines (`hetmem run` and `hetmem show`). `extra`
+ * rows join the facts at the top (a stored run's tags). A script with expectations ends
+ * with its pass/fail line.
+ */
+export function runSummary(
+  runId: number,
+  result: RunResult,
+  wallMs: number,
+  dbPath: string,
+  extra: [string, string][] = [],
+): string[] {
   const simNs = result.metrics['sim.time_ns']?.value;
   const out = [
     `run ${runId}: done in ${formatMs(wallMs)} (stored in ${dbPath})`,
@@ -67,6 +77,7 @@ export function runSummary(runId: number, result: RunResult, wallMs: number, dbP
         ['seed', String(result.seed)],
         ['simulated time', simNs === undefined ? '-' : formatNs(simNs)],
         ['model version', result.modelVersion],
+        ...extra,
       ],
     ).slice(1),
     '',
@@ -87,19 +98,56 @@ export function runSummary(runId: number, result: RunResult, wallMs: number, dbP
   out.push(...table(['component', 'name', 'value', 'unit'], rows, new Set([2])).map((l) => `  ${l}`));
   if (result.attribution.length > 0) {
     out.push('', "time attribution (share of each agent's simulated time)");
-    const header = ['agent', 'contexts', ...ATTRIBUTION_CATEGORIES];
-    const attRows = result.attribution.map((a) => [
-      a.agent,
-      String(a.contexts),
-      ...ATTRIBUTION_CATEGORIES.map((c) => percent(a.ns[c] ?? 0, a.totalNs)),
-    ]);
-    const right = new Set(header.map((_, i) => i).filter((i) => i > 0));
-    out.push(...table(header, attRows, right).map((l) => `  ${l}`));
+    out.push(...attributionTable(result.attribution.map((a) => ({ label: [], attribution: a }))).map((l) => `  ${l}`));
   }
   out.push(...phaseTable(result));
   const lines = result.attribution.filter((a) => a.agent !== 'cpu').map(deviceTimeLine);
   if (lines.length > 0) out.push('', ...lines);
+  // Last, so a script's verdict is the final line.
+  const verdict = scriptVerdict(result);
+  if (verdict) out.push('', verdict.line);
   return out;
+}
+
+/**
+ * Agents' shares of their time by category, one row per agent; `label` cells lead each
+ * row under `labelHeader` (the run, when several runs share the table).
+ */
+export function attributionTable(
+  rows: readonly { label: string[]; attribution: Attribution }[],
+  labelHeader: string[] = [],
+): string[] {
+  const header = [...labelHeader, 'agent', 'contexts', ...ATTRIBUTION_CATEGORIES];
+  const cells = rows.map(({ label, attribution: a }) => [
+    ...label,
+    a.agent,
+    String(a.contexts),
+    ...ATTRIBUTION_CATEGORIES.map((c) => percent(a.ns[c] ?? 0, a.totalNs)),
+  ]);
+  const right = new Set(header.map((_, i) => i).filter((i) => i > labelHeader.length));
+  return table(header, cells, right);
+}
+
+/**
+ * For a script whose operations carry expectations: PASS when every outcome was the
+ * expected one, else FAIL naming the operations that differed. Null for other workloads.
+ */
+export function scriptVerdict(result: RunResult): { pass: boolean; line: string } | null {
+  const checked = result.ops.filter((o) => o.expected !== undefined);
+  if (checked.length === 0) return null;
+  const unexpected = checked.filter((o) => o.unexpected);
+  if (unexpected.length === 0) {
+    return { pass: true, line: `PASS: all ${checked.length} checked operations had their expected outcome` };
+  }
+  const which = unexpected
+    .slice(0, 10)
+    .map((o) => `[${o.index}] ${o.error === undefined ? 'ok' : o.error.split(':')[0]} (expected ${o.expected})`)
+    .join(', ');
+  const more = unexpected.length > 10 ? `, and ${unexpected.length - 10} more` : '';
+  return {
+    pass: false,
+    line: `FAIL: ${unexpected.length} of ${checked.length} checked operations had an unexpected outcome: ${which}${more}`,
+  };
 }
 
 /**
@@ -151,23 +199,14 @@ function phaseTable(result: RunResult): string[] {
   return out;
 }
 
-/** A one-line progress bar for a terminal; redraws in place with \r. */
+/** A one-line progress bar for a terminal that redraws in place with \r (the sweep's; a run's is run-progress.ts). */
 export class ProgressBar {
-  private lastDraw = 0;
   private drawn = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly width = 30,
   ) {}
-
-  update(p: Progress): void {
-    const now = Date.now();
-    if (now - this.lastDraw < 80) return;
-    this.lastDraw = now;
-    const f = Math.max(0, Math.min(1, p.fraction));
-    this.draw(f, `${(f * 100).toFixed(0).padStart(3)}%  sim ${formatNs(p.simTimeNs)}  ${p.phase}`);
-  }
 
   /** Draws `[####------] text` in place, cut to the terminal's width. */
   protected draw(fraction: number, text: string): void {

@@ -1,5 +1,6 @@
 /**
- * The headless entry: `hetmem run / validate / schema / presets / runs / export / import / sweep / worker`.
+ * The headless entry: `hetmem run / validate / schema / presets / runs / show / compare / tag /
+ * trace / export / import / sweep / worker`.
  * bin/hetmem.js calls main() on the compiled file (dist/src/cli/main.js).
  *
  * Exit codes: 0 success; 2 an invalid experiment or argument (nothing was written, the
@@ -8,13 +9,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { MODEL_VERSION } from '../sim/result/version.js';
+import { registerCompare } from './commands/compare.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerPresets } from './commands/presets.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchema } from './commands/schema.js';
+import { registerShow } from './commands/show.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerTag } from './commands/tag.js';
+import { registerTrace } from './commands/trace.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT } from './errors.js';
@@ -51,7 +56,12 @@ Examples:
   $ hetmem presets
   $ hetmem validate resources/experiments/gpu-stream-hmm-mirror.json
   $ hetmem run resources/experiments/gpu-stream-hmm-mirror.json --db hetmem.sqlite
-  $ hetmem runs --db hetmem.sqlite
+  $ hetmem run experiment.json --set hardware.link.lanes=8
+  $ hetmem runs --db hetmem.sqlite --strategy hmm-mirror --json
+  $ hetmem show 3
+  $ hetmem compare 3 4
+  $ hetmem tag 3 baseline
+  $ hetmem trace 3 --out run-3.trace.json
   $ hetmem export --db hetmem.sqlite --runs 1,2 --out runs.csv
   $ hetmem import --db mine.sqlite theirs.sqlite
   $ hetmem sweep link-sweep.json --db sweep.sqlite --metric device.page_faults
@@ -67,6 +77,10 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
   registerSchema(program);
   registerPresets(program);
   registerRuns(program);
+  registerShow(program);
+  registerCompare(program);
+  registerTag(program);
+  registerTrace(program);
   registerExport(program);
   registerImport(program);
   registerSweep(program);
@@ -80,6 +94,12 @@ Run \`hetmem help COMMAND\` for a command's options and an example.`,
  * on stdout holding JSON whatever happened.
  */
 export async function main(args: readonly string[]): Promise<number> {
+  // A reader that stops early (`hetmem schema | head`) closes the pipe: stop quietly, as
+  // Unix tools do, instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    throw e;
+  });
   const program = buildProgram();
   const json = args.includes('--json');
   try {
@@ -93,7 +113,8 @@ export async function main(args: readonly string[]): Promise<number> {
     const { exitCode, message, lines } = describeFailure(e);
     // Commander printed its own errors already (and help or version, which exit 0).
     if (!(e instanceof CommanderError)) process.stderr.write(lines.map((l) => `${printable(l)}\n`).join(''));
-    if (json && exitCode !== EXIT.ok) {
+    const written = e instanceof CliError && e.options.stdoutWritten;
+    if (json && exitCode !== EXIT.ok && !written) {
       process.stdout.write(`${JSON.stringify({ error: { message, exitCode } })}\n`);
     }
     return exitCode;

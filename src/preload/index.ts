@@ -27,6 +27,7 @@ const api: HetmemApi & RunEventSource = {
   validateExperiment: (text) => call(CHANNELS.validateExperiment, text),
   startRun: (text) => call(CHANNELS.startRun, text),
   cancelRun: (id) => call(CHANNELS.cancelRun, id),
+  dequeueRun: (queueId) => call(CHANNELS.dequeueRun, queueId),
   activeRuns: () => call(CHANNELS.activeRuns),
   tagRun: (id, change) => call(CHANNELS.tagRun, id, change),
   deleteRuns: (ids) => call(CHANNELS.deleteRuns, ids),

@@ -183,7 +183,15 @@ export const validationSchema = z.object({ issues: z.array(experimentIssueSchema
 export type Validation = z.infer<typeof validationSchema>;
 
 export const startRunResultSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), runId: z.number().int().positive() }),
+  /**
+   * Accepted: the run started at once (`runId`), or waits in the queue (`runId` null) until
+   * a run ends; `queueId` names it either way (events `queued`, `started`, `dequeued`).
+   */
+  z.object({
+    ok: z.literal(true),
+    queueId: z.number().int().positive(),
+    runId: z.number().int().positive().nullable(),
+  }),
   /** Nothing was recorded: the experiment is invalid. */
   z.object({ ok: z.literal(false), issues: z.array(experimentIssueSchema) }),
 ]);
@@ -269,9 +277,22 @@ const progressEventSchema = z.object({
   /** Estimated wall time left; null until it can be estimated. */
   etaMs: z.number().nullable(),
 });
+/** The result's series as the model has recorded them so far, while it runs. */
+const seriesEventSchema = z.object({
+  type: z.literal('series'),
+  runId: z.number().int().positive(),
+  simTimeNs: z.number(),
+  series: z.array(seriesSchema),
+});
+const queueId = z.number().int().positive();
 export const runEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('started'), runId: z.number().int().positive(), name: z.string() }),
+  /** Waiting for a free slot; `position` 1 is next. Runs start in the order they were queued. */
+  z.object({ type: z.literal('queued'), queueId, name: z.string(), position: z.number().int().positive() }),
+  /** Left the queue without running: cancelled (error null), or it could not start; nothing was recorded. */
+  z.object({ type: z.literal('dequeued'), queueId, error: z.string().nullable() }),
+  z.object({ type: z.literal('started'), runId: z.number().int().positive(), queueId, name: z.string() }),
   progressEventSchema,
+  seriesEventSchema,
   z.object({
     type: z.literal('ended'),
     runId: z.number().int().positive(),
@@ -281,12 +302,24 @@ export const runEventSchema = z.discriminatedUnion('type', [
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
 export type ProgressEvent = z.infer<typeof progressEventSchema>;
+export type SeriesEvent = Omit<z.infer<typeof seriesEventSchema>, 'series'> & { series: Series[] };
 
-/** Runs in progress in these services, with their latest progress (null before the first). */
+/**
+ * Runs queued or in progress in these services: queued ones in the order they will start
+ * (with their position, 1 next), then running ones with their latest progress and series
+ * (null before the first).
+ */
 export const activeRunSchema = z.object({
-  runId: z.number().int().positive(),
+  queueId,
+  state: z.enum(['queued', 'running']),
+  /** Null while queued: the run is recorded when it starts. */
+  runId: z.number().int().positive().nullable(),
   name: z.string(),
+  strategy: z.string(),
+  workload: z.string(),
+  position: z.number().int().positive().nullable(),
   progress: progressEventSchema.nullable(),
+  series: seriesEventSchema.nullable(),
 });
 export type ActiveRun = z.infer<typeof activeRunSchema>;
 
@@ -336,6 +369,8 @@ export const REQUESTS = {
   startRun: { channel: CHANNELS.startRun, args: z.tuple([experimentText]), response: startRunResultSchema },
   /** True when the run was running here and is now being cancelled. */
   cancelRun: { channel: CHANNELS.cancelRun, args: z.tuple([runId]), response: z.boolean() },
+  /** True when the run was waiting in the queue and is now removed from it. */
+  dequeueRun: { channel: CHANNELS.dequeueRun, args: z.tuple([queueId]), response: z.boolean() },
   activeRuns: { channel: CHANNELS.activeRuns, args: z.tuple([]), response: z.array(activeRunSchema) },
   /** The run's tags afterwards. */
   tagRun: {
@@ -369,9 +404,14 @@ export interface HetmemApi {
   compareRuns(ids: number[]): Promise<ComparedRun[]>;
   listPresets(): Promise<Presets>;
   validateExperiment(text: string): Promise<Validation>;
-  /** Validates, records and starts a run in a worker thread; progress comes as run events. */
+  /**
+   * Validates and queues a run; it is recorded and starts in a worker thread when fewer
+   * runs than the services' concurrency (default 1) are running. Progress comes as run events.
+   */
   startRun(text: string): Promise<StartRunResult>;
   cancelRun(id: number): Promise<boolean>;
+  /** Removes a run that waits in the queue (by its queueId) before it starts. */
+  dequeueRun(queueId: number): Promise<boolean>;
   activeRuns(): Promise<ActiveRun[]>;
   tagRun(id: number, change: { add?: string[]; remove?: string[] }): Promise<string[]>;
   deleteRuns(ids: number[]): Promise<number>;
@@ -399,6 +439,7 @@ const argsMatch: ArgsMatch = {
   validateExperiment: true,
   startRun: true,
   cancelRun: true,
+  dequeueRun: true,
   activeRuns: true,
   tagRun: true,
   deleteRuns: true,

@@ -13,6 +13,7 @@ export const CHANNELS = {
   validateExperiment: 'hetmem:validateExperiment',
   startRun: 'hetmem:startRun',
   cancelRun: 'hetmem:cancelRun',
+  dequeueRun: 'hetmem:dequeueRun',
   activeRuns: 'hetmem:activeRuns',
   tagRun: 'hetmem:tagRun',
   deleteRuns: 'hetmem:deleteRuns',

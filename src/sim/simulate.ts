@@ -13,14 +13,18 @@ import { createStrategy } from './mm/strategies/index.js';
 import { phaseAttribution } from './result/attribution.js';
 import { collectResult } from './result/collect.js';
 import { RunObservers } from './result/observers.js';
-import type { OpReport, Progress, RunResult, Snapshot } from './result/types.js';
+import type { OpReport, Progress, RunResult, Series, Snapshot } from './result/types.js';
 import { buildWorkload } from './workload/index.js';
 import type { TraceSource, WorkloadPlan } from './workload/types.js';
 
 export interface SimulateOptions {
   traceSource?: TraceSource;
-  /** Called about every 65536 steps and once per phase. */
-  onProgress?: (progress: Progress) => void;
+  /**
+   * Called about every 65536 steps and once per phase. `seriesSoFar` gives the result's
+   * series up to now (a copy, costing O(sampling.maxPoints)): call it only when they will
+   * be shown.
+   */
+  onProgress?: (progress: Progress, seriesSoFar: () => Series[]) => void;
   /** Polled with progress; returning true cancels the run (simulate throws `Cancelled`). */
   shouldStop?: () => boolean;
 }
@@ -104,12 +108,15 @@ export class Simulation {
   private progress(now: Ps): boolean {
     const k = this.machine.counters;
     const trace = this.options.traceSource;
-    this.options.onProgress?.({
-      fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : (trace?.fractionRead?.() ?? 0),
-      simTimeNs: psToNs(now),
-      events: this.machine.queue.popped + k.inlineEvents,
-      phase: this.label,
-    });
+    this.options.onProgress?.(
+      {
+        fraction: k.plannedBytes > 0 ? Math.min(1, k.doneBytes / k.plannedBytes) : (trace?.fractionRead?.() ?? 0),
+        simTimeNs: psToNs(now),
+        events: this.machine.queue.popped + k.inlineEvents,
+        phase: this.label,
+      },
+      () => this.observers.seriesSoFar(now),
+    );
     return this.options.shouldStop?.() ?? false;
   }
 

@@ -51,6 +51,15 @@ describe('hetmem schema', () => {
     expect(schema.properties.hardware).toBeDefined();
     expect(schema.properties.workload).toBeDefined();
   });
+
+  it('stops quietly when its reader closes the pipe early (hetmem schema | head -c 10)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" schema | head -c 10`], {
+      cwd: tmp.dir,
+      encoding: 'utf8',
+    });
+    expect(r.stdout).toHaveLength(10);
+    expect(r.stderr).toBe('');
+  });
 });
 
 describe('hetmem presets', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/services/store/store.js';
 import { experiment, meta, sampleResult } from '../../src/main/services/store/test-fixtures.js';
-import { dbFiles, ensureBuilt, hetmem, hetmemUnprivileged, tempFolder } from './helpers.js';
+import { dbFiles, ensureBuilt, hetmem, hetmemUnprivileged, tempFolder, tinyExperiment } from './helpers.js';
 
 const tmp = tempFolder();
 beforeAll(ensureBuilt);
@@ -120,6 +120,62 @@ describe('reading commands never change the file they read', () => {
       chmodSync(dir, 0o755);
     }
     expect(dbFiles(dir)).toEqual(['ro.sqlite']);
+  });
+});
+
+describe('databases that cannot be written', () => {
+  it('a locked database: run and tag say so, name the file, exit 1, and change nothing', () => {
+    const { dir, db } = dbWithRuns('locked.sqlite');
+    tmp.write(join(`case-${folders}`, 'e.json'), tinyExperiment());
+    const holder = new Database(db);
+    holder.exec('BEGIN EXCLUSIVE'); // another program in the middle of writing
+    const before = snapshot(db);
+    try {
+      for (const args of [
+        ['run', 'e.json'],
+        ['tag', '1', 'x'],
+      ]) {
+        const r = hetmem(dir, ...args, '--db', 'locked.sqlite');
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(
+          /^hetmem: --db: locked\.sqlite is locked: another program is writing to it \(database is locked\); nothing was changed\. Wait until it is done, or close it/,
+        );
+      }
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(snapshot(db)).toBe(before);
+    const store = Store.openReadOnly(db);
+    expect(store.listRuns().map((r) => [r.name, r.tags])).toEqual([
+      ['r0', []],
+      ['r1', []],
+    ]);
+    store.close();
+  }, 30_000);
+
+  it('a read-only database: run and tag say so and change nothing; reading commands work', () => {
+    const { dir, db } = dbWithRuns('ro-write.sqlite');
+    tmp.write(join(`case-${folders}`, 'e.json'), tinyExperiment());
+    chmodSync(tmp.dir, 0o755);
+    chmodSync(db, 0o444);
+    chmodSync(dir, 0o555);
+    const before = snapshot(db);
+    try {
+      for (const args of [
+        ['run', 'e.json'],
+        ['tag', '1', 'x'],
+      ]) {
+        const r = hetmemUnprivileged(dir, ...args, '--db', 'ro-write.sqlite');
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(/^hetmem: --db: ro-write\.sqlite is read-only here \(.*\); nothing was changed\./);
+      }
+      expect(hetmemUnprivileged(dir, 'show', '1', '--db', 'ro-write.sqlite').code).toBe(0);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    expect(snapshot(db)).toBe(before);
+    expect(dbFiles(dir)).toEqual(['ro-write.sqlite']);
   });
 });
 

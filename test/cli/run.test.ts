@@ -67,7 +67,7 @@ describe('hetmem run', () => {
       },
     });
     const r = hetmem(tmp.dir, 'run', file, '--db', 'script.sqlite');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1); // an unexpected outcome fails the script (its FAIL line is tested in set-and-progress)
     expect(r.stdout).toMatch(/operations\n\s+#\s+operation\s+time\s+faults\s+h2d bytes\s+d2h bytes\s+outcome\n/);
     expect(r.stdout).toMatch(/\n\s+1\s+op 1: dev\.write buf .*\sEPERM\n/);
     expect(r.stdout).toMatch(/\n\s+2\s+op 2: dev\.read buf .*\sok \(expected EFAULT\) UNEXPECTED\n/);

@@ -4,8 +4,9 @@
  * database and Debian's Chromium. Open an example, break the JSON and see the markers
  * (with `hetmem validate`'s messages), fix it, run, watch progress reach 100 %, see the
  * charts drawn, run a second experiment, compare the two with a diff of their
- * experiments, export to SQLite and read the file back, cancel a long run and see it
- * recorded as cancelled, and see requests without the token refused.
+ * experiments, export to SQLite and read the file back, queue a run behind a long one
+ * and take it out of the queue, watch the long run's series grow and cancel it (recorded
+ * as cancelled), and see requests without the token refused.
  */
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
@@ -38,7 +39,8 @@ const experiment = (name: string, strategy: string, extra = '') => `{
 `;
 const MIRROR = experiment('e2e mirror', 'hmm-mirror');
 const COPY = experiment('e2e copy', 'explicit-copy');
-const LONG = experiment('e2e long', 'hmm-mirror').replace('"32MiB", "iterations": 3', '"1GiB", "iterations": 200');
+// Many passes over a small array: link traffic (the live series) from the first seconds on.
+const LONG = experiment('e2e long', 'hmm-mirror').replace('"32MiB", "iterations": 3', '"64MiB", "iterations": 2000');
 const BROKEN = MIRROR.replace(
   '"preset": "gpu-pcie4-hbm2" }',
   '"preset": "gpu-pcie4-hbm2", "link": { "lanes": 3 } }',
@@ -245,7 +247,7 @@ describe('the workbench in Chromium against npm run serve', () => {
     );
   });
 
-  it('cancels a long run, which is recorded as cancelled', async () => {
+  it('queues a run started while one runs, shows series growing live, and cancels both', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
     await setEditorText(page, LONG);
     await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
@@ -256,6 +258,39 @@ describe('the workbench in Chromium against npm run serve', () => {
     await eventually(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(
       0,
     );
+
+    // A second run while the first runs waits in the queue, recorded nowhere yet.
+    await page.getByRole('link', { name: 'Experiment editor' }).click();
+    await setEditorText(page, MIRROR);
+    await eventually(() => page.getByRole('status').first().textContent()).toBe('valid');
+    await page.getByRole('button', { name: /Run/ }).click();
+    await page.waitForURL(/#\/queued\/\d+/);
+    await eventually(() => page.locator('.run-queued').textContent()).toMatch(
+      /Queued: e2e mirror.*Next to start.*Running: run \d+ e2e long/,
+    );
+    await screenshot(page, 'queued');
+    // Recorded: the two runs before and the long one; not the queued one.
+    expect(((await api('listRuns', [])).body.value as unknown[]).length).toBe(3);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    const queuedRow = page.locator('table.runs tbody tr.queued');
+    await eventually(() => queuedRow.textContent()).toMatch(/e2e mirror.*queued, next to start.*queued/);
+    await screenshot(page, 'runs-queued');
+    await queuedRow.getByRole('button', { name: 'Remove e2e mirror from the queue' }).click();
+    await eventually(() => queuedRow.count()).toBe(0);
+    expect(await api('activeRuns', [])).toMatchObject({ body: { value: [{ runId: id, state: 'running' }] } });
+
+    // The model's series grow while the run runs: bandwidth each way, device memory, faults.
+    await page.goto(`${serve.origin}/#/run/${id}`);
+    const h2dLive = async () => {
+      const [active] = (await api('activeRuns', [])).body.value as {
+        series: { series: { name: string; values: number[] }[] } | null;
+      }[];
+      return active?.series?.series.find((x) => x.name === 'link.h2d_bandwidth')?.values.filter((v) => v > 0).length;
+    };
+    await eventually(h2dLive, { timeout: 60_000 }).toBeGreaterThan(0);
+    const before = (await h2dLive())!;
+    await eventually(h2dLive, { timeout: 30_000 }).toBeGreaterThan(before);
+    await eventually(() => inkedPixels(page.getByLabel('link.h2d_bandwidth so far, live'))).toBeGreaterThan(1000);
     await eventually(() => page.locator('.progress-facts').textContent()).toMatch(/events\/s/);
     await eventually(() => inkedPixels(page.getByLabel('Simulated time against wall time, live'))).toBeGreaterThan(100);
     await eventually(() => inkedPixels(page.getByLabel('Events per second, live'))).toBeGreaterThan(100);
@@ -264,6 +299,12 @@ describe('the workbench in Chromium against npm run serve', () => {
     await eventually(() => page.locator('p[role=alert]').textContent(), { timeout: 30_000 }).toContain('was cancelled');
     const run = (await api('getRun', [id])).body.value as { status: string; error: string };
     expect(run).toMatchObject({ status: 'cancelled', error: 'cancelled by the user' });
+    // The run taken out of the queue never ran.
+    expect(((await api('listRuns', [])).body.value as { name: string }[]).map((r) => r.name)).toEqual([
+      'e2e mirror',
+      'e2e copy',
+      'e2e long',
+    ]);
   });
 
   it('shows the error of a run that fails, in its view and in the list', async () => {
@@ -341,6 +382,28 @@ describe('the workbench in Chromium against npm run serve', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`hetmem serve: cannot open the database ${notes}`);
     expect(readFileSync(notes, 'utf8')).toBe('my notes, not a database\n');
+  });
+
+  it('refuses a database another program holds locked, saying so, and leaves it untouched', () => {
+    const locked = join(serve.dir, 'locked.sqlite');
+    const holder = new Database(locked);
+    holder.exec('CREATE TABLE mine (x); BEGIN EXCLUSIVE; INSERT INTO mine VALUES (1);');
+    try {
+      const r = spawnSync('node', ['out/main/serve.js', '--db', locked, '--port', '0'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(
+        /cannot open the database .*locked\.sqlite: .*locked\.sqlite is locked: another program/,
+      );
+    } finally {
+      holder.exec('COMMIT');
+    }
+    expect(holder.prepare('SELECT x FROM mine').all()).toEqual([{ x: 1 }]);
+    expect(holder.prepare(`SELECT name FROM sqlite_master`).all()).toEqual([{ name: 'mine' }]);
+    holder.close();
   });
 
   it('raised no errors in the page', () => {

@@ -69,3 +69,31 @@ describe('faults the driver takes for the device', () => {
     expect(trap.ops[3].durationNs).toBe(none.ops[3].durationNs);
   });
 });
+
+describe('transparent huge pages and the device', () => {
+  it('a device write to an untouched 2 MiB block faults once, populates it with one huge page, and maps 2 MiB', () => {
+    const r = simulate(
+      parseExperiment(
+        {
+          name: 'thp device',
+          hardware: { preset: 'gpu-pcie4-hbm2', device: { mmu: { pageSizeBytes: '2MiB' } } },
+          strategy: { impl: 'hmm-mirror' },
+          workload: {
+            impl: 'scripted',
+            ops: [
+              { op: 'mmap', name: 'buf', sizeBytes: '2MiB' },
+              { op: 'dev.write', region: 'buf', sizeBytes: '2MiB' },
+            ],
+          },
+        },
+        presets,
+      ),
+    );
+    // The accesses of many contexts coalesce into one resolution of the one 2 MiB device page.
+    expect(metric(r, 'mm.va_blocks_serviced')).toBe(1);
+    expect(metric(r, 'cpu.huge_page_faults')).toBe(1);
+    expect(metric(r, 'mm.driver_faulted_pages')).toBe(1);
+    // One 2 MiB entry serves all 512 pages: the L2 TLB misses once per replayed context at most.
+    expect(metric(r, 'device.tlb_misses')).toBeLessThanOrEqual(metric(r, 'device.page_faults') + 1);
+  });
+});

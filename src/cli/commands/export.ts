@@ -1,10 +1,17 @@
 /** `hetmem export`: chosen runs to a new database file, CSV or JSON. */
 import type { Command } from 'commander';
-import { existsSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../../main/services/store/export.js';
-import { NoSuchRunsError } from '../../main/services/store/store.js';
-import { checkExistingDb, DEFAULT_DB, isDamage, parseRunIds, withReadStore } from '../args.js';
+import {
+  checkExistingDb,
+  checkOutFile,
+  DEFAULT_DB,
+  isDamage,
+  parseRunIds,
+  requireRunsArg,
+  withReadStore,
+  writeWhole,
+} from '../args.js';
 import { failure, invalid } from '../errors.js';
 import { printable } from '../format.js';
 
@@ -50,24 +57,10 @@ function exportCommand(flags: ExportFlags): void {
   }
   const ids = parseRunIds(flags.runs);
   checkExistingDb(flags.db);
-  const outDir = dirname(resolve(flags.out));
-  if (!existsSync(outDir)) throw invalid(`--out: the folder ${outDir} does not exist; create it or give another path`);
-  if (existsSync(flags.out)) {
-    if (statSync(flags.out).isDirectory()) throw invalid(`--out: ${flags.out} is a folder; give a file name`);
-    if (sameFile(flags.out, flags.db)) {
-      throw invalid(`--out: ${flags.out} is the database being read (--db); give the export another file name`);
-    }
-    if (!flags.overwrite) {
-      throw invalid(`--out: ${flags.out} already exists; choose a new file name, or add --overwrite to replace it`);
-    }
-  }
+  checkOutFile(flags.out, flags.db, !!flags.overwrite);
 
   withReadStore(flags.db, (store) => {
-    try {
-      store.requireRuns(ids);
-    } catch (e) {
-      throw e instanceof NoSuchRunsError ? invalid(`--runs: ${e.message}`) : e;
-    }
+    requireRunsArg('--runs', () => store.requireRuns(ids));
     if (format === 'sqlite') {
       try {
         exportRunsToSqlite(store, ids, flags.out, { overwrite: !!flags.overwrite });
@@ -88,28 +81,4 @@ function exportCommand(flags: ExportFlags): void {
   });
   const what = ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs (${ids.join(', ')})`;
   process.stdout.write(`exported ${what} to ${printable(flags.out)}\n`);
-}
-
-/** The same file under two names (real paths, or hard links: the same inode). */
-function sameFile(a: string, b: string): boolean {
-  try {
-    if (realpathSync(a) === realpathSync(b)) return true;
-    const sa = statSync(a);
-    const sb = statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes under a temporary name and renames, so `path` is never seen half written. */
-function writeWhole(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw failure(`writing ${path} failed, nothing was written: ${(e as Error).message}`);
-  }
 }

@@ -2,7 +2,7 @@
  * `npm run serve`: the workbench in a browser. Opens the database, starts the services
  * and the web transport on 127.0.0.1, and prints the URL with this launch's token.
  *
- *   node out/main/serve.js [--db PATH] [--port N]
+ *   node out/main/serve.js [--db PATH] [--port N] [--concurrency N]
  *
  * Ctrl-C cancels the runs in progress (recorded as cancelled) and closes the database.
  */
@@ -16,18 +16,22 @@ import { createWorkbench } from '../services/workbench/index.js';
 import { startServer } from './server.js';
 
 const USAGE =
-  'usage: npm run serve -- [--db PATH] [--port N]   (default: --db hetmem.sqlite --port 5178; 0 = any free port)';
+  'usage: npm run serve -- [--db PATH] [--port N] [--concurrency N]   (default: --db hetmem.sqlite --port 5178 (0 = any free port) --concurrency 1)';
 
 function fail(message: string): never {
   process.stderr.write(`hetmem serve: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function options(): { db: string; port: number } {
+function options(): { db: string; port: number; concurrency: number } {
   let parsed;
   try {
     parsed = parseArgs({
-      options: { db: { type: 'string', default: 'hetmem.sqlite' }, port: { type: 'string', default: '5178' } },
+      options: {
+        db: { type: 'string', default: 'hetmem.sqlite' },
+        port: { type: 'string', default: '5178' },
+        concurrency: { type: 'string', default: '1' },
+      },
     });
   } catch (e) {
     fail((e as Error).message);
@@ -36,9 +40,15 @@ function options(): { db: string; port: number } {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     fail(`--port: ${JSON.stringify(parsed.values.port)} is not a port; use a whole number from 0 to 65535`);
   }
+  const concurrency = Number(parsed.values.concurrency);
+  if (!/^\d+$/.test(parsed.values.concurrency) || concurrency < 1 || concurrency > 64) {
+    fail(
+      `--concurrency: ${JSON.stringify(parsed.values.concurrency)} is not a number of runs; use a whole number from 1 to 64 (runs beyond it wait in a queue)`,
+    );
+  }
   const db = resolve(parsed.values.db);
   if (!existsSync(dirname(db))) fail(`--db: the folder ${dirname(db)} does not exist`);
-  return { db, port };
+  return { db, port, concurrency };
 }
 
 /** The built renderer: out/renderer beside this bundle's out/main. */
@@ -51,7 +61,7 @@ function rendererDir(): string {
 }
 
 async function main(): Promise<void> {
-  const { db, port } = options();
+  const { db, port, concurrency } = options();
   const renderer = rendererDir();
   let store: Store;
   try {
@@ -60,7 +70,7 @@ async function main(): Promise<void> {
     process.stderr.write(`hetmem serve: cannot open the database ${db}: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const workbench = createWorkbench(store, { databasePath: db, modelVersion: MODEL_VERSION });
+  const workbench = createWorkbench(store, { databasePath: db, modelVersion: MODEL_VERSION }, { concurrency });
   let server;
   try {
     server = await startServer({

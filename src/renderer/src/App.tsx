@@ -7,6 +7,7 @@ import { RunView } from './views/RunView.js';
 import { CompareView } from './views/CompareView.js';
 import { ExportView } from './views/ExportView.js';
 import { SweepsView, SweepView } from './views/SweepView.js';
+import { QueuedView } from './views/QueuedView.js';
 
 const NAV: { view: Route['view']; label: string; route: Route }[] = [
   { view: 'editor', label: 'Experiment editor', route: { view: 'editor' } },
@@ -34,7 +35,7 @@ export function App() {
                 href={href(n.route)}
                 className={
                   n.view === route.view ||
-                  (n.view === 'runs' && route.view === 'run') ||
+                  (n.view === 'runs' && (route.view === 'run' || route.view === 'queued')) ||
                   (n.view === 'sweeps' && route.view === 'sweep')
                     ? 'nav-item active'
                     : 'nav-item'
@@ -60,6 +61,8 @@ function Current({ api, route }: { api: Services; route: Route }) {
       return <RunsView api={api} />;
     case 'run':
       return <RunView key={route.id} api={api} id={route.id} />;
+    case 'queued':
+      return <QueuedView key={route.queueId} api={api} queueId={route.queueId} />;
     case 'compare':
       return <CompareView api={api} ids={route.ids} />;
     case 'export':

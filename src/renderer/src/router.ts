@@ -4,8 +4,10 @@ import { href, parseRoute, type Route } from './routes.js';
 
 export { href, parseRoute, type Route } from './routes.js';
 
-export function navigate(route: Route): void {
-  location.hash = href(route);
+/** Goes to `route`; with `replace`, the current entry is replaced (Back skips it). */
+export function navigate(route: Route, replace = false): void {
+  if (replace) location.replace(href(route));
+  else location.hash = href(route);
 }
 
 export function useRoute(): Route {

@@ -1,12 +1,14 @@
 /**
  * Views are addressed by the URL's hash, so the back button, reloads and links work in
- * both the desktop window and a browser: #/editor, #/runs, #/run/7, #/compare/3,4,
- * #/export/3,4, #/sweeps, #/sweep/0123456789ab.
+ * both the desktop window and a browser: #/editor, #/runs, #/run/7, #/queued/2 (a run
+ * waiting in the queue, by its queue id), #/compare/3,4, #/export/3,4, #/sweeps,
+ * #/sweep/0123456789ab.
  */
 export type Route =
   | { view: 'editor' }
   | { view: 'runs' }
   | { view: 'run'; id: number }
+  | { view: 'queued'; queueId: number }
   | { view: 'compare'; ids: number[] }
   | { view: 'export'; ids: number[] }
   | { view: 'sweeps' }
@@ -21,6 +23,7 @@ const ids = (text: string | undefined) =>
 export function parseRoute(hash: string): Route {
   const [, view, arg] = hash.replace(/^#/, '').split('/');
   if (view === 'run' && ids(arg).length === 1) return { view: 'run', id: ids(arg)[0]! };
+  if (view === 'queued' && ids(arg).length === 1) return { view: 'queued', queueId: ids(arg)[0]! };
   if (view === 'compare') return { view: 'compare', ids: ids(arg) };
   if (view === 'export') return { view: 'export', ids: ids(arg) };
   if (view === 'runs') return { view: 'runs' };
@@ -33,6 +36,8 @@ export function href(route: Route): string {
   switch (route.view) {
     case 'run':
       return `#/run/${route.id}`;
+    case 'queued':
+      return `#/queued/${route.queueId}`;
     case 'compare':
     case 'export':
       return `#/${route.view}/${route.ids.join(',')}`;

@@ -259,32 +259,38 @@ export function checkSweepPaths(sweep: Sweep, experiment: unknown): ConfigIssue[
       issues.push({ path: at, message: `${JSON.stringify(axis.path)} is swept twice; give each field one axis` });
       return;
     }
-    let v: unknown = experiment;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      const next = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
-      if (next === undefined) {
-        const where = k === 0 ? 'the experiment' : JSON.stringify(formatKeys(keys.slice(0, k)));
-        const valid = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
-        const near = typeof key === 'string' ? closest(key, valid) : undefined;
-        const hint = Array.isArray(v)
-          ? `it has ${v.length} entries`
-          : near
-            ? `did you mean "${formatKeys([...keys.slice(0, k), near])}"?`
-            : `its fields are ${valid.map((f) => `"${f}"`).join(', ') || 'none'}`;
-        issues.push({
-          path: at,
-          message: `${JSON.stringify(axis.path)} does not exist: ${where} has no ${typeof key === 'number' ? `entry ${key}` : `field "${key}"`}; ${hint}`,
-        });
-        return;
-      }
-      v = next;
-    }
+    const missing = missingField(axis.path, keys, experiment);
+    if (missing) issues.push({ path: at, message: missing });
   });
   return issues;
 }
 
-function formatKeys(keys: (string | number)[]): string {
+/**
+ * Why `path` (parsed into `keys`) names no field of `doc`, with the closest valid name or
+ * the fields there are; null when it exists. Sweeps and `hetmem run --set` check paths with it.
+ */
+export function missingField(path: string, keys: readonly (string | number)[], doc: unknown): string | null {
+  let v: unknown = doc;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const next = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;
+    if (next === undefined) {
+      const where = k === 0 ? 'the experiment' : JSON.stringify(formatKeys(keys.slice(0, k)));
+      const valid = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
+      const near = typeof key === 'string' ? closest(key, valid) : undefined;
+      const hint = Array.isArray(v)
+        ? `it has ${v.length} entries`
+        : near
+          ? `did you mean "${formatKeys([...keys.slice(0, k), near])}"?`
+          : `its fields are ${valid.map((f) => `"${f}"`).join(', ') || 'none'}`;
+      return `${JSON.stringify(path)} does not exist: ${where} has no ${typeof key === 'number' ? `entry ${key}` : `field "${key}"`}; ${hint}`;
+    }
+    v = next;
+  }
+  return null;
+}
+
+function formatKeys(keys: readonly (string | number)[]): string {
   return keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
 }
 
@@ -306,7 +312,8 @@ export function pointDocument(
   return out;
 }
 
-function setAt(doc: Record<string, unknown>, keys: (string | number)[], value: unknown): void {
+/** Writes `value` at `keys` in `doc`, creating objects (or arrays, before an index) on the way. */
+export function setAt(doc: Record<string, unknown>, keys: readonly (string | number)[], value: unknown): void {
   let v: Record<string | number, unknown> = doc;
   keys.forEach((key, k) => {
     if (k === keys.length - 1) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TagPool } from './tag-pool.js';
 
@@ -34,5 +35,36 @@ describe('TagPool', () => {
 
   it('refuses an empty pool', () => {
     expect(() => new TagPool(0)).toThrow(/at least one tag/);
+  });
+
+  it('always grants the time the count-th earliest tag frees, as a sorted list of free times would', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 5000 }),
+            fc.integer({ min: 1, max: 12 }),
+            fc.integer({ min: 0, max: 3000 }),
+          ),
+          {
+            maxLength: 200,
+          },
+        ),
+        (size, requests) => {
+          const pool = new TagPool(size);
+          const shadow = new Array<number>(size).fill(0);
+          for (const [t, count, hold] of requests) {
+            shadow.sort((a, b) => a - b);
+            const k = Math.min(count, size);
+            const expected = Math.max(t, shadow[k - 1]);
+            expect(pool.acquire(t, count)).toBe(expected);
+            pool.hold(expected + hold, count);
+            for (let i = 0; i < k; i++) shadow[i] = expected + hold;
+          }
+        },
+      ),
+      { seed: 6, numRuns: 200 },
+    );
   });
 });

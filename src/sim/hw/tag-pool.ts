@@ -18,10 +18,14 @@ export class TagPool {
   /** Total time requests waited for a tag. */
   waitPs: Ps = 0;
 
+  /** Heap slots the k-th-earliest search has yet to look at (at most one more per step). */
+  private readonly frontier: Int32Array;
+
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a tag pool needs at least one tag, got ${size}`);
     this.size = size;
     this.freeAt = new Float64Array(size);
+    this.frontier = new Int32Array(size + 1);
   }
 
   /**
@@ -59,19 +63,27 @@ export class TagPool {
     heap[i] = until;
   }
 
-  /** The k-th earliest free time (k small: a request split into a few TLPs). */
+  /**
+   * The k-th earliest free time: a best-first walk of the heap from its root, which visits
+   * about 2k entries (k is small: a request split into a few TLPs).
+   */
   private kthFree(k: number): Ps {
-    const best = new Float64Array(k).fill(Infinity);
-    for (const v of this.freeAt) {
-      if (v >= best[k - 1]) continue;
-      let j = k - 1;
-      while (j > 0 && best[j - 1] > v) {
-        best[j] = best[j - 1];
-        j--;
-      }
-      best[j] = v;
+    const heap = this.freeAt;
+    const n = this.size;
+    const frontier = this.frontier;
+    frontier[0] = 0;
+    let size = 1;
+    for (;;) {
+      // Take the frontier's earliest entry.
+      let best = 0;
+      for (let i = 1; i < size; i++) if (heap[frontier[i]] < heap[frontier[best]]) best = i;
+      const at = frontier[best];
+      if (--k === 0) return heap[at];
+      frontier[best] = frontier[--size];
+      const left = 2 * at + 1;
+      if (left < n) frontier[size++] = left;
+      if (left + 1 < n) frontier[size++] = left + 1;
     }
-    return best[k - 1];
   }
 
   /** The time at which a tag is next free. */

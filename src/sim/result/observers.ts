@@ -36,6 +36,11 @@ export class RunObservers {
     return [this.h2d, this.d2h, this.deviceMemory, this.faults].map((s) => s.finish(endPs));
   }
 
+  /** The series so far, for a live view; the run goes on unchanged. */
+  seriesSoFar(nowPs: Ps): Series[] {
+    return [this.h2d, this.d2h, this.deviceMemory, this.faults].map((s) => s.snapshot(nowPs));
+  }
+
   histograms(): Histogram[] {
     return [this.faultLatency.finish(), this.accessLatency.finish()];
   }

@@ -64,6 +64,18 @@ export class BinnedSeries {
     this.intervalPs *= 2;
   }
 
+  /**
+   * The series up to `nowPs` while the run goes on, as `finish(nowPs)` would give it, on a
+   * copy (this one is left as it was). A sum's last bin is left out while it is still filling.
+   */
+  snapshot(nowPs: Ps): Series {
+    const copy: BinnedSeries = Object.assign(Object.create(BinnedSeries.prototype) as object, this);
+    copy.values = this.values.slice();
+    const series = copy.finish(nowPs);
+    if (this.kind === 'sum' && nowPs % (series.intervalNs * 1000) !== 0) series.values.pop();
+    return series;
+  }
+
   finish(endPs: Ps): Series {
     while (Math.ceil(endPs / this.intervalPs) > this.maxPoints) this.coarsen();
     const bins = Math.max(1, Math.ceil(endPs / this.intervalPs));

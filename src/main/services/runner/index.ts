@@ -12,7 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ConfigIssue, PresetMap } from '../../../sim/config/validate.js';
-import type { Progress, RunResult } from '../../../sim/result/types.js';
+import type { Progress, RunResult, Series } from '../../../sim/result/types.js';
 import { MODEL_VERSION } from '../../../sim/result/version.js';
 import type { Store } from '../store/store.js';
 import { prepareExperiment, type PreparedExperiment } from './prepare.js';
@@ -40,6 +40,13 @@ export interface RunOptions {
   presets?: PresetMap;
   /** Default 100 ms. */
   progressIntervalMs?: number;
+  /**
+   * Called with the result's series as recorded so far (link bandwidth each way, device
+   * memory in use, faults, ...), at most every `seriesIntervalMs`; only when given.
+   */
+  onSeries?: (series: Series[], simTimeNs: number) => void;
+  /** Default 500 ms. */
+  seriesIntervalMs?: number;
 }
 
 export type RunOutcome =
@@ -157,6 +164,7 @@ export function runPrepared(
       experiment,
       tracePath: prepared.tracePath,
       progressIntervalMs: options.progressIntervalMs ?? 100,
+      seriesIntervalMs: options.onSeries ? (options.seriesIntervalMs ?? 500) : null,
     };
     try {
       // A heap limit turns a run that outgrows memory into a failed run, not an aborted process.
@@ -169,9 +177,10 @@ export function runPrepared(
     }
     worker.on('message', (m: WorkerMessage) => {
       if (settled || cancelRequested) return;
-      if (m.type === 'progress') {
+      if (m.type === 'progress' || m.type === 'series') {
         try {
-          options.onProgress?.(m.progress);
+          if (m.type === 'progress') options.onProgress?.(m.progress);
+          else options.onSeries?.(m.series, m.simTimeNs);
         } catch {
           // A broken progress display must not break the run.
         }

@@ -1,7 +1,8 @@
 /**
  * The simulation worker: runs one experiment in its own thread so the caller (CLI, app,
  * web server) stays responsive, streams progress, and can be stopped at any moment by
- * `worker.terminate()`. It imports only src/sim and the trace-file reader.
+ * `worker.terminate()`. Asked to, it also sends the result's series as recorded so far.
+ * It imports only src/sim and the trace-file reader.
  *
  * Compiled to worker.js by `tsc -p tsconfig.node.json`; see `workerUrl()` in index.ts for
  * how the runner finds it.
@@ -20,13 +21,18 @@ let trace: TraceFile | undefined;
 try {
   trace = input.tracePath === null ? undefined : openTraceFile(input.tracePath);
   let last = -Infinity;
+  let lastSeries = -Infinity;
   const result = simulate(input.experiment, {
     traceSource: trace,
-    onProgress: (progress) => {
+    onProgress: (progress, seriesSoFar) => {
       const now = performance.now();
       if (now - last < input.progressIntervalMs) return;
       last = now;
       post({ type: 'progress', progress });
+      if (input.seriesIntervalMs !== null && now - lastSeries >= input.seriesIntervalMs) {
+        lastSeries = now;
+        post({ type: 'series', simTimeNs: progress.simTimeNs, series: seriesSoFar() });
+      }
     },
   });
   post({ type: 'done', result });

@@ -143,7 +143,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   try {
     db = new Database(path, { readonly: !!options.readonly, fileMustExist: !!options.readonly });
   } catch (e) {
-    throw new Error(`${path} cannot be opened as a database: ${(e as Error).message}`);
+    throw storeAccessError(path, e, `${path} cannot be opened as a database: ${(e as Error).message}`);
   }
   try {
     checkIsOurs(db, path, migrations.length);
@@ -159,8 +159,28 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    throw storeAccessError(path, e);
   }
+}
+
+/**
+ * A database another program holds locked, or one this process may not write, said
+ * plainly with what to do; `fallback` (default `e` itself) for any other error.
+ */
+export function storeAccessError(path: string, e: unknown, fallback?: string): Error {
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  const why = (e as Error).message;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new Error(
+      `${path} is locked: another program is writing to it (${why}); nothing was changed. Wait until it is done, or close it (another hetmem, the app, an sqlite3 shell), and try again`,
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY') || (code === 'SQLITE_CANTOPEN' && existsSync(path))) {
+    return new Error(
+      `${path} is read-only here (${why}); nothing was changed. Give a database in a place you may write (a copy will do); commands that only read it (runs, show, compare, export) work as it is`,
+    );
+  }
+  return fallback === undefined && e instanceof Error ? e : new Error(fallback ?? why);
 }
 
 export function schemaVersion(db: Db): number {
@@ -200,7 +220,7 @@ function checkIsOurs(db: Db, path: string, known: number): void {
         `${path} is not an SQLite database (${(e as Error).message}); give a .sqlite file written by Hetmem Workbench, or a new file name to create one`,
       );
     }
-    throw new Error(`${path} cannot be read: ${(e as Error).message}`);
+    throw storeAccessError(path, e, `${path} cannot be read: ${(e as Error).message}`);
   }
   const empty = version === 0 && appId === 0 && tables.length === 0;
   if (!empty && appId !== APPLICATION_ID) {

@@ -23,6 +23,7 @@ import { loadExampleExperiments, loadHardwarePresets, loadPresetMap } from '../p
 import { prepareExperiment } from '../runner/index.js';
 import { exportRunsToCsv, exportRunsToJson, exportRunsToSqlite } from '../store/export.js';
 import { importDatabase } from '../store/import.js';
+import { storeAccessError } from '../store/schema.js';
 import type { RunRecord, RunSummary as StoredRunSummary, Store } from '../store/store.js';
 import { listSweeps, loadSweep } from '../sweeps/view.js';
 import { ActiveRuns } from './active-runs.js';
@@ -45,12 +46,15 @@ export interface WorkbenchOptions {
   /** Folder a trace workload's relative path is resolved against; default the cwd. */
   baseDir?: string;
   progressIntervalMs?: number;
+  seriesIntervalMs?: number;
+  /** Runs that may run at once; more wait in a queue. Default 1. */
+  concurrency?: number;
   /** Pool threads of the sweeps the app starts; default one per core. */
   sweepWorkers?: number;
 }
 
 export function createWorkbench(store: Store, info: Info, options: WorkbenchOptions = {}): Workbench {
-  const active = new ActiveRuns(store, options.progressIntervalMs);
+  const active = new ActiveRuns(store, options);
   const presets = () => options.presets ?? loadPresetMap();
   const prepare = (text: string) => prepareExperiment(text, { presets: presets(), baseDir: options.baseDir });
   const sweeps = new ActiveSweeps(store, { presets, baseDir: options.baseDir, workers: options.sweepWorkers });
@@ -108,9 +112,14 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
     startRun: async (text) => {
       const prepared = prepare(text);
       if (!prepared.ok) return { ok: false, issues: locateIssues(text, prepared.issues) };
-      return { ok: true, runId: active.start(prepared) };
+      try {
+        return { ok: true, ...active.start(prepared) };
+      } catch (e) {
+        throw storeAccessError(store.path, e);
+      }
     },
     cancelRun: async (id) => active.cancel(id),
+    dequeueRun: async (queueId) => active.dequeue(queueId),
     activeRuns: async () => active.list(),
     tagRun: async (id, { add = [], remove = [] }) => {
       store.addTags(id, add);

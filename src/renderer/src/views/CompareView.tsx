@@ -6,7 +6,7 @@
  */
 import { useMemo, useState } from 'react';
 import { compareKeyMetrics, type ComparedRun, type RunDetail } from '../../../shared/api.js';
-import { differingPaths, flattenDocument } from '../../../shared/flatten.js';
+import { experimentDifferences, metricRows } from '../../../shared/compare.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
 import { metricBarsOption, parallelOption } from '../charts/options.js';
@@ -85,8 +85,8 @@ function Comparison({ runs, details }: { runs: ComparedRun[]; details: RunDetail
   const [metrics, setMetrics] = useState<string[]>(() =>
     [...new Set(runs.flatMap((r) => Object.keys(r.keyMetrics)))].sort(compareKeyMetrics),
   );
-  const flat = useMemo(() => runs.map((r) => flattenDocument(r.experiment)), [runs]);
-  const params = useMemo(() => differingPaths(flat), [flat]);
+  const { flat, paths: params } = useMemo(() => experimentDifferences(runs), [runs]);
+  const rows = useMemo(() => metricRows(runs, metrics), [runs, metrics]);
   const bars = useMemo(
     () =>
       metricBarsOption(
@@ -130,32 +130,29 @@ function Comparison({ runs, details }: { runs: ComparedRun[]; details: RunDetail
             </tr>
           </thead>
           <tbody>
-            {metrics.map((m) => {
-              const base = runs[0]!.metrics[m]?.value;
-              return (
-                <tr key={m}>
-                  <td>
-                    <code>{m}</code>
-                  </td>
-                  {runs.map((r, i) => {
-                    const v = r.metrics[m];
-                    const delta = i > 0 && v && base ? ((v.value - base) / Math.abs(base)) * 100 : null;
-                    return (
-                      <td key={r.id} className="num">
-                        {v ? formatMetric(v.value, v.unit) : '—'}
-                        {delta !== null && Number.isFinite(delta) && (
-                          <span className={delta > 0 ? 'delta up' : delta < 0 ? 'delta down' : 'delta'}>
-                            {' '}
-                            {delta > 0 ? '+' : ''}
-                            {delta.toFixed(1)}%
-                          </span>
-                        )}
-                      </td>
-                    );
-                  })}
-                </tr>
-              );
-            })}
+            {rows.map((row) => (
+              <tr key={row.name}>
+                <td>
+                  <code>{row.name}</code>
+                </td>
+                {runs.map((r, i) => {
+                  const v = row.values[i];
+                  const delta = row.percentFromFirst[i];
+                  return (
+                    <td key={r.id} className="num">
+                      {v === null ? '—' : formatMetric(v, row.unit)}
+                      {delta != null && (
+                        <span className={delta > 0 ? 'delta up' : delta < 0 ? 'delta down' : 'delta'}>
+                          {' '}
+                          {delta > 0 ? '+' : ''}
+                          {delta.toFixed(1)}%
+                        </span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
           </tbody>
         </table>
       )}

@@ -91,9 +91,20 @@ function Editor({ api, presets }: { api: Services; presets: Presets }) {
     setStarting(true);
     try {
       const text = model.getValue();
-      const started = hasSweep(text) ? await api.startSweep(text) : await api.startRun(text);
+      if (hasSweep(text)) {
+        const started = await api.startSweep(text);
+        if (started.ok) navigate({ view: 'sweep', id: started.sweepId });
+        else {
+          setExperimentMarkers(model, started.issues);
+          setIssues(started.issues);
+        }
+        return;
+      }
+      const started = await api.startRun(text);
       if (started.ok) {
-        navigate('sweepId' in started ? { view: 'sweep', id: started.sweepId } : { view: 'run', id: started.runId });
+        navigate(
+          started.runId === null ? { view: 'queued', queueId: started.queueId } : { view: 'run', id: started.runId },
+        );
       } else {
         setExperimentMarkers(model, started.issues);
         setIssues(started.issues);

@@ -1,13 +1,14 @@
 /**
  * One run: while it runs, a progress bar with simulated time, events per second and time
- * left, a cancel button and a chart that grows live; once it ends, its dashboard (or its
- * error). Progress arrives as run events; the run's record is read again when it ends.
+ * left, a cancel button, and charts that grow live (the model's own series, as recorded
+ * so far, and the simulator's pace); once it ends, its dashboard (or its error). Progress
+ * and series arrive as run events; the run's record is read again when it ends.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { ProgressEvent } from '../../../shared/api.js';
+import type { ProgressEvent, SeriesEvent } from '../../../shared/api.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
-import { liveOption } from '../charts/options.js';
+import { liveOption, seriesOption } from '../charts/options.js';
 import { formatDurationNs, formatWallMs } from '../format.js';
 import { messageOf, useLoad } from '../load.js';
 import { Dashboard } from './Dashboard.js';
@@ -19,14 +20,17 @@ export function RunView({ api, id }: { api: Services; id: number }) {
   const [progress, setProgress] = useState<ProgressEvent | null>(null);
   /** Progress samples as they arrive: the live series. */
   const [trail, setTrail] = useState<ProgressEvent[]>([]);
+  /** The model's series as recorded so far (link bandwidth, device memory, faults, ...). */
+  const [series, setSeries] = useState<SeriesEvent | null>(null);
   /** Whether these services run it; false for a run started by another process (the CLI). */
   const [ownRun, setOwnRun] = useState<boolean | null>(null);
 
   useEffect(() => {
     const unsubscribe = api.onRunEvent((event) => {
-      if (event.runId !== id) return;
+      if (!('runId' in event) || event.runId !== id) return;
       setOwnRun(true);
-      if (event.type === 'progress') {
+      if (event.type === 'series') setSeries(event);
+      else if (event.type === 'progress') {
         setProgress(event);
         // A long run halves its history rather than growing without bound.
         setTrail((t) => [...(t.length >= MAX_LIVE_POINTS ? t.filter((_, i) => i % 2 === 0) : t), event]);
@@ -43,6 +47,7 @@ export function RunView({ api, id }: { api: Services; id: number }) {
       // An event already proved it ours; a run that ended meanwhile is not listed.
       setOwnRun((own) => own === true || mine !== undefined);
       if (mine?.progress) setProgress((p) => p ?? mine.progress);
+      if (mine?.series) setSeries((s) => s ?? mine.series);
       if (!mine) reload();
     });
     return unsubscribe;
@@ -83,7 +88,9 @@ export function RunView({ api, id }: { api: Services; id: number }) {
       </section>
     );
   }
-  if (run.status === 'running') return <Progress api={api} id={id} name={run.name} progress={progress} trail={trail} />;
+  if (run.status === 'running') {
+    return <Progress api={api} id={id} name={run.name} progress={progress} trail={trail} series={series} />;
+  }
   return <Dashboard api={api} run={run} onChange={reload} />;
 }
 
@@ -93,12 +100,14 @@ function Progress({
   name,
   progress,
   trail,
+  series,
 }: {
   api: Services;
   id: number;
   name: string;
   progress: ProgressEvent | null;
   trail: ProgressEvent[];
+  series: SeriesEvent | null;
 }) {
   const [cancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -177,6 +186,26 @@ function Progress({
           {progress?.etaMs != null ? formatWallMs(progress.etaMs) : 'estimating…'}
         </dd>
       </dl>
+      <h2>Series so far</h2>
+      {series === null ? (
+        <p className="muted">The model's series appear here within a second of the run starting.</p>
+      ) : (
+        <div className="chart-grid">
+          {series.series.map((s) => (
+            <figure key={s.name}>
+              <figcaption>
+                <code>{s.name}</code> ({s.unit}), up to {formatDurationNs(series.simTimeNs)}
+              </figcaption>
+              <Chart
+                option={{ ...seriesOption([{ label: s.name, series: s }]), animation: false }}
+                label={`${s.name} so far, live`}
+                height={220}
+              />
+            </figure>
+          ))}
+        </div>
+      )}
+      <h2>Simulator</h2>
       <div className="chart-grid">
         <figure>
           <figcaption>Simulated time so far</figcaption>

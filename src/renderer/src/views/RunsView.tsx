@@ -3,7 +3,7 @@
  * compare, export, tag or delete (after a confirmation). Key metric columns come from the
  * runs themselves (KEY_METRIC_PATTERNS), so new per-device metrics get columns too.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import {
   compareKeyMetrics,
   RUN_STATUSES,
@@ -26,15 +26,22 @@ function sortValue(run: RunSummary, key: SortKey): string | number {
 
 export function RunsView({ api }: { api: Services }) {
   const [filter, setFilter] = useState<ListRunsFilter>({});
-  const [runs, reload] = useLoad(() => api.listRuns(filter), [api, JSON.stringify(filter)]);
+  const [runs, reloadRuns] = useLoad(() => api.listRuns(filter), [api, JSON.stringify(filter)]);
+  /** Runs waiting in the queue: not in the database until they start. */
+  const [active, reloadActive] = useLoad(() => api.activeRuns(), [api]);
+  const reload = useCallback(() => {
+    reloadRuns();
+    reloadActive();
+  }, [reloadRuns, reloadActive]);
+  const queued = active.state === 'ready' && !filter.status ? active.value.filter((r) => r.state === 'queued') : [];
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'id', descending: true });
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [tagDraft, setTagDraft] = useState('');
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
 
-  // Runs that start or end elsewhere (the editor, another window) show up here.
-  useEffect(() => api.onRunEvent((e) => e.type !== 'progress' && reload()), [api, reload]);
+  // Runs that are queued, start or end elsewhere (the editor, another window) show up here.
+  useEffect(() => api.onRunEvent((e) => e.type !== 'progress' && e.type !== 'series' && reload()), [api, reload]);
 
   const list = runs.state === 'ready' ? runs.value : [];
   const metricColumns = useMemo(
@@ -184,14 +191,14 @@ export function RunsView({ api }: { api: Services }) {
 
       {runs.state === 'loading' && <p className="muted">Loading runs…</p>}
       {runs.state === 'error' && <p className="notice error">Could not list runs: {runs.message}</p>}
-      {runs.state === 'ready' && list.length === 0 && (
+      {runs.state === 'ready' && list.length === 0 && queued.length === 0 && (
         <p className="muted">
           {Object.values(filter).some(Boolean)
             ? 'No runs match these filters.'
             : 'No runs yet. Write an experiment in the Experiment editor and run it (Ctrl/Cmd+Enter).'}
         </p>
       )}
-      {list.length > 0 && (
+      {list.length + queued.length > 0 && (
         <div className="scroll-x">
           <table className="runs nowrap-table">
             <thead>
@@ -216,6 +223,45 @@ export function RunsView({ api }: { api: Services }) {
               </tr>
             </thead>
             <tbody>
+              {queued.map((q) => (
+                <tr key={`queued-${q.queueId}`} className="queued">
+                  <td />
+                  <td className="num muted">—</td>
+                  <td>
+                    <a href={`#/queued/${q.queueId}`}>{q.name}</a>
+                    <div className="muted small">
+                      {q.position === 1 ? 'queued, next to start' : `queued, number ${q.position}`}{' '}
+                      <button
+                        type="button"
+                        className="small"
+                        aria-label={`Remove ${q.name} from the queue`}
+                        onClick={() =>
+                          void act(async () =>
+                            (await api.dequeueRun(q.queueId))
+                              ? `Removed "${q.name}" from the queue.`
+                              : `"${q.name}" had already started.`,
+                          )
+                        }
+                      >
+                        Remove
+                      </button>
+                    </div>
+                  </td>
+                  <td>
+                    <code>{q.strategy}</code>
+                  </td>
+                  <td>{q.workload}</td>
+                  {metricColumns.map((m) => (
+                    <td key={m} />
+                  ))}
+                  <td>
+                    <span className="status status-queued">queued</span>
+                  </td>
+                  <td />
+                  <td />
+                  <td />
+                </tr>
+              ))}
               {sorted.map((run) => (
                 <tr key={run.id} className={selected.has(run.id) ? 'selected' : undefined}>
                   <td>
