@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTraceFile } from '../src/main/services/runner/trace-file.js';
-import { parseExperiment, simulate } from '../src/sim/index.js';
+import { parseExperiment, simulate, type Metrics, type PresetMap } from '../src/sim/index.js';
 import { loadPresetMap } from '../src/main/services/presets.js';
 
 interface Reference {
@@ -20,6 +20,27 @@ const err = (model: number, reference: number) => {
   return `${e >= 0 ? '+' : ''}${e.toFixed(1)} %`;
 };
 
+/**
+ * Replays a DRAMSim3 trace on one HBM2 stack set up as DRAMSim3 simulates
+ * HBM2_8Gb_x128.ini (8 channels, 2 KiB rows interleaved every 2 KiB), through the default
+ * trace front end (one request per cycle, 32-entry queues); returns the run's metrics.
+ */
+export function replayOnDramSim3Hbm2(path: string, presets: PresetMap): Metrics {
+  const experiment = parseExperiment(
+    {
+      name: path,
+      hardware: {
+        preset: 'gpu-pcie4-hbm2',
+        device: { dram: { standard: 'hbm2', devices: 1, capacityBytes: '8GiB', interleaveBytes: 2048 } },
+      },
+      strategy: { impl: 'hmm-mirror' },
+      workload: { impl: 'trace', path, format: 'dramsim3', target: 'device-dram', regionBytes: '1GiB' },
+    },
+    presets,
+  );
+  return simulate(experiment, { traceSource: openTraceFile(path) }).metrics;
+}
+
 export function dramSection(): string {
   const presets = loadPresetMap();
   const reference = JSON.parse(readFileSync('bench/dram-reference/results.json', 'utf8')) as {
@@ -30,20 +51,7 @@ export function dramSection(): string {
   try {
     execFileSync(process.execPath, ['bench/dram-reference/generate-traces.mjs', folder]);
     const rows = ['sequential', 'sparse-random', 'saturated-random'].map((trace) => {
-      const path = join(folder, `${trace}.trace`);
-      const experiment = parseExperiment(
-        {
-          name: trace,
-          hardware: {
-            preset: 'gpu-pcie4-hbm2',
-            device: { dram: { standard: 'hbm2', devices: 1, capacityBytes: '8GiB', interleaveBytes: 2048 } },
-          },
-          strategy: { impl: 'hmm-mirror' },
-          workload: { impl: 'trace', path, format: 'dramsim3', target: 'device-dram', regionBytes: '1GiB' },
-        },
-        presets,
-      );
-      const m = simulate(experiment, { traceSource: openTraceFile(path) }).metrics;
+      const m = replayOnDramSim3Hbm2(join(folder, `${trace}.trace`), presets);
       const ref = reference.runs.find((r) => r.config.includes('HBM2') && r.trace === `${trace}.trace`)!;
       const latency = m['dram.device.read_latency_mean_ns'].value;
       const hits = m['dram.device.row_hit_rate'].value;

@@ -10,8 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTraceFile } from '../../src/main/services/runner/trace-file.js';
-import { parseExperiment, simulate } from '../../src/sim/index.js';
+import { replayOnDramSim3Hbm2 } from '../../bench/validate-dram.js';
 import { presets } from './presets.js';
 
 interface Reference {
@@ -25,20 +24,7 @@ const reference = JSON.parse(readFileSync('bench/dram-reference/results.json', '
 const hbm2 = (trace: string) => reference.runs.find((r) => r.config.includes('HBM2') && r.trace === `${trace}.trace`)!;
 
 function replay(folder: string, trace: string) {
-  const path = `${folder}/${trace}.trace`;
-  const experiment = parseExperiment(
-    {
-      name: trace,
-      hardware: {
-        preset: 'gpu-pcie4-hbm2',
-        device: { dram: { standard: 'hbm2', devices: 1, capacityBytes: '8GiB', interleaveBytes: 2048 } },
-      },
-      strategy: { impl: 'hmm-mirror' },
-      workload: { impl: 'trace', path, format: 'dramsim3', target: 'device-dram', regionBytes: '1GiB' },
-    },
-    presets,
-  );
-  const m = simulate(experiment, { traceSource: openTraceFile(path) }).metrics;
+  const m = replayOnDramSim3Hbm2(`${folder}/${trace}.trace`, presets);
   return {
     latency: m['dram.device.read_latency_mean_ns'].value,
     hitRate: m['dram.device.row_hit_rate'].value,
