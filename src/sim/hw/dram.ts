@@ -242,7 +242,7 @@ export const dramSchema = obj(
     tRCDCycles: cycles('tRCD: activate to column command'),
     tRPCycles: cycles('tRP: precharge to activate'),
     tRASCycles: cycles('tRAS: activate to precharge, minimum'),
-    tRFCCycles: cycles('tRFC: refresh cycle time (0 disables the refresh derating)'),
+    tRFCCycles: cycles('tRFC: all-bank refresh time, every tREFI (0 disables refresh)'),
     tREFICycles: cycles('tREFI: refresh interval'),
     tRRDCycles: cycles('tRRD: activate to activate in one channel'),
     tFAWCycles: cycles('tFAW: window with at most four activates in one channel'),
@@ -292,10 +292,10 @@ export interface ResolvedDram extends Omit<DramStandard, 'source' | 'approximate
   readonly interleaveBytes: number;
   readonly channels: number;
   readonly burstBytes: number;
-  /** Per channel, before refresh derating. */
+  /** Per channel. */
   readonly channelBandwidthGBps: number;
   readonly peakBandwidthGBps: number;
-  /** Fraction of time the data bus is available after refresh. */
+  /** Fraction of time a channel is not refreshing (tRFC / tREFI taken off), for reports. */
   readonly refreshAvailability: number;
 }
 
