@@ -105,7 +105,8 @@ describe('hetmem sweep --redis with hetmem worker', () => {
     const r = await coordinator(file, db, 'q-basic').done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/6 points, 0 already in .*; running 6 on queue q-basic at redis:\/\/127\.0\.0\.1:\d+/);
-    expect(r.stderr).toMatch(/queued 6 points; \d+ worker connections? on the queue/);
+    // The workers start with the coordinator: whether they have connected when it queues is a race.
+    expect(r.stderr).toMatch(/queued 6 points; (\d+ worker connections? on the queue|no worker is connected yet)/);
     expect(r.stderr).toMatch(/6 points run, 0 failed; stored in /);
     expect(startedPoints(...workers)).toHaveLength(6);
 
