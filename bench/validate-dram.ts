@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { openTraceFile } from '../src/main/services/runner/trace-file.js';
 import { parseExperiment, simulate, type Metrics, type PresetMap } from '../src/sim/index.js';
 import { loadPresetMap } from '../src/main/services/presets.js';
+import { err, table } from './report-format.js';
 
-interface Reference {
+/** One DRAMSim3 run of bench/dram-reference/results.json. */
+export interface DramSim3Run {
   config: string;
   trace: string;
   averageReadLatencyNs: number;
@@ -15,10 +17,17 @@ interface Reference {
   bandwidthGBps: number;
 }
 
-const err = (model: number, reference: number) => {
-  const e = (model / reference - 1) * 100;
-  return `${e >= 0 ? '+' : ''}${e.toFixed(1)} %`;
+const DRAMSIM3_RESULTS = JSON.parse(readFileSync('bench/dram-reference/results.json', 'utf8')) as {
+  dramsim3Commit: string;
+  runs: DramSim3Run[];
 };
+
+/** DRAMSim3's figures for its HBM2_8Gb_x128 configuration on one of the generated traces ("sequential", ...). */
+export function dramSim3Hbm2(trace: string): DramSim3Run {
+  const run = DRAMSIM3_RESULTS.runs.find((r) => r.config.includes('HBM2') && r.trace === `${trace}.trace`);
+  if (!run) throw new Error(`bench/dram-reference/results.json has no HBM2 run of ${trace}.trace`);
+  return run;
+}
 
 /**
  * Replays a DRAMSim3 trace on one HBM2 stack set up as DRAMSim3 simulates
@@ -43,16 +52,12 @@ export function replayOnDramSim3Hbm2(path: string, presets: PresetMap): Metrics 
 
 export function dramSection(): string {
   const presets = loadPresetMap();
-  const reference = JSON.parse(readFileSync('bench/dram-reference/results.json', 'utf8')) as {
-    dramsim3Commit: string;
-    runs: Reference[];
-  };
   const folder = mkdtempSync(join(tmpdir(), 'hetmem-validate-'));
   try {
     execFileSync(process.execPath, ['bench/dram-reference/generate-traces.mjs', folder]);
     const rows = ['sequential', 'sparse-random', 'saturated-random'].map((trace) => {
       const m = replayOnDramSim3Hbm2(join(folder, `${trace}.trace`), presets);
-      const ref = reference.runs.find((r) => r.config.includes('HBM2') && r.trace === `${trace}.trace`)!;
+      const ref = dramSim3Hbm2(trace);
       const latency = m['dram.device.read_latency_mean_ns'].value;
       const hits = m['dram.device.row_hit_rate'].value;
       const bw = m['dram.device.bandwidth_GBps'].value;
@@ -68,7 +73,6 @@ export function dramSection(): string {
         err(bw, ref.bandwidthGBps),
       ];
     });
-    const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
     const head = [
       'trace',
       'read latency ns',
@@ -83,11 +87,9 @@ export function dramSection(): string {
     return [
       '## Device DRAM against DRAMSim3',
       '',
-      `DRAM-only replays (\`target: "device-dram"\`) of the traces \`bench/dram-reference/generate-traces.mjs\` writes (200 000 sequential 64 B reads one per cycle; 100 000 random reads in 1 GiB one every 50 cycles; 200 000 random requests one per cycle, a third writes), on one HBM2 stack set up as DRAMSim3 simulates \`HBM2_8Gb_x128.ini\` (8 channels, 2 KiB rows interleaved every 2 KiB, one request admitted per cycle, 32-entry queues). DRAMSim3 commit ${reference.dramsim3Commit.slice(0, 12)}; its figures and how they were made: \`bench/dram-reference/\`. Latency is from admission to the last data beat in both.`,
+      `DRAM-only replays (\`target: "device-dram"\`) of the traces \`bench/dram-reference/generate-traces.mjs\` writes (200 000 sequential 64 B reads one per cycle; 100 000 random reads in 1 GiB one every 50 cycles; 200 000 random requests one per cycle, a third writes), on one HBM2 stack set up as DRAMSim3 simulates \`HBM2_8Gb_x128.ini\` (8 channels, 2 KiB rows interleaved every 2 KiB, one request admitted per cycle, 32-entry queues). DRAMSim3 commit ${DRAMSIM3_RESULTS.dramsim3Commit.slice(0, 12)}; its figures and how they were made: \`bench/dram-reference/\`. Latency is from admission to the last data beat in both.`,
       '',
-      line(head),
-      line(head.map(() => '---')),
-      ...rows.map(line),
+      table(head, rows),
       '',
       "Saturated random traffic: the bandwidth matches (both are held by the front end's one request per cycle and by the activate rate), but the model's queued latency is well below DRAMSim3's: the model serves a bank's requests in arrival order without DRAMSim3's write buffering (writes drained in bursts when 32 accumulate) and command queues, and a refresh only delays the commands that fall in its window.",
     ].join('\n');

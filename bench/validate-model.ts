@@ -9,12 +9,13 @@ import { parseExperiment, simulate, type RunResult } from '../src/sim/index.js';
 import { loadPresetMap } from '../src/main/services/presets.js';
 import { MODEL_VERSION } from '../src/sim/result/version.js';
 import { dramSection } from './validate-dram.js';
+import { err, table } from './report-format.js';
 import { MEASURED, PCIE_MODEL_X16, uvmSmartCopyGBps } from './references.js';
 
 const presets = loadPresetMap();
 const GPU = 'gpu-pcie4-hbm2';
 
-export function run(doc: Record<string, unknown>): RunResult {
+function run(doc: Record<string, unknown>): RunResult {
   return simulate(parseExperiment({ name: 'validation', ...doc }, presets));
 }
 
@@ -22,22 +23,11 @@ const metric = (r: RunResult, name: string) => r.metrics[name]?.value ?? NaN;
 const phase = (r: RunResult, label: string) => r.ops.find((o) => o.op.startsWith(label))!;
 const f = (x: number, digits = 2) => x.toFixed(digits);
 
-/** "+1.2 %": the model's relative error against the reference. */
-export function err(model: number, reference: number): string {
-  const e = (model / reference - 1) * 100;
-  return `${e >= 0 ? '+' : ''}${e.toFixed(1)} %`;
-}
-
 /** "in range" or how far outside [low, high] the model lies. */
 function inRange(model: number, [low, high]: readonly [number, number]): string {
   if (model < low) return `${err(model, low)} below`;
   if (model > high) return `${err(model, high)} above`;
   return 'in range';
-}
-
-export function table(head: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** Copy rates of one stream triad (two arrays in, one out) with explicit copies. */

@@ -6,22 +6,12 @@
  * one request admitted per cycle, 32-entry queues).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { replayOnDramSim3Hbm2 } from '../../bench/validate-dram.js';
+import { dramSim3Hbm2, replayOnDramSim3Hbm2 } from '../../bench/validate-dram.js';
 import { presets } from './presets.js';
-
-interface Reference {
-  config: string;
-  trace: string;
-  averageReadLatencyNs: number;
-  rowBufferHitRate: number;
-  bandwidthGBps: number;
-}
-const reference = JSON.parse(readFileSync('bench/dram-reference/results.json', 'utf8')) as { runs: Reference[] };
-const hbm2 = (trace: string) => reference.runs.find((r) => r.config.includes('HBM2') && r.trace === `${trace}.trace`)!;
 
 function replay(folder: string, trace: string) {
   const m = replayOnDramSim3Hbm2(`${folder}/${trace}.trace`, presets);
@@ -40,7 +30,7 @@ describe('device DRAM against DRAMSim3 on the same traces', () => {
   it('sequential and sparse random reads: latency within 10 %, row hits within 0.01, bandwidth within 3 %', () => {
     for (const trace of ['sequential', 'sparse-random']) {
       const model = replay(folder, trace);
-      const ref = hbm2(trace);
+      const ref = dramSim3Hbm2(trace);
       expect(Math.abs(model.latency / ref.averageReadLatencyNs - 1), `${trace} latency ${model.latency}`).toBeLessThan(
         0.1,
       );
@@ -53,7 +43,7 @@ describe('device DRAM against DRAMSim3 on the same traces', () => {
 
   it('saturated random traffic: the activate limits hold bandwidth to within 3 % (latency: see docs/validation.md)', () => {
     const model = replay(folder, 'saturated-random');
-    const ref = hbm2('saturated-random');
+    const ref = dramSim3Hbm2('saturated-random');
     expect(Math.abs(model.bandwidth / ref.bandwidthGBps - 1), `bandwidth ${model.bandwidth}`).toBeLessThan(0.03);
     expect(model.hitRate).toBeLessThan(0.01);
     // Queued latency is well above the unloaded 45 ns of a row conflict, though below DRAMSim3's.
