@@ -9,23 +9,35 @@
  */
 import { Command, CommanderError } from 'commander';
 import { MODEL_VERSION } from '../sim/result/version.js';
-import { registerCompare } from './commands/compare.js';
-import { registerExport } from './commands/export.js';
-import { registerImport } from './commands/import.js';
-import { registerPresets } from './commands/presets.js';
-import { registerRun } from './commands/run.js';
-import { registerRuns } from './commands/runs.js';
-import { registerSchema } from './commands/schema.js';
-import { registerShow } from './commands/show.js';
-import { registerSweep } from './commands/sweep.js';
-import { registerTag } from './commands/tag.js';
-import { registerTrace } from './commands/trace.js';
-import { registerValidate } from './commands/validate.js';
-import { registerWorker } from './commands/worker.js';
 import { CliError, EXIT } from './errors.js';
 import { printable } from './format.js';
 
-export function buildProgram(): Command {
+/**
+ * Each command's module, loaded only when needed: `hetmem sweep` then never loads BullMQ,
+ * the app's services or the other commands, which would take most of a second. In the
+ * order `hetmem --help` lists them.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  run: async () => (await import('./commands/run.js')).registerRun,
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  schema: async () => (await import('./commands/schema.js')).registerSchema,
+  presets: async () => (await import('./commands/presets.js')).registerPresets,
+  runs: async () => (await import('./commands/runs.js')).registerRuns,
+  show: async () => (await import('./commands/show.js')).registerShow,
+  compare: async () => (await import('./commands/compare.js')).registerCompare,
+  tag: async () => (await import('./commands/tag.js')).registerTag,
+  trace: async () => (await import('./commands/trace.js')).registerTrace,
+  export: async () => (await import('./commands/export.js')).registerExport,
+  import: async () => (await import('./commands/import.js')).registerImport,
+  sweep: async () => (await import('./commands/sweep.js')).registerSweep,
+  worker: async () => (await import('./commands/worker.js')).registerWorker,
+};
+
+/**
+ * The program with the command `args` names, or with every command (for help, a
+ * misspelt command's suggestion, or no command).
+ */
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command('hetmem');
   program
     .description(
@@ -72,19 +84,8 @@ Examples:
 Run \`hetmem help COMMAND\` for a command's options and an example.`,
     );
   // Subcommands copy exitOverride and configureOutput from the program when created.
-  registerRun(program);
-  registerValidate(program);
-  registerSchema(program);
-  registerPresets(program);
-  registerRuns(program);
-  registerShow(program);
-  registerCompare(program);
-  registerTag(program);
-  registerTrace(program);
-  registerExport(program);
-  registerImport(program);
-  registerSweep(program);
-  registerWorker(program);
+  const named = Object.hasOwn(COMMANDS, args[0] ?? '') ? [args[0]] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(named.map((name) => COMMANDS[name]()))) register(program);
   return program;
 }
 
@@ -100,7 +101,7 @@ export async function main(args: readonly string[]): Promise<number> {
     if (e.code === 'EPIPE') process.exit(EXIT.ok);
     throw e;
   });
-  const program = buildProgram();
+  const program = await buildProgram(args);
   const json = args.includes('--json');
   try {
     if (args.length === 0) {

@@ -3,7 +3,7 @@
  * or with --redis on `hetmem worker` processes through a BullMQ queue, and summarize.
  */
 import type { Command } from 'commander';
-import { runSweepOnQueue, type QueuedInfo } from '../../main/services/sweeps/coordinator.js';
+import type { QueuedInfo } from '../../main/services/sweeps/coordinator.js';
 import {
   defaultWorkers,
   runSweepLocal,
@@ -106,6 +106,8 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
       throw failure(`${(e as Error).message}; nothing was queued or stored`);
     }
   }
+  // BullMQ is loaded only for a sweep on Redis: a local sweep starts sooner without it.
+  const coordinator = redis === undefined ? undefined : await import('../../main/services/sweeps/coordinator.js');
 
   const store = openStore(flags.db);
   const abort = new AbortController();
@@ -147,9 +149,9 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
     };
     try {
       tally =
-        redis === undefined
+        redis === undefined || coordinator === undefined
           ? await runSweepLocal(store, plan, todo, { workers, signal: abort.signal, onPoint })
-          : await runSweepOnQueue(store, plan, todo, stored, {
+          : await coordinator.runSweepOnQueue(store, plan, todo, stored, {
               url: redis,
               queueName: flags.queue,
               signal: abort.signal,

@@ -4,7 +4,6 @@
  * version gives. Both sides check Redis with a short timeout first, so an unreachable
  * server is a clear error at once rather than ioredis retrying for ever.
  */
-import { Redis } from 'ioredis';
 import type { RedisOptions } from 'bullmq';
 import type { PlannedPoint } from './plan.js';
 import type { PointTask } from './protocol.js';
@@ -73,6 +72,8 @@ export function bullConnection(url: string): RedisOptions {
  * (refused, unknown host, timeout, not Redis, wrong password).
  */
 export async function checkRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  // Loaded here, not at the top: the CLI's other commands (a local sweep) never pay for ioredis.
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
