@@ -7,7 +7,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigIssue } from '../sim/config/validate.js';
 import { MAX_SEED } from '../main/services/runner/prepare.js';
 import { NoSuchRunsError, Store } from '../main/services/store/store.js';
-import { checkRedisUrl } from '../main/services/sweeps/queue.js';
 import { type CliError, failure, invalid } from './errors.js';
 
 export const DEFAULT_DB = 'hetmem.sqlite';
@@ -71,15 +70,6 @@ export function parseRunIds(text: string, label = '--runs'): number[] {
     for (let id = from; id <= to; id++) if (!ids.includes(id)) ids.push(id);
   }
   return ids;
-}
-
-/** --redis URL: a redis:// or rediss:// URL with a host. */
-export function parseRedisUrl(text: string): string {
-  try {
-    return checkRedisUrl(text.trim());
-  } catch (e) {
-    throw invalid(`--redis: ${(e as Error).message}`);
-  }
 }
 
 /** '' and ':memory:' would give SQLite's temporary databases, which vanish at exit. */

@@ -14,7 +14,8 @@ import { planSweep, shardPoints, type PlannedPoint, type SweepPlan } from '../..
 import { checkRedis, DEFAULT_QUEUE, shownUrl } from '../../main/services/sweeps/queue.js';
 import { storedPoints } from '../../main/services/sweeps/record.js';
 import { DEFAULT_SWEEP_METRIC, summarizeSweep } from '../../main/services/sweeps/summary.js';
-import { checkWritableDb, DEFAULT_DB, issueLines, openStore, parseRedisUrl, readExperimentFile } from '../args.js';
+import { checkWritableDb, DEFAULT_DB, issueLines, openStore, readExperimentFile } from '../args.js';
+import { parseRedisUrl } from '../redis-url.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
 import { SweepProgressBar, sweepTable } from '../sweep-format.js';
 

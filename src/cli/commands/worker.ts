@@ -4,7 +4,7 @@ import { MODEL_VERSION } from '../../sim/result/version.js';
 import { startPointWorker } from '../../main/services/sweeps/cluster-worker.js';
 import { defaultWorkers } from '../../main/services/sweeps/local.js';
 import { checkRedis, DEFAULT_QUEUE, shownUrl } from '../../main/services/sweeps/queue.js';
-import { parseRedisUrl } from '../args.js';
+import { parseRedisUrl } from '../redis-url.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
 import { printable } from '../format.js';
 

@@ -7,9 +7,6 @@
  * Invalid input is answered before the store is touched; pass the store as a function
  * (`() => Store.open(path)`) and the database is not even opened, let alone created.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ConfigIssue, PresetMap } from '../../../sim/config/validate.js';
 import type { Progress, RunResult, Series } from '../../../sim/result/types.js';
@@ -17,10 +14,12 @@ import { MODEL_VERSION } from '../../../sim/result/version.js';
 import type { Store } from '../store/store.js';
 import { prepareExperiment, type PreparedExperiment } from './prepare.js';
 import type { WorkerInput, WorkerMessage } from './protocol.js';
+import { workerUrl } from './worker-url.js';
 
 export { prepareExperiment, isSeed, MAX_SEED, type Prepared, type PreparedExperiment } from './prepare.js';
 export { parseJsonText, describeJsonSyntaxError, type JsonSyntaxError } from './json-text.js';
 export { openTraceFile, type TraceFile } from './trace-file.js';
+export { workerUrl } from './worker-url.js';
 
 /** What the runner needs of the store. */
 export type RunStore = Pick<Store, 'beginRun' | 'finishRun' | 'failRun' | 'revokeResult'>;
@@ -204,35 +203,4 @@ export function runPrepared(
       else fail('failed', `the simulation worker exited (code ${code}) before reporting a result`);
     });
   });
-}
-
-let cachedWorkerUrl: URL | undefined;
-
-/**
- * The compiled worker. After `tsc` this module is dist/src/main/services/runner/index.js
- * and worker.js sits beside it. Under vitest this module runs from its .ts source, and a
- * Worker on Node 20 cannot run TypeScript, so the runner falls back to the compiled worker
- * at dist/src/main/services/runner/worker.js: tests of the runner need `npm run
- * build:node` first (`npm test` does it), and they exercise the worker as last built.
- */
-export function workerUrl(): URL {
-  if (cachedWorkerUrl) return cachedWorkerUrl;
-  const beside = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return (cachedWorkerUrl = beside);
-  const here = dirname(fileURLToPath(import.meta.url));
-  const looked = [fileURLToPath(beside)];
-  for (let root = dirname(here); ;) {
-    if (existsSync(join(root, 'package.json'))) {
-      const compiled = join(root, 'dist', relative(root, here), 'worker.js');
-      looked.push(compiled);
-      if (existsSync(compiled)) return (cachedWorkerUrl = pathToFileURL(compiled));
-      break;
-    }
-    const up = dirname(root);
-    if (up === root) break;
-    root = up;
-  }
-  throw new Error(
-    `the simulation worker is not built (looked for ${looked.join(' and ')}); run \`npm run build:node\``,
-  );
 }

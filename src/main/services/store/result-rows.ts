@@ -5,28 +5,29 @@
  * One loss: SQLite REAL columns (metrics, attribution) read -0 back as 0.
  */
 import type { Attribution, AttributionCategory, Histogram, RunResult } from '../../../sim/result/types.js';
-import type { Db } from './schema.js';
+import type { Db, Statement } from './schema.js';
 
-export function writeResultRows(db: Db, runId: number, result: RunResult): void {
-  const metric = db.prepare('INSERT INTO metrics (run_id, name, value, unit) VALUES (?, ?, ?, ?)');
+/** `prepare` gives the statement of an SQL text (the store's, cached). */
+export function writeResultRows(prepare: (sql: string) => Statement, runId: number, result: RunResult): void {
+  const metric = prepare('INSERT INTO metrics (run_id, name, value, unit) VALUES (?, ?, ?, ?)');
   for (const [name, m] of Object.entries(result.metrics)) {
     // NaN binds as NULL (SQLite has no NaN); readResultRows turns NULL back into NaN.
     metric.run(runId, name, m.value, m.unit);
   }
-  const series = db.prepare('INSERT INTO series (run_id, name, unit, interval_ns, values_f64) VALUES (?, ?, ?, ?, ?)');
+  const series = prepare('INSERT INTO series (run_id, name, unit, interval_ns, values_f64) VALUES (?, ?, ?, ?, ?)');
   for (const s of result.series) series.run(runId, s.name, s.unit, s.intervalNs, encodeF64(s.values));
-  const hist = db.prepare('INSERT INTO histograms (run_id, name, unit, json) VALUES (?, ?, ?, ?)');
+  const hist = prepare('INSERT INTO histograms (run_id, name, unit, json) VALUES (?, ?, ?, ?)');
   for (const h of result.histograms) {
     const { bounds, counts, count, sum, min, max } = h;
     hist.run(runId, h.name, h.unit, numbersToJson({ bounds, counts, count, sum, min, max }));
   }
-  const attr = db.prepare(
+  const attr = prepare(
     'INSERT INTO attribution (run_id, agent, contexts, total_ns, category, ns) VALUES (?, ?, ?, ?, ?, ?)',
   );
   for (const a of result.attribution) {
     for (const [category, ns] of Object.entries(a.ns)) attr.run(runId, a.agent, a.contexts, a.totalNs, category, ns);
   }
-  db.prepare('INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (?, ?, ?, ?)').run(
+  prepare('INSERT INTO results_extra (run_id, experiment_name, ops_json, snapshots_json) VALUES (?, ?, ?, ?)').run(
     runId,
     result.experimentName,
     JSON.stringify(result.ops),

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 export type Migration = (db: Db) => void;
 
 /** 'HWWB' in ASCII: Hetmem Workbench. */

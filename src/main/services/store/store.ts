@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunResult } from '../../../sim/result/types.js';
 import { canonicalJson, parseExperiment, sha256 } from './canonical.js';
 import { readResultRows, writeResultRows } from './result-rows.js';
-import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db } from './schema.js';
+import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db, type Statement } from './schema.js';
 
 export { canonicalJson, experimentHash } from './canonical.js';
 
@@ -82,6 +82,8 @@ export class Store {
   private readonly now: () => Date;
   /** Set by openReadOnly: shows runs of dead processes as recovery would record them. */
   private showInterrupted = false;
+  /** Prepared statements by SQL text: preparing costs more than running a run's small inserts. */
+  private readonly statements = new Map<string, Statement>();
 
   private constructor(
     /** The path as given to open(); error messages quote it so the user recognises it. */
@@ -113,6 +115,12 @@ export class Store {
     this.db.close();
   }
 
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
   /** Records the experiment (once per distinct canonical text) and a 'running' run; returns its id. */
   beginRun(experimentJson: string, meta: RunMeta): number {
     checkMeta(meta, this.path);
@@ -128,30 +136,26 @@ export class Store {
     const experimentName = typeof docName === 'string' && docName ? docName : meta.name;
     const at = this.now().toISOString();
     return this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO experiments (name, hash, json, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
-        )
-        .run(experimentName, hash, json, at);
-      const exp = this.db.prepare('SELECT id FROM experiments WHERE hash = ?').get(hash) as { id: number };
-      const info = this.db
-        .prepare(
-          `INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload,
+      this.sql(
+        'INSERT INTO experiments (name, hash, json, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+      ).run(experimentName, hash, json, at);
+      const exp = this.sql('SELECT id FROM experiments WHERE hash = ?').get(hash) as { id: number };
+      const info = this.sql(
+        `INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload,
                              status, started_at, pid)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
-        )
-        .run(
-          randomUUID(),
-          exp.id,
-          hash,
-          meta.name,
-          meta.seed,
-          meta.modelVersion,
-          meta.strategy,
-          meta.workload,
-          at,
-          process.pid,
-        );
+      ).run(
+        randomUUID(),
+        exp.id,
+        hash,
+        meta.name,
+        meta.seed,
+        meta.modelVersion,
+        meta.strategy,
+        meta.workload,
+        at,
+        process.pid,
+      );
       return Number(info.lastInsertRowid);
     })();
   }
@@ -166,25 +170,23 @@ export class Store {
     this.db.transaction(() => {
       this.requireRunning(runId, 'finished');
       try {
-        writeResultRows(this.db, runId, result);
+        writeResultRows((sql) => this.sql(sql), runId, result);
       } catch (e) {
         throw new Error(`run ${runId}: the result could not be stored in ${this.path}: ${(e as Error).message}`);
       }
-      this.db
-        .prepare(
-          `UPDATE runs SET status = 'done', ended_at = ?, wall_ms = ?, error = NULL,
+      this.sql(
+        `UPDATE runs SET status = 'done', ended_at = ?, wall_ms = ?, error = NULL,
                   seed = ?, model_version = ?, strategy = ?, workload = ?
            WHERE id = ?`,
-        )
-        .run(
-          this.now().toISOString(),
-          wallMs,
-          result.seed,
-          result.modelVersion,
-          result.strategy,
-          result.workload,
-          runId,
-        );
+      ).run(
+        this.now().toISOString(),
+        wallMs,
+        result.seed,
+        result.modelVersion,
+        result.strategy,
+        result.workload,
+        runId,
+      );
       this.options.beforeFinishCommit?.(runId);
     })();
   }
@@ -195,16 +197,15 @@ export class Store {
    */
   revokeResult(runId: number, error: string): void {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as
-        { status: RunStatus } | undefined;
+      const row = this.sql('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
       if (!row) throw noSuchRuns(this.path, [runId]);
       if (row.status !== 'done') {
         throw new Error(`run ${runId} in ${this.path} is ${row.status}; only a done run's result can be revoked`);
       }
       for (const { table } of RUN_CHILD_TABLES) {
-        if (table !== 'tags') this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+        if (table !== 'tags') this.sql(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
       }
-      this.db.prepare(`UPDATE runs SET status = 'cancelled', error = ? WHERE id = ?`).run(String(error), runId);
+      this.sql(`UPDATE runs SET status = 'cancelled', error = ? WHERE id = ?`).run(String(error), runId);
     })();
   }
 
@@ -217,9 +218,13 @@ export class Store {
     checkWallMs(wallMs, runId);
     this.db.transaction(() => {
       this.requireRunning(runId, status);
-      this.db
-        .prepare('UPDATE runs SET status = ?, ended_at = ?, wall_ms = ?, error = ? WHERE id = ?')
-        .run(status, this.now().toISOString(), wallMs, String(error), runId);
+      this.sql('UPDATE runs SET status = ?, ended_at = ?, wall_ms = ?, error = ? WHERE id = ?').run(
+        status,
+        this.now().toISOString(),
+        wallMs,
+        String(error),
+        runId,
+      );
     })();
   }
 
@@ -268,7 +273,7 @@ export class Store {
 
   getRun(id: number): RunRecord {
     return this.db.transaction(() => {
-      const row = this.db.prepare(`${SUMMARY_SELECT} WHERE r.id = ?`).get(id) as SummaryRow | undefined;
+      const row = this.sql(`${SUMMARY_SELECT} WHERE r.id = ?`).get(id) as SummaryRow | undefined;
       if (!row) throw noSuchRuns(this.path, [id]);
       const summary = this.view(toSummary(row));
       return {
@@ -283,9 +288,7 @@ export class Store {
   requireRuns(ids: readonly number[]): void {
     const found = new Set(
       (
-        this.db
-          .prepare('SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))')
-          .all(JSON.stringify(ids)) as {
+        this.sql('SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as {
           id: number;
         }[]
       ).map((r) => r.id),
@@ -297,7 +300,7 @@ export class Store {
   addTags(runId: number, tags: readonly string[]): void {
     this.db.transaction(() => {
       this.requireRuns([runId]);
-      const insert = this.db.prepare('INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)');
+      const insert = this.sql('INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)');
       for (const tag of tags) {
         if (typeof tag !== 'string' || tag.trim() === '') {
           throw new Error(`run ${runId}: tag ${JSON.stringify(tag)} is empty; a tag is a non-empty string`);
@@ -308,7 +311,7 @@ export class Store {
   }
 
   removeTags(runId: number, tags: readonly string[]): void {
-    const del = this.db.prepare('DELETE FROM tags WHERE run_id = ? AND tag = ?');
+    const del = this.sql('DELETE FROM tags WHERE run_id = ? AND tag = ?');
     this.db.transaction(() => tags.forEach((t) => del.run(runId, t)))();
   }
 
@@ -326,12 +329,10 @@ export class Store {
       }
       const list = JSON.stringify(ids);
       for (const table of ['metrics', 'series', 'histograms', 'attribution', 'results_extra', 'tags']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(list);
+        this.sql(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(list);
       }
-      const deleted = this.db
-        .prepare('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))')
-        .run(list).changes;
-      this.db.prepare('DELETE FROM experiments WHERE id NOT IN (SELECT experiment_id FROM runs)').run();
+      const deleted = this.sql('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
+      this.sql('DELETE FROM experiments WHERE id NOT IN (SELECT experiment_id FROM runs)').run();
       return deleted;
     })();
   }
@@ -343,11 +344,11 @@ export class Store {
    * cancelling a live run.
    */
   recoverInterrupted(): number {
-    const running = this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running'`).all() as {
+    const running = this.sql(`SELECT id, pid FROM runs WHERE status = 'running'`).all() as {
       id: number;
       pid: number | null;
     }[];
-    const mark = this.db.prepare(
+    const mark = this.sql(
       `UPDATE runs SET status = 'cancelled', error = ?, ended_at = ? WHERE id = ? AND status = 'running'`,
     );
     let marked = 0;
@@ -367,7 +368,7 @@ export class Store {
   }
 
   private requireRunning(runId: number, verb: string): void {
-    const row = this.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
+    const row = this.sql('SELECT status FROM runs WHERE id = ?').get(runId) as { status: RunStatus } | undefined;
     if (!row) throw noSuchRuns(this.path, [runId]);
     if (row.status !== 'running') {
       throw new Error(`run ${runId} in ${this.path} is already ${row.status}; only a running run can be ${verb}`);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { workerUrl } from '../runner/index.js';
+import { workerUrl } from '../runner/worker-url.js';
 import type { Store } from '../store/store.js';
 import type { PlannedPoint, SweepPlan } from './plan.js';
 import type { PointOutcome, PointTask } from './protocol.js';
