@@ -79,20 +79,6 @@ export async function runSweepOnQueue(
   queue.on('error', onError);
   events.on('error', onError);
 
-  // A finished job (or Ctrl-C) wakes the loop; `pending` keeps a nudge that came while collecting.
-  let wake: () => void = () => {};
-  let pending = false;
-  const nudge = () => {
-    pending = true;
-    wake();
-  };
-  const onFinished = ({ jobId }: { jobId: string }) => {
-    if (planned.has(jobId)) nudge();
-  };
-  events.on('completed', onFinished);
-  events.on('failed', onFinished);
-  signal?.addEventListener('abort', nudge);
-
   const record = (point: PlannedPoint, outcome: PointOutcome) => {
     const runId = recordPoint(store, plan, point, outcome);
     if (outcome.ok) {
@@ -101,6 +87,48 @@ export async function runSweepOnQueue(
     } else tally.failed++;
     options.onPoint?.({ point, runId, outcome });
   };
+
+  // A job to collect (or Ctrl-C) wakes the loop; `pending` keeps a nudge that came while
+  // collecting. A result recorded from its event only wakes it to see whether any is left.
+  let wake: () => void = () => {};
+  let pending = false;
+  let storeError: Error | undefined;
+  const nudge = () => {
+    pending = true;
+    wake();
+  };
+  const onFailed = ({ jobId }: { jobId: string }) => {
+    if (planned.has(jobId)) nudge();
+  };
+  /** Job removals under way: waited for before closing, so a recorded job never stays behind to be recorded again. */
+  const removals = new Set<Promise<void>>();
+  // The event carries the result: it is recorded at once, without reading the job back
+  // (collect, below, still finds any result whose event was missed).
+  const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+    const point = outstanding.get(jobId);
+    if (!point) {
+      if (planned.has(jobId)) nudge();
+      return;
+    }
+    outstanding.delete(jobId);
+    try {
+      record(point, readOutcome(returnvalue));
+    } catch (e) {
+      // The store failed: the loop ends the sweep with this error (the job stays for a rerun).
+      storeError ??= e as Error;
+      wake();
+      return;
+    }
+    const removal = queue
+      .remove(jobId)
+      .then(() => undefined, onError)
+      .finally(() => removals.delete(removal));
+    removals.add(removal);
+    wake();
+  };
+  events.on('completed', onCompleted);
+  events.on('failed', onFailed);
+  signal?.addEventListener('abort', nudge);
 
   /** Records the finished jobs of this sweep and removes them; at start-up, failed jobs are only removed (queued again). */
   const collect = async (startup: boolean): Promise<number> => {
@@ -112,22 +140,16 @@ export async function runSweepOnQueue(
         const job = (await queue.getJob(id)) as Job<PointJobData> | undefined;
         if (!job) continue;
         if (stored.has(point.hash) && !outstanding.has(id)) {
-          await job.remove(); // recorded before a crash, removed only now
+          await queue.remove(id); // recorded before a crash, removed only now
           continue;
         }
         if (!outstanding.has(id)) continue;
         if (state === 'failed' && startup) {
-          await job.remove(); // failed or refused under an earlier coordinator: run it again
+          await queue.remove(id); // failed or refused under an earlier coordinator: run it again
           continue;
         }
         if (state === 'completed') {
-          let outcome: PointOutcome;
-          try {
-            outcome = decodeOutcome(job.returnvalue);
-          } catch (e) {
-            outcome = { ok: false, error: `the worker's result could not be read: ${(e as Error).message}`, wallMs: 0 };
-          }
-          record(point, outcome);
+          record(point, readOutcome(job.returnvalue));
         } else if (job.failedReason?.startsWith(REFUSED)) {
           tally.refused++;
           options.onRefused?.(point, job.failedReason);
@@ -136,7 +158,7 @@ export async function runSweepOnQueue(
         }
         outstanding.delete(id);
         collected++;
-        await job.remove();
+        await queue.remove(id);
       }
     }
     return collected;
@@ -176,13 +198,15 @@ export async function runSweepOnQueue(
     const pollMs = options.pollMs ?? 1000;
     while (outstanding.size > 0 && !signal?.aborted) {
       if (!pending) {
-        await new Promise<void>((res) => {
-          const timer = setTimeout(res, pollMs);
+        const polled = await new Promise<boolean>((res) => {
+          const timer = setTimeout(() => res(true), pollMs);
           wake = () => {
             clearTimeout(timer);
-            res();
+            res(false);
           };
         });
+        if (storeError) throw storeError;
+        if (!polled && !pending) continue;
       }
       pending = false;
       if (signal?.aborted) break;
@@ -198,10 +222,21 @@ export async function runSweepOnQueue(
         onError(e as Error);
       }
     }
+    if (storeError) throw storeError;
   } finally {
     signal?.removeEventListener('abort', nudge);
+    await Promise.allSettled([...removals]);
     await Promise.allSettled([events.close(), queue.close()]);
   }
   tally.stopped = outstanding.size > 0;
   return tally;
+}
+
+/** A worker's result; one that cannot be read is recorded as a failed point saying why. */
+function readOutcome(returnvalue: unknown): PointOutcome {
+  try {
+    return decodeOutcome(returnvalue);
+  } catch (e) {
+    return { ok: false, error: `the worker's result could not be read: ${(e as Error).message}`, wallMs: 0 };
+  }
 }
