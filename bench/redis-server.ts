@@ -13,6 +13,7 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 export interface RedisServer {
   url: string;
   port: number;
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -47,6 +48,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
       return {
         url: `redis://127.0.0.1:${chosen}`,
         port: chosen,
+        pid: child.pid as number,
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) {
             const exited = new Promise((res) => child.once('exit', res));

@@ -1,17 +1,24 @@
 /**
  * The sweep case of `npm run bench`: one 64-point sweep run by the real `hetmem sweep`
  * with 1 and with 2 local worker threads, and with 2 `hetmem worker` processes over a
- * redis-server started here, each into a fresh database. It prints the wall times, the
- * speed-ups (issue 10's target: 1.8x on 2 cores) and the per-point overhead of the pool
- * and of the queue (wall time beyond the points' own simulation time, per point).
+ * redis-server started here, each configuration in fresh processes and a fresh database,
+ * in two rounds that alternate the configurations (the machine is shared: a round's
+ * figures are only comparable with each other). Beside each wall time: the start-up (from
+ * the command's start to its first point's start: Node, module loading, planning, the
+ * pool or the queue), the overhead per point (worker time not spent simulating), the load
+ * average, and the cores other processes took meanwhile. The bare-threads figure is the
+ * machine's own ceiling: the same points on 1 and 2 bare threads, nothing else.
  */
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { coresUsed, cpuMark } from './cpu-account.js';
 import { REDIS_SERVER, startRedis } from './redis-server.js';
+import type { BareReport } from './sweep-bare.js';
+import { sweepDoc } from './sweep-doc.js';
 
 export interface SweepCase {
   kind: 'sweep';
@@ -26,30 +33,22 @@ export const sweepCase: SweepCase = {
 };
 
 const BIN = fileURLToPath(new URL('../../bin/hetmem.js', import.meta.url));
-
-function sweepDoc(quick: boolean): object {
-  const sizes = quick ? ['256KiB', '512KiB', '768KiB', '1MiB'] : ['2MiB', '4MiB', '6MiB', '8MiB'];
-  return {
-    name: 'bench sweep',
-    hardware: { preset: 'gpu-pcie4-hbm2' },
-    strategy: { impl: 'hmm-mirror' },
-    workload: { impl: 'stream', arrayBytes: '1MiB', iterations: 1 },
-    sweep: {
-      repetitions: 2,
-      axes: [
-        { path: 'hardware.link.lanes', values: [2, 4, 8, 16] },
-        { path: 'workload.arrayBytes', values: sizes },
-        { path: 'workload.iterations', values: [1, 2] },
-      ],
-    },
-  };
-}
+const BARE = fileURLToPath(new URL('./sweep-bare.js', import.meta.url));
+const ROUNDS = 2;
 
 interface Measured {
+  workers: number;
   wallS: number;
-  /** Sum of the points' own wall times as stored (simulation in the thread). */
-  pointsS: number;
+  /** From the command's start to its first point's start. */
+  startupS: number;
+  /** From the first point's start to the last point's record. */
+  pointsPhaseS: number;
+  /** Sum of the points' own simulation times, as stored. */
+  simS: number;
   points: number;
+  load: number;
+  /** Cores that other processes used meanwhile (null off Linux). */
+  others: number | null;
 }
 
 /** Runs `hetmem ...args`; resolves to its exit code and stderr. */
@@ -60,77 +59,159 @@ function hetmem(args: string[]): { child: ChildProcess; done: Promise<{ code: nu
   return { child, done: new Promise((res) => child.on('close', (code) => res({ code, stderr }))) };
 }
 
-/** `hetmem sweep` with `args` into a fresh database `name`; its wall time and what the points took. */
-async function measure(
-  dir: string,
-  file: string,
-  name: string,
-  args: string[],
-  started = performance.now(),
-): Promise<Measured | string> {
-  const db = join(dir, `${name}.sqlite`);
-  const r = await hetmem(['sweep', file, '--db', db, ...args]).done;
-  const wallS = (performance.now() - started) / 1000;
-  if (r.code !== 0) return `${args.join(' ')}: exit ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`;
+/** What the database says of the points: their simulation time, and when the first began and the last was recorded. */
+function readPoints(db: string): { n: number; simS: number; firstStart: number; lastRecord: number } {
   const conn = new Database(db, { readonly: true });
   try {
-    const row = conn.prepare(`SELECT count(*) AS n, sum(wall_ms) AS ms FROM runs WHERE status = 'done'`).get() as {
-      n: number;
-      ms: number;
+    const runs = conn.prepare(`SELECT started_at, wall_ms FROM runs WHERE status = 'done'`).all() as {
+      started_at: string;
+      wall_ms: number;
+    }[];
+    // started_at is when the point was recorded, its wall_ms earlier it began.
+    const recorded = runs.map((r) => Date.parse(r.started_at));
+    return {
+      n: runs.length,
+      simS: runs.reduce((s, r) => s + r.wall_ms, 0) / 1000,
+      firstStart: Math.min(...runs.map((r, i) => recorded[i] - r.wall_ms)),
+      lastRecord: Math.max(...recorded),
     };
-    return { wallS, pointsS: row.ms / 1000, points: row.n };
   } finally {
     conn.close();
   }
 }
 
+/** What a configuration runs besides the coordinator, inside the measured span (the Redis workers). */
+interface Helpers {
+  /** Resolves with the reason if a helper ends early. */
+  failed: Promise<string>;
+  stop: () => Promise<void>;
+}
+
 /**
- * The sweep through Redis: a redis-server on a free port, then two `hetmem worker
- * --concurrency 1` processes and the coordinator started together, as a user would; the
- * clock includes the workers' start-up, as the local figures include the pool's.
+ * `hetmem sweep` with `args` into a fresh database `name`, with `helpers` started at the
+ * same moment; `pids` are servers that run throughout, whose CPU counts as the configuration's.
  */
-async function measureRedis(dir: string, file: string): Promise<Measured | string> {
+async function measure(
+  dir: string,
+  file: string,
+  name: string,
+  workers: number,
+  args: string[],
+  { helpers, pids = [] }: { helpers?: () => Helpers; pids?: number[] } = {},
+): Promise<Measured | string> {
+  const db = join(dir, `${name}.sqlite`);
+  const load = loadavg()[0];
+  const before = cpuMark(pids);
+  const startedAt = Date.now();
+  const started = performance.now();
+  const running = helpers?.();
+  let outcome: { code: number | null; stderr: string } | string;
+  let wallS: number;
+  try {
+    const sweep = hetmem(['sweep', file, '--db', db, ...args]).done;
+    outcome = await Promise.race(running ? [sweep, running.failed] : [sweep]);
+    wallS = (performance.now() - started) / 1000;
+  } finally {
+    await running?.stop();
+  }
+  const cores = coresUsed(before, cpuMark(pids));
+  if (typeof outcome === 'string') return outcome;
+  if (outcome.code !== 0) return `${args.join(' ')}: exit ${outcome.code}: ${outcome.stderr.trim().split('\n').at(-1)}`;
+  const p = readPoints(db);
+  return {
+    workers,
+    wallS,
+    startupS: (p.firstStart - startedAt) / 1000,
+    pointsPhaseS: (p.lastRecord - p.firstStart) / 1000,
+    simS: p.simS,
+    points: p.n,
+    load,
+    others: cores?.others ?? null,
+  };
+}
+
+/**
+ * The sweep through Redis: a redis-server on a free port (running before the clock starts,
+ * as a cluster's would be), then two `hetmem worker --concurrency 1` processes and the
+ * coordinator started together, as a user would: the clock includes the workers' start-up.
+ */
+async function measureRedis(dir: string, file: string, name: string): Promise<Measured | string> {
   if (!existsSync(REDIS_SERVER)) return `not measured: ${REDIS_SERVER} is missing (apt-get install redis-server)`;
   const redis = await startRedis();
-  const started = performance.now();
-  const workers = [0, 1].map(() => hetmem(['worker', '--redis', redis.url, '--concurrency', '1']));
+  const helpers = (): Helpers => {
+    const workers = [0, 1].map(() => hetmem(['worker', '--redis', redis.url, '--concurrency', '1']));
+    return {
+      failed: Promise.race(workers.map((w) => w.done)).then(
+        (r) => `a worker exited (${r.code}): ${r.stderr.trim().split('\n').at(-1)}`,
+      ),
+      stop: async () => {
+        for (const w of workers) w.child.kill('SIGINT');
+        await Promise.all(workers.map((w) => w.done));
+      },
+    };
+  };
   try {
-    const failed = Promise.race(workers.map((w) => w.done)).then(
-      (r) => `a worker exited (${r.code}): ${r.stderr.trim().split('\n').at(-1)}`,
-    );
-    return await Promise.race([measure(dir, file, 'redis', ['--redis', redis.url], started), failed]);
+    return await measure(dir, file, name, 2, ['--redis', redis.url], { helpers, pids: [redis.pid] });
   } finally {
-    for (const w of workers) w.child.kill('SIGINT');
-    await Promise.all(workers.map((w) => w.done));
     await redis.stop();
   }
 }
 
-/** Wall time beyond the points' own simulation time, per point, over `workers` workers. */
-const overheadMs = (m: Measured, workers: number) => ((m.wallS * workers - m.pointsS) / m.points) * 1000;
+function bare(threads: number, quick: boolean): BareReport | string {
+  const r = spawnSync(process.execPath, [BARE, String(threads), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+  if (r.status !== 0) return `bare threads: exit ${r.status}: ${r.stderr.trim().split('\n').at(-1)}`;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as BareReport;
+}
+
+/** Worker time not spent simulating, per point, over `span` seconds. */
+const overheadMs = (m: Measured, spanS: number) => ((spanS * m.workers - m.simS) / m.points) * 1000;
+
+function describe(m: Measured, label: string): string {
+  const others = m.others === null ? '' : `, others used ${m.others.toFixed(1)} cores`;
+  return (
+    `${label} ${m.wallS.toFixed(2)} s (start-up ${m.startupS.toFixed(2)} s, points ${m.pointsPhaseS.toFixed(2)} s; ` +
+    `overhead ${overheadMs(m, m.wallS).toFixed(0)} ms/point, ${overheadMs(m, m.pointsPhaseS).toFixed(0)} after start-up; ` +
+    `load ${m.load.toFixed(1)}${others})`
+  );
+}
+
+async function round(dir: string, file: string, k: number, quick: boolean): Promise<string[]> {
+  const one = await measure(dir, file, `w1-${k}`, 1, ['--workers', '1']);
+  const two = await measure(dir, file, `w2-${k}`, 2, ['--workers', '2']);
+  const queued = await measureRedis(dir, file, `redis-${k}`);
+  const bare1 = bare(1, quick);
+  const bare2 = bare(2, quick);
+  const lines = [`round ${k}:`];
+  if (typeof one === 'string' || typeof two === 'string')
+    return [...lines, `failed: ${typeof one === 'string' ? one : two}`];
+  const speedUp = (m: Measured) =>
+    `speed-up ${(one.wallS / m.wallS).toFixed(2)}x (after start-up ${(one.pointsPhaseS / m.pointsPhaseS).toFixed(2)}x)`;
+  lines.push(`  ${describe(one, '1 worker')}`);
+  lines.push(`  ${describe(two, '2 workers')}; ${speedUp(two)}`);
+  if (typeof queued === 'string') lines.push(`  2 Redis workers: ${queued}`);
+  else {
+    const more = (span: (m: Measured) => number) =>
+      (overheadMs(queued, span(queued)) - overheadMs(two, span(two))).toFixed(0);
+    lines.push(
+      `  ${describe(queued, '2 Redis workers')}; ${speedUp(queued)}; the queue costs ${more((m) => m.wallS)} ms/point more than the local pool, ${more((m) => m.pointsPhaseS)} after start-up`,
+    );
+  }
+  lines.push(
+    typeof bare1 === 'string' || typeof bare2 === 'string'
+      ? `  ${typeof bare1 === 'string' ? bare1 : bare2}`
+      : `  bare threads (the machine's ceiling now): 1 thread ${bare1.computeS.toFixed(2)} s, 2 threads ${bare2.computeS.toFixed(2)} s: ${(bare1.computeS / bare2.computeS).toFixed(2)}x`,
+  );
+  return lines;
+}
 
 export async function sweepLine(c: SweepCase, quick: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'hetmem-bench-sweep-'));
   try {
     const file = join(dir, 'sweep.json');
     writeFileSync(file, JSON.stringify(sweepDoc(quick)));
-    const one = await measure(dir, file, 'w1', ['--workers', '1']);
-    if (typeof one === 'string') return `${c.name}: failed: ${one}`;
-    const two = await measure(dir, file, 'w2', ['--workers', '2']);
-    if (typeof two === 'string') return `${c.name}: failed: ${two}`;
-    const queued = await measureRedis(dir, file);
-    const speedUp = (m: Measured) => `${(one.wallS / m.wallS).toFixed(2)}x`;
-    const redisPart =
-      typeof queued === 'string'
-        ? `2 Redis workers: ${queued}`
-        : `2 Redis workers ${queued.wallS.toFixed(2)} s wall, speed-up ${speedUp(queued)} (overhead ${overheadMs(queued, 2).toFixed(0)} worker-ms/point: the queue costs ${(overheadMs(queued, 2) - overheadMs(two, 2)).toFixed(0)} ms/point more than the local pool)`;
-    return [
-      `${c.name} — ${c.title}: ${one.points} points`,
-      `1 worker ${one.wallS.toFixed(2)} s wall (points ${one.pointsS.toFixed(2)} s, overhead ${overheadMs(one, 1).toFixed(0)} ms/point)`,
-      `2 workers ${two.wallS.toFixed(2)} s wall (overhead ${overheadMs(two, 2).toFixed(0)} thread-ms/point)`,
-      `speed-up ${speedUp(two)} against the issue's 1.8x target: ${(one.wallS / two.wallS / 1.8).toFixed(2)}x`,
-      redisPart,
-    ].join('; ');
+    const lines = [`${c.name} — ${c.title}; the issue's target: a 1.8x speed-up with 2 workers`];
+    for (let k = 1; k <= ROUNDS; k++) lines.push(...(await round(dir, file, k, quick)));
+    return lines.join('\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
