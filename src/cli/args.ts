@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigIssue } from '../sim/config/validate.js';
-import { MAX_SEED } from '../main/services/runner/prepare.js';
+import { MAX_SEED } from '../main/services/runner/seed.js';
 import { NoSuchRunsError, Store } from '../main/services/store/store.js';
 import { type CliError, failure, invalid } from './errors.js';
 

@@ -5,16 +5,24 @@
 import type { Command } from 'commander';
 import type { QueuedInfo } from '../../main/services/sweeps/coordinator.js';
 import {
+  createPointPool,
   defaultWorkers,
   runSweepLocal,
   type PointRecorded,
   type SweepTally,
 } from '../../main/services/sweeps/local.js';
-import { planSweep, shardPoints, type PlannedPoint, type SweepPlan } from '../../main/services/sweeps/plan.js';
+import type { PlannedPoint, SweepPlan } from '../../main/services/sweeps/plan.js';
 import { checkRedis, DEFAULT_QUEUE, shownUrl } from '../../main/services/sweeps/queue.js';
 import { storedPoints } from '../../main/services/sweeps/record.js';
-import { DEFAULT_SWEEP_METRIC, summarizeSweep } from '../../main/services/sweeps/summary.js';
-import { checkWritableDb, DEFAULT_DB, issueLines, openStore, readExperimentFile } from '../args.js';
+import { DEFAULT_SWEEP_METRIC } from '../../main/services/sweeps/summary-metric.js';
+import {
+  checkWritableDb,
+  DEFAULT_DB,
+  issueLines,
+  openStore,
+  readExperimentFile,
+  type ExperimentFile,
+} from '../args.js';
 import { parseRedisUrl } from '../redis-url.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
 import { SweepProgressBar, sweepTable } from '../sweep-format.js';
@@ -71,7 +79,14 @@ function parseWorkers(text: string | undefined): number | undefined {
   return n;
 }
 
-export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+interface Shard {
+  index: number;
+  count: number;
+}
+
+type PointPool = ReturnType<typeof createPointPool>;
+
+export function parseShard(text: string | undefined): Shard | undefined {
   if (text === undefined) return undefined;
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
   const index = m ? Number(m[1]) : NaN;
@@ -96,6 +111,27 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
     );
   }
   const doc = readExperimentFile(file);
+  // A local sweep's first thread loads the model while this one loads the schema and plans
+  // (the schema, like BullMQ, is loaded only now for that reason); the other threads start
+  // as the points are handed out. Whatever happens next, the pool is destroyed.
+  const pool = redis === undefined ? createPointPool(workers ?? defaultWorkers(), 1) : undefined;
+  try {
+    await sweepWithPool(file, doc, flags, { workers, shard, redis, pool });
+  } finally {
+    await pool?.destroy();
+  }
+}
+
+async function sweepWithPool(
+  file: string,
+  doc: ExperimentFile,
+  flags: SweepFlags,
+  { workers, shard, redis, pool }: { workers?: number; shard?: Shard; redis?: string; pool?: PointPool },
+): Promise<void> {
+  const [{ planSweep, shardPoints }, { summarizeSweep }] = await Promise.all([
+    import('../../main/services/sweeps/plan.js'),
+    import('../../main/services/sweeps/summary.js'),
+  ]);
   const planned = planSweep(doc.text, { baseDir: doc.baseDir });
   if (!planned.ok) throw invalid(issueLines(file, planned.issues).join('\n'));
   const plan: SweepPlan = planned;
@@ -151,7 +187,7 @@ async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
     try {
       tally =
         redis === undefined || coordinator === undefined
-          ? await runSweepLocal(store, plan, todo, { workers, signal: abort.signal, onPoint })
+          ? await runSweepLocal(store, plan, todo, { workers, pool, signal: abort.signal, onPoint })
           : await coordinator.runSweepOnQueue(store, plan, todo, stored, {
               url: redis,
               queueName: flags.queue,

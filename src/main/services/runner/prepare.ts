@@ -11,8 +11,9 @@ import type { Experiment } from '../../../sim/config/experiment.js';
 import { validateExperiment, type ConfigIssue, type PresetMap } from '../../../sim/config/validate.js';
 import { loadPresetMap } from '../presets.js';
 import { describeJsonSyntaxError, parseJsonText } from './json-text.js';
+import { isSeed, MAX_SEED } from './seed.js';
 
-export const MAX_SEED = 2 ** 32 - 1;
+export { isSeed, MAX_SEED } from './seed.js';
 
 export interface PrepareOptions {
   /** Replaces the document's `seed`. */
@@ -32,11 +33,6 @@ export interface PreparedExperiment {
 }
 
 export type Prepared = ({ ok: true } & PreparedExperiment) | { ok: false; issues: ConfigIssue[] };
-
-/** Whether `seed` is a valid seed: a whole number from 0 to 2^32 - 1. */
-export function isSeed(seed: unknown): seed is number {
-  return typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
-}
 
 export function prepareExperiment(text: string, options: PrepareOptions = {}): Prepared {
   const parsed = parseJsonText(text);

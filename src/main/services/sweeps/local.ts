@@ -23,6 +23,11 @@ export interface PointRecorded {
 export interface LocalSweepOptions {
   /** Pool threads; default the machine's cores. */
   workers?: number;
+  /**
+   * A pool started earlier (createPointPool), so its threads loaded the model while the
+   * caller planned; the sweep takes it over and destroys it. Default: a new one of `workers`.
+   */
+  pool?: Piscina<PointTask, PointOutcome>;
   signal?: AbortSignal;
   onPoint?: (p: PointRecorded) => void;
 }
@@ -47,10 +52,14 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-export function createPointPool(threads: number): Piscina<PointTask, PointOutcome> {
+/**
+ * Up to `threads` threads, `startNow` of them started at once (each takes about 0.3 s to
+ * load the model); the others start as points are handed out.
+ */
+export function createPointPool(threads: number, startNow = threads): Piscina<PointTask, PointOutcome> {
   return new Piscina<PointTask, PointOutcome>({
     filename: pointTaskUrl().href,
-    minThreads: threads,
+    minThreads: Math.min(startNow, threads),
     maxThreads: threads,
     // Tasks queue in the pool; one point per thread at a time.
     concurrentTasksPerWorker: 1,
@@ -70,8 +79,12 @@ export async function runSweepLocal(
 ): Promise<SweepTally> {
   const tally: SweepTally = { done: 0, failed: 0, stopped: false };
   const signal = options.signal;
-  if (points.length === 0 || signal?.aborted) return { ...tally, stopped: !!signal?.aborted && points.length > 0 };
-  const pool = createPointPool(Math.max(1, Math.min(options.workers ?? defaultWorkers(), points.length)));
+  if (points.length === 0 || signal?.aborted) {
+    await options.pool?.destroy();
+    return { ...tally, stopped: !!signal?.aborted && points.length > 0 };
+  }
+  const pool =
+    options.pool ?? createPointPool(Math.max(1, Math.min(options.workers ?? defaultWorkers(), points.length)));
   // One listener for the whole pool (not one per task): destroying it ends the running
   // threads and rejects every queued task.
   const stop = () => void pool.destroy();

@@ -7,7 +7,7 @@ import { metricNames, metricOfRuns } from '../store/points.js';
 import type { Store } from '../store/store.js';
 import type { SweepPlan } from './plan.js';
 
-export const DEFAULT_SWEEP_METRIC = 'sim.time_ns';
+export { DEFAULT_SWEEP_METRIC } from './summary-metric.js';
 
 export interface SummaryRow {
   /** One value per axis. */
