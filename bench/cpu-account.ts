@@ -72,3 +72,15 @@ export function coresUsed(start: CpuMark, end: CpuMark): { ours: number; others:
   const ours = (end.childrenS - start.childrenS) / spanS;
   return { ours, others: Math.max(0, (end.machineS - start.machineS) / spanS - ours) };
 }
+
+/** Resolves once the processes `pids` use under 5% of a core over a quarter second (at most `maxMs`): started and waiting. */
+export async function untilIdle(pids: readonly number[], maxMs = 15_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let last = childrenS(pids);
+  while (last !== null && performance.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 250));
+    const now = childrenS(pids);
+    if (now === null || now - last < 0.0125) return;
+    last = now;
+  }
+}

@@ -143,7 +143,9 @@ describe('help', () => {
   it('hetmem --help lists every command and an example', () => {
     const r = hetmem(tmp.dir, '--help');
     expect(r.code).toBe(0);
-    for (const c of ['run', 'validate', 'schema', 'presets', 'runs', 'export', 'import']) {
+    // Each command's module is loaded only when needed: for the overview, all of them.
+    const all = ['run', 'validate', 'schema', 'presets', 'runs', 'show', 'compare', 'tag', 'trace', 'export'];
+    for (const c of [...all, 'import', 'sweep', 'worker']) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${c}\\b`, 'm'));
     }
     expect(r.stdout).toMatch(/Examples:\n {2}\$ hetmem /);
@@ -159,6 +161,8 @@ describe('help', () => {
       ['runs', ['--db']],
       ['export', ['--db', '--runs', '--out', '--overwrite']],
       ['import', ['--db']],
+      ['sweep', ['--db', '--workers', '--metric', '--shard', '--redis', '--queue']],
+      ['worker', ['--redis', '--concurrency', '--queue']],
     ] as const) {
       const r = hetmem(tmp.dir, c, '--help');
       expect(r.code, c).toBe(0);
@@ -166,6 +170,12 @@ describe('help', () => {
       for (const o of options) expect(r.stdout, `${c} ${o}`).toContain(o);
       expect(r.stdout, c).toMatch(/Examples?:\n {2}\$ hetmem /);
     }
+  });
+
+  it('a misspelt command: exit 2 with the closest command, found among all of them', () => {
+    const r = hetmem(tmp.dir, 'swep', 'x.json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'swep'\n\(Did you mean sweep\?\)/);
   });
 
   it('no command: the help on stderr and exit 2', () => {
