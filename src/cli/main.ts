@@ -34,8 +34,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
 };
 
 /**
- * The program with the command `args` names, or with every command (for help, a
- * misspelt command's suggestion, or no command).
+ * The program with the command `args` names, none for --version, or every command (for
+ * help, a misspelt command's suggestion, or no command).
  */
 export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command('hetmem');
@@ -84,7 +84,12 @@ Examples:
 Run \`hetmem help COMMAND\` for a command's options and an example.`,
     );
   // Subcommands copy exitOverride and configureOutput from the program when created.
-  const named = Object.hasOwn(COMMANDS, args[0] ?? '') ? [args[0]] : Object.keys(COMMANDS);
+  const first = args[0] ?? '';
+  const named = Object.hasOwn(COMMANDS, first)
+    ? [first]
+    : first === '-V' || first === '--version'
+      ? []
+      : Object.keys(COMMANDS);
   for (const register of await Promise.all(named.map((name) => COMMANDS[name]()))) register(program);
   return program;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { BIN, dbFiles, ensureBuilt, hetmem, ROOT, tempFolder, tinyExperiment } from './helpers.js';
+import { MODEL_VERSION } from '../../src/sim/result/version.js';
 
 const tmp = tempFolder();
 beforeAll(ensureBuilt);
@@ -176,6 +177,14 @@ describe('help', () => {
     const r = hetmem(tmp.dir, 'swep', 'x.json');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command 'swep'\n\(Did you mean sweep\?\)/);
+  });
+
+  it('--version and -V print the model version', () => {
+    for (const flag of ['--version', '-V']) {
+      const r = hetmem(tmp.dir, flag);
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${MODEL_VERSION}\n`);
+    }
   });
 
   it('no command: the help on stderr and exit 2', () => {
