@@ -38,7 +38,12 @@ export function prepareExperiment(text: string, options: PrepareOptions = {}): P
   const parsed = parseJsonText(text);
   // A syntax error has no JSON path; its message carries the line and column instead.
   if (!parsed.ok) return { ok: false, issues: [{ path: '', message: describeJsonSyntaxError(parsed.error) }] };
-  let raw = parsed.value;
+  return prepareExperimentValue(parsed.value, options);
+}
+
+/** As prepareExperiment, for a document already parsed (a sweep's point, made by the services). */
+export function prepareExperimentValue(value: unknown, options: PrepareOptions = {}): Prepared {
+  let raw = value;
   if (options.seed !== undefined) {
     if (!isSeed(options.seed)) {
       return {

@@ -15,7 +15,7 @@ import {
 import { validateExperiment, type ConfigIssue, type PresetMap } from '../../../sim/config/validate.js';
 import { loadPresetMap } from '../presets.js';
 import { describeJsonSyntaxError, parseJsonText } from '../runner/json-text.js';
-import { prepareExperiment, type PreparedExperiment } from '../runner/prepare.js';
+import { prepareExperimentValue, type PreparedExperiment } from '../runner/prepare.js';
 import { canonicalJson, experimentHash, sha256 } from '../store/canonical.js';
 
 /** Point problems listed in full before the rest are only counted. */
@@ -78,10 +78,10 @@ export function planSweep(text: string, options: PlanOptions = {}): PlanResult {
   let unlisted = 0;
   for (const point of expanded.points) {
     const label = describePoint(sweep, point);
-    const prepared = prepareExperiment(JSON.stringify(pointDocument(doc, sweep, point, base.seed)), {
-      baseDir: options.baseDir,
-      presets,
-    });
+    // Through JSON, as its stored text will read back (-0 becomes 0, ...), but with the
+    // native parser: the positions jsonc-parser finds are of no use for a generated text.
+    const document: unknown = JSON.parse(JSON.stringify(pointDocument(doc, sweep, point, base.seed)));
+    const prepared = prepareExperimentValue(document, { baseDir: options.baseDir, presets });
     if (!prepared.ok) {
       for (const issue of prepared.issues) {
         if (issues.length < MAX_POINT_ISSUES) issues.push(pointIssue(sweep, point, label, issue));
