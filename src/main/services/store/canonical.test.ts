@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, experimentHash, sha256 } from './canonical.js';
 
@@ -10,6 +11,24 @@ describe('canonicalJson', () => {
 
   it('drops undefined properties as JSON.stringify does, and writes undefined array items as null', () => {
     expect(canonicalJson({ a: undefined, b: [undefined, 'x'] })).toBe('{"b":[null,"x"]}');
+  });
+
+  it('writes any JSON value as a plain recursive writer with sorted keys does (property)', () => {
+    // The reference: each array and object written from its items, keys sorted. (Not
+    // JSON.stringify of a key-sorted copy: objects put integer-like keys first.)
+    const reference = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(reference).join(',')}]`
+        : v !== null && typeof v === 'object'
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(v);
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => canonicalJson(v) === reference(v)),
+      { seed: 10, numRuns: 300 },
+    );
   });
 
   it('refuses values JSON cannot hold, naming where they are', () => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 /** JSON text with object keys sorted (by UTF-16 code unit) at every depth, no whitespace. */
 export function canonicalJson(value: unknown): string {
-  return write(value, '$');
+  return write(value, []);
 }
 
 /** sha256 (hex) of the canonical form of a JSON text; formatting and key order do not matter. */
@@ -30,7 +30,8 @@ export function parseExperiment(json: string): unknown {
   }
 }
 
-function write(value: unknown, path: string): string {
+/** `at`: the keys and indexes down to `value`, joined into a path only for an error message. */
+function write(value: unknown, at: (string | number)[]): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -38,22 +39,36 @@ function write(value: unknown, path: string): string {
       return JSON.stringify(value);
     case 'number':
       if (!Number.isFinite(value)) {
-        throw new Error(`${path}: ${value} cannot be written as JSON; use a finite number`);
+        throw new Error(`${pathOf(at)}: ${value} cannot be written as JSON; use a finite number`);
       }
       return JSON.stringify(value);
     case 'object': {
+      const parts: string[] = [];
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => (v === undefined ? 'null' : write(v, `${path}[${i}]`))).join(',')}]`;
+        for (let i = 0; i < value.length; i++) {
+          at.push(i);
+          parts.push(value[i] === undefined ? 'null' : write(value[i], at));
+          at.pop();
+        }
+        return `[${parts.join(',')}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined) // as JSON.stringify does
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], `${path}.${k}`)}`).join(',')}}`;
+      for (const k of Object.keys(obj).sort()) {
+        if (obj[k] === undefined) continue; // as JSON.stringify does
+        at.push(k);
+        parts.push(`${JSON.stringify(k)}:${write(obj[k], at)}`);
+        at.pop();
+      }
+      return `{${parts.join(',')}}`;
     }
     default:
       throw new Error(
-        `${path}: a ${typeof value} cannot be written as JSON; use strings, numbers, booleans, null, arrays and objects`,
+        `${pathOf(at)}: a ${typeof value} cannot be written as JSON; use strings, numbers, booleans, null, arrays and objects`,
       );
   }
+}
+
+/** `$.a.b[2]`, as the messages name a place in the document. */
+function pathOf(at: readonly (string | number)[]): string {
+  return `$${at.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}`;
 }
