@@ -5,7 +5,7 @@
  * machine's busy time (/proc/stat). Linux only; elsewhere the figures are null.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuMark {
   at: number;
@@ -39,7 +39,7 @@ function machineBusyS(): number | null {
 }
 
 /** Fields of /proc/PID/stat after the ")" that closes the command name (field 3 first). */
-function statFields(pid: number | 'self'): number[] {
+function statFields(pid: number | string): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat
     .slice(stat.lastIndexOf(')') + 2)
@@ -83,4 +83,18 @@ export async function untilIdle(pids: readonly number[], maxMs = 15_000): Promis
     if (now === null || now - last < 0.0125) return;
     last = now;
   }
+}
+
+/** CPU seconds of each thread of this process, by thread id (Linux; empty elsewhere). */
+export function threadCpuS(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = statFields(`self/task/${tid}`);
+      out.set(tid, (f[11] + f[12]) / hz());
+    }
+  } catch {
+    out.clear();
+  }
+  return out;
 }

@@ -6,12 +6,18 @@
  * What two of them gain over one is the most any sweep can gain on this machine now.
  */
 import { Worker } from 'node:worker_threads';
+import { threadCpuS } from './cpu-account.js';
 import { pointTaskUrl, taskOf } from '../src/main/services/sweeps/local.js';
 import { planSweep } from '../src/main/services/sweeps/plan.js';
 import { sweepDoc } from './sweep-doc.js';
 
 export interface BareReport {
   computeS: number;
+  /**
+   * Of the process's CPU meanwhile, the share of threads other than the simulation threads:
+   * V8's garbage collector and compiler threads, mostly (null off Linux).
+   */
+  helperShare: number | null;
 }
 
 const THREAD = `
@@ -31,6 +37,7 @@ async function main(): Promise<void> {
   );
   await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))));
   const tasks = plan.points.map(taskOf);
+  const cpuBefore = threadCpuS();
   const started = performance.now();
   await Promise.all(
     workers.map(
@@ -46,9 +53,17 @@ async function main(): Promise<void> {
         }),
     ),
   );
-  const report: BareReport = { computeS: (performance.now() - started) / 1000 };
+  const computeS = (performance.now() - started) / 1000;
+  const report: BareReport = { computeS, helperShare: helperShare(cpuBefore, threadCpuS(), threads) };
   await Promise.all(workers.map((w) => w.terminate()));
   console.log(JSON.stringify(report));
+}
+
+/** The share of the CPU used by all but the `busiest` threads that used the most. */
+function helperShare(before: Map<string, number>, after: Map<string, number>, busiest: number): number | null {
+  const used = [...after].map(([tid, s]) => s - (before.get(tid) ?? 0)).sort((a, b) => b - a);
+  const total = used.reduce((a, b) => a + b, 0);
+  return total > 0 ? used.slice(busiest).reduce((a, b) => a + b, 0) / total : null;
 }
 
 await main();

@@ -168,6 +168,13 @@ async function measureRedis(dir: string, file: string, name: string, warm: boole
   }
 }
 
+/** What V8's own threads took beside the simulation threads, which a second core cannot give back. */
+function helpers(one: BareReport, two: BareReport): string {
+  if (one.helperShare === null || two.helperShare === null) return '';
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  return `; V8's own threads (garbage collector, compiler) used ${pct(one.helperShare)} and ${pct(two.helperShare)} of the CPU`;
+}
+
 function bare(threads: number, quick: boolean): BareReport | string {
   const r = spawnSync(process.execPath, [BARE, String(threads), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
   if (r.status !== 0) return `bare threads: exit ${r.status}: ${r.stderr.trim().split('\n').at(-1)}`;
@@ -221,7 +228,7 @@ async function round(dir: string, file: string, k: number, quick: boolean): Prom
   lines.push(
     typeof bare1 === 'string' || typeof bare2 === 'string'
       ? `  ${typeof bare1 === 'string' ? bare1 : bare2}`
-      : `  bare threads (the machine's ceiling now): 1 thread ${bare1.computeS.toFixed(2)} s, 2 threads ${bare2.computeS.toFixed(2)} s: ${(bare1.computeS / bare2.computeS).toFixed(2)}x`,
+      : `  bare threads (the machine's ceiling now): 1 thread ${bare1.computeS.toFixed(2)} s, 2 threads ${bare2.computeS.toFixed(2)} s: ${(bare1.computeS / bare2.computeS).toFixed(2)}x${helpers(bare1, bare2)}`,
   );
   return lines;
 }
