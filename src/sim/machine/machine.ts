@@ -22,7 +22,7 @@ import { AddressSpace, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
 import { Counters } from './counters.js';
 import { Device } from './device.js';
-import { EV_KINDS, type EventHandler } from './events.js';
+import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
@@ -104,8 +104,13 @@ export class Machine {
     this.devices = config.devices.map((d, i) => {
       const own = createLink(d.link ?? config.link);
       const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
-      return new Device(i, d, link, createAtc(config.iommu));
+      return new Device(i, d, link, createAtc(config.iommu), {
+        bank: (t, bank) => this.queue.push(t, EV_DRAM_BANK, i, bank),
+        // Known as soon as the request is served: the handler books the context's next step.
+        done: (t, c) => this.handlers[EV_DRAM_DONE](c, 0, t),
+      });
     });
+    this.handlers[EV_DRAM_BANK] = (device, bank, t) => this.devices[device].memory.decide(bank, t);
     this.contexts = new Contexts(
       config.cpu.cores,
       this.devices.map((d) => d.contexts),
