@@ -16,8 +16,9 @@
  * - A write is done for its requester once in the write buffer (DRAMSim3 calls back one
  *   cycle after it is added); a read when its data is out.
  *
- * A request that finds its channel idle (nothing queued, its bank ready) is served at once,
- * with no event: the common case of light traffic costs what the FCFS model cost.
+ * A read that finds its bank ready with nothing queued for it (a write: its whole channel
+ * idle) is served at once, with no event, as the scheduler would serve it: light traffic
+ * costs what the FCFS model cost.
  *
  * The controller schedules its own events through `DramEvents`: a bank's next decision,
  * and a requester's completion when it did not complete at once.
@@ -187,8 +188,9 @@ export class DramController {
       const ch = p.channel[i];
       const bank = p.bank[i];
       const id = this.newRequest(owner, ch, bank, p.row[i], p.bursts[i], write, t);
-      if (this.idle(ch, bank, t) && (!write || this.bankQueued[ch] === 0)) {
-        // Nothing queued and the bank ready (for a write, no bank busy: it would drain now).
+      if (write ? this.channelIdle(ch, bank, t) : this.bankIdle(ch, bank, t)) {
+        // The scheduler would pick it now: its bank is ready with nothing queued (for a
+        // write, the whole channel, else it would wait in the write buffer).
         this.hitRun[bank] = (dram.openRowAt(bank, t) === p.row[i] ? this.hitRun[bank] : 0) + p.bursts[i];
         this.serve(id, t);
         if (write || admitOnly) this.resolve(owner, admitOnly ? t : t + this.tCKPs);
@@ -238,9 +240,22 @@ export class DramController {
     if (queue.length > 0) this.schedule(bank, t);
   }
 
-  private idle(ch: number, bank: number, t: Ps): boolean {
+  /** A read to `bank` at `t` would be served at once. */
+  private bankIdle(ch: number, bank: number, t: Ps): boolean {
     return (
       this.bankQueues[bank].length === 0 &&
+      this.decisionAt[bank] < 0 &&
+      this.dram.bankReadyAt(bank) <= t &&
+      this.reads[bank].length === 0 &&
+      this.drainLeft[ch] === 0 &&
+      this.waitingReads[ch].length === 0
+    );
+  }
+
+  /** Nothing is queued in the channel and `bank` is ready at `t`. */
+  private channelIdle(ch: number, bank: number, t: Ps): boolean {
+    return (
+      this.bankQueued[ch] === 0 &&
       this.decisionAt[bank] < 0 &&
       this.dram.bankReadyAt(bank) <= t &&
       this.queuedReads[ch] === 0 &&

@@ -7,34 +7,33 @@
  * worth of a channel's data therefore land in different banks, so a stream keeps every
  * bank busy and its row misses overlap with other banks' transfers.
  *
- * Timing per access piece (the part of an access inside one chunk and one row), in the
- * bank it maps to, with an open-page policy:
- *   command  = max(request time, bank ready)
+ * Timing per request (the part of an access inside one chunk and one row; Dram.decode), in
+ * the bank it maps to, with an open-page policy, from the time it is served (Dram.commit;
+ * which request a bank serves next is the controller's choice, dram-controller.ts):
+ *   command  = max(now, bank ready)
  *   row hit  : column command at `command`
- *   row miss : precharge no earlier than activate + tRAS (if a row is open) and `command`,
- *              then tRP; activate; tRCD later the column command
+ *   row miss : precharge no earlier than activate + tRAS, last read command + tRTP, last
+ *              write data + tWR (if a row is open) and `command`, then tRP; activate;
+ *              tRCD later the column command
  *   data     : CL (CWL for a write) after the column command, then the bursts occupy the
- *              channel's data bus (a FCFS bandwidth server) for their serialisation time.
+ *              channel's data bus (a bandwidth server) for their serialisation time.
  * Row hits and misses are counted per burst (one column access: bus width x burst length,
  * 64 B for HBM, 32 B for GDDR6): the first burst of a piece that opens a row is the miss,
  * the rest are hits.
  *
  * Activates in a channel are at least max(tRRD, tFAW / 4) apart (the steady rate tFAW
- * allows); a bank's activates are at least tRC = tRAS + tRP apart. On the channel's data bus a read
- * after a write waits tWTR + CL after the write data, a write after a read the read-to-write
- * turnaround.
+ * allows); a bank's activates are at least tRC = tRAS + tRP apart. On the channel's data
+ * bus a read after a write waits tWTR + CL after the write data, a write after a read the
+ * read-to-write turnaround.
  *
  * Simplifications, chosen so a run stays fast and explainable:
- * - FCFS per bank and per channel in call order, not FR-FCFS: a row hit never overtakes an
- *   older miss. Calls arrive in simulated-time order, so this only loses the reordering
- *   within one controller queue.
- * - Refresh: every tREFI each channel refreshes all its banks for tRFC (all channels at
- *   once, as DRAMSim3 does with one rank per channel); a command that falls in it waits
- *   for its end, and a refresh closes the open rows. Data already scheduled is not pushed
- *   out of the window.
- * - No bank groups (tRRD and tWTR take their short values, tCCD_L is not modelled), no
- *   tWR or tRTP; the timing constraints look at the latest commands of a channel, as
- *   calls come in about time order.
+ * - Refresh: every tREFI each channel closes its banks (tRP) and refreshes them for tRFC
+ *   (all channels at once, as DRAMSim3 does with one rank per channel); a command or an
+ *   activate that falls in it waits for its end, and a refresh closes the open rows. Data
+ *   already scheduled is not pushed out of the window.
+ * - No bank groups (tRRD and tWTR take their short values, tCCD_L is not modelled); no
+ *   command-bus limit (DRAMSim3 issues one command per cycle); the timing constraints look
+ *   at the latest commands of a channel, as requests are served in about time order.
  * - Pseudo-channels (HBM2 PC mode, HBM3) are folded into their channel.
  */
 import type { z } from 'zod';
