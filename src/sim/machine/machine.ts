@@ -55,6 +55,8 @@ export class Machine {
   /** Cache-line misses a core keeps in flight (its fill buffers). */
   readonly cpuOutstandingMisses: number;
   readonly cpuTlb: Tlb;
+  /** Per core: the 64-byte line of leaf page-table entries its last page walk read (page / 8), or -1. */
+  readonly cpuLastWalkLine: Float64Array;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
   readonly residency: Residency;
@@ -75,6 +77,7 @@ export class Machine {
   readonly t: {
     cpuTlbHit: Ps;
     cpuWalk: Ps;
+    cpuWalkCached: Ps;
     cpuPageFault: Ps;
     driverPageFault: Ps;
     cpuHugePageFault: Ps;
@@ -94,6 +97,7 @@ export class Machine {
     this.cpuOutstandingMisses = config.cpu.outstandingMisses;
     this.thp = config.cpu.transparentHugePages;
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
+    this.cpuLastWalkLine = new Float64Array(config.cpu.cores).fill(-1);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
     this.residency = new Residency(config.devices.length);
@@ -127,6 +131,7 @@ export class Machine {
     this.t = {
       cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(config.cpu.pageWalkNs),
+      cpuWalkCached: nsToPs(config.cpu.pageWalkCachedNs),
       cpuPageFault: nsToPs(config.cpu.pageFaultNs),
       // hmm_range_fault calls the fault handler without a trap.
       driverPageFault: nsToPs(Math.max(0, config.cpu.pageFaultNs - config.cpu.pageFaultTrapNs)),
