@@ -62,7 +62,52 @@ describe('hmm-migrate', () => {
     expect(metric(r, 'device.memory_peak_bytes')).toBe(64 * KiB);
   });
 
-  it('migrate_shared: MAP_SHARED anonymous memory does not migrate; the device reaches it over the link', () => {
+  it('migrate (HMM_DMIRROR_MIGRATE) on request: the range moves and is mapped; a device read then needs no fault', () => {
+    const r = runScript([
+      { op: 'mmap', name: 'buf', sizeBytes: 16 * 4 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'dev.read', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+    ]);
+    expect(snapshot(r, 3)).toEqual(new Array(16).fill('device-private'));
+    expect(op(r, 2).h2dBytes).toBeGreaterThanOrEqual(64 * KiB);
+    expect(op(r, 4).faults).toBe(0);
+    // Migrating again moves nothing and costs nothing on the link.
+    expect(op(r, 5).h2dBytes).toBe(0);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(16);
+  });
+
+  it('migrate_shared: a migrate op of MAP_SHARED memory fails with ENOENT, as the selftest expects', () => {
+    const r = runScript([
+      { op: 'mmap', name: 'buf', sizeBytes: 8 * 4 * KiB, shared: true },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf', expect: 'ENOENT' },
+      { op: 'snapshot', region: 'buf' },
+    ]);
+    expect(snapshot(r, 3)).toEqual(new Array(8).fill('write'));
+  });
+
+  it('a migrate op under a strategy that does not migrate is EINVAL, and says which strategy does', () => {
+    const r = simulate(
+      parseExperiment({
+        name: 'migrate under mirror',
+        hardware: { device: { mmu: { pageSizeBytes: '4KiB' } } },
+        strategy: { impl: 'hmm-mirror' },
+        workload: {
+          impl: 'scripted',
+          ops: [
+            { op: 'mmap', name: 'buf', sizeBytes: 4096 },
+            { op: 'migrate', region: 'buf', expect: 'EINVAL' },
+          ],
+        },
+      }),
+    );
+    expect(op(r, 1).error).toMatch(/^EINVAL: strategy hmm-mirror does not migrate pages; use hmm-migrate/);
+  });
+
+  it('on a device fault, MAP_SHARED anonymous memory does not migrate; the device reaches it over the link', () => {
     const r = runScript([
       { op: 'mmap', name: 'buf', sizeBytes: 8 * 4 * KiB, shared: true },
       { op: 'cpu.write', region: 'buf' },

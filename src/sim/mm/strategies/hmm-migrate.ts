@@ -13,6 +13,8 @@
  * - finalize: the CPU entries become device-private entries, the data is in device memory
  *   only, and the device maps the pages locally.
  *
+ * A scripted `migrate` op runs the same migration on request and maps what moved.
+ *
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
  * present again; the device faults again on its next touch. Pages that cannot migrate
@@ -20,7 +22,7 @@
  * full) are mirrored over the link as hmm-mirror maps them.
  */
 import type { z } from 'zod';
-import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS, OpError } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
 import {
@@ -87,13 +89,16 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       // Collect: a frame for each page of the run while there is room. Only pages that will
       // move are unmapped, so a mirror of one that cannot stays valid.
       let runEnd = p;
-      while (runEnd < end && movable(d, runEnd)) {
+      let full = false;
+      while (runEnd < end && runEnd - p < frames.length && movable(d, runEnd)) {
         const frame = d.allocFrame(device, tt);
-        if (frame < 0) break;
+        if (frame < 0) {
+          full = true;
+          break;
+        }
         frames[runEnd - p] = frame;
         runEnd++;
       }
-      const full = runEnd < end && movable(d, runEnd);
       if (runEnd === p) break;
       tt = d.notify(region, p, runEnd - p, tt + (runEnd - p) * timing.perPage);
       let copyFrom = -1;
@@ -189,18 +194,47 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     d.countMigrationFallback(f.device, fallback);
     if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
 
-    // The block's pages outside the faulting device page are mapped now, as the driver maps
-    // the whole migrated range.
-    const faultEnd = f.firstPage + f.pages;
-    for (const [from, to] of [
-      [block.first, Math.min(block.end, f.firstPage)],
-      [Math.max(block.first, faultEnd), block.end],
-    ]) {
-      if (to <= from) continue;
-      for (let p = from; p < to; p++) blockBits[p - from] = isLocal(d, f.device, p) ? localBits(d, p) : 0;
-      tt = d.writeDevicePtes(f.device, from, blockBits, to - from, tt);
-    }
+    // The block's local pages outside the faulting device page are mapped now, as the
+    // driver maps the whole migrated range.
+    tt = mapLocalRuns(d, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
+    tt = mapLocalRuns(d, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
     f.costPs = tt - t;
+  };
+
+  /** Maps the pages of [first, end) that live in `device`'s memory on it, run by run; leaves the others alone. */
+  function mapLocalRuns(d: DriverContext, device: number, first: number, end: number, t: Ps): { t: Ps; local: number } {
+    let tt = t;
+    let local = 0;
+    for (let p = first; p < end;) {
+      if (!isLocal(d, device, p)) {
+        p++;
+        continue;
+      }
+      let q = p;
+      while (q < end && q - p < blockPages && isLocal(d, device, q)) {
+        blockBits[q - p] = localBits(d, q);
+        q++;
+      }
+      tt = d.writeDevicePtes(device, p, blockBits, q - p, tt);
+      local += q - p;
+      p = q;
+    }
+    return { t: tt, local };
+  }
+
+  /** A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what moved. */
+  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
+    const end = firstPage + pages;
+    const moved = mapLocalRuns(d, device, firstPage, end, migrateToDevice(d, device, region, firstPage, end, t));
+    if (moved.local > 0) return moved.t;
+    let shared = false;
+    for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
+    return shared
+      ? new OpError('ENOENT', `migrate of ${region.spec.name}: MAP_SHARED memory cannot move to device-private memory`)
+      : new OpError(
+          'ENOMEM',
+          `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`,
+        );
   };
 
   return {
@@ -222,6 +256,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     beforePhase: (_d, _phase, t) => t,
     afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolve,
+    migrate,
     onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
     onSpecialCpuFault(d, region, page, _write, t) {
       if (d.cpuPte(page) !== CpuPte.DevicePrivate) return ERR_SIGBUS;
