@@ -69,14 +69,15 @@ export interface StreamSpec {
    */
   target?: 'mmu' | 'device-dram';
   /** For 'device-dram': how requests enter the DRAM controllers (the trace front end). */
-  frontEnd?: { admitPerCycle: number; queueDepth: number };
+  frontEnd?: { admitPerCycle: number; queueDepth?: number };
 }
 
 export type HostOp =
   | { op: 'mmap'; region: number }
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
-  | { op: 'snapshot'; region: number; offset: number; bytes: number };
+  | { op: 'snapshot'; region: number; offset: number; bytes: number }
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number };
 
 export type Phase =
   | { kind: 'streams'; label: string; streams: StreamSpec[]; opIndex?: number; expectError?: string }
