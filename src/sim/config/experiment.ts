@@ -16,8 +16,12 @@ export const samplingSchema = obj(
       'Most points kept per time series. Series start at 1 us per point and coarsen by doubling to stay within this.',
       { int: true, min: 16, max: 100000 },
     ).default(512),
+    timelineIntervals: num(
+      "Most busy intervals kept per component on the run's component timeline (each link direction, copy engine, fault handler, DRAM channel and the host memory; `hetmem trace` and the dashboard's Timeline show it). Bookings that touch are one interval; when a component has more, its shortest idle gaps are closed (busy time kept) and the result says how many and how long. 0 records no timeline.",
+      { int: true, min: 0, max: 1000000 },
+    ).default(50000),
   },
-  'How series are sampled over simulated time.',
+  'How series and the component timeline are sampled over simulated time.',
 ).prefault({});
 
 export const experimentSchema = obj(
