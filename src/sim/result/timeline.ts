@@ -25,14 +25,13 @@ import type { Timeline, TimelineKind, TimelineTrack } from './types.js';
 const BUCKETS = 65;
 
 /** The interval budget the tracks of one timeline share. */
-class Budget {
+export class TimelineBudget {
   used = 0;
   readonly tracks: BusyTrack[] = [];
   constructor(readonly max: number) {}
 
-  /** Called before a track adds an interval: at the budget, the track holding most intervals closes half of its gaps. */
+  /** The track holding most intervals closes half of its gaps. */
   makeRoom(): void {
-    if (this.used < this.max) return;
     let fullest = this.tracks[0];
     for (const t of this.tracks) if (t.intervals > fullest.intervals) fullest = t;
     fullest.halve();
@@ -78,7 +77,7 @@ export class BusyTrack implements BusyRecorder {
 
   constructor(
     readonly spec: TrackSpec,
-    private readonly budget: Budget,
+    private readonly budget: TimelineBudget,
   ) {
     budget.tracks.push(this);
   }
@@ -102,16 +101,20 @@ export class BusyTrack implements BusyRecorder {
 
   /** Books [start, end), `busy` of it busy, for `count` items of `bytes`. */
   record(start: Ps, end: Ps, busy: Ps, count: number, bytes: number): void {
-    const last = this.n - 1;
-    if (last >= 0 && start >= this.starts[last]) {
-      // Bookings come in time order but for copies that overlap: this is the common case.
-      const idle = start - this.ends[last];
-      if (this.closes(idle)) this.join(last, idle, end, busy, count, bytes);
-      else this.insert(this.n, start, end, busy, count, bytes);
+    if (this.joinsLast(start, end, busy, count, bytes)) return;
+    if (this.budget.used >= this.budget.max) {
+      // Halving this track moves its intervals and may close the gap before this booking.
+      this.budget.makeRoom();
+      if (this.joinsLast(start, end, busy, count, bytes)) return;
+    }
+    const n = this.n;
+    if (n === 0 || start >= this.starts[n - 1]) {
+      this.insert(n, start, end, busy, count, bytes);
       return;
     }
+    // Before the last interval: copies that overlap on an engine.
     let lo = 0;
-    let hi = this.n;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.starts[mid] <= start) lo = mid + 1;
@@ -119,6 +122,16 @@ export class BusyTrack implements BusyRecorder {
     }
     this.insert(lo, start, end, busy, count, bytes);
     this.settle(lo);
+  }
+
+  /** Joins the booking to the last interval when it starts after it within a closed gap (the common case). */
+  private joinsLast(start: Ps, end: Ps, busy: Ps, count: number, bytes: number): boolean {
+    const last = this.n - 1;
+    if (last < 0 || start < this.starts[last]) return false;
+    const idle = start - this.ends[last];
+    if (!this.closes(idle)) return false;
+    this.join(last, idle, end, busy, count, bytes);
+    return true;
   }
 
   /** Whether an idle time of `idle` between two bookings is hidden (negative: they overlap). */
@@ -144,7 +157,6 @@ export class BusyTrack implements BusyRecorder {
   }
 
   private insert(i: number, start: Ps, end: Ps, busy: Ps, count: number, bytes: number): void {
-    this.budget.makeRoom();
     if (this.n === this.starts.length) this.grow();
     for (let k = this.n; k > i; k--) this.copySlot(k - 1, k);
     this.starts[i] = start;
@@ -278,7 +290,7 @@ export class BusyTrack implements BusyRecorder {
 
 /** One track per component of the machine, each listening where that component is booked. */
 export class TimelineRecorder {
-  private readonly budget: Budget;
+  private readonly budget: TimelineBudget;
   private readonly servers: BandwidthServer[] = [];
   /** Per device: its copy engines' tracks. */
   private readonly copyEngines: BusyTrack[][] = [];
@@ -288,7 +300,7 @@ export class TimelineRecorder {
     m: Machine,
     readonly maxIntervals: number,
   ) {
-    const budget = (this.budget = new Budget(maxIntervals));
+    const budget = (this.budget = new TimelineBudget(maxIntervals));
     const listen = (server: BandwidthServer, component: string, agent: string, kind: TimelineKind) => {
       const bytesPerPs = server.bandwidthGBps / 1000;
       server.recorder = new BusyTrack(
