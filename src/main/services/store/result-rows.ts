@@ -4,7 +4,7 @@
  * and arrays come back in rowid (insertion) order, series samples as float64 bits.
  * One loss: SQLite REAL columns (metrics, attribution) read -0 back as 0.
  */
-import type { Attribution, AttributionCategory, Histogram, RunResult } from '../../../sim/result/types.js';
+import type { Attribution, AttributionCategory, Histogram, RunResult, Timeline } from '../../../sim/result/types.js';
 import type { Db } from './schema.js';
 
 export function writeResultRows(db: Db, runId: number, result: RunResult): void {
@@ -32,6 +32,13 @@ export function writeResultRows(db: Db, runId: number, result: RunResult): void 
     JSON.stringify(result.ops),
     JSON.stringify(result.snapshots),
   );
+  if (result.timeline) {
+    db.prepare('INSERT INTO timelines (run_id, max_intervals, tracks_json) VALUES (?, ?, ?)').run(
+      runId,
+      result.timeline.maxIntervals,
+      JSON.stringify(result.timeline.tracks),
+    );
+  }
 }
 
 /** The run-level fields of a RunResult live in the runs row. */
@@ -76,7 +83,7 @@ export function readResultRows(db: Db, run: RunHeader): RunResult {
     a.ns[r.category as AttributionCategory] = r.ns;
   }
 
-  return {
+  const result: RunResult = {
     modelVersion: run.model_version,
     experimentName: extra.experiment_name,
     strategy: run.strategy,
@@ -94,6 +101,16 @@ export function readResultRows(db: Db, run: RunHeader): RunResult {
     ops: JSON.parse(extra.ops_json),
     snapshots: JSON.parse(extra.snapshots_json),
   };
+  const timeline = readTimeline(db, run.id);
+  if (timeline) result.timeline = timeline;
+  return result;
+}
+
+/** A run's component timeline, or null when it recorded none (or was stored before timelines existed). */
+export function readTimeline(db: Db, runId: number): Timeline | null {
+  const row = db.prepare('SELECT max_intervals, tracks_json FROM timelines WHERE run_id = ?').get(runId) as
+    { max_intervals: number; tracks_json: string } | undefined;
+  return row ? { maxIntervals: row.max_intervals, tracks: JSON.parse(row.tracks_json) } : null;
 }
 
 type HistogramBody = Omit<Histogram, 'name' | 'unit'>;

@@ -11,7 +11,9 @@ import {
   type Migration,
 } from './schema.js';
 import { DONE_RUNS_BY_HASH } from './points.js';
-import { tempDir } from './test-fixtures.js';
+import { writeResultRows } from './result-rows.js';
+import { Store } from './store.js';
+import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir()));
@@ -51,10 +53,10 @@ describe('schema', () => {
   it('refuses a file written by a newer version, naming both versions', () => {
     const path = tmp.file('new.sqlite');
     const db = openDatabase(path);
-    db.pragma('user_version = 3');
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openDatabase(path)).toThrow(
-      `${path} was written by a newer Hetmem Workbench (schema 3; this version reads up to ${SCHEMA_VERSION}); update Hetmem Workbench to open it`,
+      `${path} was written by a newer Hetmem Workbench (schema ${SCHEMA_VERSION + 1}; this version reads up to ${SCHEMA_VERSION}); update Hetmem Workbench to open it`,
     );
   });
 
@@ -113,6 +115,26 @@ describe('schema', () => {
     const again = openDatabase(path, { readonly: true });
     expect(schemaVersion(again)).toBe(SCHEMA_VERSION);
     again.close();
+  });
+
+  it('gives a version-2 database the timelines table; its runs read back with no timeline', () => {
+    const path = tmp.file('v2.sqlite');
+    const v2 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 2) });
+    v2.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
+    v2.exec(`INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
+             VALUES ('u', 1, 'h', 'e', 7, '0.1.0', 'hmm-mirror', 'stream', 'done', '2026-01-01T00:00:00Z')`);
+    const { timeline: _, ...old } = sampleResult();
+    writeResultRows(v2, 1, old);
+    v2.close();
+
+    const store = Store.open(path);
+    expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
+    expect(store.getRun(1).result).toEqual(old);
+    expect(store.getTimeline(1)).toBeNull();
+    const next = store.beginRun(experiment(), meta());
+    store.finishRun(next, sampleResult(), 1);
+    expect(store.getTimeline(next)).toEqual(sampleResult().timeline);
+    store.close();
   });
 
   it('gives a version-1 database the index that sweeps look points up by, keeping its runs', () => {
