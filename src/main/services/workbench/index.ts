@@ -28,7 +28,8 @@ import type { RunRecord, RunSummary as StoredRunSummary, Store } from '../store/
 import { listSweeps, loadSweep } from '../sweeps/view.js';
 import { ActiveRuns } from './active-runs.js';
 import { ActiveSweeps } from './active-sweeps.js';
-import { exportRunsToTrace, exportRunsToWideCsv } from './formats.js';
+import { exportRunsToWideCsv } from './formats.js';
+import { exportRunsToTrace } from './trace.js';
 import { locateIssues } from './locate.js';
 
 export { locateIssues, pathSegments } from './locate.js';
