@@ -87,6 +87,14 @@ describe('createWorkbench', () => {
     expect(await workbench.api.getRun(9999)).toBeNull();
   });
 
+  it("gives a run's component timeline apart from the run, null when it recorded none", async () => {
+    const timeline = await workbench.api.getTimeline(done);
+    expect(REQUESTS.getTimeline.response.parse(timeline)).toEqual(sampleResult().timeline);
+    expect('timeline' in (await workbench.api.getRun(done))!).toBe(false);
+    expect(await workbench.api.getTimeline(failed)).toBeNull();
+    await expect(workbench.api.getTimeline(9999)).rejects.toThrow(/run 9999 does not exist/);
+  });
+
   it('places each problem in the text: a value, an unknown key, a missing field, a syntax error', async () => {
     const text =
       '{\n  "name": "x",\n  "sead": 1,\n  "hardware": { "link": { "impl": "pcie", "lanes": 3 } },\n  "strategy": {}\n}';

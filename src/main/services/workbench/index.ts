@@ -77,6 +77,7 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
       if (store.listRuns({ ids: [id] }).length === 0) return null;
       return toDetail(store.getRun(id));
     },
+    getTimeline: async (id) => store.getTimeline(id),
     compareRuns: async (ids) => {
       store.requireRuns(ids);
       const summaries = new Map(store.listRuns({ ids }).map((r) => [r.id, r]));
