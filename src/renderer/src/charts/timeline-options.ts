@@ -150,3 +150,11 @@ export function timelineOption(timeline: Timeline, ops: readonly OpReport[]): EC
 export function timelineHeight(rows: number): number {
   return 90 + Math.min(rows, 60) * 18;
 }
+
+/** Says how much the interval budget coarsened the timeline, when it did. */
+export function coarseningNote(timeline: Timeline): string {
+  const coarse = timeline.tracks.filter((t) => t.closedGaps > 0);
+  if (coarse.length === 0) return '';
+  const longest = Math.max(...coarse.map((t) => t.closedGapNs));
+  return `To keep within ${timeline.maxIntervals.toLocaleString('en-US')} intervals, idle gaps up to ${formatDurationNs(longest)} were merged on ${coarse.length} of ${timeline.tracks.length} components: fainter bars were busy only part of the time.`;
+}

@@ -7,8 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { OpReport, Timeline } from '../../../shared/api.js';
 import type { Services } from '../api.js';
 import { Chart } from '../charts/Chart.js';
-import { timelineHeight, timelineOption } from '../charts/timeline-options.js';
-import { formatDurationNs } from '../format.js';
+import { coarseningNote, timelineHeight, timelineOption } from '../charts/timeline-options.js';
 import { messageOf } from '../load.js';
 
 type Loaded = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; timeline: Timeline | null };
@@ -55,12 +54,4 @@ export function TimelinePanel({ api, runId, ops }: { api: Services; runId: numbe
       )}
     </section>
   );
-}
-
-/** Says how much the interval budget coarsened the timeline, when it did. */
-export function coarseningNote(timeline: Timeline): string {
-  const coarse = timeline.tracks.filter((t) => t.closedGaps > 0);
-  if (coarse.length === 0) return '';
-  const longest = Math.max(...coarse.map((t) => t.closedGapNs));
-  return `To keep within ${timeline.maxIntervals.toLocaleString('en-US')} intervals, idle gaps up to ${formatDurationNs(longest)} were merged on ${coarse.length} of ${timeline.tracks.length} components: fainter bars were busy only part of the time.`;
 }
