@@ -17,7 +17,7 @@ export const samplingSchema = obj(
       { int: true, min: 16, max: 100000 },
     ).default(512),
     timelineIntervals: num(
-      "Most busy intervals kept per component on the run's component timeline (each link direction, copy engine, fault handler, DRAM channel and the host memory; `hetmem trace` and the dashboard's Timeline show it). Bookings that touch are one interval; when a component has more, its shortest idle gaps are closed (busy time kept) and the result says how many and how long. 0 records no timeline.",
+      "Most busy intervals the run's component timeline keeps, all its components together (each link direction, copy engine, fault handler and DRAM channel, the host memory; `hetmem trace` and the dashboard's Timeline show it). About 40 bytes each when stored. When they are spent, the busiest component closes its shorter idle gaps (keeping its busy time) and the result says how many and how long. 0 records no timeline: a sweep of many points may want that.",
       { int: true, min: 0, max: 1000000 },
     ).default(50000),
   },
