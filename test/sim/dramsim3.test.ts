@@ -41,12 +41,14 @@ describe('device DRAM against DRAMSim3 on the same traces', () => {
     }
   });
 
-  it('saturated random traffic: the activate limits hold bandwidth to within 3 % (latency: see docs/validation.md)', () => {
+  it('saturated random traffic: FR-FCFS queues and refresh give queued latency within 15 %, bandwidth within 5 %', () => {
     const model = replay(folder, 'saturated-random');
     const ref = dramSim3Hbm2('saturated-random');
-    expect(Math.abs(model.bandwidth / ref.bandwidthGBps - 1), `bandwidth ${model.bandwidth}`).toBeLessThan(0.03);
+    // Queueing, not the 45 ns of one row conflict, is most of the latency: 386 ns in DRAMSim3.
+    expect(Math.abs(model.latency / ref.averageReadLatencyNs - 1), `latency ${model.latency}`).toBeLessThan(0.15);
+    // DRAMSim3 loses about 4 % more to refresh here (it closes the banks command by command
+    // and issues one command per cycle); see docs/validation.md.
+    expect(Math.abs(model.bandwidth / ref.bandwidthGBps - 1), `bandwidth ${model.bandwidth}`).toBeLessThan(0.05);
     expect(model.hitRate).toBeLessThan(0.01);
-    // Queued latency is well above the unloaded 45 ns of a row conflict, though below DRAMSim3's.
-    expect(model.latency).toBeGreaterThan(3 * 45);
   });
 });

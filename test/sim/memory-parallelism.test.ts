@@ -111,8 +111,9 @@ describe('CPU cores', () => {
     expect(readBack.faults).toBe(0);
     const GBps = (16 * 2 ** 20) / readBack.durationNs;
     // 16 misses x 64 B per 90 ns is 11.4 GB/s; a page walk per 4 KiB page takes a little
-    // off. Single-core STREAM on such servers: 10-15 GB/s.
-    expect(GBps).toBeGreaterThan(8.5);
+    // off (a DRAM access for every eighth, a cache hit for the seven whose leaf entries
+    // share its line). Single-core STREAM on such servers: 10-15 GB/s.
+    expect(GBps).toBeGreaterThan(10);
     expect(GBps).toBeLessThan(15);
   });
 });

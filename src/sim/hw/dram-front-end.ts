@@ -1,13 +1,12 @@
 import type { Ps } from '../engine/time.js';
-import type { Dram } from './dram.js';
-import { TagPool } from './tag-pool.js';
+import { DRAM_WAITING, type DramController } from './dram-controller.js';
 
 /** How a DRAM-level trace enters the controllers: DRAMSim3's trace front end by default. */
 export interface DramFrontEndConfig {
   /** Requests admitted into the memory system per DRAM cycle, over all channels. */
   admitPerCycle: number;
-  /** Entries of each channel's read queue and of its write buffer. */
-  queueDepth: number;
+  /** Entries of each channel's read queue and of its write buffer; unset: the controller's own. */
+  queueDepth?: number;
 }
 
 /**
@@ -19,31 +18,31 @@ export interface DramFrontEndConfig {
  */
 export class DramFrontEnd {
   private readonly slotPs: Ps;
-  private readonly readQueues: TagPool[];
-  private readonly writeQueues: TagPool[];
-  private nextAdmitPs: Ps = 0;
-  /** Completion of the latest request: the replay is not over before it. */
-  lastDonePs: Ps = 0;
+  /** The next request may not be admitted before this. */
+  nextAdmitPs: Ps = 0;
 
   constructor(
-    private readonly dram: Dram,
+    private readonly controller: DramController,
+    tCKNs: number,
     config: DramFrontEndConfig,
   ) {
-    this.slotPs = (dram.spec.tCKNs * 1000) / config.admitPerCycle;
-    const channels = dram.spec.channels;
-    this.readQueues = Array.from({ length: channels }, () => new TagPool(config.queueDepth));
-    this.writeQueues = Array.from({ length: channels }, () => new TagPool(config.queueDepth));
+    // Event times are whole picoseconds.
+    this.slotPs = Math.max(1, Math.round((tCKNs * 1000) / config.admitPerCycle));
+    if (config.queueDepth !== undefined) controller.setTransactionQueueEntries(config.queueDepth);
   }
 
-  /** Offers a request due at `t`; returns when it was admitted (the next request may follow from then). */
-  issue(t: Ps, addr: number, bytes: number, write: boolean): Ps {
-    const queue = (write ? this.writeQueues : this.readQueues)[this.dram.channelOf(addr)];
-    let admitted = t > this.nextAdmitPs ? t : this.nextAdmitPs;
-    admitted = queue.acquire(admitted);
-    this.nextAdmitPs = admitted + this.slotPs;
-    const done = this.dram.access(admitted, addr, bytes, write);
-    queue.hold(done);
-    if (done > this.lastDonePs) this.lastDonePs = done;
+  /**
+   * Offers requester `owner`'s request at `t` (no earlier than nextAdmitPs): returns when
+   * it was admitted, or DRAM_WAITING (its queue is full; `admitted` follows).
+   */
+  issue(t: Ps, owner: number, addr: number, bytes: number, write: boolean): Ps {
+    const admitted = this.controller.submit(t, owner, addr, bytes, write, true);
+    if (admitted !== DRAM_WAITING) this.admitted(admitted);
     return admitted;
+  }
+
+  /** The request offered last was admitted at `t`. */
+  admitted(t: Ps): void {
+    this.nextAdmitPs = t + this.slotPs;
   }
 }

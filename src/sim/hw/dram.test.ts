@@ -20,8 +20,8 @@ describe('DRAM configuration', () => {
       tRASCycles: 34,
     });
     expect(r.capacityBytes).toBe(16 * GiB);
-    // tRFC / tREFI = 260 / 3900
-    expect(r.refreshAvailability).toBeCloseTo(1 - 260 / 3900, 12);
+    // (tRP + tRFC) / tREFI = (14 + 260) / 3900: each refresh closes every bank first.
+    expect(r.refreshAvailability).toBeCloseTo(1 - 274 / 3900, 12);
   });
 
   it('computes peak bandwidth from bus width and pin rate', () => {
@@ -139,12 +139,13 @@ describe('Dram timing', () => {
     expect(d.access(20_000, 128, 64, true)).toBe(46_000);
   });
 
-  it('refreshes every tREFI for tRFC: a command in the window waits, and the refresh closes the rows', () => {
+  it('refreshes every tREFI for tRP + tRFC: a command in the window waits, and the refresh closes the rows', () => {
     const d = new Dram(config({ devices: 1 }));
     d.access(0, 0, 64, false); // opens row 0 of bank 0
     expect(d.access(30_000, 64, 64, false)).toBe(46_000); // a row hit: CL + burst
-    // At 3.9 us the channel refreshes until 4.16 us: a read issued in it waits, and finds its row closed.
-    expect(d.access(3_950_000, 128, 64, false)).toBe(4_160_000 + 30_000);
+    // At 3.9 us the channel closes its banks (tRP 14 ns) and refreshes until 4.174 us: a read
+    // issued in it waits, and finds its row closed.
+    expect(d.access(3_950_000, 128, 64, false)).toBe(4_174_000 + 30_000);
     expect(d.rowMisses).toBe(2);
   });
 

@@ -7,34 +7,33 @@
  * worth of a channel's data therefore land in different banks, so a stream keeps every
  * bank busy and its row misses overlap with other banks' transfers.
  *
- * Timing per access piece (the part of an access inside one chunk and one row), in the
- * bank it maps to, with an open-page policy:
- *   command  = max(request time, bank ready)
+ * Timing per request (the part of an access inside one chunk and one row; Dram.decode), in
+ * the bank it maps to, with an open-page policy, from the time it is served (Dram.commit;
+ * which request a bank serves next is the controller's choice, dram-controller.ts):
+ *   command  = max(now, bank ready)
  *   row hit  : column command at `command`
- *   row miss : precharge no earlier than activate + tRAS (if a row is open) and `command`,
- *              then tRP; activate; tRCD later the column command
+ *   row miss : precharge no earlier than activate + tRAS, last read command + tRTP, last
+ *              write data + tWR (if a row is open) and `command`, then tRP; activate;
+ *              tRCD later the column command
  *   data     : CL (CWL for a write) after the column command, then the bursts occupy the
- *              channel's data bus (a FCFS bandwidth server) for their serialisation time.
+ *              channel's data bus (a bandwidth server) for their serialisation time.
  * Row hits and misses are counted per burst (one column access: bus width x burst length,
  * 64 B for HBM, 32 B for GDDR6): the first burst of a piece that opens a row is the miss,
  * the rest are hits.
  *
  * Activates in a channel are at least max(tRRD, tFAW / 4) apart (the steady rate tFAW
- * allows); a bank's activates are at least tRC = tRAS + tRP apart. On the channel's data bus a read
- * after a write waits tWTR + CL after the write data, a write after a read the read-to-write
- * turnaround.
+ * allows); a bank's activates are at least tRC = tRAS + tRP apart. On the channel's data
+ * bus a read after a write waits tWTR + CL after the write data, a write after a read the
+ * read-to-write turnaround.
  *
  * Simplifications, chosen so a run stays fast and explainable:
- * - FCFS per bank and per channel in call order, not FR-FCFS: a row hit never overtakes an
- *   older miss. Calls arrive in simulated-time order, so this only loses the reordering
- *   within one controller queue.
- * - Refresh: every tREFI each channel refreshes all its banks for tRFC (all channels at
- *   once, as DRAMSim3 does with one rank per channel); a command that falls in it waits
- *   for its end, and a refresh closes the open rows. Data already scheduled is not pushed
- *   out of the window.
- * - No bank groups (tRRD and tWTR take their short values, tCCD_L is not modelled), no
- *   tWR or tRTP; the timing constraints look at the latest commands of a channel, as
- *   calls come in about time order.
+ * - Refresh: every tREFI each channel closes its banks (tRP) and refreshes them for tRFC
+ *   (all channels at once, as DRAMSim3 does with one rank per channel); a command or an
+ *   activate that falls in it waits for its end, and a refresh closes the open rows. Data
+ *   already scheduled is not pushed out of the window.
+ * - No bank groups (tRRD and tWTR take their short values, tCCD_L is not modelled); no
+ *   command-bus limit (DRAMSim3 issues one command per cycle); the timing constraints look
+ *   at the latest commands of a channel, as requests are served in about time order.
  * - Pseudo-channels (HBM2 PC mode, HBM3) are folded into their channel.
  */
 import type { z } from 'zod';
@@ -70,6 +69,10 @@ export interface DramStandard {
   readonly tWTRCycles: number;
   /** Read data end to the next write data (the read-to-write bus turnaround, tRTRS in DRAMSim3). */
   readonly tRTWCycles: number;
+  /** Write recovery: end of write data to a precharge of the bank. */
+  readonly tWRCycles: number;
+  /** Read column command to a precharge of the bank. */
+  readonly tRTPCycles: number;
   /** Where the numbers come from; says which are approximate. */
   readonly source: string;
   readonly approximate: boolean;
@@ -102,8 +105,10 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tFAWCycles: 30,
     tWTRCycles: 6,
     tRTWCycles: 2,
+    tWRCycles: 16,
+    tRTPCycles: 5,
     source:
-      'DRAMSim3 configs/HBM2_8Gb_x128.ini as DRAMSim3 simulates it: 8 channels x 128 bit, 4 bank groups x 4 banks (bank groups not modelled: tRRD and tWTR take the short values), 2 KiB rows (the file says 64 columns, and DRAMSim3 configuration.cc doubles the columns of HBM to 128 x 128 bit), BL 4, tCK 1 ns, CL 14, CWL 4, tRCD 14, tRP 14, tRAS 34 (tRC 48), tRRD_S 4, tFAW 30, tWTR_S 6, tRTRS 2, tRFC 260, tREFI 3900. 4 stacks as on NVIDIA V100.',
+      'DRAMSim3 configs/HBM2_8Gb_x128.ini as DRAMSim3 simulates it: 8 channels x 128 bit, 4 bank groups x 4 banks (bank groups not modelled: tRRD and tWTR take the short values), 2 KiB rows (the file says 64 columns, and DRAMSim3 configuration.cc doubles the columns of HBM to 128 x 128 bit), BL 4, tCK 1 ns, CL 14, CWL 4, tRCD 14, tRP 14, tRAS 34 (tRC 48), tRRD_S 4, tFAW 30, tWTR_S 6, tRTRS 2, tWR 16, tRFC 260, tREFI 3900; tRTP 5, the default of DRAMSim3, which reads tRTP while the file sets only tRTP_L and tRTP_S. 4 stacks as on NVIDIA V100.',
     approximate: false,
   },
   hbm2e: {
@@ -126,8 +131,10 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tFAWCycles: 48,
     tWTRCycles: 10,
     tRTWCycles: 4,
+    tWRCycles: 26,
+    tRTPCycles: 8,
     source:
-      'Approximate. JEDEC JESD235C HBM2E pin rate up to 3.2 Gb/s (410 GB/s per stack; 5 stacks give the 2 TB/s of NVIDIA A100 80GB); core timings assumed equal in ns to HBM2 (14/14/14/34 ns, tRRD 4, tFAW 30, tWTR 6, tRTRS 2 ns, tRFC 350 ns, tREFI 3.9 us) at tCK 0.625 ns.',
+      'Approximate. JEDEC JESD235C HBM2E pin rate up to 3.2 Gb/s (410 GB/s per stack; 5 stacks give the 2 TB/s of NVIDIA A100 80GB); core timings assumed equal in ns to HBM2 (14/14/14/34 ns, tRRD 4, tFAW 30, tWTR 6, tRTRS 2, tWR 16, tRTP 5 ns, tRFC 350 ns, tREFI 3.9 us) at tCK 0.625 ns.',
     approximate: true,
   },
   hbm3: {
@@ -150,8 +157,10 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tFAWCycles: 96,
     tWTRCycles: 20,
     tRTWCycles: 7,
+    tWRCycles: 52,
+    tRTPCycles: 16,
     source:
-      'Approximate. JEDEC JESD238 HBM3: 16 channels x 64 bit (two 32-bit pseudo-channels of 16 banks each, folded), up to 6.4 Gb/s per pin (819 GB/s per stack), BL 8; core timings (tRRD, tFAW, tWTR and turnaround too) assumed equal in ns to HBM2 at tCK 0.3125 ns. 5 stacks as on NVIDIA H100 SXM.',
+      'Approximate. JEDEC JESD238 HBM3: 16 channels x 64 bit (two 32-bit pseudo-channels of 16 banks each, folded), up to 6.4 Gb/s per pin (819 GB/s per stack), BL 8; core timings (tRRD, tFAW, tWTR, turnaround, tWR and tRTP too) assumed equal in ns to HBM2 at tCK 0.3125 ns. 5 stacks as on NVIDIA H100 SXM.',
     approximate: true,
   },
   gddr6: {
@@ -174,8 +183,10 @@ export const DRAM_STANDARDS: Readonly<Record<DramStandardName, DramStandard>> = 
     tFAWCycles: 60,
     tWTRCycles: 12,
     tRTWCycles: 4,
+    tWRCycles: 32,
+    tRTPCycles: 10,
     source:
-      "Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns; tRRD 4 ns, tFAW 30 ns, tWTR 6 ns and a 2 ns read-to-write turnaround are assumptions of the order of HBM2's. 8 chips = a 256-bit, 512 GB/s board.",
+      "Approximate. JEDEC JESD250 GDDR6: 2 channels x 16 bit per chip, BL 16 (32 B per access), 16 banks, 2 KiB rows, 16 Gb/s per pin; core timings in ns from the Ramulator 2 GDDR6_2000 preset (CL 24, tRCD 26, tRP 26, tRAS 53, tRFC 210, tREFI 3333 at tCK 0.57 ns) converted to tCK 0.5 ns; tRRD 4 ns, tFAW 30 ns, tWTR 6 ns, a 2 ns read-to-write turnaround, tWR 16 ns and tRTP 5 ns are assumptions of the order of HBM2's. 8 chips = a 256-bit, 512 GB/s board.",
     approximate: true,
   },
 };
@@ -248,6 +259,34 @@ export const dramSchema = obj(
     tFAWCycles: cycles('tFAW: window with at most four activates in one channel'),
     tWTRCycles: cycles('tWTR: end of write data to a read command; the read data follows CL later'),
     tRTWCycles: cycles('read-to-write turnaround: end of read data to write data on the channel bus'),
+    tWRCycles: cycles('tWR: write recovery, end of write data to a precharge of the bank'),
+    tRTPCycles: cycles('tRTP: read command to a precharge of the bank'),
+    controller: obj(
+      {
+        scheduler: oneOf(
+          ['fr-fcfs', 'fcfs'],
+          'a DRAM scheduling policy',
+          'How each bank picks its next request among those queued for it: "fr-fcfs" (first ready, first come first served: the oldest request to the open row goes first, at most rowHitCap in a row, then the oldest) or "fcfs" (arrival order). Default "fr-fcfs": DRAMSim3 command_queue.cc (Rixner et al., ISCA 2000).',
+        ).default('fr-fcfs'),
+        transactionQueueEntries: num(
+          "Entries of each channel's read queue and of its write buffer; a requester whose queue is full waits. Default 32: DRAMSim3 HBM2_8Gb_x128.ini trans_queue_size.",
+          { int: true, min: 1, max: 4096 },
+        ).default(32),
+        bankQueueEntries: num(
+          'Requests each bank holds for the scheduler to choose from; the transaction queues feed them in order. Default 8: DRAMSim3 HBM2_8Gb_x128.ini cmd_queue_size (queue_structure PER_BANK).',
+          { int: true, min: 1, max: 1024 },
+        ).default(8),
+        rowHitCap: num(
+          'FR-FCFS serves row hits until the open row has had this many column commands (bursts); then an older request to another row may close it. Default 4: DRAMSim3 command_queue.cc ArbitratePrecharge.',
+          { int: true, min: 1, max: 1024 },
+        ).default(4),
+        writeDrainLowWatermark: num(
+          'Writes wait in the write buffer and are drained all at once when it is full, or when it holds more than this many and no bank has work. Default 8: DRAMSim3 controller.cc ScheduleTransaction.',
+          { int: true, min: 0, max: 4096 },
+        ).default(8),
+      },
+      'The memory controller of each channel: read queue, write buffer, per-bank queues and the scheduler (after DRAMSim3).',
+    ).prefault({}),
     interleaveBytes: size(
       'Channel interleave granularity: consecutive chunks of this size go to consecutive channels. At least one burst, a power of two. Default 256 B.',
       { min: 32, max: 1 << 20, powerOfTwo: true },
@@ -295,7 +334,7 @@ export interface ResolvedDram extends Omit<DramStandard, 'source' | 'approximate
   /** Per channel. */
   readonly channelBandwidthGBps: number;
   readonly peakBandwidthGBps: number;
-  /** Fraction of time a channel is not refreshing (tRFC / tREFI taken off), for reports. */
+  /** Fraction of time a channel is not refreshing ((tRP + tRFC) / tREFI taken off), for reports. */
   readonly refreshAvailability: number;
 }
 
@@ -336,10 +375,30 @@ export function resolveDram(c: DramConfig): ResolvedDram {
     tFAWCycles: pick('tFAWCycles'),
     tWTRCycles: pick('tWTRCycles'),
     tRTWCycles: pick('tRTWCycles'),
+    tWRCycles: pick('tWRCycles'),
+    tRTPCycles: pick('tRTPCycles'),
     channelBandwidthGBps,
     peakBandwidthGBps: channelBandwidthGBps * channels,
-    refreshAvailability: tREFICycles > 0 ? 1 - tRFCCycles / tREFICycles : 1,
+    // A refresh closes every bank (tRP) and then holds them for tRFC.
+    refreshAvailability: tRFCCycles > 0 && tREFICycles > 0 ? 1 - (tRFCCycles + pick('tRPCycles')) / tREFICycles : 1,
   };
+}
+
+/** An access split into pieces (Dram.decode): per piece its channel, global bank, row and bursts. */
+export class DramPieces {
+  channel = new Int32Array(4);
+  bank = new Int32Array(4);
+  row = new Float64Array(4);
+  bursts = new Int32Array(4);
+
+  grow(): void {
+    const n = this.channel.length * 2;
+    const copy = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+    this.channel = copy(this.channel, new Int32Array(n));
+    this.bank = copy(this.bank, new Int32Array(n));
+    this.row = copy(this.row, new Float64Array(n));
+    this.bursts = copy(this.bursts, new Int32Array(n));
+  }
 }
 
 export class Dram {
@@ -373,7 +432,8 @@ export class Dram {
   }
   /** Per bank (channel * banksPerChannel + bank): open row or -1, last activate time, next command time. */
   private readonly openRow: Float64Array;
-  private readonly activatedAt: Float64Array;
+  /** Per bank: the earliest precharge (tRAS after its activate, tRTP after a read, tWR after write data). */
+  private readonly prechargeAt: Float64Array;
   private readonly bankReady: Float64Array;
   /** Per bank: the refresh interval of its last command (a refresh in between closed its row). */
   private readonly refreshEpoch: Float64Array;
@@ -382,8 +442,9 @@ export class Dram {
   private readonly dataEnd: Float64Array;
   private readonly dataWrite: Uint8Array;
 
-  private readonly channels: number;
-  private readonly banks: number;
+  private readonly scratch = new DramPieces();
+  readonly channels: number;
+  readonly banks: number;
   private readonly rowBytes: number;
   private readonly interleave: number;
   private readonly burstBytes: number;
@@ -393,6 +454,8 @@ export class Dram {
   private readonly tRCDPs: Ps;
   private readonly tRPPs: Ps;
   private readonly tRASPs: Ps;
+  private readonly tWRPs: Ps;
+  private readonly tRTPPs: Ps;
   /** All-bank refresh: every tREFI a channel's banks are blocked for tRFC (0: no refresh). */
   private readonly tREFIPs: Ps;
   private readonly tRFCPs: Ps;
@@ -425,17 +488,20 @@ export class Dram {
     this.tRCDPs = ps(r.tRCDCycles);
     this.tRPPs = ps(r.tRPCycles);
     this.tRASPs = ps(r.tRASCycles);
+    this.tWRPs = ps(r.tWRCycles);
+    this.tRTPPs = ps(r.tRTPCycles);
     this.activateSpacingPs = Math.max(ps(r.tRRDCycles), ps(r.tFAWCycles) / 4);
     this.writeToReadPs = ps(r.tWTRCycles + r.clCycles);
     this.readToWritePs = ps(r.tRTWCycles);
     this.burstPs = transferPs(r.burstBytes, r.channelBandwidthGBps);
     this.buses = Array.from({ length: r.channels }, () => new BandwidthServer(r.channelBandwidthGBps));
     this.tREFIPs = r.tRFCCycles > 0 ? ps(r.tREFICycles) : 0;
-    this.tRFCPs = ps(r.tRFCCycles);
+    // An all-bank refresh first precharges every bank (tRP), then holds them for tRFC.
+    this.tRFCPs = ps(r.tRFCCycles + r.tRPCycles);
     this.busyPs = new Float64Array(r.channels);
     const nBanks = r.channels * r.banksPerChannel;
     this.openRow = new Float64Array(nBanks).fill(-1);
-    this.activatedAt = new Float64Array(nBanks);
+    this.prechargeAt = new Float64Array(nBanks);
     this.bankReady = new Float64Array(nBanks);
     this.refreshEpoch = new Float64Array(nBanks);
     this.activates = Array.from({ length: r.channels }, () => new BandwidthServer(1000));
@@ -448,23 +514,26 @@ export class Dram {
     return Math.floor(addr / this.interleave) % this.channels;
   }
 
-  /** Completion time of the last data beat of an access of `bytes` at device address `addr`, issued at `t`. */
-  access(t: Ps, addr: number, bytes: number, write: boolean): Ps {
-    if (bytes <= 0) return t;
+  /** Throws unless [addr, addr + bytes) lies in device memory. */
+  checkRange(addr: number, bytes: number): void {
     const end = addr + bytes;
     if (addr < 0 || end > this.capacityBytes) {
       throw new RangeError(
         `device memory access [${addr}, ${end}) is outside the ${this.capacityBytes}-byte device memory`,
       );
     }
-    if (write) this.writeBytes += bytes;
-    else this.readBytes += bytes;
-    this.accesses++;
+  }
 
+  /**
+   * Splits an access into pieces, each inside one interleave chunk and one row: fills `out`
+   * (channel, global bank, row, bursts per piece) and returns the number of pieces.
+   */
+  decode(addr: number, bytes: number, out: DramPieces): number {
     const il = this.interleave;
     const rowBytes = this.rowBytes;
     const channels = this.channels;
-    let done = t;
+    const end = addr + bytes;
+    let n = 0;
     let a = addr;
     while (a < end) {
       const chunk = Math.floor(a / il);
@@ -478,24 +547,74 @@ export class Dram {
       const rowEnd = a + (rowBytes - inRow);
       if (rowEnd < pieceEnd) pieceEnd = rowEnd;
       if (end < pieceEnd) pieceEnd = end;
-      const bursts =
+      if (n === out.channel.length) out.grow();
+      out.channel[n] = channel;
+      out.bank[n] = channel * this.banks + (rowIndex % this.banks);
+      out.row[n] = Math.floor(rowIndex / this.banks);
+      out.bursts[n] =
         Math.floor((local + (pieceEnd - a) - 1) / this.burstBytes) - Math.floor(local / this.burstBytes) + 1;
-      const bank = channel * this.banks + (rowIndex % this.banks);
-      const finished = this.columnAccess(t, channel, bank, Math.floor(rowIndex / this.banks), bursts, write);
-      if (finished > done) done = finished;
+      n++;
       a = pieceEnd;
     }
-    if (!write) {
-      this.reads++;
-      this.readLatencyPs += done - t;
+    return n;
+  }
+
+  /**
+   * Completion time of the last data beat of an access of `bytes` at device address
+   * `addr`, issued at `t` and served at once, in call order (FCFS): the copy engines' path,
+   * which streams whole rows and does not go through the controller's queues.
+   */
+  access(t: Ps, addr: number, bytes: number, write: boolean): Ps {
+    if (bytes <= 0) return t;
+    this.checkRange(addr, bytes);
+    this.count(bytes, write);
+    const pieces = this.scratch;
+    const n = this.decode(addr, bytes, pieces);
+    let done = t;
+    for (let i = 0; i < n; i++) {
+      const finished = this.commit(t, pieces.channel[i], pieces.bank[i], pieces.row[i], pieces.bursts[i], write);
+      if (finished > done) done = finished;
     }
-    if (t < this.firstIssuePs) this.firstIssuePs = t;
-    if (done > this.lastDonePs) this.lastDonePs = done;
+    if (!write) this.countRead(t, done);
+    this.noteSpan(t, done);
     return done;
   }
 
-  /** Bursts of one row in one bank: opens the row if needed, then moves the data over the channel bus. */
-  private columnAccess(t: Ps, channel: number, bank: number, row: number, bursts: number, write: boolean): Ps {
+  /** Counts an access's bytes. */
+  count(bytes: number, write: boolean): void {
+    if (write) this.writeBytes += bytes;
+    else this.readBytes += bytes;
+    this.accesses++;
+  }
+
+  /** Counts a read served from `issued` to `done`. */
+  countRead(issued: Ps, done: Ps): void {
+    this.reads++;
+    this.readLatencyPs += done - issued;
+  }
+
+  /** Widens the span the bandwidth metric is over. */
+  noteSpan(issued: Ps, done: Ps): void {
+    if (issued < this.firstIssuePs) this.firstIssuePs = issued;
+    if (done > this.lastDonePs) this.lastDonePs = done;
+  }
+
+  /** When `bank` (global index) can take its next column command. */
+  bankReadyAt(bank: number): Ps {
+    return this.bankReady[bank];
+  }
+
+  /** The row open in `bank` at `t` (-1: none, or a refresh since its last command closed it). */
+  openRowAt(bank: number, t: Ps): number {
+    if (this.tREFIPs > 0 && Math.floor(this.afterRefresh(t) / this.tREFIPs) !== this.refreshEpoch[bank]) return -1;
+    return this.openRow[bank];
+  }
+
+  /**
+   * Serves `bursts` of one row in one bank, the bank's commands no earlier than `t`: opens
+   * the row if needed, then moves the data over the channel bus. Returns the last beat's time.
+   */
+  commit(t: Ps, channel: number, bank: number, row: number, bursts: number, write: boolean): Ps {
     const ready = this.bankReady[bank];
     let command = t > ready ? t : ready;
     command = this.afterRefresh(command);
@@ -517,15 +636,19 @@ export class Dram {
       this.rowHits += bursts - 1;
       let activate = command;
       if (open >= 0) {
-        const earliestPrecharge = this.activatedAt[bank] + this.tRASPs;
+        const earliestPrecharge = this.prechargeAt[bank];
         activate = (command > earliestPrecharge ? command : earliestPrecharge) + this.tRPPs;
       }
-      activate = this.activateSlot(channel, activate);
-      this.activatedAt[bank] = activate;
+      // No activate inside a refresh: the rank is closed for tRFC.
+      activate = this.activateSlot(channel, this.afterRefresh(activate));
+      this.prechargeAt[bank] = activate + this.tRASPs;
       this.openRow[bank] = row;
       column = activate + this.tRCDPs;
     }
-    // Column commands to this bank pipeline one burst apart.
+    // Column commands to this bank pipeline one burst apart; the last one delays a precharge.
+    const lastColumn = column + (bursts - 1) * this.burstPs;
+    const precharge = write ? lastColumn + this.cwlPs + this.burstPs + this.tWRPs : lastColumn + this.tRTPPs;
+    if (precharge > this.prechargeAt[bank]) this.prechargeAt[bank] = precharge;
     this.bankReady[bank] = column + bursts * this.burstPs;
     const bus = this.buses[channel];
     let data = column + (write ? this.cwlPs : this.clPs);

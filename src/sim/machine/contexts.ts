@@ -32,6 +32,8 @@ export class Contexts {
   readonly holding: Uint8Array;
   readonly active: Uint8Array;
   readonly accounted: Float64Array;
+  /** When the access the context waits on device memory for began (device-path.ts WAITING). */
+  readonly waitingSince: Float64Array;
   /** Time per category, CATEGORIES slots per context, in ps. */
   readonly attribution: Float64Array;
   /** The error that stopped the context in this phase, if any. */
@@ -58,6 +60,7 @@ export class Contexts {
     this.holding = new Uint8Array(n);
     this.active = new Uint8Array(n);
     this.accounted = new Float64Array(n);
+    this.waitingSince = new Float64Array(n);
     this.attribution = new Float64Array(n * CATEGORIES);
     this.errors = new Array<OpError | null>(n).fill(null);
   }

@@ -16,6 +16,8 @@ import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
 
 /** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
 export const STOPPED = -1;
+/** Returned when the context waits for device memory: an EV_DRAM_DONE event continues it (deviceAccessDone). */
+export const WAITING = -2;
 
 export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
@@ -46,7 +48,11 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   if (flags & DEV_LOCAL) {
     k.localBytes += run.bytes;
     const addr = m.residency.deviceAddress(dev.index, page, run.offset % PAGE_BYTES);
-    end = dev.dram.access(tt, addr, run.bytes, run.write);
+    end = dev.memory.submit(tt, c, addr, run.bytes, run.write, false);
+    if (end === WAITING) {
+      ctxs.waitingSince[c] = t;
+      return WAITING;
+    }
     ctxs.charge(c, DRAM_WAIT, end);
   } else if (tr.viaIommu) {
     // Shared virtual addressing: the request carries the address ATS translated.
@@ -65,10 +71,26 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     k.remoteBytes += run.bytes;
     end = remoteAccess(m, dev, c, page, run.offset, run.bytes, run.write, tt);
   }
+  return accessDone(m, dev, c, page, t, end);
+}
+
+/** The access context `c` began at `t` has its data at `end`: it computes, then takes its next step. */
+function accessDone(m: Machine, dev: Device, c: number, page: number, t: Ps, end: Ps): Ps {
+  const run = m.contexts.runs[c];
   m.hooks.deviceAccess?.(end, end - t, dev.index, page, run.write);
   const next = end + cyclesToPs(dev.clock, run.computeCycles);
-  ctxs.charge(c, COMPUTE, next);
+  m.contexts.charge(c, COMPUTE, next);
   return next;
+}
+
+/** Device memory has served the access context `c` waited for (WAITING) at `end`: when its next step is due. */
+export function deviceAccessDone(m: Machine, c: number, end: Ps): Ps {
+  const ctxs = m.contexts;
+  ctxs.charge(c, DRAM_WAIT, end);
+  const run = ctxs.runs[c];
+  const region = m.space.regions[run.region];
+  const page = region.basePage + Math.floor(run.offset / PAGE_BYTES);
+  return accessDone(m, m.deviceOf(c), c, page, ctxs.waitingSince[c], end);
 }
 
 /** Files a fault in the device's fault buffer; the first one in an empty buffer raises the interrupt. */

@@ -6,6 +6,7 @@
 import { clockFromMHz, cyclesToPs, nsToPs, type Clock, type Ps } from '../engine/time.js';
 import type { DeviceConfig } from '../hw/device.js';
 import { Dram } from '../hw/dram.js';
+import { DramController, type DramEvents } from '../hw/dram-controller.js';
 import type { Link } from '../hw/link/types.js';
 import { TagPool } from '../hw/tag-pool.js';
 import { Tlb } from '../hw/tlb.js';
@@ -21,6 +22,8 @@ export class Device {
   readonly l2Tlb: Tlb;
   private readonly allTlbs: Tlb[];
   readonly dram: Dram;
+  /** The memory controllers in front of `dram`: compute units' and trace replays' accesses go through them. */
+  readonly memory: DramController;
   /** Device page-table entries (DEV_* bits), one byte per 4 KiB page (see page-state.ts). */
   readonly pte = new PagedTable(Uint8Array);
   /** log2 of 4 KiB pages per device page. */
@@ -55,6 +58,7 @@ export class Device {
     readonly link: Link,
     /** The device's address translation cache for ATS; null when ATS is off. */
     readonly atc: Tlb | null,
+    dramEvents: DramEvents,
   ) {
     this.name = config.name;
     this.clock = clockFromMHz(config.frequencyMHz);
@@ -63,6 +67,7 @@ export class Device {
     this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
     this.allTlbs = [...this.l1Tlbs, this.l2Tlb];
     this.dram = new Dram(config.dram);
+    this.memory = new DramController(this.dram, config.dram.controller, dramEvents);
     this.pageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
     this.contexts = config.computeUnits * config.contextsPerUnit;
     this.faults = new FaultBuffer(config.faultBuffer, this.contexts);

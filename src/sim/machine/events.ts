@@ -12,6 +12,14 @@ export const EV_RUN = 0;
 export const EV_BATCH_START = 1;
 /** A fault batch's service ends: install mappings, replay (target: the device). */
 export const EV_BATCH_END = 2;
-export const EV_KINDS = 3;
+/** A DRAM bank's controller picks its next request (target: the device, arg: the bank). */
+export const EV_DRAM_BANK = 3;
+/**
+ * A context's device-memory access will be done at the given time, or a trace front end's
+ * request admitted (target: the context). Called by the controller when it serves the
+ * request, not queued: the handler books the context's next step.
+ */
+export const EV_DRAM_DONE = 4;
+export const EV_KINDS = 5;
 
 export type EventHandler = (target: number, arg: number, t: Ps) => void;

@@ -22,7 +22,7 @@ import { AddressSpace, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
 import { Counters } from './counters.js';
 import { Device } from './device.js';
-import { EV_KINDS, type EventHandler } from './events.js';
+import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
@@ -55,6 +55,8 @@ export class Machine {
   /** Cache-line misses a core keeps in flight (its fill buffers). */
   readonly cpuOutstandingMisses: number;
   readonly cpuTlb: Tlb;
+  /** Per core: the 64-byte line of leaf page-table entries its last page walk read (page / 8), or -1. */
+  readonly cpuLastWalkLine: Float64Array;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
   readonly residency: Residency;
@@ -75,6 +77,7 @@ export class Machine {
   readonly t: {
     cpuTlbHit: Ps;
     cpuWalk: Ps;
+    cpuWalkCached: Ps;
     cpuPageFault: Ps;
     driverPageFault: Ps;
     cpuHugePageFault: Ps;
@@ -94,6 +97,7 @@ export class Machine {
     this.cpuOutstandingMisses = config.cpu.outstandingMisses;
     this.thp = config.cpu.transparentHugePages;
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
+    this.cpuLastWalkLine = new Float64Array(config.cpu.cores).fill(-1);
     this.sysmem = new SystemMemory(config.cpu.memory);
     this.space = new AddressSpace(regions);
     this.residency = new Residency(config.devices.length);
@@ -104,8 +108,13 @@ export class Machine {
     this.devices = config.devices.map((d, i) => {
       const own = createLink(d.link ?? config.link);
       const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
-      return new Device(i, d, link, createAtc(config.iommu));
+      return new Device(i, d, link, createAtc(config.iommu), {
+        bank: (t, bank) => this.queue.push(t, EV_DRAM_BANK, i, bank),
+        // Known as soon as the request is served: the handler books the context's next step.
+        done: (t, c) => this.handlers[EV_DRAM_DONE](c, 0, t),
+      });
     });
+    this.handlers[EV_DRAM_BANK] = (device, bank, t) => this.devices[device].memory.decide(bank, t);
     this.contexts = new Contexts(
       config.cpu.cores,
       this.devices.map((d) => d.contexts),
@@ -122,6 +131,7 @@ export class Machine {
     this.t = {
       cpuTlbHit: cyclesToPs(this.cpuClock, config.cpu.tlb.hitLatencyCycles),
       cpuWalk: nsToPs(config.cpu.pageWalkNs),
+      cpuWalkCached: nsToPs(config.cpu.pageWalkCachedNs),
       cpuPageFault: nsToPs(config.cpu.pageFaultNs),
       // hmm_range_fault calls the fault handler without a trap.
       driverPageFault: nsToPs(Math.max(0, config.cpu.pageFaultNs - config.cpu.pageFaultTrapNs)),

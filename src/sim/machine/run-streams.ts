@@ -6,15 +6,13 @@
  */
 import type { OpError } from '../engine/errno.js';
 import { cyclesToPs, HORIZON_PS, HorizonError, type Ps } from '../engine/time.js';
+import { DRAM_WAITING } from '../hw/dram-controller.js';
 import { DramFrontEnd } from '../hw/dram-front-end.js';
 import type { StreamSpec } from '../workload/types.js';
-
-/** DRAMSim3's trace front end: one request per DRAM cycle, 32-entry queues per channel. */
-const DRAMSIM3_FRONT_END = { admitPerCycle: 1, queueDepth: 32 };
 import { AGENT_CPU, AGENT_DEVICE, DRAM_WAIT, IDLE } from './contexts.js';
 import { cpuRun } from './cpu-path.js';
-import { deviceRun, STOPPED } from './device-path.js';
-import { EV_RUN } from './events.js';
+import { deviceAccessDone, deviceRun, STOPPED, WAITING } from './device-path.js';
+import { EV_DRAM_DONE, EV_RUN } from './events.js';
 import type { Machine } from './machine.js';
 
 const PROGRESS_EVERY = 1 << 16;
@@ -67,7 +65,11 @@ export function runStreams(
       if (s.target === 'device-dram') {
         // One front end per device for the stream: its contexts share the trace and the queues.
         const dev = m.deviceOf(c);
-        frontEnds[c] = front[dev.index] ??= new DramFrontEnd(dev.dram, s.frontEnd ?? DRAMSIM3_FRONT_END);
+        frontEnds[c] = front[dev.index] ??= new DramFrontEnd(
+          dev.memory,
+          dev.dram.spec.tCKNs,
+          s.frontEnd ?? { admitPerCycle: 1 },
+        );
       }
       m.queue.push(t, EV_RUN, c);
     }
@@ -94,6 +96,17 @@ export function runStreams(
       return;
     }
   };
+  m.handlers[EV_DRAM_DONE] = (c, _arg, done) => {
+    // A context waits for device memory: its run completes at `done` (a trace front end's is admitted).
+    const frontEnd = frontEnds[c];
+    let next = done;
+    if (frontEnd !== null) {
+      frontEnd.admitted(done);
+      ctxs.charge(c, DRAM_WAIT, done);
+    } else next = deviceAccessDone(m, c, done);
+    ctxs.holding[c] = 0;
+    m.queue.push(next, EV_RUN, c);
+  };
   const q = m.queue;
   const handlers = m.handlers;
   while (q.pop()) handlers[q.lastKind](q.lastTarget, q.lastArg, q.lastTime);
@@ -101,7 +114,10 @@ export function runStreams(
   let error: OpError | null = null;
   for (let c = 0; c < ctxs.count && error === null; c++) error = ctxs.errors[c];
   // An open-loop DRAM replay ends when its last request's data is in, not when the trace is read.
-  for (const fe of frontEnds) if (fe !== null && fe.lastDonePs > end) end = fe.lastDonePs;
+  for (let c = 0; c < ctxs.count; c++) {
+    const done = frontEnds[c] !== null ? m.deviceOf(c).dram.lastDonePs : 0;
+    if (done > end) end = done;
+  }
   return { end, error };
 }
 
@@ -128,15 +144,19 @@ function step(m: Machine, c: number, t: Ps, frontEnd: DramFrontEnd | null): Ps {
   }
   let end: Ps;
   if (frontEnd !== null) {
+    // Open loop: the context offers the next entry once this one is admitted, a slot later.
+    if (t < frontEnd.nextAdmitPs) return frontEnd.nextAdmitPs;
     const dev = m.deviceOf(c);
     dev.counters.accesses += ((run.offset & 63) + run.bytes + 63) >> 6;
     dev.counters.bytes += run.bytes;
-    // Open loop: the context offers the next entry once this one is admitted.
-    end = frontEnd.issue(t, run.offset % dev.dram.capacityBytes, run.bytes, run.write);
+    end = frontEnd.issue(t, c, run.offset % dev.dram.capacityBytes, run.bytes, run.write);
+    if (end === DRAM_WAITING) return -1;
     ctxs.charge(c, DRAM_WAIT, end);
   } else {
     end = agentIsCpu ? cpuRun(m, c, t) : deviceRun(m, c, t);
   }
+  // Waiting for device memory: EV_DRAM_DONE completes the run.
+  if (end === WAITING) return -1;
   if (end === STOPPED) {
     // Stalled on a fault (the batch's replay steps it again) or stopped by an error.
     return ctxs.errors[c] !== null ? finish(m, c, t) : -1;

@@ -46,7 +46,6 @@ describe('trace schema', () => {
       requestBytes: 64,
       computeCyclesPerLine: 0,
       admitPerCycle: 1,
-      queueDepth: 32,
     });
     expect(traceSchema.parse({ impl: 'trace', path: 'x', baseAddress: '0x7f0000000000' }).baseAddress).toBe(
       0x7f0000000000,

@@ -117,9 +117,9 @@ export const traceSchema = obj(
       { int: true, min: 1, max: 1024 },
     ).default(1),
     queueDepth: num(
-      "For target \"device-dram\": entries of each channel's read queue and of its write buffer; a request whose queue is full holds up the trace (in order, as DRAMSim3's front end). Default 32: DRAMSim3's trans_queue_size.",
+      "For target \"device-dram\": entries of each channel's read queue and of its write buffer for this replay; a request whose queue is full holds up the trace (in order, as DRAMSim3's front end). Unset: the device's dram.controller.transactionQueueEntries (32, DRAMSim3's trans_queue_size).",
       { int: true, min: 1, max: 4096 },
-    ).default(32),
+    ).optional(),
   },
   'Replay of a DRAMSim3 or Ramulator memory trace, streamed from a file.',
 ).superRefine((t, ctx) => {

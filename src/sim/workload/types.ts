@@ -69,7 +69,7 @@ export interface StreamSpec {
    */
   target?: 'mmu' | 'device-dram';
   /** For 'device-dram': how requests enter the DRAM controllers (the trace front end). */
-  frontEnd?: { admitPerCycle: number; queueDepth: number };
+  frontEnd?: { admitPerCycle: number; queueDepth?: number };
 }
 
 export type HostOp =
