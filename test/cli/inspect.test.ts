@@ -71,6 +71,9 @@ describe('hetmem show', () => {
     expect(j).toMatchObject({ id: 2, status: 'done', strategy: 'explicit-copy' });
     expect(j.experiment.hardware.link.lanes).toBe(8);
     expect(j.result.metrics['sim.time_ns'].value).toBe(stored(2).result!.metrics['sim.time_ns'].value);
+    // The timeline (megabytes in a long run) is `hetmem trace`'s to write.
+    expect(stored(2).result!.timeline).toBeDefined();
+    expect(j.result.timeline).toBeUndefined();
   });
 
   it('an unknown run or a bad id: exit 2, naming RUN', () => {
