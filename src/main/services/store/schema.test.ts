@@ -16,6 +16,15 @@ import { Store } from './store.js';
 import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
+
+/** Run 1 of experiment 1, written as an older release would, with SQL that every schema version takes. */
+function insertRun(db: Database.Database, status: string): void {
+  db.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
+  db.prepare(
+    `INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
+     VALUES ('u', 1, 'h', 'e', 7, '0.1.0', 'hmm-mirror', 'stream', ?, '2026-01-01T00:00:00Z')`,
+  ).run(status);
+}
 beforeEach(() => (tmp = tempDir()));
 afterEach(() => tmp.remove());
 
@@ -120,9 +129,7 @@ describe('schema', () => {
   it('gives a version-2 database the timelines table; its runs read back with no timeline', () => {
     const path = tmp.file('v2.sqlite');
     const v2 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 2) });
-    v2.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
-    v2.exec(`INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
-             VALUES ('u', 1, 'h', 'e', 7, '0.1.0', 'hmm-mirror', 'stream', 'done', '2026-01-01T00:00:00Z')`);
+    insertRun(v2, 'done');
     const { timeline: _, ...old } = sampleResult();
     writeResultRows(v2, 1, old);
     v2.close();
@@ -140,9 +147,7 @@ describe('schema', () => {
   it('gives a version-1 database the index that sweeps look points up by, keeping its runs', () => {
     const path = tmp.file('v1.sqlite');
     const v1 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 1) });
-    v1.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
-    v1.exec(`INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
-             VALUES ('u', 1, 'h', 'e', 1, '0.2.0', 's', 'w', 'failed', '2026-01-01T00:00:00Z')`);
+    insertRun(v1, 'failed');
     const indexes = (db: Database.Database) =>
       db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'`).pluck().all();
     expect(indexes(v1)).not.toContain('runs_point');
