@@ -60,9 +60,12 @@ describe('validateExperiment', () => {
     ],
     [
       { ...base, strategy: { impl: 'hmm-mirrror' } },
-      'strategy.impl: "hmm-mirrror" is not a valid strategy impl; use "explicit-copy", "hmm-mirror" or "ats-sva" (did you mean "hmm-mirror"?)',
+      'strategy.impl: "hmm-mirrror" is not a valid strategy impl; use "explicit-copy", "hmm-mirror", "hmm-migrate" or "ats-sva" (did you mean "hmm-mirror"?)',
     ],
-    [{ ...base, strategy: {} }, 'strategy.impl: missing; set "impl" to "explicit-copy", "hmm-mirror" or "ats-sva"'],
+    [
+      { ...base, strategy: {} },
+      'strategy.impl: missing; set "impl" to "explicit-copy", "hmm-mirror", "hmm-migrate" or "ats-sva"',
+    ],
     [
       { ...base, workload: { impl: 'stream', arrayBytes: '16 gigs' } },
       'workload.arrayBytes: "16 gigs" is not a size; use a whole number of bytes or a string such as "4KiB", "64KiB", "2MiB", "16GiB"',

@@ -51,6 +51,11 @@ export class DeviceCounters {
   /** Driver time of fault batches, from fetch to replay, summed. */
   batchServicePs = 0;
   atsRequests = 0;
+  /** 4 KiB pages migrated into this device's memory (migrate_vma) and back to system memory. */
+  pagesMigratedToDevice = 0;
+  pagesMigratedToHost = 0;
+  /** Pages a migrating strategy mapped over the link instead (shared memory, device memory full). */
+  migrationFallbackPages = 0;
   tlbShootdowns = 0;
   kernelLaunches = 0;
   copies = 0;

@@ -43,6 +43,17 @@ export class Residency {
     this.where.set(page, this.where.get(page) | onDevice(device));
   }
 
+  /** True when system memory holds the page's data (false once it migrated to a device). */
+  inSystem(page: number): boolean {
+    return (this.where.get(page) & IN_SYSTEM) !== 0;
+  }
+
+  /** Records whether system memory holds the page's data. */
+  setInSystem(page: number, inSystem: boolean): void {
+    const where = this.where.get(page);
+    this.where.set(page, inSystem ? where | IN_SYSTEM : where & ~IN_SYSTEM);
+  }
+
   /** Drops device `device`'s copy of `page`; returns the frame it held (-1 if none). */
   dropDeviceCopy(device: number, page: number): number {
     const frame = this.frames[device].get(page);

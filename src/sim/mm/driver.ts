@@ -87,6 +87,10 @@ export interface DriverContext {
 
   /** Counts one more walk of hmm_range_fault's retry loop (mm.hmm_range_fault_retries). */
   countHmmRangeFaultRetry(): void;
+  /** Counts pages migrated to device `device` or back from it (mm.pages_migrated_to_device / _to_host). */
+  countMigration(device: number, toDevice: boolean, pages: number): void;
+  /** Counts pages a migrating strategy mapped over the link instead (mm.migration_fallback_pages). */
+  countMigrationFallback(device: number, pages: number): void;
 
   // Device memory.
   /** One 4 KiB frame on a device, or -1 when its memory is full. */
@@ -179,6 +183,16 @@ export class Driver implements DriverContext {
 
   countHmmRangeFaultRetry(): void {
     this.m.counters.hmmRangeFaultRetries++;
+  }
+
+  countMigration(device: number, toDevice: boolean, pages: number): void {
+    const k = this.m.devices[device].counters;
+    if (toDevice) k.pagesMigratedToDevice += pages;
+    else k.pagesMigratedToHost += pages;
+  }
+
+  countMigrationFallback(device: number, pages: number): void {
+    this.m.devices[device].counters.migrationFallbackPages += pages;
   }
 
   isDmaMapped(page: number): boolean {

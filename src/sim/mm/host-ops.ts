@@ -54,6 +54,20 @@ export function runHostOp(
       m.cpuTlb.invalidateRange(first, pages);
       return strategy.onProtect(d, region, first, pages, op.prot, t);
     }
+    case 'migrate': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
+      if (strategy.migrate === undefined) {
+        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate`);
+      }
+      if (op.device >= d.devices.length) {
+        return new OpError('EINVAL', `migrate of ${name} to device ${op.device}: the hardware has ${d.devices.length}`);
+      }
+      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      if (pages === 0 || !space.allMapped(first, pages)) {
+        return new OpError('EFAULT', `migrate of ${name}+0x${op.offset.toString(16)}: the range has unmapped pages`);
+      }
+      return strategy.migrate(d, region, first, pages, op.device, t);
+    }
     case 'snapshot': {
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
       const views: PageView[] = [];

@@ -183,6 +183,21 @@ function deviceMetrics(
     'blocks',
   );
   put(
+    'mm.pages_migrated_to_device',
+    sum((k) => k.pagesMigratedToDevice),
+    'pages',
+  );
+  put(
+    'mm.pages_migrated_to_host',
+    sum((k) => k.pagesMigratedToHost),
+    'pages',
+  );
+  put(
+    'mm.migration_fallback_pages',
+    sum((k) => k.migrationFallbackPages),
+    'pages',
+  );
+  put(
     'copy.count',
     sum((k) => k.copies),
     'copies',

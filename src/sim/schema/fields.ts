@@ -150,7 +150,11 @@ const LIST_MAX = 8;
 
 /** "a, b or c"; `total` counts items left out of `items` (a caller may pass only the first few). */
 export function listText(items: string[], total = items.length): string {
-  if (total > LIST_MAX) return `${items.slice(0, LIST_MAX).join(', ')} or ${total - LIST_MAX} more`;
+  // "or 1 more" would hide a name in the space it takes to say so, unless the caller left it out.
+  if (total > LIST_MAX + 1 || total > items.length) {
+    const shown = items.slice(0, LIST_MAX);
+    return `${shown.join(', ')} or ${total - shown.length} more`;
+  }
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }
 

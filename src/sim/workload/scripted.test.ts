@@ -41,10 +41,10 @@ describe('scripted schema', () => {
     expect(scriptedSchema.safeParse({ impl: 'scripted', ops: [{ op: 'dev.raed', region: 'x' }] }).success).toBe(false);
     const bad = scriptedSchema.safeParse({
       impl: 'scripted',
-      ops: [{ op: 'dev.read', region: 'x', expect: 'ENOENT' }],
+      ops: [{ op: 'dev.read', region: 'x', expect: 'EAGAIN' }],
     });
     expect(bad.error?.issues[0].message).toBe(
-      '"ENOENT" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "SIGSEGV" or "SIGBUS"',
+      '"EAGAIN" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "ENOENT", "SIGSEGV" or "SIGBUS"',
     );
     const extra = scriptedSchema.safeParse({ impl: 'scripted', ops: [{ op: 'dev.read', region: 'x', prot: 'read' }] });
     expect(extra.error?.issues[0].path).toEqual(['ops', 0]);

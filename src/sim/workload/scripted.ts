@@ -20,9 +20,9 @@ import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
 import type { Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
 
 const expect = oneOf(
-  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'SIGSEGV', 'SIGBUS'],
+  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'],
   'an expected outcome',
-  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; ENOMEM: no device memory for a buffer object, or mprotect of an unmapped range; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
+  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; ENOMEM: no device memory for a buffer object, or mprotect of an unmapped range; ENOENT: a migrate op that could move no page, e.g. of MAP_SHARED memory; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
 ).default('ok');
 
 const region = z
@@ -136,6 +136,11 @@ export const snapshotOpSchema = obj(
   "snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting — the CPU page table and VMA protection — like the HMM test driver's SNAPSHOT.",
 );
 
+export const migrateOpSchema = obj(
+  { op: z.literal('migrate').describe('The operation.'), region, offsetBytes, sizeBytes, device, expect },
+  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma); only strategies that migrate accept it (hmm-migrate). Pages already there stay; MAP_SHARED pages cannot move, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+);
+
 export const scriptOpSchema = z
   .discriminatedUnion('op', [
     mmapOpSchema,
@@ -144,6 +149,7 @@ export const scriptOpSchema = z
     accessOpSchema,
     computeOpSchema,
     snapshotOpSchema,
+    migrateOpSchema,
   ])
   .describe('One operation of the script.');
 
@@ -328,6 +334,14 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         return;
       case 'snapshot':
         phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes }, ...tags });
+        return;
+      case 'migrate':
+        phases.push({
+          kind: 'host',
+          label,
+          host: { op: 'migrate', region: r, offset, bytes, device: op.device ?? 0 },
+          ...tags,
+        });
         return;
       case 'dev.compute':
         addStreams(phases, op.withPrevious, label, tags, {

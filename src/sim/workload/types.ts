@@ -76,7 +76,8 @@ export type HostOp =
   | { op: 'mmap'; region: number }
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
-  | { op: 'snapshot'; region: number; offset: number; bytes: number };
+  | { op: 'snapshot'; region: number; offset: number; bytes: number }
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number };
 
 export type Phase =
   | { kind: 'streams'; label: string; streams: StreamSpec[]; opIndex?: number; expectError?: string }

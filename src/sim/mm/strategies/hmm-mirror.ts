@@ -70,7 +70,7 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
 };
 
 /** What the device may do with a 4 KiB page as the CPU page table now stands. */
-function pagePermission(d: DriverContext, page: number): number {
+export function pagePermission(d: DriverContext, page: number): number {
   const prot = d.prot(page);
   if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ)) return 0;
   const pte = d.cpuPte(page);

@@ -6,13 +6,15 @@ import { z } from 'zod';
 import { lookup, type Registration } from '../../schema/registry.js';
 import { createAtsSva } from './ats-sva.js';
 import { createExplicitCopy } from './explicit-copy.js';
+import { createHmmMigrate } from './hmm-migrate.js';
 import { createHmmMirror } from './hmm-mirror.js';
-import { atsSvaSchema, explicitCopySchema, hmmMirrorSchema } from './schema.js';
+import { atsSvaSchema, explicitCopySchema, hmmMigrateSchema, hmmMirrorSchema } from './schema.js';
 import type { Strategy } from './types.js';
 
 export const STRATEGIES = [
   { impl: 'explicit-copy', schema: explicitCopySchema, create: createExplicitCopy },
   { impl: 'hmm-mirror', schema: hmmMirrorSchema, create: createHmmMirror },
+  { impl: 'hmm-migrate', schema: hmmMigrateSchema, create: createHmmMigrate },
   { impl: 'ats-sva', schema: atsSvaSchema, create: createAtsSva },
 ] as const satisfies readonly Registration<Strategy>[];
 

@@ -64,4 +64,9 @@ export interface Strategy {
    * may retry, or a negative errno code (SIGBUS).
    */
   onSpecialCpuFault(d: DriverContext, region: Region, page: number, write: boolean, t: Ps): Ps;
+  /**
+   * Moves pages [firstPage, firstPage + pages) to device `device`'s memory and maps them
+   * there, on request (a scripted migrate op). Strategies that do not migrate leave it out.
+   */
+  migrate?(d: DriverContext, region: Region, firstPage: number, pages: number, device: number, t: Ps): Outcome;
 }
