@@ -44,34 +44,37 @@ export interface DramControllerConfig {
   writeDrainLowWatermark: number;
 }
 
-/** A FIFO of request ids that grows. */
+/** A FIFO of request ids that grows; its capacity is a power of two, so positions wrap with a mask. */
 class Fifo {
   private items = new Int32Array(16);
+  private mask = 15;
   private head = 0;
   length = 0;
 
   push(id: number): void {
     if (this.length === this.items.length) {
       const bigger = new Int32Array(this.items.length * 2);
-      for (let i = 0; i < this.length; i++) bigger[i] = this.items[(this.head + i) % this.items.length];
+      for (let i = 0; i < this.length; i++) bigger[i] = this.items[(this.head + i) & this.mask];
       this.items = bigger;
+      this.mask = bigger.length - 1;
       this.head = 0;
     }
-    this.items[(this.head + this.length++) % this.items.length] = id;
+    this.items[(this.head + this.length++) & this.mask] = id;
   }
 
   at(i: number): number {
-    return this.items[(this.head + i) % this.items.length];
+    return this.items[(this.head + i) & this.mask];
   }
 
   /** Removes the i-th entry, keeping the order of the rest. */
   removeAt(i: number): number {
-    const n = this.items.length;
-    const id = this.items[(this.head + i) % n];
+    const items = this.items;
+    const mask = this.mask;
+    const id = items[(this.head + i) & mask];
     if (i === 0) {
-      this.head = (this.head + 1) % n;
+      this.head = (this.head + 1) & mask;
     } else {
-      for (let k = i; k < this.length - 1; k++) this.items[(this.head + k) % n] = this.items[(this.head + k + 1) % n];
+      for (let k = i; k < this.length - 1; k++) items[(this.head + k) & mask] = items[(this.head + k + 1) & mask];
     }
     this.length--;
     return id;
