@@ -4,7 +4,13 @@
  * flattening that finds differing parameters, and the hash routes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Attribution } from '../src/shared/api.js';
+import type { Attribution, Timeline } from '../src/shared/api.js';
+import {
+  coarseningNote,
+  describeBar,
+  timelineOption,
+  timelineRows,
+} from '../src/renderer/src/charts/timeline-options.js';
 import { differingPaths, flattenDocument } from '../src/shared/flatten.js';
 import { attributionOption, metricBarsOption, seriesOption } from '../src/renderer/src/charts/options.js';
 import { formatDurationNs, formatMetric } from '../src/renderer/src/format.js';
@@ -115,5 +121,73 @@ describe('routes and formats', () => {
     expect(formatMetric(201_326_592, 'bytes')).toBe('192 MiB');
     expect(formatMetric(0.14451, 'fraction')).toBe('14.5 %');
     expect(formatMetric(5.1859, 'GB/s')).toBe('5.186 GB/s');
+  });
+});
+
+describe('the component timeline chart', () => {
+  const timeline: Timeline = {
+    maxIntervals: 100,
+    tracks: [
+      {
+        component: 'gpu0.link.h2d',
+        agent: 'gpu0',
+        kind: 'link',
+        startNs: [1000, 5000],
+        endNs: [2000, 9000],
+        busyNs: [1000, 1000],
+        bytes: [16384, 32768],
+        closedGaps: 3,
+        closedGapNs: 250,
+      },
+      {
+        component: 'gpu0.fault-handler',
+        agent: 'gpu0',
+        kind: 'fault-handler',
+        startNs: [0],
+        endNs: [4000],
+        busyNs: [4000],
+        count: [12],
+        countUnit: 'faults',
+        closedGaps: 0,
+        closedGapNs: 0,
+      },
+    ],
+  };
+  const ops = [
+    { index: 0, op: 'kernel <a & b>', startNs: 0, durationNs: 6000, faults: 12, h2dBytes: 0, d2hBytes: 0 },
+    { index: 1, op: 'read back', startNs: 6000, durationNs: 4000, faults: 0, h2dBytes: 0, d2hBytes: 0 },
+  ];
+
+  it('has a row for the phases, then one per component, with a bar per interval in µs', () => {
+    const { rows, bars } = timelineRows(timeline, ops);
+    expect(rows).toEqual(['phases', 'gpu0.link.h2d', 'gpu0.fault-handler']);
+    expect(bars).toEqual([
+      [0, 0, 6, 1, -1, 0],
+      [0, 6, 10, 1, -1, 1],
+      [1, 1, 2, 1, 0, 0],
+      [1, 5, 9, 0.25, 0, 1],
+      [2, 0, 4, 1, 1, 0],
+    ]);
+    expect(timelineRows(timeline, []).rows[0]).toBe('gpu0.link.h2d');
+  });
+
+  it('says what a bar is: bytes or items, how busy, in which phase, escaped for the tooltip', () => {
+    const [phase, , , coarse, batch] = timelineRows(timeline, ops).bars;
+    expect(describeBar(phase!, timeline, ops)).toBe('<b>kernel &#60;a &#38; b&#62;</b><br>start 0 ns, lasts 6 µs');
+    expect(describeBar(coarse!, timeline, ops)).toBe(
+      '<b>gpu0.link.h2d</b><br>32 KiB on the wire<br>busy 25.0 % of it (short idle gaps merged)<br>in kernel &#60;a &#38; b&#62;<br>start 5 µs, lasts 4 µs',
+    );
+    expect(describeBar(batch!, timeline, ops)).toBe(
+      '<b>gpu0.fault-handler</b><br>12 faults<br>in kernel &#60;a &#38; b&#62;<br>start 0 ns, lasts 4 µs',
+    );
+  });
+
+  it('says when the budget coarsened it, and nothing when it did not', () => {
+    expect(coarseningNote(timeline)).toBe(
+      'To keep within 100 intervals, idle gaps up to 250 ns were merged on 1 of 2 components: fainter bars were busy only part of the time.',
+    );
+    expect(coarseningNote({ ...timeline, tracks: [timeline.tracks[1]!] })).toBe('');
+    const option = timelineOption(timeline, ops);
+    expect((option.yAxis as { data: string[] }).data).toHaveLength(3);
   });
 });

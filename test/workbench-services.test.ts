@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REQUESTS, type RunEvent } from '../src/shared/api.js';
 import { Store } from '../src/main/services/store/store.js';
 import { experiment, meta, sampleResult, tempDir } from '../src/main/services/store/test-fixtures.js';
+import { PHASES_TID, PIDS_PER_RUN, type TraceEvent } from '../src/main/services/workbench/trace.js';
 import { createWorkbench, pathSegments, type Workbench } from '../src/main/services/workbench/index.js';
 
 const small = (strategy = 'hmm-mirror', extra = '') => `{
@@ -84,6 +85,14 @@ describe('createWorkbench', () => {
     const bad = await workbench.api.getRun(failed);
     expect(bad).toMatchObject({ status: 'failed', error: expect.stringContaining('SIGBUS'), metrics: {}, ops: [] });
     expect(await workbench.api.getRun(9999)).toBeNull();
+  });
+
+  it("gives a run's component timeline apart from the run, null when it recorded none", async () => {
+    const timeline = await workbench.api.getTimeline(done);
+    expect(REQUESTS.getTimeline.response.parse(timeline)).toEqual(sampleResult().timeline);
+    expect('timeline' in (await workbench.api.getRun(done))!).toBe(false);
+    expect(await workbench.api.getTimeline(failed)).toBeNull();
+    await expect(workbench.api.getTimeline(9999)).rejects.toThrow(/run 9999 does not exist/);
   });
 
   it('places each problem in the text: a value, an unknown key, a missing field, a syntax error', async () => {
@@ -204,8 +213,18 @@ describe('createWorkbench', () => {
     const trace = JSON.parse(
       Buffer.from((await workbench.api.exportRuns([done], 'trace')).base64, 'base64').toString(),
     );
-    const slices = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X');
-    expect(slices.map((e: { name: string }) => e.name)).toEqual(['write', 'read']);
+    const slices = trace.traceEvents.filter((e: TraceEvent) => e.ph === 'X');
+    expect(
+      slices
+        .filter((e: TraceEvent) => e.tid === PHASES_TID && e.pid === done * PIDS_PER_RUN)
+        .map((e: TraceEvent) => e.name),
+    ).toEqual(['write', 'read']);
+    // The stored component timeline: its link track's intervals, its fault handler's batches.
+    const link = sampleResult().timeline!.tracks[0]!;
+    expect(slices.filter((e: TraceEvent) => e.name === 'busy').map((e: TraceEvent) => e.ts)).toEqual(
+      link.startNs.map((ns) => ns / 1000),
+    );
+    expect(slices.find((e: TraceEvent) => e.name === 'fault batch').args).toEqual({ faults: 17 });
     expect(
       trace.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'C' && e.name.startsWith('link.h2d_GBps')),
     ).toBe(true);

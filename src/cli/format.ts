@@ -224,3 +224,12 @@ export class ProgressBar {
     this.drawn = false;
   }
 }
+
+/**
+ * A result for `--json` on stdout: without its component timeline, which can be megabytes
+ * and has its own command (`hetmem trace`).
+ */
+export function withoutTimeline(result: RunResult): Omit<RunResult, 'timeline'> {
+  const { timeline: _, ...rest } = result;
+  return rest;
+}

@@ -22,6 +22,7 @@ const api: HetmemApi & RunEventSource = {
   getInfo: () => call(CHANNELS.getInfo),
   listRuns: (filter) => call(CHANNELS.listRuns, filter),
   getRun: (id) => call(CHANNELS.getRun, id),
+  getTimeline: (id) => call(CHANNELS.getTimeline, id),
   compareRuns: (ids) => call(CHANNELS.compareRuns, ids),
   listPresets: () => call(CHANNELS.listPresets),
   validateExperiment: (text) => call(CHANNELS.validateExperiment, text),

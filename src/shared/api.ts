@@ -12,11 +12,20 @@
  * Imports: zod and src/sim (types) only.
  */
 import { z } from 'zod';
-import type { Attribution, Histogram, Metrics, OpReport, Series, Snapshot } from '../sim/result/types.js';
+import type { Attribution, Histogram, Metrics, OpReport, Series, Snapshot, Timeline } from '../sim/result/types.js';
 import { CHANNELS, type RequestName } from './channels.js';
 
 export { CHANNELS, RUN_EVENT_CHANNEL, type RequestName } from './channels.js';
-export type { Attribution, Histogram, Metrics, OpReport, Series, Snapshot } from '../sim/result/types.js';
+export type {
+  Attribution,
+  Histogram,
+  Metrics,
+  OpReport,
+  Series,
+  Snapshot,
+  Timeline,
+  TimelineTrack,
+} from '../sim/result/types.js';
 
 // ---------------------------------------------------------------------------------------
 // Data
@@ -143,6 +152,23 @@ export type RunDetail = Omit<
   ops: OpReport[];
   snapshots: Snapshot[];
 };
+
+// Loose: fields the model adds later reach the UI.
+const timelineTrackSchema = z.looseObject({
+  component: z.string(),
+  agent: z.string(),
+  kind: z.string(),
+  startNs: z.array(z.number()),
+  endNs: z.array(z.number()),
+  busyNs: z.array(z.number()),
+  bytes: z.array(z.number()).optional(),
+  count: z.array(z.number()).optional(),
+  countUnit: z.string().optional(),
+  closedGaps: z.number(),
+  closedGapNs: z.number(),
+});
+/** A run's component timeline (sim/result/types.ts): busy intervals of each link direction, copy engine, ... */
+export const timelineSchema = z.object({ maxIntervals: z.number(), tracks: z.array(timelineTrackSchema) });
 
 /** A run as many-run comparisons need it: its experiment and metrics, without series. */
 export const comparedRunSchema = runSummarySchema.extend({
@@ -358,6 +384,8 @@ export const REQUESTS = {
     response: z.array(runSummarySchema),
   },
   getRun: { channel: CHANNELS.getRun, args: z.tuple([runId]), response: runDetailSchema.nullable() },
+  /** Null when the run recorded no timeline (stored before timelines existed, or with sampling.timelineIntervals 0). */
+  getTimeline: { channel: CHANNELS.getTimeline, args: z.tuple([runId]), response: timelineSchema.nullable() },
   /** In the order asked; unknown ids are an error. */
   compareRuns: { channel: CHANNELS.compareRuns, args: z.tuple([runIds]), response: z.array(comparedRunSchema) },
   listPresets: { channel: CHANNELS.listPresets, args: z.tuple([]), response: presetsSchema },
@@ -400,6 +428,11 @@ export interface HetmemApi {
   listRuns(filter?: ListRunsFilter): Promise<RunSummary[]>;
   /** The run, or null when there is no run with that id. */
   getRun(id: number): Promise<RunDetail | null>;
+  /**
+   * The run's component timeline (kept out of getRun: it can be megabytes), or null when it
+   * recorded none. An unknown run is an error.
+   */
+  getTimeline(id: number): Promise<Timeline | null>;
   /** Experiments and metrics of many runs at once (tens to thousands), for comparing them. */
   compareRuns(ids: number[]): Promise<ComparedRun[]>;
   listPresets(): Promise<Presets>;
@@ -434,6 +467,7 @@ const argsMatch: ArgsMatch = {
   getInfo: true,
   listRuns: true,
   getRun: true,
+  getTimeline: true,
   compareRuns: true,
   listPresets: true,
   validateExperiment: true,

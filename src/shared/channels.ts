@@ -8,6 +8,7 @@ export const CHANNELS = {
   getInfo: 'hetmem:getInfo',
   listRuns: 'hetmem:listRuns',
   getRun: 'hetmem:getRun',
+  getTimeline: 'hetmem:getTimeline',
   compareRuns: 'hetmem:compareRuns',
   listPresets: 'hetmem:listPresets',
   validateExperiment: 'hetmem:validateExperiment',

@@ -13,6 +13,7 @@ import { createStrategy } from './mm/strategies/index.js';
 import { phaseAttribution } from './result/attribution.js';
 import { collectResult } from './result/collect.js';
 import { RunObservers } from './result/observers.js';
+import { TimelineRecorder } from './result/timeline.js';
 import type { OpReport, Progress, RunResult, Series, Snapshot } from './result/types.js';
 import { buildWorkload } from './workload/index.js';
 import type { TraceSource, WorkloadPlan } from './workload/types.js';
@@ -53,6 +54,7 @@ export class Simulation {
   time: Ps = 0;
   private readonly ops: OpReport[] = [];
   private readonly observers: RunObservers;
+  private readonly timeline: TimelineRecorder | null;
   private readonly snapshots: Snapshot[] = [];
   private readonly scripted: boolean;
   private readonly tick: Tick;
@@ -79,6 +81,9 @@ export class Simulation {
     const m = (this.machine = new Machine(hw, this.plan.regions));
     this.mm = new MemoryManager(m, createStrategy(experiment.strategy), hw.driver);
     this.observers.attach(m.hooks);
+    const intervals = experiment.sampling.timelineIntervals;
+    this.timeline = intervals > 0 ? new TimelineRecorder(m, intervals) : null;
+    this.timeline?.attach(m.hooks);
     this.scripted = experiment.workload.impl === 'scripted';
     for (const phase of this.plan.phases) {
       if (phase.kind === 'streams') for (const s of phase.streams) m.counters.plannedBytes += s.plannedBytes;
@@ -187,7 +192,7 @@ export class Simulation {
   }
 
   finish(): RunResult {
-    return collectResult(
+    const result = collectResult(
       this.machine,
       {
         name: this.experiment.name,
@@ -200,5 +205,7 @@ export class Simulation {
       this.ops,
       this.snapshots,
     );
+    if (this.timeline) result.timeline = this.timeline.finish();
+    return result;
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricRows } from '../../src/shared/compare.js';
 import { Store } from '../../src/main/services/store/store.js';
+import type { TraceEvent } from '../../src/main/services/workbench/trace.js';
 import { ensureBuilt, hetmem, tempFolder, tinyExperiment } from './helpers.js';
 
 const tmp = tempFolder();
@@ -39,8 +40,8 @@ beforeAll(() => {
 }, 120_000);
 afterAll(tmp.remove);
 
-function stored(id: number) {
-  const store = Store.openReadOnly(db());
+function stored(id: number, file = db()) {
+  const store = Store.openReadOnly(file);
   try {
     return store.getRun(id);
   } finally {
@@ -70,6 +71,9 @@ describe('hetmem show', () => {
     expect(j).toMatchObject({ id: 2, status: 'done', strategy: 'explicit-copy' });
     expect(j.experiment.hardware.link.lanes).toBe(8);
     expect(j.result.metrics['sim.time_ns'].value).toBe(stored(2).result!.metrics['sim.time_ns'].value);
+    // The timeline (megabytes in a long run) is `hetmem trace`'s to write.
+    expect(stored(2).result!.timeline).toBeDefined();
+    expect(j.result.timeline).toBeUndefined();
   });
 
   it('an unknown run or a bad id: exit 2, naming RUN', () => {
@@ -206,15 +210,78 @@ describe('hetmem tag', () => {
 });
 
 describe('hetmem trace', () => {
-  it("writes the run's Chrome trace-event timeline: phases as slices, series as counters", () => {
+  it("writes the run's Chrome trace-event timeline: phases, series, and every component's busy intervals", () => {
     const r = hetmem(tmp.dir, 'trace', '1', '--out', 'run1.trace.json', '--db', 'runs.sqlite');
-    expect(r).toMatchObject({ code: 0, stdout: 'wrote the timeline of run 1 to run1.trace.json\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote the timeline of run 1 to run1\.trace\.json\n/);
     const trace = JSON.parse(readFileSync(join(tmp.dir, 'run1.trace.json'), 'utf8'));
-    const events = trace.traceEvents as { ph: string; name: string; ts: number; dur?: number }[];
-    const slices = events.filter((e) => e.ph === 'X');
-    expect(slices.length).toBe(stored(1).result!.ops.length);
-    expect(slices.every((e) => e.ts >= 0 && e.dur! >= 0)).toBe(true);
+    const events = trace.traceEvents as TraceEvent[];
+    // Well-formed: metadata first, then events in time order, microsecond times, whole ids.
+    const firstTimed = events.findIndex((e) => e.ph !== 'M');
+    expect(events.slice(firstTimed).every((e) => e.ph !== 'M')).toBe(true);
+    for (const e of events) {
+      expect(typeof e.name).toBe('string');
+      expect(['M', 'X', 'C', 'i']).toContain(e.ph);
+      expect(Number.isInteger(e.pid) && Number.isInteger(e.tid)).toBe(true);
+      expect(Number.isFinite(e.ts) && e.ts >= 0).toBe(true);
+      if (e.ph === 'X') expect(Number.isFinite(e.dur) && e.dur! >= 0).toBe(true);
+    }
+    const timed = events.slice(firstTimed);
+    expect(timed.every((e, i) => i === 0 || e.ts >= timed[i - 1]!.ts)).toBe(true);
+    // Every thread that has slices is named; slices on one thread never overlap.
+    const threads = new Map<string, string>();
+    for (const e of events) if (e.name === 'thread_name') threads.set(`${e.pid}/${e.tid}`, e.args!.name as string);
+    const byThread = new Map<string, TraceEvent[]>();
+    for (const e of timed.filter((x) => x.ph === 'X')) {
+      const key = `${e.pid}/${e.tid}`;
+      expect(threads.has(key), key).toBe(true);
+      byThread.set(key, [...(byThread.get(key) ?? []), e]);
+    }
+    for (const slices of byThread.values()) {
+      for (let i = 1; i < slices.length; i++) {
+        expect(slices[i]!.ts).toBeGreaterThanOrEqual(slices[i - 1]!.ts + slices[i - 1]!.dur! - 1e-9);
+      }
+    }
+    const run = stored(1).result!;
+    const onThread = (name: string) => {
+      const key = [...threads].find(([, n]) => n === name)?.[0];
+      expect(key, `a thread named ${name} in ${[...threads.values()].join(', ')}`).toBeDefined();
+      return byThread.get(key!) ?? [];
+    };
+    expect(onThread('phases').length).toBe(run.ops.length);
     expect(events.some((e) => e.ph === 'C')).toBe(true);
+    // The link's busy time in the trace is the run's link metric, to rounding.
+    const busyUs = onThread('gpu0.link.h2d').reduce((sum, e) => sum + e.dur!, 0);
+    const metricUs = (run.metrics['link.h2d_utilization']!.value * run.metrics['sim.time_ns']!.value) / 1000;
+    expect(busyUs).toBeGreaterThan(0);
+    expect(busyUs).toBeCloseTo(metricUs, 4);
+    expect(onThread('gpu0.fault-handler').length).toBe(run.metrics['device.fault_batches']!.value);
+    const processes = events.filter((e) => e.name === 'process_name').map((e) => e.args!.name);
+    expect(processes).toEqual(['run 1: tiny stream', 'run 1: gpu0', 'run 1: host']);
+  });
+
+  it('says when a run has no component timeline, and when its budget coarsened it', () => {
+    const file = tmp.write('no-timeline.json', tinyExperiment({ sampling: { timelineIntervals: 0 } }));
+    expect(hetmem(tmp.dir, 'run', file, '--db', 'notes.sqlite').code).toBe(0);
+    const none = hetmem(tmp.dir, 'trace', '1', '--out', 'none.json', '--db', 'notes.sqlite');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/note: the run recorded no component timeline/);
+    const events = JSON.parse(readFileSync(join(tmp.dir, 'none.json'), 'utf8')).traceEvents as TraceEvent[];
+    expect(events.filter((e) => e.ph === 'X').length).toBe(stored(1, join(tmp.dir, 'notes.sqlite')).result!.ops.length);
+
+    const coarse = tmp.write('coarse.json', tinyExperiment({ sampling: { timelineIntervals: 40 } }));
+    expect(hetmem(tmp.dir, 'run', coarse, '--db', 'notes.sqlite').code).toBe(0);
+    const r = hetmem(tmp.dir, 'trace', '2', '--out', 'coarse.trace.json', '--db', 'notes.sqlite');
+    expect(r.stdout).toMatch(
+      /note: to keep within sampling\.timelineIntervals = 40, \d+ of \d+ components had idle gaps closed \([\d,]+ gaps, the longest [\d,.]+ ns\)/,
+    );
+    const slices = (
+      JSON.parse(readFileSync(join(tmp.dir, 'coarse.trace.json'), 'utf8')).traceEvents as TraceEvent[]
+    ).filter((e) => e.ph === 'X' && e.args && 'busy_fraction' in e.args);
+    expect(slices.length).toBeGreaterThan(0);
+    expect(slices.every((e) => (e.args!.busy_fraction as number) > 0 && (e.args!.busy_fraction as number) < 1)).toBe(
+      true,
+    );
   });
 
   it('refuses a run that is not done, an existing --out without --overwrite and a non-JSON name', () => {

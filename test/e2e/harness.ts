@@ -106,6 +106,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/** A screenshot of one part of the page. */
+export async function screenshotOf(part: Locator, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await part.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
 /** How many pixels of a chart's canvas are not transparent: 0 for a chart that drew nothing. */
 export function inkedPixels(chart: Locator): Promise<number> {
   return chart

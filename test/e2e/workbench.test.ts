@@ -23,6 +23,7 @@ import {
   launchBrowser,
   ROOT,
   screenshot,
+  screenshotOf,
   setEditorText,
   startServe,
   type Serve,
@@ -197,6 +198,31 @@ describe('the workbench in Chromium against npm run serve', () => {
     await screenshot(page, 'dashboard');
   });
 
+  it('shows the component timeline, zooms into it, and names what a bar is', async () => {
+    const panel = page.getByLabel('Timeline of the components');
+    const chart = page.getByLabel('Component timeline');
+    await eventually(() => inkedPixels(chart)).toBeGreaterThan(1000);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshotOf(panel, 'timeline');
+    const canvas = () =>
+      chart
+        .locator('canvas')
+        .first()
+        .evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    const whole = await canvas();
+    const box = (await chart.boundingBox())!;
+    // The wheel zooms the time axis around the pointer.
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.45);
+    for (let i = 0; i < 10; i++) await page.mouse.wheel(0, -300);
+    await eventually(canvas).not.toBe(whole);
+    await eventually(() => inkedPixels(chart)).toBeGreaterThan(1000);
+    // The top row is the run's phases: its tooltip names one, with its start and length.
+    await page.mouse.move(box.x + box.width * 0.55, box.y + 36 + 8);
+    const tooltip = chart.locator('div').filter({ hasText: /lasts/ }).last();
+    await eventually(() => tooltip.textContent()).toMatch(/(cpu|triad|setup).*start .* lasts /);
+    await screenshotOf(panel, 'timeline-zoomed');
+  });
+
   it('runs a second experiment and compares the two, with a diff of their experiments', async () => {
     await page.getByRole('link', { name: 'Experiment editor' }).click();
     await setEditorText(page, COPY);
@@ -219,6 +245,22 @@ describe('the workbench in Chromium against npm run serve', () => {
     await eventually(() => diff.textContent()).toContain('explicit-copy');
     await eventually(() => inkedPixels(page.getByLabel('Chosen metrics, grouped by run'))).toBeGreaterThan(1000);
     await screenshot(page, 'compare');
+  });
+
+  it('leaves a dashboard while its timeline is still painting without an error', async () => {
+    // The explicit-copy run's timeline (every DRAM channel) paints over several frames.
+    const runs = (await api('listRuns', [])).body.value as { id: number; strategy: string }[];
+    const copy = runs.find((r) => r.strategy === 'explicit-copy')!;
+    const before = errors.length;
+    for (let i = 0; i < 8; i++) {
+      await page.goto(`${serve.origin}/#/run/${copy.id}`);
+      await page.getByLabel('Component timeline').waitFor();
+      await page.waitForTimeout(15 * i);
+      await page.goto(`${serve.origin}/#/runs`);
+    }
+    // zrender's next frames come after the navigation: give them time to throw.
+    await page.waitForTimeout(1500);
+    expect(errors.slice(before)).toEqual([]);
   });
 
   it('exports the two runs to SQLite, which better-sqlite3 reads back, and imports it without duplicates', async () => {

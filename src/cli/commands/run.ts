@@ -11,7 +11,7 @@ import { storeAccessError } from '../../main/services/store/schema.js';
 import type { Store } from '../../main/services/store/store.js';
 import { checkWritableDb, DEFAULT_DB, issueLines, openStore, parseSeed, readExperimentFile } from '../args.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
-import { printable, runSummary, scriptVerdict } from '../format.js';
+import { printable, runSummary, scriptVerdict, withoutTimeline } from '../format.js';
 import { RunProgressBar } from '../run-progress.js';
 
 interface RunFlags {
@@ -27,7 +27,10 @@ export function registerRun(program: Command): void {
     .description('simulate an experiment, store the run in the database and print a summary')
     .argument('<file>', 'experiment JSON file (see `hetmem presets` for examples, `hetmem schema` for the format)')
     .option('--db <path>', 'SQLite database that records the run (created if absent)', DEFAULT_DB)
-    .option('--json', 'print the whole result and the run id as JSON on stdout, and nothing else')
+    .option(
+      '--json',
+      'print the whole result and the run id as JSON on stdout, and nothing else (but the component timeline: `hetmem trace` writes it)',
+    )
     .option('--seed <n>', "override the experiment's seed (a whole number from 0 to 4294967295)")
     .option(
       '--set <path=value>',
@@ -91,7 +94,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<void> {
     if (flags.json) {
       const pass = verdict === null ? {} : { pass: verdict.pass };
       process.stdout.write(
-        `${JSON.stringify({ runId: outcome.runId, wallMs: outcome.wallMs, ...pass, result: outcome.result }, null, 2)}\n`,
+        `${JSON.stringify({ runId: outcome.runId, wallMs: outcome.wallMs, ...pass, result: withoutTimeline(outcome.result) }, null, 2)}\n`,
       );
     } else {
       process.stdout.write(

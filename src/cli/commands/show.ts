@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../../main/services/store/store.js';
 import { DEFAULT_DB, parseRunId, requireRunsArg, withReadStore } from '../args.js';
-import { formatMs, printable, runSummary, table } from '../format.js';
+import { formatMs, printable, runSummary, table, withoutTimeline } from '../format.js';
 
 export function registerShow(program: Command): void {
   program
@@ -10,7 +10,10 @@ export function registerShow(program: Command): void {
     .description("print a stored run's summary: its metrics, where the time went, its phases (read only)")
     .argument('<run>', 'run id (`hetmem runs` lists them)')
     .option('--db <path>', 'SQLite database to read (it must exist)', DEFAULT_DB)
-    .option('--json', 'print the run and its whole result as JSON')
+    .option(
+      '--json',
+      'print the run and its whole result as JSON (but the component timeline: `hetmem trace` writes it)',
+    )
     .addHelpText(
       'after',
       `
@@ -26,8 +29,12 @@ Examples:
       withReadStore(flags.db, (store) => {
         const run = requireRunsArg('RUN', () => store.getRun(id));
         if (flags.json) {
-          const { experimentJson, ...rest } = run;
-          const out = { ...rest, experiment: JSON.parse(experimentJson) as unknown };
+          const { experimentJson, result, ...rest } = run;
+          const out = {
+            ...rest,
+            experiment: JSON.parse(experimentJson) as unknown,
+            result: result && withoutTimeline(result),
+          };
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
           return;
         }

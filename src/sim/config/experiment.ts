@@ -16,8 +16,12 @@ export const samplingSchema = obj(
       'Most points kept per time series. Series start at 1 us per point and coarsen by doubling to stay within this.',
       { int: true, min: 16, max: 100000 },
     ).default(512),
+    timelineIntervals: num(
+      "Most busy intervals the run's component timeline keeps, all its components together (each link direction, copy engine, fault handler and DRAM channel, the host memory; `hetmem trace` and the dashboard's Timeline show it). About 40 bytes each when stored. When they are spent, the busiest component closes its shorter idle gaps (keeping its busy time) and the result says how many and how long. 0 records no timeline: a sweep of many points may want that.",
+      { int: true, min: 0, max: 1000000 },
+    ).default(50000),
   },
-  'How series are sampled over simulated time.',
+  'How series and the component timeline are sampled over simulated time.',
 ).prefault({});
 
 export const experimentSchema = obj(

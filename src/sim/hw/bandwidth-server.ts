@@ -27,6 +27,14 @@ export interface PresentClock {
   readonly lastTime: Ps;
 }
 
+/**
+ * Hears the calendar's busy intervals once they are final (a run's component timeline,
+ * result/timeline.ts): intervals [starts[k], ends[k]) for k in [from, to), in time order.
+ */
+export interface BusyRecorder {
+  settled(starts: Float64Array, ends: Float64Array, from: number, to: number): void;
+}
+
 export class BandwidthServer {
   readonly bandwidthGBps: number;
   /**
@@ -39,6 +47,8 @@ export class BandwidthServer {
   private tail = 0;
   /** The simulation's clock, attached by the machine: lets the calendar drop the past and hold a long future. */
   clock: PresentClock | null = null;
+  /** Hears each interval as the calendar lets go of it; null (no timeline) costs the rare trim one check. */
+  recorder: BusyRecorder | null = null;
   /** Time at which the last reservation started (after its wait). */
   lastStartPs: Ps = 0;
   /** Total time spent serialising (utilisation = busyPs / elapsed). */
@@ -198,7 +208,10 @@ export class BandwidthServer {
     const clock = this.clock;
     if (clock !== null) {
       const past = this.firstEndingAfter(clock.lastTime);
-      if (past > this.head) this.head = past;
+      if (past > this.head) {
+        this.recorder?.settled(this.starts, this.ends, this.head, past);
+        this.head = past;
+      }
     }
     const limit = clock === null ? SMALL_INTERVALS : MAX_INTERVALS;
     if (this.tail - this.head > limit) this.closeOldGaps(limit / 2);
@@ -220,8 +233,15 @@ export class BandwidthServer {
   /** Merges the oldest intervals into one so that `keep` remain. */
   private closeOldGaps(keep: number): void {
     const drop = this.tail - this.head - keep;
+    // The recorder hears them as they were; the merged interval it hears later starts where they end.
+    this.recorder?.settled(this.starts, this.ends, this.head, this.head + drop);
     this.starts[this.head + drop] = this.starts[this.head];
     this.head += drop;
+  }
+
+  /** Hands the recorder every interval still booked (at the end of a run: they are final then). */
+  settleAll(): void {
+    this.recorder?.settled(this.starts, this.ends, this.head, this.tail);
   }
 
   reset(): void {

@@ -426,6 +426,10 @@ export class Dram {
   get servers(): readonly BandwidthServer[] {
     return [...this.buses, ...this.activates];
   }
+  /** Each channel's data bus, by channel number (what a timeline shows as the channel's busy time). */
+  get dataBuses(): readonly BandwidthServer[] {
+    return this.buses;
+  }
   /** Per bank (channel * banksPerChannel + bank): open row or -1, last activate time, next command time. */
   private readonly openRow: Float64Array;
   /** Per bank: the earliest precharge (tRAS after its activate, tRTP after a read, tWR after write data). */

@@ -19,6 +19,10 @@ export interface MachineHooks {
   cpuPageReplaced?: (page: number) => void;
   /** The driver wrote device `device`'s PTEs of [firstPage, firstPage + count). */
   devicePtesWritten?: (device: number, firstPage: number, count: number) => void;
+  /** Copy engine `engine` of device `device` moved a chunk of `bytes` from `start` to `end`. */
+  copyChunk?: (device: number, engine: number, start: Ps, end: Ps, bytes: number) => void;
+  /** Device `device`'s fault handler serviced a batch of `faults` faults from `start` to `end` (its PTE push written). */
+  faultBatch?: (device: number, start: Ps, end: Ps, faults: number) => void;
   /** Device memory in use changed to `bytes` at `t`. */
   deviceMemory?: (t: Ps, bytes: number) => void;
 }

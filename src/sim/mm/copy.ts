@@ -69,6 +69,7 @@ export function copyRegion(
       if (tt > chunkDone) chunkDone = tt;
     }
     engineFree[e] = chunkDone;
+    m.hooks.copyChunk?.(dev.index, e, issue, chunkDone, end - chunk);
     if (chunkDone > done) done = chunkDone;
   }
   if (toDevice) k.copyH2DPs += done - t;

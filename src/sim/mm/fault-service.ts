@@ -206,6 +206,7 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
   const written = d.pushPteUpdates(dev.index, blocks, entries, t);
   const replay = written + fb.replayPs;
   dev.counters.batchServicePs += replay - batch.startedAt;
+  m.hooks.faultBatch?.(dev.index, batch.startedAt, written, batch.entries.length);
   const ctxs = m.contexts;
   for (let i = 0; i < batch.entries.length; i++) {
     const e = batch.entries[i];

@@ -83,6 +83,44 @@ export interface Snapshot {
 export type { PageView } from '../machine/page-state.js';
 import type { PageView } from '../machine/page-state.js';
 
+export const TIMELINE_KINDS = ['link', 'copy-engine', 'fault-handler', 'dram-channel', 'host-memory'] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/**
+ * When one component was busy over the run: intervals [startNs[i], endNs[i]), sorted and
+ * disjoint. Column arrays keep it compact.
+ */
+export interface TimelineTrack {
+  /** `gpu0.link.h2d`, `gpu0.copy0`, `gpu0.fault-handler`, `gpu0.dram.ch3`, `host.dram`, `switch.link.d2h`. */
+  component: string;
+  /** Whose it is: a device's name, or `host` (host memory, a PCIe switch's shared upstream link). */
+  agent: string;
+  kind: TimelineKind;
+  startNs: number[];
+  endNs: number[];
+  /** Time busy inside each interval: its whole length, or less where idle gaps inside it were closed. */
+  busyNs: number[];
+  /** Bytes moved in each interval (a link's: on the wire, headers included). Absent for the fault handler. */
+  bytes?: number[];
+  /**
+   * Items each interval holds, counted in `countUnit`: a copy engine's chunks, the fault
+   * handler's faults. Absent for links and memories, whose calendars keep busy time only.
+   */
+  count?: number[];
+  countUnit?: string;
+  /** Idle gaps closed to keep the timeline within its budget (0: every interval as it happened). */
+  closedGaps: number;
+  /** The longest gap closed (0 when none was): shorter idle times may hide inside an interval. */
+  closedGapNs: number;
+}
+
+/** The component timeline of a run: busy intervals per component that did any work. */
+export interface Timeline {
+  /** The budget all tracks shared (sampling.timelineIntervals). */
+  maxIntervals: number;
+  tracks: TimelineTrack[];
+}
+
 export interface RunResult {
   modelVersion: string;
   experimentName: string;
@@ -95,6 +133,8 @@ export interface RunResult {
   attribution: Attribution[];
   ops: OpReport[];
   snapshots: Snapshot[];
+  /** Absent when the run recorded none (sampling.timelineIntervals 0, or a run stored before timelines existed). */
+  timeline?: Timeline;
 }
 
 /** Live progress of a run. `fraction` is an estimate from the workload's planned work. */

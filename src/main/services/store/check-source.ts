@@ -60,6 +60,7 @@ export function sourceProblems(db: Db): string[] {
     db.prepare('SELECT json FROM histograms WHERE run_id = ?').pluck(),
     db.prepare('SELECT ops_json FROM results_extra WHERE run_id = ?').pluck(),
     db.prepare('SELECT snapshots_json FROM results_extra WHERE run_id = ?').pluck(),
+    db.prepare('SELECT tracks_json FROM timelines WHERE run_id = ?').pluck(),
   ];
   for (const r of runs) {
     const what = `run ${r.id} (${JSON.stringify(r.name)}, uuid ${r.uuid})`;

@@ -97,10 +97,12 @@ describe('importDatabase', () => {
   it('refuses itself, newer files and files that are not databases', () => {
     expect(() => importDatabase(here, tmp.file('here.sqlite'))).toThrow(/here\.sqlite is the store itself/);
     const newer = openDatabase(tmp.file('newer.sqlite'));
-    newer.pragma('user_version = 3');
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     newer.close();
     expect(() => importDatabase(here, tmp.file('newer.sqlite'))).toThrow(
-      new RegExp(`was written by a newer Hetmem Workbench \\(schema 3; this version reads up to ${SCHEMA_VERSION}\\)`),
+      new RegExp(
+        `was written by a newer Hetmem Workbench \\(schema ${SCHEMA_VERSION + 1}; this version reads up to ${SCHEMA_VERSION}\\)`,
+      ),
     );
     expect(() => importDatabase(here, tmp.file('none.sqlite'))).toThrow(/none\.sqlite does not exist/);
   });

@@ -4,7 +4,7 @@
  * and arrays come back in rowid (insertion) order, series samples as float64 bits.
  * One loss: SQLite REAL columns (metrics, attribution) read -0 back as 0.
  */
-import type { Attribution, AttributionCategory, Histogram, RunResult } from '../../../sim/result/types.js';
+import type { Attribution, AttributionCategory, Histogram, RunResult, Timeline } from '../../../sim/result/types.js';
 import type { Db, Statement } from './schema.js';
 
 /** `prepare` gives the statement of an SQL text (the store's, cached). */
@@ -33,6 +33,13 @@ export function writeResultRows(prepare: (sql: string) => Statement, runId: numb
     JSON.stringify(result.ops),
     JSON.stringify(result.snapshots),
   );
+  if (result.timeline) {
+    prepare('INSERT INTO timelines (run_id, max_intervals, tracks_json) VALUES (?, ?, ?)').run(
+      runId,
+      result.timeline.maxIntervals,
+      JSON.stringify(result.timeline.tracks),
+    );
+  }
 }
 
 /** The run-level fields of a RunResult live in the runs row. */
@@ -77,7 +84,7 @@ export function readResultRows(db: Db, run: RunHeader): RunResult {
     a.ns[r.category as AttributionCategory] = r.ns;
   }
 
-  return {
+  const result: RunResult = {
     modelVersion: run.model_version,
     experimentName: extra.experiment_name,
     strategy: run.strategy,
@@ -95,6 +102,16 @@ export function readResultRows(db: Db, run: RunHeader): RunResult {
     ops: JSON.parse(extra.ops_json),
     snapshots: JSON.parse(extra.snapshots_json),
   };
+  const timeline = readTimeline(db, run.id);
+  if (timeline) result.timeline = timeline;
+  return result;
+}
+
+/** A run's component timeline, or null when it recorded none (or was stored before timelines existed). */
+export function readTimeline(db: Db, runId: number): Timeline | null {
+  const row = db.prepare('SELECT max_intervals, tracks_json FROM timelines WHERE run_id = ?').get(runId) as
+    { max_intervals: number; tracks_json: string } | undefined;
+  return row ? { maxIntervals: row.max_intervals, tracks: JSON.parse(row.tracks_json) } : null;
 }
 
 type HistogramBody = Omit<Histogram, 'name' | 'unit'>;

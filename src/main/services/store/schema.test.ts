@@ -11,9 +11,20 @@ import {
   type Migration,
 } from './schema.js';
 import { DONE_RUNS_BY_HASH } from './points.js';
-import { tempDir } from './test-fixtures.js';
+import { writeResultRows } from './result-rows.js';
+import { Store } from './store.js';
+import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
+
+/** Run 1 of experiment 1, written as an older release would, with SQL that every schema version takes. */
+function insertRun(db: Database.Database, status: string): void {
+  db.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
+  db.prepare(
+    `INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
+     VALUES ('u', 1, 'h', 'e', 7, '0.1.0', 'hmm-mirror', 'stream', ?, '2026-01-01T00:00:00Z')`,
+  ).run(status);
+}
 beforeEach(() => (tmp = tempDir()));
 afterEach(() => tmp.remove());
 
@@ -51,10 +62,10 @@ describe('schema', () => {
   it('refuses a file written by a newer version, naming both versions', () => {
     const path = tmp.file('new.sqlite');
     const db = openDatabase(path);
-    db.pragma('user_version = 3');
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openDatabase(path)).toThrow(
-      `${path} was written by a newer Hetmem Workbench (schema 3; this version reads up to ${SCHEMA_VERSION}); update Hetmem Workbench to open it`,
+      `${path} was written by a newer Hetmem Workbench (schema ${SCHEMA_VERSION + 1}; this version reads up to ${SCHEMA_VERSION}); update Hetmem Workbench to open it`,
     );
   });
 
@@ -115,12 +126,28 @@ describe('schema', () => {
     again.close();
   });
 
+  it('gives a version-2 database the timelines table; its runs read back with no timeline', () => {
+    const path = tmp.file('v2.sqlite');
+    const v2 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 2) });
+    insertRun(v2, 'done');
+    const { timeline: _, ...old } = sampleResult();
+    writeResultRows((sql) => v2.prepare(sql), 1, old);
+    v2.close();
+
+    const store = Store.open(path);
+    expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
+    expect(store.getRun(1).result).toEqual(old);
+    expect(store.getTimeline(1)).toBeNull();
+    const next = store.beginRun(experiment(), meta());
+    store.finishRun(next, sampleResult(), 1);
+    expect(store.getTimeline(next)).toEqual(sampleResult().timeline);
+    store.close();
+  });
+
   it('gives a version-1 database the index that sweeps look points up by, keeping its runs', () => {
     const path = tmp.file('v1.sqlite');
     const v1 = openDatabase(path, { migrations: MIGRATIONS.slice(0, 1) });
-    v1.exec(`INSERT INTO experiments (name, hash, json, created_at) VALUES ('e', 'h', '{}', '2026-01-01T00:00:00Z')`);
-    v1.exec(`INSERT INTO runs (uuid, experiment_id, experiment_hash, name, seed, model_version, strategy, workload, status, started_at)
-             VALUES ('u', 1, 'h', 'e', 1, '0.2.0', 's', 'w', 'failed', '2026-01-01T00:00:00Z')`);
+    insertRun(v1, 'failed');
     const indexes = (db: Database.Database) =>
       db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'`).pluck().all();
     expect(indexes(v1)).not.toContain('runs_point');

@@ -110,6 +110,14 @@ export const MIGRATIONS: readonly Migration[] = [
   // A sweep looks its points up by experiment hash (and model version) on every start:
   // without an index that is a scan of every run.
   (db) => db.exec('CREATE INDEX runs_point ON runs(experiment_hash, model_version, status)'),
+  // A run's component timeline, when it recorded one: runs stored before have no row here.
+  (db) =>
+    db.exec(`
+CREATE TABLE timelines (
+  run_id         INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  max_intervals  INTEGER NOT NULL,
+  tracks_json    TEXT NOT NULL           -- TimelineTrack[]: column arrays of numbers per component
+) STRICT;`),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -121,6 +129,7 @@ export const RUN_CHILD_TABLES: ReadonlyArray<{ table: string; columns: readonly 
   { table: 'histograms', columns: ['name', 'unit', 'json'] },
   { table: 'attribution', columns: ['agent', 'contexts', 'total_ns', 'category', 'ns'] },
   { table: 'results_extra', columns: ['experiment_name', 'ops_json', 'snapshots_json'] },
+  { table: 'timelines', columns: ['max_intervals', 'tracks_json'] },
   { table: 'tags', columns: ['tag'] },
 ];
 

@@ -6,9 +6,9 @@
  * a crash, a failure or a cancel can never leave half a result behind.
  */
 import { randomUUID } from 'node:crypto';
-import type { RunResult } from '../../../sim/result/types.js';
+import type { RunResult, Timeline } from '../../../sim/result/types.js';
 import { canonicalJson, parseExperiment, sha256 } from './canonical.js';
-import { readResultRows, writeResultRows } from './result-rows.js';
+import { readResultRows, readTimeline, writeResultRows } from './result-rows.js';
 import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db, type Statement } from './schema.js';
 
 export { canonicalJson, experimentHash } from './canonical.js';
@@ -284,6 +284,12 @@ export class Store {
     })();
   }
 
+  /** A run's component timeline; null when it recorded none (or was stored before timelines existed). */
+  getTimeline(id: number): Timeline | null {
+    this.requireRuns([id]);
+    return readTimeline(this.db, id);
+  }
+
   /** Throws the standard "run N does not exist" error unless every id is a run here. */
   requireRuns(ids: readonly number[]): void {
     const found = new Set(
@@ -328,7 +334,7 @@ export class Store {
         throw new Error(`run ${running.join(', ')} is still running in ${this.path}; cancel it first, then delete`);
       }
       const list = JSON.stringify(ids);
-      for (const table of ['metrics', 'series', 'histograms', 'attribution', 'results_extra', 'tags']) {
+      for (const { table } of RUN_CHILD_TABLES) {
         this.sql(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(list);
       }
       const deleted = this.sql('DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;

@@ -79,5 +79,33 @@ export function sampleResult(tag = 'a'): RunResult {
       },
     ],
     snapshots: [{ opIndex: 1, region: 'buf', pages: ['read', 'device-private', 'none'] }],
+    timeline: {
+      maxIntervals: 50000,
+      tracks: [
+        {
+          component: 'gpu0.link.h2d',
+          agent: 'gpu0',
+          kind: 'link',
+          startNs: [0, 12.345, 1e9 + 0.001],
+          endNs: [1.5, 20.125, 1e9 + 7],
+          busyNs: [1.5, 7, 6.999],
+          bytes: [48, 250.99, 224],
+          closedGaps: 2,
+          closedGapNs: 0.5,
+        },
+        {
+          component: 'gpu0.fault-handler',
+          agent: 'gpu0',
+          kind: 'fault-handler',
+          startNs: [3],
+          endNs: [4000.25],
+          busyNs: [3997.25],
+          count: [17],
+          countUnit: 'faults',
+          closedGaps: 0,
+          closedGapNs: 0,
+        },
+      ],
+    },
   };
 }

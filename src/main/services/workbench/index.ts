@@ -28,7 +28,8 @@ import type { RunRecord, RunSummary as StoredRunSummary, Store } from '../store/
 import { listSweeps, loadSweep } from '../sweeps/view.js';
 import { ActiveRuns } from './active-runs.js';
 import { ActiveSweeps } from './active-sweeps.js';
-import { exportRunsToTrace, exportRunsToWideCsv } from './formats.js';
+import { exportRunsToWideCsv } from './formats.js';
+import { exportRunsToTrace } from './trace.js';
 import { locateIssues } from './locate.js';
 
 export { locateIssues, pathSegments } from './locate.js';
@@ -76,6 +77,7 @@ export function createWorkbench(store: Store, info: Info, options: WorkbenchOpti
       if (store.listRuns({ ids: [id] }).length === 0) return null;
       return toDetail(store.getRun(id));
     },
+    getTimeline: async (id) => store.getTimeline(id),
     compareRuns: async (ids) => {
       store.requireRuns(ids);
       const summaries = new Map(store.listRuns({ ids }).map((r) => [r.id, r]));

@@ -27,6 +27,11 @@ export function Chart({
     observer.observe(el);
     return () => {
       observer.disconnect();
+      // A large chart (the timeline) paints over several frames, and zrender's next frame
+      // would paint into the disposed chart and throw. Painting it empty first makes that
+      // frame stale, so it does nothing.
+      c.clear();
+      c.getZr().refreshImmediately();
       c.dispose();
       chart.current = null;
     };

@@ -1,7 +1,7 @@
 /**
  * A finished run, explained: headline metrics, one line on where the time went, the time
- * attribution per agent, the phases, series over simulated time, histograms and page-state
- * snapshots. Every part is built from what the result holds, so new metrics, series and
+ * attribution per agent, the phases, series over simulated time, the component timeline,
+ * histograms and page-state snapshots. Every part is built from what the result holds, so new metrics, series and
  * agents (a second device) appear without a change here.
  */
 import { useMemo, useState } from 'react';
@@ -16,6 +16,7 @@ import { timeVerdict } from '../verdict.js';
 import { openInEditor } from './EditorView.js';
 import { PageMap } from './PageMap.js';
 import { TagEditor } from './TagEditor.js';
+import { TimelinePanel } from './TimelinePanel.js';
 
 export function Dashboard({ api, run, onChange }: { api: Services; run: RunDetail; onChange: () => void }) {
   const [error, setError] = useState<string | null>(null);
@@ -79,12 +80,12 @@ export function Dashboard({ api, run, onChange }: { api: Services; run: RunDetai
           This run {run.status === 'cancelled' ? 'was cancelled' : 'failed'}: {run.error}
         </p>
       )}
-      {done && <Results run={run} />}
+      {done && <Results api={api} run={run} />}
     </section>
   );
 }
 
-function Results({ run }: { run: RunDetail }) {
+function Results({ api, run }: { api: Services; run: RunDetail }) {
   const attribution = useMemo(() => attributionOption(run.attribution), [run]);
   const seriesByUnit = run.series.filter((s) => s.values.length > 0);
   return (
@@ -128,6 +129,8 @@ function Results({ run }: { run: RunDetail }) {
           </figure>
         ))}
       </div>
+
+      <TimelinePanel api={api} runId={run.id} ops={run.ops} />
 
       {run.histograms.length > 0 && <h2>Distributions</h2>}
       <div className="chart-grid">
