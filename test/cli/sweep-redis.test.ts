@@ -85,6 +85,7 @@ function resultsByHash(db: string): Record<string, unknown> {
       histograms: rowsOf('histograms'),
       attribution: rowsOf('attribution'),
       extra: rowsOf('results_extra'),
+      timelines: rowsOf('timelines'),
     };
   }
   return out;

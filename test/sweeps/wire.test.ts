@@ -38,6 +38,18 @@ describe('encodeOutcome / decodeOutcome', () => {
     );
   });
 
+  it("carries a timeline's tracks as their JSON text, and refuses text that is not an array's", () => {
+    const outcome = (tracksJson: unknown) =>
+      ({ ok: true, wallMs: 1, result: { timeline: { maxIntervals: 10, tracksJson } } }) as unknown as PointOutcome;
+    const tracksJson = JSON.stringify([{ component: 'gpu0.link.h2d', startNs: [0, NaN] }]);
+    expect(decodeOutcome(encodeOutcome(outcome(tracksJson)))).toEqual(outcome(tracksJson));
+    for (const bad of ['{"a":1}', 42, '[1,2']) {
+      expect(() => decodeOutcome(encodeOutcome(outcome(bad)))).toThrow(
+        /the result's timeline is not encoded tracks \(\{maxIntervals, tracksJson: a JSON array's text\}\)/,
+      );
+    }
+  });
+
   it('refuses a result that is not an encoded outcome, saying what it is', () => {
     expect(() => decodeOutcome({ ok: true })).toThrow(
       /the result is not text \(object\), so not an encoded point outcome/,

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { experimentHash } from './canonical.js';
+import { encodeTimeline } from './result-rows.js';
 import { INTERRUPTED_ERROR, Store } from './store.js';
 import { experiment, meta, sampleResult, tempDir } from './test-fixtures.js';
 
@@ -60,6 +61,18 @@ describe('Store runs', () => {
     // Same key order too, so JSON of a stored result equals JSON of the original.
     expect(JSON.stringify(run.result)).toBe(JSON.stringify(result));
     expect(Object.is(run.result!.series[0].values[2], -0)).toBe(true);
+  });
+
+  it('finishRun stores a timeline sent as its tracks JSON text exactly as the tracks themselves', () => {
+    const result = sampleResult();
+    const plain = store.beginRun(experiment(), meta());
+    store.finishRun(plain, result, 1);
+    const encoded = store.beginRun(experiment(), meta());
+    store.finishRun(encoded, { ...result, timeline: encodeTimeline(result.timeline!) }, 1);
+    expect(store.getRun(encoded).result).toEqual(result);
+    const stored = (id: number) =>
+      store.db.prepare('SELECT max_intervals, tracks_json FROM timelines WHERE run_id = ?').get(id);
+    expect(stored(encoded)).toEqual(stored(plain));
   });
 
   it('finishRun takes seed, model version, strategy and workload from the result', () => {

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunResult, Timeline } from '../../../sim/result/types.js';
 import { canonicalJson, parseExperiment, sha256 } from './canonical.js';
-import { readResultRows, readTimeline, writeResultRows } from './result-rows.js';
+import { readResultRows, readTimeline, writeResultRows, type StorableResult } from './result-rows.js';
 import { openDatabase, openForReading, RUN_CHILD_TABLES, type Db, type Statement } from './schema.js';
 
 export { canonicalJson, experimentHash } from './canonical.js';
@@ -165,7 +165,7 @@ export class Store {
    * model version, strategy and workload are updated to the result's: the result says
    * what was actually simulated.
    */
-  finishRun(runId: number, result: RunResult, wallMs: number): void {
+  finishRun(runId: number, result: StorableResult, wallMs: number): void {
     checkWallMs(wallMs, runId);
     this.db.transaction(() => {
       this.requireRunning(runId, 'finished');

@@ -5,6 +5,7 @@
  */
 import { simulate } from '../../../sim/simulate.js';
 import { openTraceFile, type TraceFile } from '../runner/trace-file.js';
+import { encodeTimeline } from '../store/result-rows.js';
 import type { PointOutcome, PointTask } from './protocol.js';
 
 export default function runPoint(task: PointTask): PointOutcome {
@@ -12,8 +13,9 @@ export default function runPoint(task: PointTask): PointOutcome {
   let trace: TraceFile | undefined;
   try {
     trace = task.tracePath === null ? undefined : openTraceFile(task.tracePath);
-    const result = simulate(task.experiment, { traceSource: trace });
-    return { ok: true, result, wallMs: performance.now() - started };
+    const { timeline, ...result } = simulate(task.experiment, { traceSource: trace });
+    const wallMs = performance.now() - started;
+    return { ok: true, result: timeline ? { ...result, timeline: encodeTimeline(timeline) } : result, wallMs };
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     // The model's own errors (WorkloadError, ...) read as they are; anything else is a bug.

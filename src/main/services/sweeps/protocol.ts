@@ -1,6 +1,6 @@
 /** What a sweep point's simulation takes and gives back, locally (piscina) and over Redis (BullMQ). Plain data. */
 import type { Experiment } from '../../../sim/config/experiment.js';
-import type { RunResult } from '../../../sim/result/types.js';
+import type { StorableResult } from '../store/result-rows.js';
 
 export interface PointTask {
   experiment: Experiment;
@@ -9,7 +9,13 @@ export interface PointTask {
 }
 
 export type PointOutcome =
-  | { ok: true; result: RunResult; wallMs: number }
+  | {
+      ok: true;
+      /** Its timeline already JSON text (encodeTimeline), made in the pool thread. */
+      result: StorableResult;
+      /** The simulation's own time, in the thread. */
+      wallMs: number;
+    }
   | {
       ok: false;
       /** As it will be recorded in the run row. */

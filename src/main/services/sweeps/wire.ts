@@ -57,5 +57,11 @@ export function decodeOutcome(text: unknown): PointOutcome {
   if (!o || typeof o !== 'object' || typeof o.ok !== 'boolean' || typeof o.wallMs !== 'number') {
     throw new Error('the result is not a point outcome ({ok, wallMs, result | error})');
   }
+  // The timeline's tracks stay the text they came as, for the store; check it is an array's.
+  const timeline = o.ok ? (o.result as { timeline?: { tracksJson?: unknown } } | undefined)?.timeline : undefined;
+  const tracks = timeline?.tracksJson;
+  if (timeline && !(typeof tracks === 'string' && tracks.startsWith('[') && tracks.endsWith(']'))) {
+    throw new Error("the result's timeline is not encoded tracks ({maxIntervals, tracksJson: a JSON array's text})");
+  }
   return o as PointOutcome;
 }
