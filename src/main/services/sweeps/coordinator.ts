@@ -20,6 +20,9 @@ import { decodeOutcome } from './wire.js';
 /** How often the coordinator checks that the queue still holds its points. */
 const LOSS_CHECK_MS = 10_000;
 
+/** Events the queue's stream keeps (BullMQ trims it to about this many). */
+const EVENTS_KEPT = 1000;
+
 export interface QueueSweepOptions {
   url: string;
   queueName?: string;
@@ -69,7 +72,10 @@ export async function runSweepOnQueue(
   const planned = new Map(plan.points.map((p) => [jobIdOf(MODEL_VERSION, p), p]));
   const outstanding = new Map(points.map((p) => [jobIdOf(MODEL_VERSION, p), p]));
 
-  const queue = new Queue<PointJobData>(name, { connection });
+  // Each 'completed' event carries the point's result (often a megabyte with its timeline):
+  // BullMQ's default of 10000 events would keep about 2000 results in Redis's memory. 1000
+  // keep about 200; a coordinator further behind than that still finds the jobs by its scan.
+  const queue = new Queue<PointJobData>(name, { connection, streams: { events: { maxLen: EVENTS_KEPT } } });
   const events = new QueueEvents(name, { connection });
   let down = false;
   const onError = (e: Error) => {
