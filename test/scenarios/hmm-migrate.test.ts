@@ -142,6 +142,36 @@ describe('hmm-migrate', () => {
     }
   });
 
+  it('works whatever the device page size against the block: 64 KiB pages with 4 KiB or 2 MiB blocks, 2 MiB pages with 64 KiB blocks', () => {
+    for (const [pageSizeBytes, granularity, firstMove] of [
+      ['64KiB', '4KiB', 1],
+      ['2MiB', '64KiB', 16],
+      ['64KiB', '2MiB', 512],
+    ] as const) {
+      const r = runScript(
+        [
+          { op: 'mmap', name: 'buf', sizeBytes: 4 * MiB },
+          { op: 'cpu.write', region: 'buf' },
+          { op: 'dev.read', region: 'buf', offsetBytes: 196 * KiB, sizeBytes: 64 },
+          { op: 'snapshot', region: 'buf' },
+          { op: 'dev.write', region: 'buf' },
+          { op: 'dev.read', region: 'buf' },
+          { op: 'snapshot', region: 'buf' },
+          { op: 'cpu.read', region: 'buf' },
+        ],
+        granularity,
+        { device: { computeUnits: 2, contextsPerUnit: 2, mmu: { pageSizeBytes } } },
+      );
+      const label = `${pageSizeBytes} pages, ${granularity} blocks`;
+      const local = (i: number) => snapshot(r, i).filter((v) => v === 'device-private').length;
+      // A split device page maps its migrated 4 KiB pages locally and faults for the rest.
+      expect(local(3), label).toBe(firstMove);
+      expect(local(6), label).toBe(1024);
+      expect(op(r, 5).faults, label).toBe(0);
+      expect(metric(r, 'mm.pages_migrated_to_host'), label).toBe(1024);
+    }
+  });
+
   it('mirrors what does not fit in device memory, and frees device memory on munmap', () => {
     const r = runScript(
       [

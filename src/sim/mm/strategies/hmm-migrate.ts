@@ -188,7 +188,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
         const m = mirrorPage(d, f, p, tt);
         f.bits[i] = m.bits;
         tt = m.t;
-        fallback++;
+        if (m.bits !== 0) fallback++;
       }
     }
     d.countMigrationFallback(f.device, fallback);
