@@ -142,7 +142,13 @@ export function copyPages(
 }
 
 /** Maps page `p` over the link as hmm-mirror does: faults it in, DMA-maps it; returns its bits (0: not mappable) and the time. */
-export function mapOverLink(d: DriverContext, region: Region, p: number, write: boolean, t: Ps): { bits: number; t: Ps } {
+export function mapOverLink(
+  d: DriverContext,
+  region: Region,
+  p: number,
+  write: boolean,
+  t: Ps,
+): { bits: number; t: Ps } {
   const done = d.faultInPage(region, p, write, t);
   if (done < 0) return { bits: 0, t };
   const bits = pagePermission(d, p);

@@ -49,7 +49,7 @@ const regionName = z
 /** Advice for one region, in the spirit of hmadvise (GMEM) and cudaMemAdvise. */
 export const gmemAdviceSchema = obj(
   {
-    region: regionName.describe("The region the advice is for (a workload's region name, e.g. \"table\" or \"a\")."),
+    region: regionName.describe('The region the advice is for (a workload\'s region name, e.g. "table" or "a").'),
     preferredLocation: oneOf(
       ['none', 'device', 'host'],
       'a preferred location',
@@ -80,7 +80,7 @@ export const gmemSchema = obj(
       'What a device fault migrates besides its own device page: "none"; "sequential", the aligned 64 KiB around the fault (UVMSmart\'s sequential-local prefetcher); "density" (default), the UVM driver\'s tree prefetcher: over a bitmap tree of the 2 MiB block, the largest subregion around the fault whose resident and faulted pages exceed densityThresholdPercent is migrated whole (uvm_perf_prefetch.c).',
     ).default('density'),
     densityThresholdPercent: num(
-      'Density prefetcher: a subregion is prefetched when more than this percentage of its pages is resident or faulting. Default 51: the UVM driver\'s uvm_perf_prefetch_threshold.',
+      "Density prefetcher: a subregion is prefetched when more than this percentage of its pages is resident or faulting. Default 51: the UVM driver's uvm_perf_prefetch_threshold.",
       { int: true, min: 1, max: 100 },
     ).default(51),
     eviction: oneOf(
@@ -96,21 +96,21 @@ export const gmemSchema = obj(
           'What a 2 MiB block detected thrashing gets for pinMs: "map-remotely" (default), its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none".',
         ).default('map-remotely'),
         threshold: num(
-          'Events that mark a block as thrashing. Default 3: the UVM driver\'s uvm_perf_thrashing_threshold.',
+          "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
           { int: true, min: 1, max: 255 },
         ).default(3),
         windowUs: num(
-          'An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block\'s previous event. Default 1000000: the UVM driver\'s thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.',
+          "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
           { min: 1, max: 1e9 },
         ).default(1_000_000),
-        pinMs: num(
-          'How long a mitigation lasts. Default 150: the UVM driver\'s uvm_perf_thrashing_pin_msec.',
-          { gt: 0, max: 1e6 },
-        ).default(150),
+        pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
+          gt: 0,
+          max: 1e6,
+        }).default(150),
       },
       'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
     ).default({ mitigation: 'map-remotely', threshold: 3, windowUs: 1_000_000, pinMs: 150 }),
     advice: z.array(gmemAdviceSchema).default([]).describe('Advice per region (hmadvise / cudaMemAdvise).'),
   },
-  "GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.",
+  'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
 );

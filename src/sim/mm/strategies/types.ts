@@ -12,6 +12,8 @@ import type { DriverContext } from '../driver.js';
  */
 export interface DeviceFault {
   readonly device: number;
+  /** The device's fault batch this fault belongs to (numbered from 1): memory a batch is mapping must not be evicted by the same batch. */
+  batch: number;
   region: Region;
   /** The device page (in device-page units) and the 4 KiB pages of it inside the region. */
   devicePage: number;
