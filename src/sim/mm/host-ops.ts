@@ -57,7 +57,7 @@ export function runHostOp(
     case 'migrate': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
       if (strategy.migrate === undefined) {
-        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate`);
+        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or gmem`);
       }
       if (op.device >= d.devices.length) {
         return new OpError('EINVAL', `migrate of ${name} to device ${op.device}: the hardware has ${d.devices.length}`);

@@ -138,7 +138,7 @@ export const snapshotOpSchema = obj(
 
 export const migrateOpSchema = obj(
   { op: z.literal('migrate').describe('The operation.'), region, offsetBytes, sizeBytes, device, expect },
-  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma); only strategies that migrate accept it (hmm-migrate). Pages already there stay; MAP_SHARED pages cannot move, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma); only strategies that migrate accept it (hmm-migrate; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
 );
 
 export const scriptOpSchema = z
