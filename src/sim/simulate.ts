@@ -138,8 +138,11 @@ export class Simulation {
     const attributionBefore = m.contexts.attribution.slice();
     let outcome;
     if (phase.kind === 'host') {
-      const region = this.plan.regions[phase.host.region].name;
-      outcome = this.mm.hostOp(phase.host, start, (pages) => this.snapshots.push({ opIndex: index, region, pages }));
+      const host = phase.host;
+      outcome = this.mm.hostOp(host, start, (pages) => {
+        const region = 'region' in host ? this.plan.regions[host.region].name : '';
+        this.snapshots.push({ opIndex: index, region, pages });
+      });
     } else {
       outcome = this.mm.streamsPhase(phase, start, this.tick);
     }

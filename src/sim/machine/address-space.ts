@@ -1,9 +1,11 @@
 import type { Prot, RegionSpec } from '../workload/types.js';
 import { PagedTable } from '../engine/paged-table.js';
-import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
+import { CpuPte, PAGE_BYTES, PAGE_HUGE, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
 
 /** Regions start 2 MiB aligned with a 2 MiB guard gap, so device pages never span two regions. */
 const REGION_ALIGN_PAGES = 512;
+/** 4 KiB pages per 2 MiB PMD mapping. */
+export const HUGE_PAGES = 512;
 
 export interface Region {
   index: number;
@@ -30,6 +32,10 @@ export class AddressSpace {
   readonly cpuPte = new PagedTable(Uint8Array);
   /** VMA protection bits per 4 KiB page (PROT_*). */
   readonly prot = new PagedTable(Uint8Array);
+  /** Core-MM flags per 4 KiB page (PAGE_* in page-state.ts): COW, huge mapping, pins, exclusive owner. */
+  readonly flags = new PagedTable(Uint8Array);
+  /** True once the process has forked: pages may be write-protected for copy-on-write (PAGE_COW). */
+  forked = false;
   private nextPage = REGION_ALIGN_PAGES;
 
   constructor(specs: readonly RegionSpec[]) {
@@ -50,6 +56,7 @@ export class AddressSpace {
     const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
     this.prot.fill(bits, region.basePage, region.basePage + region.pages);
     this.cpuPte.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
+    this.flags.fill(0, region.basePage, region.basePage + region.pages);
     region.mapped = true;
     region.mappedPages = region.pages;
   }
@@ -57,9 +64,53 @@ export class AddressSpace {
   unmap(region: Region, firstPage: number, pages: number): void {
     const prot = this.prot;
     for (let p = firstPage; p < firstPage + pages; p++) if (prot.get(p) & PROT_MAPPED) region.mappedPages--;
+    this.splitHuge(firstPage, pages);
     prot.fill(0, firstPage, firstPage + pages);
-    this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
+    this.zap(firstPage, pages);
     region.mapped = region.mappedPages > 0;
+  }
+
+  /**
+   * Splits the 2 MiB mappings that [first, first + pages) covers only in part (a partial
+   * munmap, mprotect, madvise or migration splits a THP): they become 4 KiB mappings.
+   */
+  splitHuge(firstPage: number, pages: number): void {
+    if (pages <= 0) return;
+    for (const edge of [firstPage, firstPage + pages - 1]) {
+      const block = edge - (edge % HUGE_PAGES);
+      if (block >= firstPage && block + HUGE_PAGES <= firstPage + pages) continue;
+      if ((this.flags.get(edge) & PAGE_HUGE) === 0) continue;
+      for (let p = block; p < block + HUGE_PAGES; p++) this.flags.set(p, this.flags.get(p) & ~PAGE_HUGE);
+    }
+  }
+
+  /**
+   * mremap's move: pages [first, first + pages) of `from` move to the start of `to` (a
+   * region that is not mapped yet) with their protection, CPU entries and flags; `from`'s
+   * range is unmapped, or with `keepOld` (MREMAP_DONTUNMAP) left mapped and empty.
+   */
+  moveRange(from: Region, firstPage: number, pages: number, to: Region, keepOld: boolean): void {
+    this.splitHuge(firstPage, pages);
+    for (let i = 0; i < pages; i++) {
+      const p = firstPage + i;
+      const q = to.basePage + i;
+      this.prot.set(q, this.prot.get(p));
+      this.cpuPte.set(q, this.cpuPte.get(p));
+      this.flags.set(q, this.flags.get(p));
+    }
+    to.mapped = true;
+    to.mappedPages = pages;
+    if (!keepOld) {
+      this.unmap(from, firstPage, pages);
+      return;
+    }
+    this.zap(firstPage, pages);
+  }
+
+  /** Drops the pages' entries and flags, keeping the VMA (MADV_DONTNEED, MREMAP_DONTUNMAP's old range). */
+  zap(firstPage: number, pages: number): void {
+    this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
+    this.flags.fill(0, firstPage, firstPage + pages);
   }
 
   /** True when every page of [first, first + pages) is mapped (mprotect over a hole fails with ENOMEM). */

@@ -21,6 +21,12 @@ export class Counters {
   /** Context steps taken inline instead of through the heap (events all the same). */
   inlineEvents = 0;
   unexpectedOutcomes = 0;
+  /** Device-exclusive grants (make_device_exclusive, per page) and their revocations by a CPU touch, fork or another device. */
+  exclusiveGrants = 0;
+  exclusiveRevocations = 0;
+  /** Pages long-term pinned in system memory (FOLL_LONGTERM GUP) and pinned in device memory. */
+  longtermPins = 0;
+  devicePins = 0;
   plannedBytes = 0;
   doneBytes = 0;
 }

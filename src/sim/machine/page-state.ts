@@ -52,8 +52,45 @@ export const DEV_ACCESS = DEV_READ | DEV_WRITE | DEV_LOCAL;
  */
 export const SPLIT_TAG_BASE = 2 ** 46;
 
-/** What hmm_range_fault without faulting reports for a 4 KiB page (the HMM selftests' SNAPSHOT). */
-export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-exclusive' | 'pinned';
+/**
+ * Per-page core-MM flags beside the CPU entry (AddressSpace.flags), one byte per page.
+ * PAGE_COW: write-protected because a forked child shares the page (a present page, then
+ * CpuPte.ReadOnly, or a device-private entry made read-only by fork); a write copies it.
+ * PAGE_HUGE: mapped by a 2 MiB PMD entry (a THP, or a device-private THP that migrated
+ * whole); any split clears it for the whole 2 MiB block.
+ * PAGE_PINNED_HOST: long-term pinned in system memory (FOLL_LONGTERM GUP): never migrates.
+ * PAGE_PINNED_DEVICE: a device-private page pinned in its device's memory: a CPU touch is SIGBUS.
+ * The high nibble holds 1 + the device that holds a device-exclusive entry (CpuPte.DeviceExclusive).
+ */
+export const PAGE_COW = 1;
+export const PAGE_HUGE = 2;
+export const PAGE_PINNED_HOST = 4;
+export const PAGE_PINNED_DEVICE = 8;
+export const PAGE_EXCLUSIVE_SHIFT = 4;
+
+/**
+ * What hmm_range_fault without faulting reports for a 4 KiB page (the HMM selftests'
+ * SNAPSHOT, test_hmm.c's HMM_DMIRROR_PROT_*), seen from one device: 'error' (unmapped or
+ * PROT_NONE), 'none' (mapped, no entry yet), 'zero' (the shared zero page), 'read' and
+ * 'write' (present in system memory), 'device-private' (in this device's private memory)
+ * or 'device-private-remote' (another device's, which the kernel reports as PROT_NONE),
+ * 'device-coherent' / 'device-coherent-remote' (present to the CPU, its data in a device's
+ * memory on a coherent link), 'device-exclusive' (an exclusive entry for a device's
+ * atomics), 'pinned' (pinned in device memory). A '-pmd' suffix: mapped by a 2 MiB entry.
+ */
+export type PageView = BasePageView | `${BasePageView}-pmd`;
+export type BasePageView =
+  | 'error'
+  | 'none'
+  | 'zero'
+  | 'read'
+  | 'write'
+  | 'device-private'
+  | 'device-private-remote'
+  | 'device-coherent'
+  | 'device-coherent-remote'
+  | 'device-exclusive'
+  | 'pinned';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;

@@ -11,7 +11,7 @@ import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import { H2D } from '../hw/link/types.js';
 import { cpuSidePermission } from '../machine/ats-translation.js';
-import { CpuPte, DEV_ACCESS } from '../machine/page-state.js';
+import { CpuPte, DEV_ACCESS, DEV_WRITE, PAGE_COW } from '../machine/page-state.js';
 import { dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
 import type { Residency } from '../machine/residency.js';
 import type { DriverConfig } from './driver-schema.js';
@@ -53,6 +53,8 @@ export interface DriverContext {
   cpuPte(page: number): CpuPte;
   /** The VMA protection bits of a page (PROT_* in page-state.ts). */
   prot(page: number): number;
+  /** The core MM's flags of a page (PAGE_* in page-state.ts: copy-on-write, huge, pinned). */
+  pageFlags(page: number): number;
   describePage(page: number): string;
   /** handle_mm_fault on the device's behalf (hmm_range_fault, get_user_pages): the time, or EFAULT/EPERM. */
   faultInPage(region: Region, page: number, write: boolean, t: Ps): Ps;
@@ -162,6 +164,9 @@ export class Driver implements DriverContext {
   prot(page: number): number {
     return this.m.space.prot.get(page);
   }
+  pageFlags(page: number): number {
+    return this.m.space.flags.get(page);
+  }
   describePage(page: number): string {
     return this.m.space.describePage(page);
   }
@@ -267,9 +272,13 @@ export class Driver implements DriverContext {
     let changed = 0;
     let lastDv = -1;
     let replaced = false;
+    const flags = this.m.space.flags;
     for (let i = 0; i < count; i++) {
-      const b = bits[bitsOffset + i] & DEV_ACCESS;
       const p = firstPage + i;
+      let b = bits[bitsOffset + i] & DEV_ACCESS;
+      // A page a forked child shares is write-protected for every mapping of it (fork's
+      // read-only device-private entries included): a device write must fault and copy it.
+      if ((b & DEV_WRITE) !== 0 && (flags.get(p) & PAGE_COW) !== 0) b &= ~DEV_WRITE;
       const old = pte.get(p) & DEV_ACCESS;
       if (old !== b) {
         const dv = Math.floor(p / (1 << shift));

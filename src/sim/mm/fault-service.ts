@@ -19,6 +19,7 @@ import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
 import { DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
+import { breakCowForDeviceWrite } from './cpu-fault.js';
 import { VA_BLOCK_PAGES, type Driver } from './driver.js';
 import type { DeviceFault, Strategy } from './strategies/types.js';
 
@@ -163,6 +164,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
     f.error = 0;
     f.costPs = 0;
     f.bits.fill(0);
+    if (f.write && m.space.forked) now = breakCowForDeviceWrite(d, region, f.firstPage, f.pages, now);
     strategy.resolveDeviceFault(d, f, now);
     now += f.costPs;
     batch.error[u] = f.error;

@@ -1,14 +1,21 @@
 /**
- * Host operations of scripted workloads: mmap, munmap, mprotect and the HMM snapshot,
- * with Linux's rules for ranges (mm/mmap.c, mm/mprotect.c): an unaligned start is EINVAL,
- * munmap of length 0 is EINVAL, mprotect over a range with an unmapped page is ENOMEM,
- * and nothing changes when a call fails.
+ * Host operations of scripted workloads: mmap, munmap, mprotect, madvise(MADV_DONTNEED),
+ * mremap, fork, and the HMM test driver's commands (migrate, exclusive, snapshot, release)
+ * and pinning, with Linux's rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
+ * mm/mremap.c): an unaligned start is EINVAL, munmap of length 0 is EINVAL, mprotect and
+ * madvise over a range with an unmapped page are ENOMEM, mremap of a range that is not
+ * wholly mapped is EFAULT, and nothing changes when a call fails.
  */
 import { OpError, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
-import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_WRITE, type PageView } from '../machine/page-state.js';
+import type { Region } from '../machine/address-space.js';
+import { PAGE_BYTES, PROT_READ, type PageView } from '../machine/page-state.js';
 import type { HostOp } from '../workload/types.js';
 import type { Driver } from './driver.js';
+import { grantExclusive } from './exclusive.js';
+import { forkProcess } from './fork.js';
+import { snapshotViews } from './page-view.js';
+import { pinInDevice, pinInSystem, releaseDevice } from './pin.js';
 import type { Strategy } from './strategies/types.js';
 
 export function runHostOp(
@@ -20,6 +27,11 @@ export function runHostOp(
 ): Outcome {
   const m = d.m;
   const space = m.space;
+  if (op.op === 'fork') return forkProcess(d, t);
+  if (op.op === 'release') {
+    if (op.device >= d.devices.length) return noDevice('release', op.device, d);
+    return releaseDevice(d, strategy, op.device, t);
+  }
   const region = space.regions[op.region];
   const name = region.spec.name;
   switch (op.op) {
@@ -44,65 +56,141 @@ export function runHostOp(
       if (op.bytes === 0) return t;
       const first = region.basePage + op.offset / PAGE_BYTES;
       const pages = Math.ceil(op.bytes / PAGE_BYTES);
-      if (first + pages > region.basePage + region.pages || !space.allMapped(first, pages)) {
-        return new OpError(
-          'ENOMEM',
-          `mprotect of ${name}+0x${op.offset.toString(16)}..+0x${(op.offset + pages * PAGE_BYTES).toString(16)}, which has unmapped pages`,
-        );
-      }
+      if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('ENOMEM', 'mprotect', name, op.offset, pages);
+      space.splitHuge(first, pages);
       space.protect(first, pages, op.prot);
       m.cpuTlb.invalidateRange(first, pages);
       return strategy.onProtect(d, region, first, pages, op.prot, t);
     }
+    case 'madvise': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('madvise', name, op.offset);
+      if (op.bytes === 0) return t;
+      const first = region.basePage + op.offset / PAGE_BYTES;
+      const pages = Math.ceil(op.bytes / PAGE_BYTES);
+      if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('ENOMEM', 'madvise', name, op.offset, pages);
+      // MADV_DONTNEED zaps the range (zap_page_range_single): the notifier runs, the pages
+      // and device frames are freed, the VMA stays; the next touch faults in a zero page.
+      space.splitHuge(first, pages);
+      const done = strategy.onUnmap(d, region, first, pages, t);
+      space.zap(first, pages);
+      m.cpuTlb.invalidateRange(first, pages);
+      return done;
+    }
+    case 'mremap':
+      return mremap(d, strategy, region, op, t);
     case 'migrate': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
       if (strategy.migrate === undefined) {
         return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or gmem`);
       }
-      if (op.device >= d.devices.length) {
-        return new OpError('EINVAL', `migrate of ${name} to device ${op.device}: the hardware has ${d.devices.length}`);
-      }
+      if (op.device >= d.devices.length) return noDevice('migrate', op.device, d);
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-      if (pages === 0 || !space.allMapped(first, pages)) {
-        return new OpError('EFAULT', `migrate of ${name}+0x${op.offset.toString(16)}: the range has unmapped pages`);
+      // The test driver looks the VMA up first: a hole or an unreadable VMA is EINVAL (migrate_mixed).
+      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) {
+        return hasHoles('EINVAL', 'migrate', name, op.offset, pages);
       }
+      for (let p = first; p < first + pages; p++) {
+        if ((space.prot.get(p) & PROT_READ) === 0) {
+          return new OpError('EINVAL', `migrate of ${d.describePage(p)}: the VMA is not readable`);
+        }
+      }
+      space.splitHuge(first, pages);
       return strategy.migrate(d, region, first, pages, op.device, t);
     }
-    case 'snapshot': {
+    case 'exclusive': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('exclusive access', name, op.offset);
+      if (op.device >= d.devices.length) return noDevice('exclusive access', op.device, d);
+      if (op.ifNoAtomics && linkHasAtomics(d, op.device)) return t;
+      if (strategy.translation !== 'device-page-table' || strategy.name === 'explicit-copy') {
+        return new OpError(
+          'EINVAL',
+          `exclusive access needs a device page table mirroring the CPU's; strategy ${strategy.name} has none`,
+        );
+      }
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-      const views: PageView[] = [];
-      for (let p = first; p < first + pages; p++) views.push(pageView(d, p));
-      snapshot(views);
+      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) {
+        return hasHoles('EFAULT', 'exclusive access', name, op.offset, pages);
+      }
+      return grantExclusive(d, region, first, pages, op.device, t);
+    }
+    case 'pin': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('pin', name, op.offset);
+      if (op.device >= d.devices.length) return noDevice('pin', op.device, d);
+      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) return hasHoles('EFAULT', 'pin', name, op.offset, pages);
+      return op.target === 'host'
+        ? pinInSystem(d, region, first, pages, t)
+        : pinInDevice(d, strategy, region, first, pages, op.device, t);
+    }
+    case 'snapshot': {
+      if (op.device >= d.devices.length) return noDevice('snapshot', op.device, d);
+      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      snapshot(snapshotViews(d, first, pages, op.device));
       return t;
     }
   }
+}
+
+/**
+ * mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a range to a new region: the notifier runs for
+ * the old range (move_page_tables), then every page moves with its entry, its flags and
+ * its residency, device-private pages included (their data stays in device memory).
+ */
+function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op: 'mremap' }, t: Ps): Outcome {
+  const space = d.m.space;
+  const name = region.spec.name;
+  if (op.offset % PAGE_BYTES !== 0) return unaligned('mremap', name, op.offset);
+  if (op.bytes === 0) return new OpError('EINVAL', `mremap of ${name}+0x${op.offset.toString(16)} with length 0`);
+  const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+  if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('EFAULT', 'mremap', name, op.offset, pages);
+  const target = space.regions[op.to];
+  if (target.mapped) return new OpError('EINVAL', `mremap of ${name} to ${target.spec.name}, which is already mapped`);
+  if (strategy.name === 'gmem') {
+    for (let p = first; p < first + pages; p++) {
+      if (!d.residency.inSystem(p)) {
+        return new OpError('EBUSY', `mremap of ${d.describePage(p)}: gmem's chunk lists do not follow moved device pages`);
+      }
+    }
+  }
+  let tt = d.notify(region, first, pages, t + pages * d.timing.perPage);
+  for (let i = 0; i < pages; i++) {
+    const p = first + i;
+    const q = target.basePage + i;
+    for (const dev of d.devices) {
+      const frame = d.residency.dropDeviceCopy(dev.index, p);
+      if (frame >= 0) d.residency.addDeviceCopy(dev.index, q, frame);
+    }
+    d.residency.setInSystem(q, d.residency.inSystem(p));
+    d.residency.setInSystem(p, true);
+  }
+  space.moveRange(region, first, pages, target, op.keepOld);
+  d.m.cpuTlb.invalidateRange(first, pages);
+  tt = strategy.onMap(d, target, tt) as Ps;
+  return tt;
+}
+
+/** True when every page of [first, first + pages) lies in the region and is mapped. */
+function wholeRangeMapped(d: Driver, region: Region, first: number, pages: number): boolean {
+  return first + pages <= region.basePage + region.pages && d.m.space.allMapped(first, pages);
+}
+
+function hasHoles(errno: 'ENOMEM' | 'EINVAL' | 'EFAULT', call: string, name: string, offset: number, pages: number) {
+  return new OpError(
+    errno,
+    `${call} of ${name}+0x${offset.toString(16)}..+0x${(offset + pages * PAGE_BYTES).toString(16)}, which has unmapped pages`,
+  );
+}
+
+function noDevice(call: string, device: number, d: Driver): OpError {
+  return new OpError('EINVAL', `${call} on device ${device}: the hardware has ${d.devices.length}`);
 }
 
 function unaligned(call: string, name: string, offset: number): OpError {
   return new OpError('EINVAL', `${call} of ${name}+0x${offset.toString(16)}: the start is not 4 KiB aligned`);
 }
 
-/**
- * What hmm_range_fault without faulting reports for a page (the kernel selftests'
- * SNAPSHOT): an error for unmapped or PROT_NONE pages, the zero page, read or write.
- */
-export function pageView(d: Driver, page: number): PageView {
-  const prot = d.prot(page);
-  if ((prot & PROT_MAPPED) === 0 || (prot & PROT_READ) === 0) return 'error';
-  switch (d.cpuPte(page)) {
-    case CpuPte.None:
-      return 'none';
-    case CpuPte.ReadOnly:
-      return 'zero';
-    case CpuPte.Present:
-      return prot & PROT_WRITE ? 'write' : 'read';
-    case CpuPte.DevicePrivate:
-      return 'device-private';
-    case CpuPte.DeviceExclusive:
-      return 'device-exclusive';
-    case CpuPte.Pinned:
-      return 'pinned';
-    default:
-      return 'none';
-  }
+/** Whether device `device`'s link carries its atomics to system memory: a coherent link, or PCIe with AtomicOps. */
+function linkHasAtomics(d: Driver, device: number): boolean {
+  const link = d.m.devices[device].config.link ?? d.m.config.link;
+  return link.impl === 'coherent' || (link.impl === 'pcie' && link.atomicOps);
 }

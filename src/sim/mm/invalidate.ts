@@ -21,6 +21,9 @@ const INVALIDATE_MESSAGE_BYTES = 16;
  */
 export function notifierInvalidate(d: Driver, region: Region, firstPage: number, pages: number, t: Ps): Ps {
   d.m.counters.notifierInvalidations++;
+  // A change to part of a 2 MiB mapping (migrating, protecting or unmapping some of its
+  // pages) splits it first (split_huge_pmd, which runs the notifier itself).
+  d.m.space.splitHuge(firstPage, pages);
   region.seq++;
   return d.unmapFromDevices(firstPage, pages, t + d.timing.invalidate);
 }

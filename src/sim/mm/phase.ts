@@ -70,6 +70,11 @@ export class MemoryManager {
       }
       t = launched;
     }
+    if (phase.prepare !== undefined) {
+      const prepared = runHostOp(d, this.strategy, phase.prepare, t, () => {});
+      if (isError(prepared)) return { time: t, error: prepared };
+      t = prepared;
+    }
     const launched = t;
     const before = this.strategy.beforePhase(d, phase, t);
     // Contexts wait for the launch and then for the strategy's copies (the CPU thread that

@@ -41,18 +41,33 @@ describe('CPU faults on special entries', () => {
       },
     };
     const { m, mm, region, page } = machineWith(strategy);
-    for (const entry of [CpuPte.DevicePrivate, CpuPte.DeviceExclusive, CpuPte.Migration]) {
+    for (const entry of [CpuPte.DevicePrivate, CpuPte.Migration]) {
       mm.driver.setCpuPte(page, entry);
       const done = m.mm.cpuFault(region, page, true, 0);
       expect(done).toBeGreaterThan(0);
       expect(m.space.cpuPte.get(page)).toBe(CpuPte.Present);
     }
-    expect(calls).toEqual([
-      `${CpuPte.DevicePrivate} write`,
-      `${CpuPte.DeviceExclusive} write`,
-      `${CpuPte.Migration} write`,
-    ]);
-    expect(m.counters.cpuSpecialFaults).toBe(3);
+    expect(calls).toEqual([`${CpuPte.DevicePrivate} write`, `${CpuPte.Migration} write`]);
+    expect(m.counters.cpuSpecialFaults).toBe(2);
+  });
+
+  it('a device-exclusive entry is the core MM's: a CPU touch restores it and runs the notifier, without the strategy', () => {
+    const calls: number[] = [];
+    const strategy: Strategy = {
+      ...createHmmMirror({ impl: 'hmm-mirror' }),
+      onSpecialCpuFault(d, _region, page) {
+        calls.push(d.cpuPte(page));
+        return -8;
+      },
+    };
+    const { m, mm, region, page } = machineWith(strategy);
+    mm.driver.setCpuPte(page, CpuPte.DeviceExclusive);
+    const seq = region.seq;
+    expect(m.mm.cpuFault(region, page, true, 0)).toBeGreaterThan(0);
+    expect(m.space.cpuPte.get(page)).toBe(CpuPte.Present);
+    expect(region.seq).toBe(seq + 1);
+    expect(m.counters.exclusiveRevocations).toBe(1);
+    expect(calls).toEqual([]);
   });
 
   it('end in the SIGBUS the strategy returns; a page pinned for the device stays usable by the device', () => {

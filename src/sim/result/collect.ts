@@ -301,6 +301,10 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('cpu.cow_faults', k.cpuCowFaults, 'faults');
   put('cpu.huge_page_faults', k.hugePageFaults, 'faults');
   put('cpu.special_entry_faults', k.cpuSpecialFaults, 'faults');
+  put('mm.exclusive_grants', k.exclusiveGrants, 'pages');
+  put('mm.exclusive_revocations', k.exclusiveRevocations, 'pages');
+  put('mm.longterm_pins', k.longtermPins, 'pages');
+  put('mm.device_pins', k.devicePins, 'pages');
   deviceMetrics(m.devices, endPs, put);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');

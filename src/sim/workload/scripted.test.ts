@@ -147,7 +147,7 @@ describe('buildScripted', () => {
     expect(hosts).toEqual([
       { op: 'mmap', region: 0 },
       { op: 'mprotect', region: 0, offset: 0, bytes: 16384, prot: 'read-write' },
-      { op: 'snapshot', region: 0, offset: 0, bytes: 16384 },
+      { op: 'snapshot', region: 0, offset: 0, bytes: 16384, device: 0 },
       { op: 'munmap', region: 0, offset: 8192, bytes: 8192 },
     ]);
     expect('expectError' in plan.phases[1]).toBe(false);

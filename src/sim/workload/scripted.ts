@@ -17,7 +17,7 @@ import { bool, closest, listText, num, obj, oneOf, size } from '../schema/fields
 import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
-import type { Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
+import type { HostOp, Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
 
 const expect = oneOf(
   ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'],
@@ -131,9 +131,101 @@ export const computeOpSchema = obj(
   'dev.compute: a device kernel over a range of a region (default: all of it), made by the stream or gather generator.',
 );
 
+const oneDevice = (what: string) =>
+  num(`Index of the device ${what} (0 is the first of hardware.devices).`, { int: true, min: 0, max: 14 }).default(0);
+
 export const snapshotOpSchema = obj(
-  { op: z.literal('snapshot').describe('The operation.'), region, offsetBytes, sizeBytes, expect },
-  "snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting — the CPU page table and VMA protection — like the HMM test driver's SNAPSHOT.",
+  {
+    op: z.literal('snapshot').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    device: oneDevice('whose view the snapshot takes: its device-private pages are "device-private", another device\'s "device-private-remote"'),
+    expect,
+  },
+  'snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting, like the HMM test driver\'s SNAPSHOT: "error" (unmapped or PROT_NONE), "none" (no entry yet), "zero", "read", "write", "device-private" (in this device\'s memory), "device-private-remote", "device-coherent", "device-coherent-remote", "device-exclusive", "pinned" (pinned in device memory); a "-pmd" suffix marks a page mapped by a 2 MiB entry.',
+);
+
+export const forkOpSchema = obj(
+  { op: z.literal('fork').describe('The operation.'), expect },
+  "fork: the process forks a child that shares every private page copy-on-write (present pages and device-private entries become write-protected in both, device-exclusive entries are revoked, the notifier invalidates the devices' mappings); a later write by the parent, from the CPU or a device, copies the page (a device-private page comes back first). MAP_SHARED memory stays shared. The child runs nothing.",
+);
+
+export const madviseOpSchema = obj(
+  {
+    op: z.literal('madvise').describe('The operation.'),
+    region,
+    advice: oneOf(['dontneed'], 'an advice', '"dontneed" (MADV_DONTNEED): drop the pages.').default('dontneed'),
+    offsetBytes,
+    sizeBytes,
+    expect,
+  },
+  'madvise: MADV_DONTNEED over a range of a region (default: all of it): the notifier runs, the pages and their device frames are freed, the range stays mapped and the next touch faults in a zero page. ENOMEM if the range has unmapped pages.',
+);
+
+export const mremapOpSchema = obj(
+  {
+    op: z.literal('mremap').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    name: z
+      .string({ error: 'expected a name for the region the range moves to' })
+      .min(1, 'give the new region a name')
+      .max(64, 'a region name has at most 64 characters')
+      .describe('Name of the new region the range moves to; later ops refer to it by this name.'),
+    dontUnmap: bool('MREMAP_DONTUNMAP: the old range stays mapped, empty (its next touch faults in a zero page).').default(
+      false,
+    ),
+    expect,
+  },
+  "mremap: move a range of a region (default: all of it) to a new region (MREMAP_MAYMOVE | MREMAP_FIXED): the notifier runs for the old range, and every page moves with its state, device-private pages with their data still in device memory.",
+);
+
+export const exclusiveOpSchema = obj(
+  {
+    op: z.literal('exclusive').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    device: oneDevice('that gets exclusive access'),
+    expect,
+  },
+  "exclusive: make_device_exclusive over a range (default: the whole region), like the HMM test driver's EXCLUSIVE: each page is faulted in writable, its CPU entry becomes a device-exclusive entry and the device maps it read-write for its atomics. A CPU touch, fork or another device's fault revokes it; after mprotect to read-only the device's write fails with EPERM. EFAULT if a page is unmapped or not writable.",
+);
+
+export const atomicOpSchema = obj(
+  {
+    op: z.literal('dev.atomic').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    device: oneDevice('that runs the atomics'),
+    expect,
+  },
+  "dev.atomic: the device does an atomic read-modify-write on every 4 KiB chunk of a range (default: the whole region). Over a link that cannot carry atomics to system memory (PCIe without AtomicOps: hardware.link.atomicOps false) the driver takes exclusive access first, as the exclusive op does; over a coherent link or PCIe with AtomicOps the atomics go straight over the link.",
+);
+
+export const pinOpSchema = obj(
+  {
+    op: z.literal('pin').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    target: oneOf(
+      ['device', 'host'],
+      'a pin target',
+      '"device": migrate the range to the device\'s memory and pin it there (a CPU touch is then SIGBUS; the release op unpins it); "host": a long-term pin in system memory (pin_user_pages with FOLL_LONGTERM): a device-private page migrates back first, and pinned pages never migrate.',
+    ).default('device'),
+    device: oneDevice('to pin to (target "device")'),
+    expect,
+  },
+  'pin: pin a range of a region (default: all of it) in device memory or, long-term, in system memory. EBUSY if some pages could not move to the device (MAP_SHARED, device memory full).',
+);
+
+export const releaseOpSchema = obj(
+  { op: z.literal('release').describe('The operation.'), device: oneDevice('whose memory is released'), expect },
+  "release: evict a device's memory, like the HMM test driver's RELEASE: every device-private page on it (pinned ones too) migrates back to system memory.",
 );
 
 export const migrateOpSchema = obj(
@@ -150,6 +242,13 @@ export const scriptOpSchema = z
     computeOpSchema,
     snapshotOpSchema,
     migrateOpSchema,
+    forkOpSchema,
+    madviseOpSchema,
+    mremapOpSchema,
+    exclusiveOpSchema,
+    atomicOpSchema,
+    pinOpSchema,
+    releaseOpSchema,
   ])
   .describe('One operation of the script.');
 
@@ -165,7 +264,7 @@ export const scriptedSchema = obj(
         'The operations, run one after another; regions are referred to by the names their mmap ops give them.',
       ),
   },
-  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, CPU and device reads and writes, device kernels and snapshots, each with the outcome it should have.",
+  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, madvise, mremap, fork, CPU and device reads, writes and atomics, device kernels, migration, exclusive access, pinning, release and snapshots, each with the outcome it should have.",
 );
 
 export type ScriptedConfig = z.output<typeof scriptedSchema>;
@@ -190,7 +289,7 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   const issues: ScriptIssue[] = [];
   const firstMmap = new Map<string, number>();
   ops.forEach((op, i) => {
-    if (op.op === 'mmap' && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
+    if ((op.op === 'mmap' || op.op === 'mremap') && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
   });
   const sizes = new Map<string, number>();
   let groupHasDevice = false;
@@ -221,6 +320,7 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
       } else sizes.set(op.name, op.sizeBytes);
       return;
     }
+    if (op.op === 'fork' || op.op === 'release') return;
     const regionBytes = sizes.get(op.region);
     if (regionBytes === undefined) {
       const shown: string[] = [];
@@ -256,6 +356,14 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
         message: `${what}: ${op.sizeBytes} bytes from offset ${offset} run past the end of region "${op.region}" (${regionBytes} bytes); use at most ${regionBytes - offset}`,
       });
       return;
+    }
+    if (op.op === 'mremap') {
+      if (sizes.has(op.name)) {
+        issues.push({
+          path: [i, 'name'],
+          message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give the new region its own name`,
+        });
+      } else sizes.set(op.name, op.sizeBytes ?? regionBytes - offset);
     }
     const pages = Math.ceil((op.sizeBytes ?? regionBytes - offset) / 4096);
     if (op.op === 'snapshot' && pages > MAX_SNAPSHOT_PAGES) {
@@ -312,6 +420,13 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       phases.push({ kind: 'host', label: `op ${i}: ${name}`, host: { op: 'mmap', region: index }, ...tags });
       return;
     }
+    if (op.op === 'fork' || op.op === 'release') {
+      const name = op.op === 'fork' ? 'fork' : `release device ${op.device}`;
+      opNames.push(name);
+      const host: HostOp = op.op === 'fork' ? { op: 'fork' } : { op: 'release', device: op.device };
+      phases.push({ kind: 'host', label: `op ${i}: ${name}`, host, ...tags });
+      return;
+    }
     const r = byName.get(op.region) as number;
     const regionBytes = regions[r].sizeBytes;
     const offset = op.offsetBytes;
@@ -333,8 +448,46 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         });
         return;
       case 'snapshot':
-        phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes }, ...tags });
+        phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes, device: op.device }, ...tags });
         return;
+      case 'madvise':
+        phases.push({ kind: 'host', label, host: { op: 'madvise', region: r, offset, bytes, advice: op.advice }, ...tags });
+        return;
+      case 'mremap': {
+        const to = regions.length;
+        regions.push({ name: op.name, sizeBytes: bytes, prot: regions[r].prot, shared: regions[r].shared });
+        byName.set(op.name, to);
+        const host: HostOp = { op: 'mremap', region: r, offset, bytes, to, keepOld: op.dontUnmap };
+        phases.push({ kind: 'host', label: `${label} to ${op.name}`, host, ...tags });
+        return;
+      }
+      case 'exclusive':
+      case 'pin': {
+        const host: HostOp =
+          op.op === 'pin'
+            ? { op: 'pin', region: r, offset, bytes, target: op.target, device: op.device }
+            : { op: 'exclusive', region: r, offset, bytes, device: op.device, ifNoAtomics: false };
+        phases.push({ kind: 'host', label, host, ...tags });
+        return;
+      }
+      case 'dev.atomic': {
+        const stream = sweepSpec({
+          agent: 'device',
+          contexts: 0,
+          steps: [{ region: r, write: true }],
+          start: offset,
+          end: offset + bytes,
+          cyclesPerLine: 0,
+        });
+        phases.push({
+          kind: 'streams',
+          label,
+          streams: [{ ...stream, device: op.device }],
+          prepare: { op: 'exclusive', region: r, offset, bytes, device: op.device, ifNoAtomics: true },
+          ...tags,
+        });
+        return;
+      }
       case 'migrate':
         phases.push({
           kind: 'host',

@@ -76,11 +76,27 @@ export type HostOp =
   | { op: 'mmap'; region: number }
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
-  | { op: 'snapshot'; region: number; offset: number; bytes: number }
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number };
+  | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
+  | { op: 'fork' }
+  | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }
+  /** Moves the range to the start of region `to` (mapped by this op); `keepOld`: MREMAP_DONTUNMAP. */
+  | { op: 'mremap'; region: number; offset: number; bytes: number; to: number; keepOld: boolean }
+  /** `ifNoAtomics`: only when the device's link cannot carry atomics (a dev.atomic's preparation). */
+  | { op: 'exclusive'; region: number; offset: number; bytes: number; device: number; ifNoAtomics: boolean }
+  | { op: 'pin'; region: number; offset: number; bytes: number; target: 'host' | 'device'; device: number }
+  | { op: 'release'; device: number };
 
 export type Phase =
-  | { kind: 'streams'; label: string; streams: StreamSpec[]; opIndex?: number; expectError?: string }
+  | {
+      kind: 'streams';
+      label: string;
+      streams: StreamSpec[];
+      opIndex?: number;
+      expectError?: string;
+      /** A host operation run before the streams, as part of the same op (dev.atomic's exclusive access). */
+      prepare?: HostOp;
+    }
   | { kind: 'host'; label: string; host: HostOp; opIndex?: number; expectError?: string };
 
 export interface WorkloadPlan {

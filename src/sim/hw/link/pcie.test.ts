@@ -24,6 +24,7 @@ describe('PCIe configuration', () => {
       mpsBytes: 256,
       mrrsBytes: 512,
       ecrc: false,
+      atomicOps: false,
       latencyNs: 200,
     });
   });

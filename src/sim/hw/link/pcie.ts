@@ -133,6 +133,9 @@ export const pcieLinkSchema = obj(
     ecrc: bool(
       'End-to-end CRC: adds a 4-byte digest to every TLP (PCIe Base Spec, TLP Digest). Default off, as on most systems.',
     ).default(false),
+    atomicOps: bool(
+      'The root complex completes PCIe AtomicOps (FetchAdd, Swap, CAS; PCIe Base Spec 3.0+, Device Capabilities 2 "AtomicOp Completer Supported") from this device, so its atomics on system memory go over the link. Default off: an optional capability many root ports and GPUs lack, which is why nouveau implements SVM atomics with device-exclusive access (make_device_exclusive, Linux 5.14, "nouveau/svm: implement atomic SVM access"); a scripted dev.atomic then takes exclusive access first.',
+    ).default(false),
     latencyNs: num(
       'One-way latency in ns from the last byte leaving the sender to its arrival at the far end (PHY, retimers, root complex, switch hops). Default 200 ns: with a host memory access, a 64-byte DMA read then takes about 500 ns round trip, the several hundred ns that pcie-bench measures (Neugebauer et al., SIGCOMM 2018).',
       { min: 0, max: 1e6 },

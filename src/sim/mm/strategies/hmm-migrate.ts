@@ -130,16 +130,20 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
   /** A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what moved. */
   const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
     const end = firstPage + pages;
+    let anyMovable = false;
+    for (let p = firstPage; p < end && !anyMovable; p++) anyMovable = movable(d, p);
     const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, t));
     if (moved.local > 0) return moved.t;
+    if (anyMovable) return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device ${device}'s memory`);
     let shared = false;
     for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
-    return shared
-      ? new OpError('ENOENT', `migrate of ${region.spec.name}: MAP_SHARED memory cannot move to device-private memory`)
-      : new OpError(
-          'ENOMEM',
-          `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`,
-        );
+    // migrate_vma collected no page: the test driver reports ENOENT (migrate_shared, migrate_mixed).
+    return new OpError(
+      'ENOENT',
+      shared
+        ? `migrate of ${region.spec.name}: MAP_SHARED memory cannot move to device-private memory`
+        : `migrate of ${region.spec.name}: no page can move (on another device, or pinned)`,
+    );
   };
 
   return {

@@ -5,7 +5,7 @@
  */
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, PAGE_BYTES } from '../../machine/page-state.js';
+import { CpuPte, PAGE_BYTES, PAGE_PINNED_HOST } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission } from './hmm-mirror.js';
 
@@ -43,14 +43,16 @@ export function migrateToDevice(
   let tt = t;
   let moved = 0;
   let p = first;
+  // A page pinned long-term holds an extra reference: migrate_vma cannot move it.
+  const canMove = (q: number) => movable(q) && (d.pageFlags(q) & PAGE_PINNED_HOST) === 0;
   while (p < end) {
-    if (!movable(p)) {
+    if (!canMove(p)) {
       p++;
       continue;
     }
     let runEnd = p;
     let full = false;
-    while (runEnd < end && runEnd - p < maxRun && movable(runEnd)) {
+    while (runEnd < end && runEnd - p < maxRun && canMove(runEnd)) {
       const frame = frameFor(runEnd, tt);
       if (frame < 0) {
         full = true;

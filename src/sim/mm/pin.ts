@@ -1,0 +1,89 @@
+/**
+ * Pinning, and the test driver's release of a device's memory.
+ *
+ * - Long-term pin in system memory (pin_user_pages with FOLL_LONGTERM, the gup_test
+ *   module the HMM selftests use): each page is faulted in (writable where the VMA allows
+ *   it); a device-private page is not long-term pinnable, so it migrates back first
+ *   (check_and_migrate_movable_pages). A pinned page never migrates to a device, and fork
+ *   copies it for the child at once.
+ * - Pin in device memory: the range migrates to the device and stays there; the device
+ *   keeps using it, and a CPU touch cannot bring it back: SIGBUS, reported as the op's
+ *   error. Releasing the device's memory unpins it.
+ * - Release (lib/test_hmm.c's HMM_DMIRROR_RELEASE, dmirror_device_evict_chunk): every
+ *   device-private page of the device migrates back to system memory, pinned or not.
+ */
+import { OpError, errnoOf, type Outcome } from '../engine/errno.js';
+import type { Ps } from '../engine/time.js';
+import type { Region } from '../machine/address-space.js';
+import { CpuPte, PAGE_PINNED_DEVICE, PAGE_PINNED_HOST, PROT_WRITE } from '../machine/page-state.js';
+import { afterMigrateBack } from './cpu-fault.js';
+import type { Driver } from './driver.js';
+import type { Strategy } from './strategies/types.js';
+
+/** Long-term pins pages [first, first + pages) in system memory. */
+export function pinInSystem(d: Driver, region: Region, first: number, pages: number, t: Ps): Outcome {
+  const space = d.m.space;
+  let tt = t;
+  for (let p = first; p < first + pages; p++) {
+    const done = d.faultInPage(region, p, (space.prot.get(p) & PROT_WRITE) !== 0, tt);
+    if (done < 0) return new OpError(errnoOf(done), `long-term pin of ${d.describePage(p)}`);
+    tt = done;
+  }
+  for (let p = first; p < first + pages; p++) {
+    if ((space.flags.get(p) & PAGE_PINNED_HOST) === 0) d.m.counters.longtermPins++;
+    space.flags.set(p, space.flags.get(p) | PAGE_PINNED_HOST);
+  }
+  return tt + pages * d.timing.perPage;
+}
+
+/** Migrates pages [first, first + pages) to `device` and pins them there. */
+export function pinInDevice(
+  d: Driver,
+  strategy: Strategy,
+  region: Region,
+  first: number,
+  pages: number,
+  device: number,
+  t: Ps,
+): Outcome {
+  if (strategy.migrate === undefined) {
+    return new OpError('EINVAL', `pin of ${region.spec.name} to device memory: strategy ${strategy.name} does not migrate pages`);
+  }
+  const moved = strategy.migrate(d, region, first, pages, device, t);
+  if (typeof moved !== 'number') return moved;
+  const space = d.m.space;
+  let left = 0;
+  for (let p = first; p < first + pages; p++) {
+    if (space.cpuPte.get(p) !== CpuPte.DevicePrivate || d.residency.frame(device, p) < 0) {
+      left++;
+      continue;
+    }
+    if ((space.flags.get(p) & PAGE_PINNED_DEVICE) === 0) d.m.counters.devicePins++;
+    space.flags.set(p, space.flags.get(p) | PAGE_PINNED_DEVICE);
+  }
+  if (left > 0) {
+    return new OpError(
+      'EBUSY',
+      `pin of ${region.spec.name} to device ${device}: ${left} of ${pages} pages could not move to its memory and are not pinned`,
+    );
+  }
+  return moved;
+}
+
+/** Migrates every device-private page of `device` back to system memory, unpinning it. */
+export function releaseDevice(d: Driver, strategy: Strategy, device: number, t: Ps): Outcome {
+  const space = d.m.space;
+  let tt = t;
+  for (const region of space.regions) {
+    if (!region.mapped) continue;
+    for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+      if (space.cpuPte.get(p) !== CpuPte.DevicePrivate || d.residency.frame(device, p) < 0) continue;
+      space.flags.set(p, space.flags.get(p) & ~PAGE_PINNED_DEVICE);
+      const back = strategy.onSpecialCpuFault(d, region, p, false, tt);
+      if (back < 0) return new OpError(errnoOf(back), `release of device ${device}: ${d.describePage(p)} could not come back`);
+      afterMigrateBack(d, p);
+      tt = back;
+    }
+  }
+  return tt;
+}
