@@ -51,7 +51,7 @@ describe('CPU faults on special entries', () => {
     expect(m.counters.cpuSpecialFaults).toBe(2);
   });
 
-  it('a device-exclusive entry is the core MM's: a CPU touch restores it and runs the notifier, without the strategy', () => {
+  it("a device-exclusive entry is the core MM's: a CPU touch restores it and runs the notifier, without the strategy", () => {
     const calls: number[] = [];
     const strategy: Strategy = {
       ...createHmmMirror({ impl: 'hmm-mirror' }),

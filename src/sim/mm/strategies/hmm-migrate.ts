@@ -31,6 +31,7 @@ import {
   DEV_READ,
   DEV_WRITE,
   PAGE_BYTES,
+  PAGE_PINNED_HOST,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
@@ -94,8 +95,10 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       return;
     }
     let tt = t + d.timing.perFault;
-    const block = blockOf(region, f.accessedPage);
-    tt = toDevice(d, f.device, region, block.first, block.end, tt);
+    const onFault = config.migrateOnFault;
+    // Without migration on fault the device page is mirrored as hmm-mirror does it.
+    const block = onFault ? blockOf(region, f.accessedPage) : { first: f.firstPage, end: f.firstPage + f.pages };
+    if (onFault) tt = toDevice(d, f.device, region, block.first, block.end, tt);
 
     // The faulting device page: local pages map locally; the rest of the block (pages that
     // could not move) is mirrored over the link; pages outside the block stay unmapped.
@@ -104,13 +107,13 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       const p = f.firstPage + i;
       if (isLocal(d, f.device, p)) f.bits[i] = localBits(d, p);
       else if (p >= block.first && p < block.end) {
-        const m = mapOverLink(d, region, p, f.write && p === f.accessedPage, tt);
+        const m = mapOverLink(d, region, p, f.write && (p === f.accessedPage || !onFault), tt);
         f.bits[i] = m.bits;
         tt = m.t;
         if (m.bits !== 0) fallback++;
       }
     }
-    d.countMigrationFallback(f.device, fallback);
+    if (onFault) d.countMigrationFallback(f.device, fallback);
     if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
 
     // The block's local pages outside the faulting device page are mapped now, as the
@@ -131,7 +134,9 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
   const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
     const end = firstPage + pages;
     let anyMovable = false;
-    for (let p = firstPage; p < end && !anyMovable; p++) anyMovable = movable(d, p);
+    for (let p = firstPage; p < end && !anyMovable; p++) {
+      anyMovable = movable(d, p) && (d.pageFlags(p) & PAGE_PINNED_HOST) === 0;
+    }
     const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, t));
     if (moved.local > 0) return moved.t;
     if (anyMovable) return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device ${device}'s memory`);

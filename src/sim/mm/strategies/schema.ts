@@ -37,6 +37,9 @@ export const hmmMigrateSchema = obj(
         }),
       )
       .default(2097152),
+    migrateOnFault: bool(
+      'A device fault migrates the block to device memory (true), or only mirrors it as hmm-mirror does, mapping pages already in the device\'s memory locally and the rest over the link (false): pages then move only on a scripted migrate op, as with the kernel\'s HMM test driver (lib/test_hmm.c), whose reads and writes never migrate.',
+    ).default(true),
   },
   'Mirroring plus migration: a device fault migrates the block around the page to device-private memory (migrate_vma: collect, unmap with migration entries, copy, finalize); the CPU page table then holds device-private entries, and a CPU touch migrates the block back (migrate_to_ram). MAP_SHARED memory cannot migrate and is mirrored over the link, as are pages when device memory is full.',
 );

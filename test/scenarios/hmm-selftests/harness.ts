@@ -1,0 +1,62 @@
+/**
+ * The HMM selftests' fixture (tools/testing/selftests/mm/hmm-tests.c, with lib/test_hmm.c's
+ * dmirror device): one or two devices whose reads and writes mirror the CPU page table
+ * and whose memory pages move only on a MIGRATE command. Each scenario runs once per
+ * variant: the kind of device memory (device-private: hmm-migrate with migrateOnFault off,
+ * as dmirror does) and the device page size (4 KiB like dmirror, and 64 KiB).
+ */
+import { expect } from 'vitest';
+import { parseExperiment, simulate, type RunResult } from '../../../src/sim/index.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+/** HMM_BUFFER_SIZE: 1024 pages of 4 KiB. */
+export const BUFFER = 4 * MiB;
+export const PAGES = BUFFER / (4 * KiB);
+
+export interface Variant {
+  /** Device memory kind, as the kernel's fixture variants name it. */
+  memory: 'device-private';
+  pageSizeBytes: '4KiB' | '64KiB';
+}
+
+/** The variants every scenario runs with (describe.each). */
+export const VARIANTS: Variant[] = [
+  { memory: 'device-private', pageSizeBytes: '4KiB' },
+  { memory: 'device-private', pageSizeBytes: '64KiB' },
+];
+
+export interface Options {
+  /** Devices of the hmm2 fixture: 2. */
+  devices?: 1 | 2;
+  /** Transparent huge pages (the tests that madvise(MADV_HUGEPAGE)); off otherwise, so pages stay 4 KiB. */
+  thp?: boolean;
+  /** PCIe AtomicOps on the devices' link. */
+  atomicOps?: boolean;
+}
+
+/** Runs a script under the variant and checks that every op had the outcome the script expects. */
+export function runSelftest(variant: Variant, ops: Record<string, unknown>[], options: Options = {}): RunResult {
+  const device = { computeUnits: 4, contextsPerUnit: 2, mmu: { pageSizeBytes: variant.pageSizeBytes } };
+  const devices = options.devices === 2 ? [device, { ...device, name: 'device1' }] : [device];
+  const r = simulate(
+    parseExperiment({
+      name: 'hmm selftest',
+      hardware: {
+        cpu: { transparentHugePages: options.thp ?? false },
+        link: { impl: 'pcie', atomicOps: options.atomicOps ?? false },
+        devices,
+      },
+      strategy: { impl: 'hmm-migrate', migrateOnFault: false },
+      workload: { impl: 'scripted', ops },
+    }),
+  );
+  expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
+  return r;
+}
+
+export const op = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!;
+export const snapshot = (r: RunResult, i: number) => r.snapshots.find((s) => s.opIndex === i)!.pages;
+export const metric = (r: RunResult, name: string) => r.metrics[name].value;
+export const errno = (r: RunResult, i: number) => op(r, i).error?.split(':')[0];
+export const all = <T>(n: number, v: T): T[] => new Array<T>(n).fill(v);
