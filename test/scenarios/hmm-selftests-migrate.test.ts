@@ -235,6 +235,22 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(snapshot(r, 5)).toEqual(all(4, 'write'));
   });
 
+  it('after fork the device maps a read-only device-private page read-only: its write that follows faults and copies', () => {
+    const r = runSelftest(variant, [
+      { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+      { op: 'fork' },
+      { op: 'dev.read', region: 'buf' },
+      { op: 'dev.write', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+    ]);
+    expect(op(r, 4).h2dBytes).toBeLessThan(4 * KiB); // read in place: only page-table updates cross the link
+    expect(op(r, 5).faults).toBeGreaterThan(0);
+    expect(metric(r, 'cpu.cow_faults')).toBe(16);
+    expect(snapshot(r, 6)).toEqual(all(16, 'write'));
+  });
+
   it('pinned in device memory: a CPU touch is SIGBUS in the op result; release unpins and brings the pages back', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
