@@ -17,7 +17,7 @@ import type { Region } from '../machine/address-space.js';
 import { FAULT_SERVICE } from '../machine/contexts.js';
 import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
-import { DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
+import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
 import { breakCowForDeviceWrite } from './cpu-fault.js';
 import { VA_BLOCK_PAGES, type Driver } from './driver.js';
@@ -199,7 +199,7 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
     const count = Math.min((dv + 1) * size, region.basePage + region.pages) - first;
     const offset = u * size + (first - dv * size);
     if (!framesStillThere(d, dev.index, batch.bits, offset, first, count)) {
-      // A later fault of this batch evicted the memory this one was resolved to: retry it.
+      // A later fault of this batch moved a page this one was resolved to: retry it.
       dev.counters.batchRetries++;
       continue;
     }
@@ -243,10 +243,13 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
 }
 
 /**
- * Whether every page a resolution maps locally still has its frame on the device. A
- * strategy that evicts while it services a batch (gmem under oversubscription) may take
- * the memory of a fault resolved earlier in the same batch; its notifier invalidation is
- * the batch's own, so the sequence check does not catch it.
+ * Whether every page a resolution maps is still where it was resolved to: a page mapped
+ * locally still has its frame on the device, a page mapped over the link still has a CPU
+ * entry the link can reach. A later fault of the same batch may have moved it: a strategy
+ * that evicts while it services a batch (gmem under oversubscription) may take the memory
+ * of a fault resolved earlier, and a migration for one device page may take a page an
+ * earlier fault mapped over the link (two devices sharing a block). Those notifier
+ * invalidations are the batch's own, so the sequence check does not catch them.
  */
 function framesStillThere(
   d: Driver,
@@ -256,8 +259,15 @@ function framesStillThere(
   first: number,
   count: number,
 ): boolean {
+  const pte = d.m.space.cpuPte;
   for (let i = 0; i < count; i++) {
-    if ((bits[offset + i] & DEV_LOCAL) !== 0 && d.m.residency.frame(device, first + i) < 0) return false;
+    const b = bits[offset + i];
+    if ((b & DEV_LOCAL) !== 0) {
+      if (d.m.residency.frame(device, first + i) < 0) return false;
+    } else if (b !== 0) {
+      const entry = pte.get(first + i);
+      if (entry === CpuPte.DevicePrivate || entry === CpuPte.Migration) return false;
+    }
   }
   return true;
 }
