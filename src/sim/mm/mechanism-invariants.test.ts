@@ -1,5 +1,5 @@
 /**
- * Property: whatever mix of accesses, mprotect, munmap, madvise(DONTNEED), fork, migrate,
+ * Property: whatever mix of accesses, mprotect, munmap, madvise(DONTNEED), mremap, fork, migrate,
  * exclusive, pins and release a script runs, after every op
  * - no device may write a page a forked child shares (copy-on-write), nor do more with a
  *   page in system memory than the CPU side allows (a device-exclusive page: its owner only);
@@ -29,13 +29,22 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constantFrom('migrate', 'exclusive', 'dev.atomic'), r: range, device: fc.nat(1) }),
   fc.record({ op: fc.constant('pin'), r: range, target: fc.constantFrom('host', 'device'), device: fc.nat(1) }),
   fc.record({ op: fc.constantFrom('fork', 'release'), device: fc.nat(1) }),
+  fc.record({ op: fc.constant('mremap'), r: range, dontUnmap: fc.boolean() }),
 );
-type Op = { op: string; r?: { page: number; pages: number }; prot?: string; device?: number; target?: string };
+type Op = {
+  op: string;
+  r?: { page: number; pages: number };
+  prot?: string;
+  device?: number;
+  target?: string;
+  dontUnmap?: boolean;
+};
 
 function script(ops: Op[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [{ op: 'mmap', name: 'a', sizeBytes: REGION_PAGES * 4096 }];
-  for (const o of ops) {
+  ops.forEach((o, i) => {
     const op: Record<string, unknown> = { op: o.op, expect: 'ok' };
+    if (o.op === 'mremap') Object.assign(op, { name: `moved${i}`, dontUnmap: o.dontUnmap });
     if (o.r) {
       const offset = o.r.page * 4096;
       Object.assign(op, { region: 'a', offsetBytes: offset, sizeBytes: Math.min(o.r.pages, REGION_PAGES - o.r.page) * 4096 });
@@ -44,7 +53,7 @@ function script(ops: Op[]): Record<string, unknown>[] {
     if (o.target) op.target = o.target;
     if (o.device !== undefined && o.op !== 'fork') op.device = o.device;
     out.push(op);
-  }
+  });
   return out;
 }
 
