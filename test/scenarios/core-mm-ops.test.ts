@@ -89,7 +89,7 @@ describe('mremap', () => {
 });
 
 describe('fork under hmm-mirror', () => {
-  it('write-protects the mirror: the device reads without a fault only after refaulting read-only, and its write copies', () => {
+  it('drops the devices\' writable mappings: the device refaults to read, and its write copies each page', () => {
     const r = run([
       { op: 'mmap', name: 'buf', sizeBytes: 16 * KiB },
       { op: 'dev.write', region: 'buf' },
