@@ -68,6 +68,11 @@ export function runHostOp(
       }
       return strategy.migrate(d, region, first, pages, op.device, t);
     }
+    case 'advise':
+      if (strategy.advise === undefined) {
+        return new OpError('EINVAL', `strategy ${strategy.name} takes no memory advice; use gmem`);
+      }
+      return strategy.advise(d, region, op.advice, t);
     case 'snapshot': {
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
       const views: PageView[] = [];

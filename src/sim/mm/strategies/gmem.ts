@@ -408,6 +408,28 @@ export function createGmem(config: GmemConfig): Strategy {
     );
   };
 
+  /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
+  const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
+    const before = adviceOf(region);
+    const after: Advice = { ...before, region: region.spec.name };
+    if (change.preferredLocation !== undefined) after.preferredLocation = change.preferredLocation;
+    if (change.accessedBy !== undefined) after.accessedBy = change.accessedBy;
+    if (change.readMostly !== undefined) after.readMostly = change.readMostly;
+    adviceByName.set(region.spec.name, after);
+    let tt = t;
+    if (before.readMostly && !after.readMostly) {
+      for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+        for (const dev of d.devices) {
+          if (!isReplica(d, dev.index, p)) continue;
+          tt = d.notify(region, p, 1, tt);
+          d.residency.dropDeviceCopy(dev.index, p);
+          release(d, dev.index, p, tt);
+        }
+      }
+    }
+    return tt;
+  };
+
   return {
     name: 'gmem',
     translation: 'device-page-table',
@@ -430,6 +452,7 @@ export function createGmem(config: GmemConfig): Strategy {
     afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolve,
     migrate,
+    advise,
     onCpuPteChange(d, region, page, t) {
       // A CPU write to a read-mostly page (copy-on-write of its write-protected system copy) drops the device copies.
       const tt = d.notify(region, page, 1, t);
