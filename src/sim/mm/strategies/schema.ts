@@ -50,7 +50,7 @@ const regionName = z
 /** Advice for one region, in the spirit of hmadvise (GMEM) and cudaMemAdvise. */
 export const gmemAdviceSchema = obj(
   {
-    region: regionName.describe("The region the advice is for (a workload's region name, e.g. \"table\" or \"a\")."),
+    region: regionName.describe('The region the advice is for (a workload\'s region name, e.g. "table" or "a").'),
     preferredLocation: adviceFields.preferredLocation.default('none'),
     accessedBy: adviceFields.accessedBy.default(false),
     readMostly: adviceFields.readMostly.default(false),
