@@ -100,7 +100,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
         tt = got.t;
         if (got.chunk < 0) break;
         const frameFor = (q: number) => {
-          memory.addPage(device, got.chunk);
+          memory.addPage(device, got.chunk, q);
           return memory.frameOf(got.chunk, q);
         };
         tt = migrateToDevice(d, device, region, p, stop, isMovable, frameFor, blockPages, tt).t;
