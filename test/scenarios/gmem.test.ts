@@ -221,6 +221,53 @@ describe('gmem address space and advice', () => {
     expect(op(r, 6).faults).toBeGreaterThan(0);
   });
 
+  it('the advise op changes what later faults do: preferred location host, then read-mostly, then unset', () => {
+    const r = runScript([
+      { op: 'mmap', name: 'buf', sizeBytes: '64KiB' },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'advise', region: 'buf', preferredLocation: 'host' },
+      { op: 'dev.read', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'munmap', region: 'buf' },
+      { op: 'mmap', name: 'rm', sizeBytes: '64KiB' },
+      { op: 'cpu.write', region: 'rm' },
+      { op: 'advise', region: 'rm', readMostly: true },
+      { op: 'dev.read', region: 'rm' },
+      { op: 'advise', region: 'rm', readMostly: false },
+      { op: 'dev.read', region: 'rm' },
+      { op: 'snapshot', region: 'rm' },
+    ]);
+    // Mapped over the link: the pages stayed in system memory.
+    expect(snapshot(r, 4)).toEqual(new Array(16).fill('write'));
+    // Only the last read migrated (rm's 16 pages); the read-mostly copies are not migrations.
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(16);
+    // Read-mostly copied the pages; unsetting it dropped the copies, so the next read faults and migrates.
+    expect(op(r, 9).h2dBytes).toBeGreaterThanOrEqual(64 * KiB);
+    expect(op(r, 11).faults).toBeGreaterThan(0);
+    expect(snapshot(r, 12)).toEqual(new Array(16).fill('device-private'));
+  });
+
+  it('an advise op under a strategy that takes no advice is EINVAL, and says which does', () => {
+    const r = simulate(
+      parseExperiment(
+        {
+          name: 'x',
+          hardware: { preset: 'gpu-pcie4-hbm2' },
+          strategy: { impl: 'hmm-mirror' },
+          workload: {
+            impl: 'scripted',
+            ops: [
+              { op: 'mmap', name: 'buf', sizeBytes: '64KiB' },
+              { op: 'advise', region: 'buf', readMostly: true, expect: 'EINVAL' },
+            ],
+          },
+        },
+        presets,
+      ),
+    );
+    expect(op(r, 1).error).toBe('EINVAL: strategy hmm-mirror takes no memory advice; use gmem');
+  });
+
   it('the migrate op prefetches a range to the device (cudaMemPrefetchAsync): later device reads need no fault', () => {
     const r = runScript([
       { op: 'mmap', name: 'buf', sizeBytes: '4MiB' },

@@ -97,6 +97,11 @@ export function runHostOp(
       space.splitHuge(first, pages);
       return strategy.migrate(d, region, first, pages, op.device, t);
     }
+    case 'advise':
+      if (strategy.advise === undefined) {
+        return new OpError('EINVAL', `strategy ${strategy.name} takes no memory advice; use gmem`);
+      }
+      return strategy.advise(d, region, op.advice, t);
     case 'exclusive': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('exclusive access', name, op.offset);
       if (op.device >= d.devices.length) return noDevice('exclusive access', op.device, d);

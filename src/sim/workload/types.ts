@@ -1,3 +1,4 @@
+import type { Advice } from './advice.js';
 /**
  * The contract between workloads and the machine. A workload is a plan: the memory
  * regions it maps and a sequence of phases. A phase either runs access streams on CPU
@@ -78,6 +79,7 @@ export type HostOp =
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
   | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
+  | { op: 'advise'; region: number; advice: Partial<Advice> }
   | { op: 'fork' }
   | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }
   /** Moves the range to the start of region `to` (mapped by this op); `keepOld`: MREMAP_DONTUNMAP. */

@@ -38,6 +38,7 @@ import {
   PROT_WRITE,
 } from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
+import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
 import { copyPages, mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
 import type { gmemAdviceSchema, gmemSchema } from './schema.js';
 import type { DeviceFault, Strategy } from './types.js';
@@ -49,57 +50,17 @@ type Advice = z.output<typeof gmemAdviceSchema>;
 const BIG_PAGE_PAGES = 16;
 const NO_ADVICE: Advice = { region: '', preferredLocation: 'none', accessedBy: false, readMostly: false };
 
-/** Device memory as 2 MiB chunks, one per VA block with pages on the device. */
-class DeviceChunks {
-  readonly chunkOfBlock = new Map<number, number>();
-  readonly blockOfChunk: Float64Array;
-  readonly regionOfChunk: Int32Array;
-  /** Pages of the block held in the chunk. */
-  readonly resident: Uint16Array;
-  /** The fault batch that last filled the chunk: that batch may not evict it (its mappings are not installed yet). */
-  readonly batchOfChunk: Float64Array;
-
-  constructor(chunks: number) {
-    this.batchOfChunk = new Float64Array(chunks);
-    this.blockOfChunk = new Float64Array(chunks).fill(-1);
-    this.regionOfChunk = new Int32Array(chunks).fill(-1);
-    this.resident = new Uint16Array(chunks);
-  }
-}
-
-/** What thrashing detection knows of one 2 MiB block. */
-interface BlockHistory {
-  /** Pages of the block left a device (evicted, faulted back) since they last came. */
-  left: boolean;
-  events: number;
-  lastEvent: Ps;
-  remoteUntil: Ps;
-  pinnedUntil: Ps;
-}
-
 export function createGmem(config: GmemConfig): Strategy {
-  const pinPs = config.thrashing.pinMs * 1e9;
-  const windowPs = config.thrashing.windowUs * 1e6;
   const adviceByName = new Map(config.advice.map((a) => [a.region, a]));
   const shared = config.sharedRegions === 'all' ? undefined : new Set(config.sharedRegions);
-  const history = new Map<number, BlockHistory>();
-  let chunks: DeviceChunks[] = [];
   /** Scratch of the density prefetcher: a prefix count of present pages over a block. */
   const present = new Int32Array(VA_BLOCK_PAGES + 1);
 
   const adviceOf = (region: Region): Advice => adviceByName.get(region.spec.name) ?? NO_ADVICE;
+  const memory = new ChunkedDeviceMemory(config, (region) => adviceOf(region).preferredLocation === 'device');
   const isLocal = (d: DriverContext, device: number, p: number) => d.residency.frame(device, p) >= 0;
   /** A page on a device and in system memory: a read-mostly copy. */
   const isReplica = (d: DriverContext, device: number, p: number) => isLocal(d, device, p) && d.residency.inSystem(p);
-
-  function historyOf(block: number): BlockHistory {
-    let h = history.get(block);
-    if (h === undefined) {
-      h = { left: false, events: 0, lastEvent: -Infinity, remoteUntil: -Infinity, pinnedUntil: -Infinity };
-      history.set(block, h);
-    }
-    return h;
-  }
 
   /** The device-PTE bits of a page in `device`'s memory: read-only while it is a read-mostly copy. */
   function localBits(d: DriverContext, device: number, p: number): number {
@@ -117,124 +78,6 @@ export function createGmem(config: GmemConfig): Strategy {
     return true;
   }
 
-  /** A page left `device`: its chunk holds one page fewer. */
-  function release(d: DriverContext, device: number, p: number, t: Ps): void {
-    const block = Math.floor(p / VA_BLOCK_PAGES);
-    const chunk = chunks[device].chunkOfBlock.get(block);
-    if (chunk === undefined) return;
-    chunks[device].resident[chunk]--;
-    freeIfEmpty(d, device, block, t);
-  }
-
-  /** A block's chunk that holds no page goes back to the allocator. */
-  function freeIfEmpty(d: DriverContext, device: number, block: number, t: Ps): void {
-    const dc = chunks[device];
-    const chunk = dc.chunkOfBlock.get(block);
-    if (chunk === undefined || dc.resident[chunk] > 0) return;
-    dc.chunkOfBlock.delete(block);
-    dc.blockOfChunk[chunk] = -1;
-    dc.regionOfChunk[chunk] = -1;
-    d.freeChunk(device, chunk, t);
-  }
-
-  /** Clips [first, end) to the region and its 2 MiB block. */
-  function blockRange(region: Region, block: number): [number, number] {
-    const first = Math.max(block * VA_BLOCK_PAGES, region.basePage);
-    return [first, Math.min((block + 1) * VA_BLOCK_PAGES, region.basePage + region.pages)];
-  }
-
-  /** Evicts a chunk: the block's pages go back to system memory (read-mostly copies are dropped); returns when done. */
-  function evict(d: DriverContext, device: number, chunk: number, t: Ps): Ps {
-    const dc = chunks[device];
-    const block = dc.blockOfChunk[chunk];
-    const region = d.regions[dc.regionOfChunk[chunk]];
-    const [first, end] = blockRange(region, block);
-    const onlyHere = (p: number) => isLocal(d, device, p) && !d.residency.inSystem(p);
-    let tt = migrateToHost(d, device, region, first, end, onlyHere, noRelease, t).t;
-    for (let p = first; p < end; p++) {
-      if (!isLocal(d, device, p)) continue;
-      tt = d.notify(region, p, 1, tt);
-      d.residency.dropDeviceCopy(device, p);
-    }
-    dc.chunkOfBlock.delete(block);
-    dc.blockOfChunk[chunk] = -1;
-    dc.regionOfChunk[chunk] = -1;
-    dc.resident[chunk] = 0;
-    d.freeChunk(device, chunk, tt);
-    d.countEviction(device);
-    historyOf(block).left = true;
-    return tt;
-  }
-
-  /** The chunk to evict for `block`, or -1 when none may go (pinned, filled by this batch; preferred-device blocks last). */
-  function victim(d: DriverContext, device: number, block: number, batch: number, t: Ps): number {
-    const dc = chunks[device];
-    // The first few least recent chunks nearly always hold a victim; the whole list only when they do not.
-    for (const n of [16, dc.resident.length]) {
-      let fallback = -1;
-      for (const c of d.leastRecentChunks(device, n)) {
-        const b = dc.blockOfChunk[c];
-        const busy = b === block || (batch > 0 && dc.batchOfChunk[c] === batch);
-        if (busy || (history.get(b)?.pinnedUntil ?? -Infinity) > t) continue;
-        if (adviceOf(d.regions[dc.regionOfChunk[c]]).preferredLocation !== 'device') return c;
-        if (fallback < 0) fallback = c;
-      }
-      if (fallback >= 0 || n >= dc.resident.length) return fallback;
-    }
-    return -1;
-  }
-
-  /** The block's chunk on `device`, allocated (evicting if need be) when it has none; chunk -1 when there is no room. */
-  function chunkFor(d: DriverContext, f: DeviceFault, block: number, t: Ps): { chunk: number; t: Ps } {
-    const device = f.device;
-    const dc = chunks[device];
-    const have = dc.chunkOfBlock.get(block);
-    if (have !== undefined) {
-      dc.batchOfChunk[have] = f.batch;
-      return { chunk: have, t };
-    }
-    let tt = t;
-    for (;;) {
-      const chunk = d.allocChunk(device, tt);
-      if (chunk >= 0) {
-        dc.chunkOfBlock.set(block, chunk);
-        dc.blockOfChunk[chunk] = block;
-        dc.regionOfChunk[chunk] = f.region.index;
-        dc.resident[chunk] = 0;
-        dc.batchOfChunk[chunk] = f.batch;
-        return { chunk, t: tt };
-      }
-      // Each eviction frees a chunk, so the next allocation succeeds: no loop.
-      const c = victim(d, device, block, f.batch, tt);
-      if (c < 0) return { chunk: -1, t: tt };
-      tt = evict(d, device, c, tt);
-    }
-  }
-
-  /**
-   * A thrashing event when the block's pages come back after leaving; returns true when
-   * the block must be mapped over the link now (detected, or still within map-remotely).
-   */
-  function mapRemotely(d: DriverContext, device: number, block: number, t: Ps): boolean {
-    const h = history.get(block);
-    if (h === undefined) return false;
-    if (h.remoteUntil > t) return true;
-    if (!h.left) return false;
-    h.left = false;
-    h.events = t - h.lastEvent <= windowPs ? h.events + 1 : 1;
-    h.lastEvent = t;
-    if (h.events < config.thrashing.threshold) return false;
-    h.events = 0;
-    d.countThrashing(device);
-    if (config.thrashing.mitigation === 'none') return false;
-    if (config.thrashing.mitigation === 'pin-on-device') {
-      h.pinnedUntil = t + pinPs;
-      return false;
-    }
-    h.remoteUntil = t + pinPs;
-    return true;
-  }
-
   /** The pages a fault migrates: its device page, grown by the prefetcher inside the block. */
   function prefetchRange(d: DriverContext, f: DeviceFault, block: number): [number, number] {
     const [bFirst, bEnd] = blockRange(f.region, block);
@@ -248,9 +91,11 @@ export function createGmem(config: GmemConfig): Strategy {
       hi = Math.max(hi, start + BIG_PAGE_PAGES);
     } else if (config.prefetcher === 'density') {
       // The UVM driver's bitmap tree: resident or faulting pages per subregion.
+      const resident = memory.residentPages(f.device, block);
       for (let i = 0; i < VA_BLOCK_PAGES; i++) {
         const p = base + i;
-        const here = p >= bFirst && p < bEnd && (isLocal(d, f.device, p) || (p >= f.firstPage && p < hi));
+        const here =
+          p >= bFirst && p < bEnd && ((resident !== undefined && resident[i] === 1) || (p >= f.firstPage && p < hi));
         present[i + 1] = present[i] + (here ? 1 : 0);
       }
       for (let size = 2; size <= VA_BLOCK_PAGES; size *= 2) {
@@ -268,32 +113,28 @@ export function createGmem(config: GmemConfig): Strategy {
   /** Migrates the movable pages of [lo, hi) (one block) to the device; returns the time and the pages moved. */
   function migrateIn(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps): Ps {
     const device = f.device;
-    const { chunk, t: tt } = chunkFor(d, f, block, t);
+    const { chunk, t: tt } = memory.chunkFor(d, device, f.region, block, f.batch, t);
     if (chunk < 0) return tt;
-    const dc = chunks[device];
-    const base = block * VA_BLOCK_PAGES;
     let prefetched = 0;
     const frameFor = (p: number) => {
-      dc.resident[chunk]++;
+      memory.addPage(device, chunk, p);
       if (p < f.firstPage || p >= f.firstPage + f.pages) prefetched++;
-      return chunk * VA_BLOCK_PAGES + (p - base);
+      return memory.frameOf(chunk, p);
     };
     const isMovable = (p: number) => movable(d, p);
     const done = migrateToDevice(d, device, f.region, lo, hi, isMovable, frameFor, VA_BLOCK_PAGES, tt).t;
     d.countPrefetch(device, prefetched);
-    freeIfEmpty(d, device, block, done);
-    if (dc.resident[chunk] > 0 && config.eviction === 'lru') d.touchChunk(device, chunk, done);
+    memory.filled(d, device, block, done);
     return done;
   }
 
   /** Read-mostly: copies the pages of [lo, hi) that are in system memory to the device, keeping them there write-protected. */
   function replicate(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps): Ps {
     const device = f.device;
-    const got = chunkFor(d, f, block, t);
+    const got = memory.chunkFor(d, device, f.region, block, f.batch, t);
     const chunk = got.chunk;
     let tt = got.t;
     if (chunk < 0) return tt;
-    const dc = chunks[device];
     for (let p = lo; p < hi; p++) {
       if (!movable(d, p)) continue;
       // The system copy must be write-protected for a CPU write to collapse the copies.
@@ -303,12 +144,11 @@ export function createGmem(config: GmemConfig): Strategy {
         tt = faulted;
         d.setCpuPte(p, CpuPte.ReadOnly);
       }
-      d.residency.addDeviceCopy(device, p, chunk * VA_BLOCK_PAGES + (p - block * VA_BLOCK_PAGES));
-      dc.resident[chunk]++;
+      d.residency.addDeviceCopy(device, p, memory.frameOf(chunk, p));
+      memory.addPage(device, chunk, p);
       tt = copyPages(d, device, true, f.region, p, p + 1, tt);
     }
-    freeIfEmpty(d, device, block, tt);
-    if (dc.resident[chunk] > 0 && config.eviction === 'lru') d.touchChunk(device, chunk, tt);
+    memory.filled(d, device, block, tt);
     return tt;
   }
 
@@ -322,7 +162,7 @@ export function createGmem(config: GmemConfig): Strategy {
       for (const dev of d.devices) {
         if (dev.index === f.device || !isLocal(d, dev.index, p)) continue;
         d.residency.dropDeviceCopy(dev.index, p);
-        release(d, dev.index, p, tt);
+        memory.release(d, dev.index, p, tt);
       }
       d.setCpuPte(p, CpuPte.DevicePrivate);
       d.residency.setInSystem(p, false);
@@ -346,7 +186,8 @@ export function createGmem(config: GmemConfig): Strategy {
     const block = Math.floor(f.accessedPage / VA_BLOCK_PAGES);
     let lo = f.firstPage;
     let hi = f.firstPage;
-    const remote = advice.preferredLocation === 'host' || advice.accessedBy || mapRemotely(d, f.device, block, tt);
+    const remote =
+      advice.preferredLocation === 'host' || advice.accessedBy || memory.mapRemotely(d, f.device, block, tt);
     if (!remote) {
       [lo, hi] = prefetchRange(d, f, block);
       if (advice.readMostly && !f.write) tt = replicate(d, f, block, lo, hi, tt);
@@ -408,18 +249,39 @@ export function createGmem(config: GmemConfig): Strategy {
     );
   };
 
+  /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
+  const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
+    const before = adviceOf(region);
+    const after: Advice = { ...before, region: region.spec.name };
+    if (change.preferredLocation !== undefined) after.preferredLocation = change.preferredLocation;
+    if (change.accessedBy !== undefined) after.accessedBy = change.accessedBy;
+    if (change.readMostly !== undefined) after.readMostly = change.readMostly;
+    adviceByName.set(region.spec.name, after);
+    let tt = t;
+    if (before.readMostly && !after.readMostly) {
+      for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+        for (const dev of d.devices) {
+          if (!isReplica(d, dev.index, p)) continue;
+          tt = d.notify(region, p, 1, tt);
+          d.residency.dropDeviceCopy(dev.index, p);
+          memory.release(d, dev.index, p, tt);
+        }
+      }
+    }
+    return tt;
+  };
+
   return {
     name: 'gmem',
     translation: 'device-page-table',
     onMap(d, _region, t) {
-      if (chunks.length === 0)
-        chunks = d.devices.map((dev) => new DeviceChunks(Math.floor(dev.capacityBytes / (VA_BLOCK_PAGES * 4096))));
+      memory.attach(d);
       return t;
     },
     onUnmap(d, region, firstPage, pages, t) {
       for (let p = firstPage; p < firstPage + pages; p++) {
         for (const dev of d.devices) {
-          if (d.residency.dropDeviceCopy(dev.index, p) >= 0) release(d, dev.index, p, t);
+          if (d.residency.dropDeviceCopy(dev.index, p) >= 0) memory.release(d, dev.index, p, t);
         }
         d.residency.setInSystem(p, true);
       }
@@ -430,11 +292,12 @@ export function createGmem(config: GmemConfig): Strategy {
     afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolve,
     migrate,
+    advise,
     onCpuPteChange(d, region, page, t) {
       // A CPU write to a read-mostly page (copy-on-write of its write-protected system copy) drops the device copies.
       const tt = d.notify(region, page, 1, t);
       for (const dev of d.devices) {
-        if (d.residency.dropDeviceCopy(dev.index, page) >= 0) release(d, dev.index, page, tt);
+        if (d.residency.dropDeviceCopy(dev.index, page) >= 0) memory.release(d, dev.index, page, tt);
       }
       return tt;
     },
@@ -454,14 +317,11 @@ export function createGmem(config: GmemConfig): Strategy {
         first,
         end,
         onlyHere,
-        (p, _frame, at) => release(d, device, p, at),
+        (p, _frame, at) => memory.release(d, device, p, at),
         t,
       );
-      historyOf(Math.floor(page / VA_BLOCK_PAGES)).left = true;
+      memory.markLeft(Math.floor(page / VA_BLOCK_PAGES));
       return back.t;
     },
   };
 }
-
-/** Frames of a chunk are freed with the chunk, not one by one. */
-function noRelease(): void {}

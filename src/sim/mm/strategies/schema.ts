@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, num, obj, oneOf, size } from '../../schema/fields.js';
+import { adviceFields } from '../../workload/advice.js';
 
 export const explicitCopySchema = obj(
   {
@@ -40,6 +41,12 @@ export const hmmMigrateSchema = obj(
     migrateOnFault: bool(
       'A device fault migrates the block to device memory (true), or only mirrors it as hmm-mirror does, mapping pages already in the device\'s memory locally and the rest over the link (false): pages then move only on a scripted migrate op, as with the kernel\'s HMM test driver (lib/test_hmm.c), whose reads and writes never migrate.',
     ).default(true),
+    eviction: oneOf(
+      ['none', 'lru', 'fifo'],
+      'an eviction policy',
+      'What happens when device memory is full: "none" (default), the pages that do not fit are mirrored over the link (nouveau\'s dmem has no eviction); "lru" or "fifo", a 2 MiB chunk of device-private memory is evicted back to system memory, least recently used or first allocated (amdgpu SVM evicts VRAM under pressure through TTM\'s LRU). With eviction, device memory is handed out in 2 MiB chunks, one per 2 MiB VA block.',
+    ).default('none'),
+    thrashing: thrashingSchema('none'),
   },
   'Mirroring plus migration: a device fault migrates the block around the page to device-private memory (migrate_vma: collect, unmap with migration entries, copy, finalize); the CPU page table then holds device-private entries, and a CPU touch migrates the block back (migrate_to_ram). MAP_SHARED memory cannot migrate and is mirrored over the link, as are pages when device memory is full.',
 );
@@ -49,21 +56,39 @@ const regionName = z
   .min(1, "give the name of one of the workload's regions")
   .max(64, 'a region name has at most 64 characters');
 
+/** Thrashing detection and mitigation per 2 MiB block, for the strategies that evict (gmem, hmm-migrate). */
+function thrashingSchema(mitigation: 'none' | 'map-remotely') {
+  return obj(
+    {
+      mitigation: oneOf(
+        ['none', 'map-remotely', 'pin-on-device'],
+        'a thrashing mitigation',
+        `What a 2 MiB block detected thrashing gets for pinMs: "map-remotely", its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none", detected and counted only. Default "${mitigation}".`,
+      ).default(mitigation),
+      threshold: num(
+        "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
+        { int: true, min: 1, max: 255 },
+      ).default(3),
+      windowUs: num(
+        "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
+        { min: 1, max: 1e9 },
+      ).default(1_000_000),
+      pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
+        gt: 0,
+        max: 1e6,
+      }).default(150),
+    },
+    'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
+  ).default({ mitigation, threshold: 3, windowUs: 1_000_000, pinMs: 150 });
+}
+
 /** Advice for one region, in the spirit of hmadvise (GMEM) and cudaMemAdvise. */
 export const gmemAdviceSchema = obj(
   {
     region: regionName.describe('The region the advice is for (a workload\'s region name, e.g. "table" or "a").'),
-    preferredLocation: oneOf(
-      ['none', 'device', 'host'],
-      'a preferred location',
-      'Where the pages should live (cudaMemAdviseSetPreferredLocation): "device" migrates on fault and evicts these pages last; "host" keeps them in system memory and maps them over the link on a device fault instead of migrating them; "none" (default) migrates on fault.',
-    ).default('none'),
-    accessedBy: bool(
-      'The devices keep a mapping of these pages wherever they live (cudaMemAdviseSetAccessedBy): a device fault maps the pages of its 2 MiB block that are in system memory over the link, without migrating them.',
-    ).default(false),
-    readMostly: bool(
-      'Read-mostly (cudaMemAdviseSetReadMostly): a device read copies the pages into device memory and keeps the system copy (replication: the CPU page becomes write-protected); a write by either side collapses the copies.',
-    ).default(false),
+    preferredLocation: adviceFields.preferredLocation.default('none'),
+    accessedBy: adviceFields.accessedBy.default(false),
+    readMostly: adviceFields.readMostly.default(false),
   },
   'Advice for one region.',
 );
@@ -91,28 +116,7 @@ export const gmemSchema = obj(
       'an eviction policy',
       'Which 2 MiB chunk to evict when device memory is full: "lru" (default), least recently used, touched on every fault that maps it, as the UVM driver\'s root-chunk LRU list; "fifo", the chunk allocated first. Chunks pinned by thrashing mitigation and the chunk being filled are never evicted; when no chunk can be evicted the fault maps the pages over the link instead.',
     ).default('lru'),
-    thrashing: obj(
-      {
-        mitigation: oneOf(
-          ['none', 'map-remotely', 'pin-on-device'],
-          'a thrashing mitigation',
-          'What a 2 MiB block detected thrashing gets for pinMs: "map-remotely" (default), its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none".',
-        ).default('map-remotely'),
-        threshold: num(
-          "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
-          { int: true, min: 1, max: 255 },
-        ).default(3),
-        windowUs: num(
-          "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
-          { min: 1, max: 1e9 },
-        ).default(1_000_000),
-        pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
-          gt: 0,
-          max: 1e6,
-        }).default(150),
-      },
-      'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
-    ).default({ mitigation: 'map-remotely', threshold: 3, windowUs: 1_000_000, pinMs: 150 }),
+    thrashing: thrashingSchema('map-remotely'),
     advice: z.array(gmemAdviceSchema).default([]).describe('Advice per region (hmadvise / cudaMemAdvise).'),
   },
   'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
