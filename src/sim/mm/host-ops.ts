@@ -15,7 +15,7 @@ import type { Driver } from './driver.js';
 import { grantExclusive } from './exclusive.js';
 import { forkProcess } from './fork.js';
 import { snapshotViews } from './page-view.js';
-import { pinInDevice, pinInSystem, releaseDevice } from './pin.js';
+import { pinInDevice, pinInSystem, releaseDevice, releaseRange } from './pin.js';
 import type { Strategy } from './strategies/types.js';
 
 export function runHostOp(
@@ -150,14 +150,13 @@ function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op
   if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('EFAULT', 'mremap', name, op.offset, pages);
   const target = space.regions[op.to];
   if (target.mapped) return new OpError('EINVAL', `mremap of ${name} to ${target.spec.name}, which is already mapped`);
-  if (strategy.name === 'gmem') {
-    for (let p = first; p < first + pages; p++) {
-      if (!d.residency.inSystem(p)) {
-        return new OpError('EBUSY', `mremap of ${d.describePage(p)}: gmem's chunk lists do not follow moved device pages`);
-      }
-    }
+  let tt = t;
+  if (strategy.framesByAddress) {
+    const back = releaseRange(d, strategy, region, first, pages, -1, tt);
+    if (typeof back !== 'number') return back;
+    tt = back;
   }
-  let tt = d.notify(region, first, pages, t + pages * d.timing.perPage);
+  tt = d.notify(region, first, pages, tt + pages * d.timing.perPage);
   for (let i = 0; i < pages; i++) {
     const p = first + i;
     const q = target.basePage + i;

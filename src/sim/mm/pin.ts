@@ -72,18 +72,36 @@ export function pinInDevice(
 
 /** Migrates every device-private page of `device` back to system memory, unpinning it. */
 export function releaseDevice(d: Driver, strategy: Strategy, device: number, t: Ps): Outcome {
+  let tt = t;
+  for (const region of d.m.space.regions) {
+    if (!region.mapped) continue;
+    const back = releaseRange(d, strategy, region, region.basePage, region.pages, device, tt);
+    if (typeof back !== 'number') return back;
+    tt = back;
+  }
+  return tt;
+}
+
+/** Migrates the device-private pages of [first, first + pages) on `device` (-1: on any device) back to system memory, unpinning them. */
+export function releaseRange(
+  d: Driver,
+  strategy: Strategy,
+  region: Region,
+  first: number,
+  pages: number,
+  device: number,
+  t: Ps,
+): Outcome {
   const space = d.m.space;
   let tt = t;
-  for (const region of space.regions) {
-    if (!region.mapped) continue;
-    for (let p = region.basePage; p < region.basePage + region.pages; p++) {
-      if (space.cpuPte.get(p) !== CpuPte.DevicePrivate || d.residency.frame(device, p) < 0) continue;
-      space.flags.set(p, space.flags.get(p) & ~PAGE_PINNED_DEVICE);
-      const back = strategy.onSpecialCpuFault(d, region, p, false, tt);
-      if (back < 0) return new OpError(errnoOf(back), `release of device ${device}: ${d.describePage(p)} could not come back`);
-      afterMigrateBack(d, p);
-      tt = back;
-    }
+  for (let p = first; p < first + pages; p++) {
+    if (space.cpuPte.get(p) !== CpuPte.DevicePrivate) continue;
+    if (device >= 0 && d.residency.frame(device, p) < 0) continue;
+    space.flags.set(p, space.flags.get(p) & ~PAGE_PINNED_DEVICE);
+    const back = strategy.onSpecialCpuFault(d, region, p, false, tt);
+    if (back < 0) return new OpError(errnoOf(back), `${d.describePage(p)} could not come back from device memory`);
+    afterMigrateBack(d, p);
+    tt = back;
   }
   return tt;
 }

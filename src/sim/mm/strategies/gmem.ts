@@ -274,6 +274,7 @@ export function createGmem(config: GmemConfig): Strategy {
   return {
     name: 'gmem',
     translation: 'device-page-table',
+    framesByAddress: true,
     onMap(d, _region, t) {
       memory.attach(d);
       return t;

@@ -197,6 +197,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
   return {
     name: 'hmm-migrate',
     translation: 'device-page-table',
+    framesByAddress: memory !== undefined,
     onMap(d, _region, t) {
       memory?.attach(d);
       return t;

@@ -43,6 +43,12 @@ export interface Strategy {
    * the resolved fault's `bits` are then ignored, the CPU page table is the mapping).
    */
   readonly translation: 'device-page-table' | 'iommu';
+  /**
+   * Device memory is handed out per 2 MiB virtual block (a chunk per VA block): a device
+   * page cannot follow its page to another address, so mremap brings such pages back to
+   * system memory before it moves them.
+   */
+  readonly framesByAddress?: boolean;
   /** A region was mapped (mmap). May allocate device memory and map it on the devices. */
   onMap(d: DriverContext, region: Region, t: Ps): Outcome;
   /** Pages of a region are about to be unmapped (munmap); returns the time when done. */
