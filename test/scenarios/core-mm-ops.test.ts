@@ -9,7 +9,11 @@ import { parseExperiment, simulate, validateExperiment, type RunResult } from '.
 const KiB = 1024;
 const all = <T>(n: number, v: T): T[] => new Array<T>(n).fill(v);
 
-function run(ops: Record<string, unknown>[], strategy: Record<string, unknown> = { impl: 'hmm-mirror' }, hardware = {}) {
+function run(
+  ops: Record<string, unknown>[],
+  strategy: Record<string, unknown> = { impl: 'hmm-mirror' },
+  hardware = {},
+) {
   const r = simulate(
     parseExperiment({
       name: 'core-mm ops',
@@ -89,7 +93,7 @@ describe('mremap', () => {
 });
 
 describe('fork under hmm-mirror', () => {
-  it('drops the devices\' writable mappings: the device refaults to read, and its write copies each page', () => {
+  it("drops the devices' writable mappings: the device refaults to read, and its write copies each page", () => {
     const r = run([
       { op: 'mmap', name: 'buf', sizeBytes: 16 * KiB },
       { op: 'dev.write', region: 'buf' },
@@ -171,6 +175,8 @@ describe('script checks', () => {
 
   it('fork and release need no region; a release names a device by index', () => {
     expect(issues([{ op: 'fork' }, { op: 'release' }])).toEqual([]);
-    expect(issues([{ op: 'release', device: -1 }])).toEqual(["workload.ops[0].device: -1 is out of range; use an integer from 0 to 14"]);
+    expect(issues([{ op: 'release', device: -1 }])).toEqual([
+      'workload.ops[0].device: -1 is out of range; use an integer from 0 to 14',
+    ]);
   });
 });

@@ -6,7 +6,19 @@
  * compound with a THP). Each test names the kernel test and asserts what it asserts.
  */
 import { describe, expect, it } from 'vitest';
-import { BUFFER, KiB, MiB, PAGES, VARIANTS, all, errno, metric, op, runSelftest, snapshot } from './hmm-selftests/harness.js';
+import {
+  BUFFER,
+  KiB,
+  MiB,
+  PAGES,
+  VARIANTS,
+  all,
+  errno,
+  metric,
+  op,
+  runSelftest,
+  snapshot,
+} from './hmm-selftests/harness.js';
 
 describe.each(VARIANTS)('HMM selftests on anonymous memory, $memory with $pageSizeBytes device pages', (variant) => {
   it('anon_read: the device reads a read-only buffer with two zero pages; a second read takes no fault', () => {
@@ -105,7 +117,9 @@ describe.each(VARIANTS)('HMM selftests on anonymous memory, $memory with $pageSi
       );
       if (!migrate) expect(snapshot(r, 2)).toEqual(all(pages, thp ? 'write-pmd' : 'write'));
       // After fork the pages are write-protected in the parent: read-only, or read-only device-private entries.
-      expect(snapshot(r, 4)).toEqual(all(pages, migrate ? (thp ? 'device-private-pmd' : 'device-private') : thp ? 'read-pmd' : 'read'));
+      expect(snapshot(r, 4)).toEqual(
+        all(pages, migrate ? (thp ? 'device-private-pmd' : 'device-private') : thp ? 'read-pmd' : 'read'),
+      );
       expect(metric(r, 'mm.notifier_invalidations')).toBeGreaterThan(0);
       // Every page was copied for the parent's write (a device-private page came back first) ...
       expect(metric(r, 'cpu.cow_faults')).toBe(pages);

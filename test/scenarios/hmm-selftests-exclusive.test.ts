@@ -5,7 +5,18 @@
  * it asserts.
  */
 import { describe, expect, it } from 'vitest';
-import { BUFFER, KiB, PAGES, VARIANTS, all, errno, metric, op, runSelftest, snapshot } from './hmm-selftests/harness.js';
+import {
+  BUFFER,
+  KiB,
+  PAGES,
+  VARIANTS,
+  all,
+  errno,
+  metric,
+  op,
+  runSelftest,
+  snapshot,
+} from './hmm-selftests/harness.js';
 
 describe.each(VARIANTS)('HMM selftests on exclusive access, $memory with $pageSizeBytes device pages', (variant) => {
   it('exclusive: the device gets exclusive access and reads the data; CPU touches revoke it', () => {
@@ -141,7 +152,15 @@ describe.each(VARIANTS)('HMM selftests with two devices, $memory with $pageSizeB
       { devices: 2 },
     );
     // HMM_DMIRROR_PROT_ERROR, ERROR, ZERO|READ, READ, WRITE, DEV_PRIVATE_LOCAL|WRITE, and the other device's page.
-    expect(snapshot(r, 11)).toEqual(['error', 'error', 'zero', 'read', 'write', 'device-private', 'device-private-remote']);
+    expect(snapshot(r, 11)).toEqual([
+      'error',
+      'error',
+      'zero',
+      'read',
+      'write',
+      'device-private',
+      'device-private-remote',
+    ]);
     expect(snapshot(r, 12).slice(5)).toEqual(['device-private-remote', 'device-private']);
   });
 

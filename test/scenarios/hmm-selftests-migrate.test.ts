@@ -6,7 +6,19 @@
  * hmm_cow_in_device). Each test names the kernel test and asserts what it asserts.
  */
 import { describe, expect, it } from 'vitest';
-import { BUFFER, KiB, MiB, PAGES, VARIANTS, all, errno, metric, op, runSelftest, snapshot } from './hmm-selftests/harness.js';
+import {
+  BUFFER,
+  KiB,
+  MiB,
+  PAGES,
+  VARIANTS,
+  all,
+  errno,
+  metric,
+  op,
+  runSelftest,
+  snapshot,
+} from './hmm-selftests/harness.js';
 
 describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes device pages', (variant) => {
   it('migrate: the buffer moves to device memory, and the device reads it there', () => {

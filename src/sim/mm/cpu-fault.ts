@@ -70,7 +70,8 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       afterMigrateBack(d, page);
       const now = pte.get(page);
       // The data is back: the access retries, a write to a page a child shares taking its copy-on-write fault.
-      if (now === CpuPte.Present || now === CpuPte.ReadOnly) return faultInPage(d, region, page, write, back, forDevice);
+      if (now === CpuPte.Present || now === CpuPte.ReadOnly)
+        return faultInPage(d, region, page, write, back, forDevice);
       return back;
     }
   }

@@ -28,7 +28,14 @@ export function exclusiveOwner(d: Driver, page: number): number {
  * shared page is copied), the notifier runs, the CPU entries become device-exclusive and
  * the device maps the pages read-write over the link. Pages it already holds stay.
  */
-export function grantExclusive(d: Driver, region: Region, first: number, pages: number, device: number, t: Ps): Outcome {
+export function grantExclusive(
+  d: Driver,
+  region: Region,
+  first: number,
+  pages: number,
+  device: number,
+  t: Ps,
+): Outcome {
   const space = d.m.space;
   for (let p = first; p < first + pages; p++) {
     if ((space.prot.get(p) & PROT_WRITE) === 0) {
@@ -55,7 +62,10 @@ export function grantExclusive(d: Driver, region: Region, first: number, pages: 
   tt = d.notify(region, first, pages, tt + granted * d.timing.perPage);
   for (let p = first; p < first + pages; p++) {
     d.setCpuPte(p, CpuPte.DeviceExclusive);
-    space.flags.set(p, (space.flags.get(p) & ((1 << PAGE_EXCLUSIVE_SHIFT) - 1)) | ((device + 1) << PAGE_EXCLUSIVE_SHIFT));
+    space.flags.set(
+      p,
+      (space.flags.get(p) & ((1 << PAGE_EXCLUSIVE_SHIFT) - 1)) | ((device + 1) << PAGE_EXCLUSIVE_SHIFT),
+    );
   }
   d.m.counters.exclusiveGrants += granted;
   tt = d.dmaMap(first, pages, tt);

@@ -18,7 +18,14 @@
  * to a read-only device-private page brings it back first and then copies it.
  */
 import type { Ps } from '../engine/time.js';
-import { CpuPte, PAGE_COW, PAGE_PINNED_DEVICE, PAGE_PINNED_HOST, PROT_MAPPED, PROT_SHARED } from '../machine/page-state.js';
+import {
+  CpuPte,
+  PAGE_COW,
+  PAGE_PINNED_DEVICE,
+  PAGE_PINNED_HOST,
+  PROT_MAPPED,
+  PROT_SHARED,
+} from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 import { revokeExclusive } from './exclusive.js';
 

@@ -122,7 +122,8 @@ export function runHostOp(
       if (op.offset % PAGE_BYTES !== 0) return unaligned('pin', name, op.offset);
       if (op.device >= d.devices.length) return noDevice('pin', op.device, d);
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) return hasHoles('EFAULT', 'pin', name, op.offset, pages);
+      if (pages === 0 || !wholeRangeMapped(d, region, first, pages))
+        return hasHoles('EFAULT', 'pin', name, op.offset, pages);
       return op.target === 'host'
         ? pinInSystem(d, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);

@@ -16,7 +16,16 @@ import type { Machine } from '../machine/machine.js';
 import { exclusiveOwner } from './exclusive.js';
 import type { Driver } from './driver.js';
 import { Simulation } from '../simulate.js';
-import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_COW, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PAGE_COW,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_WRITE,
+} from '../machine/page-state.js';
 
 const SEED = 20261202;
 const REGION_PAGES = 48;
@@ -47,7 +56,11 @@ function script(ops: Op[]): Record<string, unknown>[] {
     if (o.op === 'mremap') Object.assign(op, { name: `moved${i}`, dontUnmap: o.dontUnmap });
     if (o.r) {
       const offset = o.r.page * 4096;
-      Object.assign(op, { region: 'a', offsetBytes: offset, sizeBytes: Math.min(o.r.pages, REGION_PAGES - o.r.page) * 4096 });
+      Object.assign(op, {
+        region: 'a',
+        offsetBytes: offset,
+        sizeBytes: Math.min(o.r.pages, REGION_PAGES - o.r.page) * 4096,
+      });
     }
     if (o.prot) op.prot = o.prot;
     if (o.target) op.target = o.target;
@@ -62,7 +75,8 @@ function cpuAllows(d: Driver, m: Machine, device: number, p: number): number {
   const prot = m.space.prot.get(p);
   if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ)) return 0;
   const cpu = m.space.cpuPte.get(p);
-  if (cpu === CpuPte.DeviceExclusive) return exclusiveOwner(d, p) === device && prot & PROT_WRITE ? DEV_READ | DEV_WRITE : 0;
+  if (cpu === CpuPte.DeviceExclusive)
+    return exclusiveOwner(d, p) === device && prot & PROT_WRITE ? DEV_READ | DEV_WRITE : 0;
   if (cpu === CpuPte.Present) return prot & PROT_WRITE ? DEV_READ | DEV_WRITE : DEV_READ;
   return cpu === CpuPte.ReadOnly ? DEV_READ : 0;
 }
@@ -91,7 +105,9 @@ function checkInvariants(sim: Simulation, chunked: boolean): void {
         const pte = dev.pte.get(p);
         if ((m.space.flags.get(p) & PAGE_COW) !== 0) expect(pte & DEV_WRITE, `writable shared page: ${where}`).toBe(0);
         if (pte & DEV_LOCAL) {
-          expect(m.space.cpuPte.get(p), `local mapping of a page not device-private: ${where}`).toBe(CpuPte.DevicePrivate);
+          expect(m.space.cpuPte.get(p), `local mapping of a page not device-private: ${where}`).toBe(
+            CpuPte.DevicePrivate,
+          );
           expect(m.residency.frame(dev.index, p), `local mapping without a frame: ${where}`).toBeGreaterThanOrEqual(0);
         } else {
           const extra = pte & (DEV_READ | DEV_WRITE) & ~cpuAllows(d, m, dev.index, p);
@@ -135,7 +151,7 @@ function runChecked(sim: Simulation, chunked = false): void {
 }
 
 describe('core-MM mechanisms keep devices within the CPU side and conserve pages', () => {
-  it("a fault batch does not install a link mapping of a page its own later fault migrated (found by the property below)", () => {
+  it('a fault batch does not install a link mapping of a page its own later fault migrated (found by the property below)', () => {
     // Device 1's first fault brings page 0 back from device 0 and maps it over the link; its
     // second fault, in the same batch, migrates the 64 KiB block with page 0 to device 1.
     const sim = simulation({ impl: 'hmm-migrate', granularityBytes: '64KiB' }, '4KiB', [
@@ -162,7 +178,10 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages (seed ${SEED})`, () => {
         fc.assert(
           fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) =>
-            runChecked(simulation(strategy, pageSizeBytes, ops as Op[]), strategy.impl === 'gmem' || 'eviction' in strategy),
+            runChecked(
+              simulation(strategy, pageSizeBytes, ops as Op[]),
+              strategy.impl === 'gmem' || 'eviction' in strategy,
+            ),
           ),
           { numRuns: 40, seed: SEED },
         );

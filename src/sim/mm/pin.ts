@@ -47,7 +47,10 @@ export function pinInDevice(
   t: Ps,
 ): Outcome {
   if (strategy.migrate === undefined) {
-    return new OpError('EINVAL', `pin of ${region.spec.name} to device memory: strategy ${strategy.name} does not migrate pages`);
+    return new OpError(
+      'EINVAL',
+      `pin of ${region.spec.name} to device memory: strategy ${strategy.name} does not migrate pages`,
+    );
   }
   const moved = strategy.migrate(d, region, first, pages, device, t);
   if (typeof moved !== 'number') return moved;

@@ -141,7 +141,9 @@ export const snapshotOpSchema = obj(
     region,
     offsetBytes,
     sizeBytes,
-    device: oneDevice('whose view the snapshot takes: its device-private pages are "device-private", another device\'s "device-private-remote"'),
+    device: oneDevice(
+      'whose view the snapshot takes: its device-private pages are "device-private", another device\'s "device-private-remote"',
+    ),
     expect,
   },
   'snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting, like the HMM test driver\'s SNAPSHOT: "error" (unmapped or PROT_NONE), "none" (no entry yet), "zero", "read", "write", "device-private" (in this device\'s memory), "device-private-remote", "device-coherent", "device-coherent-remote", "device-exclusive", "pinned" (pinned in device memory); a "-pmd" suffix marks a page mapped by a 2 MiB entry.',
@@ -175,12 +177,12 @@ export const mremapOpSchema = obj(
       .min(1, 'give the new region a name')
       .max(64, 'a region name has at most 64 characters')
       .describe('Name of the new region the range moves to; later ops refer to it by this name.'),
-    dontUnmap: bool('MREMAP_DONTUNMAP: the old range stays mapped, empty (its next touch faults in a zero page).').default(
-      false,
-    ),
+    dontUnmap: bool(
+      'MREMAP_DONTUNMAP: the old range stays mapped, empty (its next touch faults in a zero page).',
+    ).default(false),
     expect,
   },
-  "mremap: move a range of a region (default: all of it) to a new region (MREMAP_MAYMOVE | MREMAP_FIXED): the notifier runs for the old range, and every page moves with its state, device-private pages with their data still in device memory.",
+  'mremap: move a range of a region (default: all of it) to a new region (MREMAP_MAYMOVE | MREMAP_FIXED): the notifier runs for the old range, and every page moves with its state, device-private pages with their data still in device memory.',
 );
 
 export const exclusiveOpSchema = obj(
@@ -204,7 +206,7 @@ export const atomicOpSchema = obj(
     device: oneDevice('that runs the atomics'),
     expect,
   },
-  "dev.atomic: the device does an atomic read-modify-write on every 4 KiB chunk of a range (default: the whole region). Over a link that cannot carry atomics to system memory (PCIe without AtomicOps: hardware.link.atomicOps false) the driver takes exclusive access first, as the exclusive op does; over a coherent link or PCIe with AtomicOps the atomics go straight over the link.",
+  'dev.atomic: the device does an atomic read-modify-write on every 4 KiB chunk of a range (default: the whole region). Over a link that cannot carry atomics to system memory (PCIe without AtomicOps: hardware.link.atomicOps false) the driver takes exclusive access first, as the exclusive op does; over a coherent link or PCIe with AtomicOps the atomics go straight over the link.',
 );
 
 export const pinOpSchema = obj(
@@ -470,10 +472,20 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         });
         return;
       case 'snapshot':
-        phases.push({ kind: 'host', label, host: { op: 'snapshot', region: r, offset, bytes, device: op.device }, ...tags });
+        phases.push({
+          kind: 'host',
+          label,
+          host: { op: 'snapshot', region: r, offset, bytes, device: op.device },
+          ...tags,
+        });
         return;
       case 'madvise':
-        phases.push({ kind: 'host', label, host: { op: 'madvise', region: r, offset, bytes, advice: op.advice }, ...tags });
+        phases.push({
+          kind: 'host',
+          label,
+          host: { op: 'madvise', region: r, offset, bytes, advice: op.advice },
+          ...tags,
+        });
         return;
       case 'mremap': {
         const to = regions.length;

@@ -182,7 +182,8 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     }
     const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, 0, t));
     if (moved.local > 0) return moved.t;
-    if (anyMovable) return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device ${device}'s memory`);
+    if (anyMovable)
+      return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device ${device}'s memory`);
     let shared = false;
     for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
     // migrate_vma collected no page: the test driver reports ENOENT (migrate_shared, migrate_mixed).

@@ -39,7 +39,7 @@ export const hmmMigrateSchema = obj(
       )
       .default(2097152),
     migrateOnFault: bool(
-      'A device fault migrates the block to device memory (true), or only mirrors it as hmm-mirror does, mapping pages already in the device\'s memory locally and the rest over the link (false): pages then move only on a scripted migrate op, as with the kernel\'s HMM test driver (lib/test_hmm.c), whose reads and writes never migrate.',
+      "A device fault migrates the block to device memory (true), or only mirrors it as hmm-mirror does, mapping pages already in the device's memory locally and the rest over the link (false): pages then move only on a scripted migrate op, as with the kernel's HMM test driver (lib/test_hmm.c), whose reads and writes never migrate.",
     ).default(true),
     eviction: oneOf(
       ['none', 'lru', 'fifo'],
