@@ -6,7 +6,7 @@
  * madvise over a range with an unmapped page are ENOMEM, mremap of a range that is not
  * wholly mapped is EFAULT, and nothing changes when a call fails.
  */
-import { OpError, type Outcome } from '../engine/errno.js';
+import { OpError, type Errno, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
 import type { Region } from '../machine/address-space.js';
 import { PAGE_BYTES, PROT_READ, type PageView } from '../machine/page-state.js';
@@ -52,22 +52,20 @@ export function runHostOp(
       return done;
     }
     case 'mprotect': {
-      if (op.offset % PAGE_BYTES !== 0) return unaligned('mprotect', name, op.offset);
-      if (op.bytes === 0) return t;
-      const first = region.basePage + op.offset / PAGE_BYTES;
-      const pages = Math.ceil(op.bytes / PAGE_BYTES);
-      if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('ENOMEM', 'mprotect', name, op.offset, pages);
+      if (op.bytes === 0 && op.offset % PAGE_BYTES === 0) return t;
+      const range = mappedRange(d, region, 'mprotect', op, 'ENOMEM');
+      if (range instanceof OpError) return range;
+      const [first, pages] = range;
       space.splitHuge(first, pages);
       space.protect(first, pages, op.prot);
       m.cpuTlb.invalidateRange(first, pages);
       return strategy.onProtect(d, region, first, pages, op.prot, t);
     }
     case 'madvise': {
-      if (op.offset % PAGE_BYTES !== 0) return unaligned('madvise', name, op.offset);
-      if (op.bytes === 0) return t;
-      const first = region.basePage + op.offset / PAGE_BYTES;
-      const pages = Math.ceil(op.bytes / PAGE_BYTES);
-      if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('ENOMEM', 'madvise', name, op.offset, pages);
+      if (op.bytes === 0 && op.offset % PAGE_BYTES === 0) return t;
+      const range = mappedRange(d, region, 'madvise', op, 'ENOMEM');
+      if (range instanceof OpError) return range;
+      const [first, pages] = range;
       // MADV_DONTNEED zaps the range (zap_page_range_single): the notifier runs, the pages
       // and device frames are freed, the VMA stays; the next touch faults in a zero page.
       space.splitHuge(first, pages);
@@ -79,16 +77,14 @@ export function runHostOp(
     case 'mremap':
       return mremap(d, strategy, region, op, t);
     case 'migrate': {
-      if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
       if (strategy.migrate === undefined) {
         return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or gmem`);
       }
       if (op.device >= d.devices.length) return noDevice('migrate', op.device, d);
-      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
       // The test driver looks the VMA up first: a hole or an unreadable VMA is EINVAL (migrate_mixed).
-      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) {
-        return hasHoles('EINVAL', 'migrate', name, op.offset, pages);
-      }
+      const range = mappedRange(d, region, 'migrate', op, 'EINVAL');
+      if (range instanceof OpError) return range;
+      const [first, pages] = range;
       for (let p = first; p < first + pages; p++) {
         if ((space.prot.get(p) & PROT_READ) === 0) {
           return new OpError('EINVAL', `migrate of ${d.describePage(p)}: the VMA is not readable`);
@@ -103,7 +99,6 @@ export function runHostOp(
       }
       return strategy.advise(d, region, op.advice, t);
     case 'exclusive': {
-      if (op.offset % PAGE_BYTES !== 0) return unaligned('exclusive access', name, op.offset);
       if (op.device >= d.devices.length) return noDevice('exclusive access', op.device, d);
       if (op.ifNoAtomics && linkHasAtomics(d, op.device)) return t;
       if (strategy.translation !== 'device-page-table' || strategy.name === 'explicit-copy') {
@@ -112,18 +107,15 @@ export function runHostOp(
           `exclusive access needs a device page table mirroring the CPU's; strategy ${strategy.name} has none`,
         );
       }
-      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-      if (pages === 0 || !wholeRangeMapped(d, region, first, pages)) {
-        return hasHoles('EFAULT', 'exclusive access', name, op.offset, pages);
-      }
-      return grantExclusive(d, region, first, pages, op.device, t);
+      const range = mappedRange(d, region, 'exclusive access', op, 'EFAULT');
+      if (range instanceof OpError) return range;
+      return grantExclusive(d, region, range[0], range[1], op.device, t);
     }
     case 'pin': {
-      if (op.offset % PAGE_BYTES !== 0) return unaligned('pin', name, op.offset);
       if (op.device >= d.devices.length) return noDevice('pin', op.device, d);
-      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-      if (pages === 0 || !wholeRangeMapped(d, region, first, pages))
-        return hasHoles('EFAULT', 'pin', name, op.offset, pages);
+      const range = mappedRange(d, region, 'pin', op, 'EFAULT');
+      if (range instanceof OpError) return range;
+      const [first, pages] = range;
       return op.target === 'host'
         ? pinInSystem(d, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);
@@ -145,10 +137,10 @@ export function runHostOp(
 function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op: 'mremap' }, t: Ps): Outcome {
   const space = d.m.space;
   const name = region.spec.name;
-  if (op.offset % PAGE_BYTES !== 0) return unaligned('mremap', name, op.offset);
   if (op.bytes === 0) return new OpError('EINVAL', `mremap of ${name}+0x${op.offset.toString(16)} with length 0`);
-  const [first, pages] = space.pageRange(region, op.offset, op.bytes);
-  if (!wholeRangeMapped(d, region, first, pages)) return hasHoles('EFAULT', 'mremap', name, op.offset, pages);
+  const range = mappedRange(d, region, 'mremap', op, 'EFAULT');
+  if (range instanceof OpError) return range;
+  const [first, pages] = range;
   const target = space.regions[op.to];
   if (target.mapped) return new OpError('EINVAL', `mremap of ${name} to ${target.spec.name}, which is already mapped`);
   let tt = t;
@@ -174,15 +166,26 @@ function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op
   return tt;
 }
 
-/** True when every page of [first, first + pages) lies in the region and is mapped. */
-function wholeRangeMapped(d: Driver, region: Region, first: number, pages: number): boolean {
-  return first + pages <= region.basePage + region.pages && d.m.space.allMapped(first, pages);
-}
-
-function hasHoles(errno: 'ENOMEM' | 'EINVAL' | 'EFAULT', call: string, name: string, offset: number, pages: number) {
+/**
+ * The pages [first, first + pages) of a call's range, or its error: EINVAL at a start
+ * that is not 4 KiB aligned; `holes`, the call's own errno, when a page of the range is
+ * not mapped (Linux rounds the length up to whole pages).
+ */
+function mappedRange(
+  d: Driver,
+  region: Region,
+  call: string,
+  range: { offset: number; bytes: number },
+  holes: Errno,
+): [number, number] | OpError {
+  const name = region.spec.name;
+  if (range.offset % PAGE_BYTES !== 0) return unaligned(call, name, range.offset);
+  const [first, pages] = d.m.space.pageRange(region, range.offset, range.bytes);
+  if (pages > 0 && d.m.space.allMapped(first, pages)) return [first, pages];
+  const end = range.offset + Math.ceil(range.bytes / PAGE_BYTES) * PAGE_BYTES;
   return new OpError(
-    errno,
-    `${call} of ${name}+0x${offset.toString(16)}..+0x${(offset + pages * PAGE_BYTES).toString(16)}, which has unmapped pages`,
+    holes,
+    `${call} of ${name}+0x${range.offset.toString(16)}..+0x${end.toString(16)}, which has unmapped pages`,
   );
 }
 
