@@ -4,10 +4,8 @@
  * does to a mirror (hmm-mirror), and the script checks for their names and devices.
  */
 import { describe, expect, it } from 'vitest';
-import { parseExperiment, simulate, validateExperiment, type RunResult } from '../../src/sim/index.js';
-
-const KiB = 1024;
-const all = <T>(n: number, v: T): T[] => new Array<T>(n).fill(v);
+import { parseExperiment, simulate, validateExperiment } from '../../src/sim/index.js';
+import { KiB, all, metric, op, snapshot } from './hmm-selftests/harness.js';
 
 function run(
   ops: Record<string, unknown>[],
@@ -25,9 +23,6 @@ function run(
   expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
   return r;
 }
-const op = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!;
-const snapshot = (r: RunResult, i: number) => r.snapshots.find((s) => s.opIndex === i)!.pages;
-const metric = (r: RunResult, name: string) => r.metrics[name].value;
 
 describe('madvise(MADV_DONTNEED)', () => {
   it('drops the pages and the device mapping; the next touch faults in a zero page', () => {
