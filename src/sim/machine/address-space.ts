@@ -61,6 +61,16 @@ export class AddressSpace {
     region.mappedPages = region.pages;
   }
 
+  /** Maps pages [first, first + pages) of a region again (mmap with MAP_FIXED into a hole), with the region's protection. */
+  mapRange(region: Region, firstPage: number, pages: number): void {
+    const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
+    const prot = this.prot;
+    for (let p = firstPage; p < firstPage + pages; p++) if ((prot.get(p) & PROT_MAPPED) === 0) region.mappedPages++;
+    prot.fill(bits, firstPage, firstPage + pages);
+    this.zap(firstPage, pages);
+    region.mapped = true;
+  }
+
   unmap(region: Region, firstPage: number, pages: number): void {
     const prot = this.prot;
     for (let p = firstPage; p < firstPage + pages; p++) if (prot.get(p) & PROT_MAPPED) region.mappedPages--;
@@ -111,6 +121,12 @@ export class AddressSpace {
   zap(firstPage: number, pages: number): void {
     this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
     this.flags.fill(0, firstPage, firstPage + pages);
+  }
+
+  /** True when no page of [first, first + pages) is mapped. */
+  noneMapped(firstPage: number, pages: number): boolean {
+    for (let p = firstPage; p < firstPage + pages; p++) if ((this.prot.get(p) & PROT_MAPPED) !== 0) return false;
+    return true;
   }
 
   /** True when every page of [first, first + pages) is mapped (mprotect over a hole fails with ENOMEM). */

@@ -87,7 +87,9 @@ export type HostOp =
   /** `ifNoAtomics`: only when the device's link cannot carry atomics (a dev.atomic's preparation). */
   | { op: 'exclusive'; region: number; offset: number; bytes: number; device: number; ifNoAtomics: boolean }
   | { op: 'pin'; region: number; offset: number; bytes: number; target: 'host' | 'device'; device: number }
-  | { op: 'release'; device: number };
+  | { op: 'release'; device: number }
+  /** mmap(MAP_FIXED) of a range of a region that was unmapped: the hole is mapped again, empty. */
+  | { op: 'mmap-fixed'; region: number; offset: number; bytes: number };
 
 export type Phase =
   | {
