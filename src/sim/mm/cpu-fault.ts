@@ -1,8 +1,9 @@
 /**
  * The CPU side of the core MM: what handle_mm_fault does for a page, used both by CPU
- * accesses and by hmm_range_fault on the device's behalf. Special entries (device-private,
- * device-exclusive, migration, pinned) are the strategy's: it migrates the page back,
- * revokes exclusivity, waits, or raises SIGBUS.
+ * accesses and by hmm_range_fault on the device's behalf. Copy-on-write (of the zero page
+ * and of pages a forked child shares) and device-exclusive entries are the core MM's;
+ * the other special entries (device-private, migration, pinned) are the strategy's: it
+ * migrates the page back, waits, or raises SIGBUS.
  */
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS, ERR_SIGSEGV } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';

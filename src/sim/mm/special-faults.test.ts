@@ -54,7 +54,7 @@ describe('CPU faults on special entries', () => {
   it("a device-exclusive entry is the core MM's: a CPU touch restores it and runs the notifier, without the strategy", () => {
     const calls: number[] = [];
     const strategy: Strategy = {
-      ...createHmmMirror({ impl: 'hmm-mirror' }),
+      ...createHmmMirror(),
       onSpecialCpuFault(d, _region, page) {
         calls.push(d.cpuPte(page));
         return -8;
