@@ -153,11 +153,16 @@ export class PagedTable {
       if (this.chunkValue[at] === value) return;
       leaf = this.splitChunk(at, chunk);
     }
-    this.leaves[leaf * LEAF + (page & (LEAF - 1))] = value;
+    const offset = page & (LEAF - 1);
+    const i = leaf * LEAF + offset;
+    this.leaves[i] = value;
     // A set that makes its chunk uniform drops the leaf (and the block's slot when the
     // whole block is then uniform): a table that fills up page by page (faults) ends as
-    // small as a filled one, and its lookups touch no leaf.
-    if (this.leafIsUniform(leaf, value)) {
+    // small as a filled one, and its lookups touch no leaf. A neighbour that differs
+    // settles it at once (pages set in order); only then is the whole leaf compared.
+    const before = offset > 0 ? this.leaves[i - 1] : value;
+    const after = offset < LEAF - 1 ? this.leaves[i + 1] : value;
+    if (before === value && after === value && this.leafIsUniform(leaf, value)) {
       this.freeLeaf(leaf, at);
       this.chunkValue[at] = value;
       this.compactBlock(block);
