@@ -42,7 +42,7 @@ const experimentArb = fc.record({
       mmu: fc.record({ pageSizeBytes: fc.constantFrom('4KiB', '64KiB', '2MiB') }),
     }),
   }),
-  strategy: fc.record({ impl: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate') }),
+  strategy: fc.record({ impl: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate', 'gmem') }),
   workload: workloadArb,
 });
 
