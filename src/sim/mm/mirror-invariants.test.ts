@@ -13,6 +13,7 @@ import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import {
   CpuPte,
+  DEV_ACCESS,
   DEV_LARGE,
   DEV_LOCAL,
   DEV_READ,
@@ -104,8 +105,10 @@ export function checkNoStaleDeviceAccess(m: Machine): void {
       for (let p = region.basePage; p < region.basePage + region.pages; p++) {
         const allowed = cpuAllows(m, p);
         const pte = dev.pte.get(p);
-        if (pte & DEV_LOCAL) continue;
         const where = `${dev.name}, page ${p - region.basePage} of ${region.spec.name} (${1 << dev.pageShift} pages per device page)`;
+        // TLBs cache valid entries only (the driver relies on it to skip dropping translations on a first mapping).
+        if ((pte & DEV_ACCESS) === 0) expect(cachedPermission(dev, p), `TLB entry of an invalid PTE: ${where}`).toEqual([]);
+        if (pte & DEV_LOCAL) continue;
         expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `PTE exceeds the CPU side: ${where}`).toBe(0);
         for (const cached of cachedPermission(dev, p)) {
           expect(cached & (DEV_READ | DEV_WRITE) & ~allowed, `TLB entry exceeds the CPU side: ${where}`).toBe(0);
