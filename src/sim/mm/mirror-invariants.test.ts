@@ -107,7 +107,8 @@ export function checkNoStaleDeviceAccess(m: Machine): void {
         const pte = dev.pte.get(p);
         const where = `${dev.name}, page ${p - region.basePage} of ${region.spec.name} (${1 << dev.pageShift} pages per device page)`;
         // TLBs cache valid entries only (the driver relies on it to skip dropping translations on a first mapping).
-        if ((pte & DEV_ACCESS) === 0) expect(cachedPermission(dev, p), `TLB entry of an invalid PTE: ${where}`).toEqual([]);
+        if ((pte & DEV_ACCESS) === 0)
+          expect(cachedPermission(dev, p), `TLB entry of an invalid PTE: ${where}`).toEqual([]);
         if (pte & DEV_LOCAL) continue;
         expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `PTE exceeds the CPU side: ${where}`).toBe(0);
         for (const cached of cachedPermission(dev, p)) {
