@@ -1,15 +1,10 @@
 import { HORIZON_PS, HorizonError, type Ps } from './time.js';
 
-/** Float64 slots per event: time, sequence number, kind and target (two int32 in one slot), argument. */
-const STRIDE = 4;
-
 /**
  * The event queue: a 4-ary min-heap ordered by (time, sequence number), so equal times
  * pop in insertion order and a run replays identically. Four children per node halve the
- * depth of a binary heap, and with it the slots a sift-down moves. An event's fields sit
- * side by side (32 bytes, interleaved in one buffer): a node's four children are two cache
- * lines, and moving an event touches one. The buffer grows by doubling; pushing and
- * popping allocate nothing.
+ * depth of a binary heap, and with it the slots a sift-down moves. Everything lives in flat typed
+ * arrays that grow by doubling; pushing and popping allocate nothing.
  *
  * An event is a time, a kind (what to do), a target (whom: a context, a device, ...) and
  * one integer argument.
@@ -20,11 +15,11 @@ const STRIDE = 4;
  * unique, so the pop order is the same either way.
  */
 export class EventQueue {
-  /** Event k: time at [STRIDE k], sequence at [STRIDE k + 1], argument at [STRIDE k + 3]. */
-  private f: Float64Array;
-  /** The same buffer as int32: event k's kind at [2 STRIDE k + 4], its target at [2 STRIDE k + 5]. */
-  private i: Int32Array;
-  private capacity: number;
+  private time: Float64Array;
+  private seq: Float64Array;
+  private kind: Int32Array;
+  private target: Int32Array;
+  private arg: Float64Array;
   private size = 0;
   private nextSeq = 0;
   /** True when slot 0 holds the event popped last, still to be removed. */
@@ -39,9 +34,11 @@ export class EventQueue {
   lastArg = 0;
 
   constructor(initialCapacity = 1024) {
-    this.capacity = Math.max(1, initialCapacity);
-    this.f = new Float64Array(this.capacity * STRIDE);
-    this.i = new Int32Array(this.f.buffer);
+    this.time = new Float64Array(initialCapacity);
+    this.seq = new Float64Array(initialCapacity);
+    this.kind = new Int32Array(initialCapacity);
+    this.target = new Int32Array(initialCapacity);
+    this.arg = new Float64Array(initialCapacity);
   }
 
   get length(): number {
@@ -50,12 +47,12 @@ export class EventQueue {
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): Ps {
-    if (!this.rootPopped) return this.size === 0 ? Infinity : this.f[0];
+    if (!this.rootPopped) return this.size === 0 ? Infinity : this.time[0];
     // The root is gone: the earliest is one of its children, slots 1 to 4.
     const end = this.size < 5 ? this.size : 5;
-    const f = this.f;
+    const time = this.time;
     let min = Infinity;
-    for (let c = 1; c < end; c++) if (f[c * STRIDE] < min) min = f[c * STRIDE];
+    for (let c = 1; c < end; c++) if (time[c] < min) min = time[c];
     return min;
   }
 
@@ -71,18 +68,20 @@ export class EventQueue {
       this.siftDown(time, s, kind, target, arg, this.size);
       return;
     }
-    if (this.size === this.capacity) this.grow();
-    const f = this.f;
+    if (this.size === this.time.length) this.grow();
     let i = this.size++;
     // Sift up: move parents down until the slot for the new event is found.
     while (i > 0) {
       const p = (i - 1) >> 2;
-      const pt = f[p * STRIDE];
-      if (pt < time || (pt === time && f[p * STRIDE + 1] < s)) break;
+      if (this.time[p] < time || (this.time[p] === time && this.seq[p] < s)) break;
       this.copy(p, i);
       i = p;
     }
-    this.place(i, time, s, kind, target, arg);
+    this.time[i] = time;
+    this.seq[i] = s;
+    this.kind[i] = kind;
+    this.target[i] = target;
+    this.arg[i] = arg;
   }
 
   /** Pops the earliest event into `lastTime`, `lastKind`, `lastTarget`, `lastArg`. */
@@ -92,10 +91,10 @@ export class EventQueue {
       this.removeRoot();
     }
     if (this.size === 0) return false;
-    this.lastTime = this.f[0];
-    this.lastKind = this.i[4];
-    this.lastTarget = this.i[5];
-    this.lastArg = this.f[3];
+    this.lastTime = this.time[0];
+    this.lastKind = this.kind[0];
+    this.lastTarget = this.target[0];
+    this.lastArg = this.arg[0];
     this.popped++;
     this.rootPopped = true;
     return true;
@@ -105,63 +104,58 @@ export class EventQueue {
   private removeRoot(): void {
     const last = --this.size;
     if (last > 0) {
-      const f = this.f;
-      const at = last * STRIDE;
-      this.siftDown(f[at], f[at + 1], this.i[2 * at + 4], this.i[2 * at + 5], f[at + 3], last);
+      this.siftDown(this.time[last], this.seq[last], this.kind[last], this.target[last], this.arg[last], last);
     }
   }
 
   /** Places an event at the root of a heap of `n` slots (the root's own included) and sifts it down. */
   private siftDown(t: Ps, s: number, kind: number, target: number, arg: number, n: number): void {
-    const f = this.f;
+    const time = this.time;
+    const seq = this.seq;
     let i = 0;
     for (;;) {
       const first = 4 * i + 1;
       if (first >= n) break;
       const end = first + 4 < n ? first + 4 : n;
       let c = first;
-      let ct = f[c * STRIDE];
       for (let k = first + 1; k < end; k++) {
-        const kt = f[k * STRIDE];
-        if (kt < ct || (kt === ct && f[k * STRIDE + 1] < f[c * STRIDE + 1])) {
-          c = k;
-          ct = kt;
-        }
+        if (time[k] < time[c] || (time[k] === time[c] && seq[k] < seq[c])) c = k;
       }
-      if (t < ct || (t === ct && s < f[c * STRIDE + 1])) break;
+      if (t < time[c] || (t === time[c] && s < seq[c])) break;
       this.copy(c, i);
       i = c;
     }
-    this.place(i, t, s, kind, target, arg);
-  }
-
-  private place(slot: number, t: Ps, s: number, kind: number, target: number, arg: number): void {
-    const at = slot * STRIDE;
-    this.f[at] = t;
-    this.f[at + 1] = s;
-    this.i[2 * at + 4] = kind;
-    this.i[2 * at + 5] = target;
-    this.f[at + 3] = arg;
+    time[i] = t;
+    seq[i] = s;
+    this.kind[i] = kind;
+    this.target[i] = target;
+    this.arg[i] = arg;
   }
 
   private copy(from: number, to: number): void {
-    const f = this.f;
-    const i = this.i;
-    const a = from * STRIDE;
-    const b = to * STRIDE;
-    f[b] = f[a];
-    f[b + 1] = f[a + 1];
-    i[2 * b + 4] = i[2 * a + 4];
-    i[2 * b + 5] = i[2 * a + 5];
-    f[b + 3] = f[a + 3];
+    this.time[to] = this.time[from];
+    this.seq[to] = this.seq[from];
+    this.kind[to] = this.kind[from];
+    this.target[to] = this.target[from];
+    this.arg[to] = this.arg[from];
   }
 
   private grow(): void {
-    this.capacity *= 2;
-    const f = new Float64Array(this.capacity * STRIDE);
-    // Copied as bytes: the int32 halves are not floats.
-    new Uint8Array(f.buffer).set(new Uint8Array(this.f.buffer));
-    this.f = f;
-    this.i = new Int32Array(f.buffer);
+    const n = this.time.length * 2;
+    const grow64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const grow32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.time = grow64(this.time);
+    this.seq = grow64(this.seq);
+    this.arg = grow64(this.arg);
+    this.kind = grow32(this.kind);
+    this.target = grow32(this.target);
   }
 }
