@@ -118,7 +118,7 @@ export class PagedTable {
 
   /** The value of `page` (an integer in [0, 2^52); not checked, for speed). */
   get(page: number): number {
-    // Pages below 2^31 (a 8 TiB space) take integer shifts; higher ones exact division.
+    // Pages below 2^31 (an 8 TiB space) take integer shifts; higher ones exact division.
     const small = page <= 0x7fffffff;
     const chunk = small ? page >> LEAF_SHIFT : Math.floor(page / LEAF);
     const block = small ? page >> BLOCK_SHIFT : Math.floor(chunk / FAN);
