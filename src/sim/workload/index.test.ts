@@ -13,6 +13,7 @@ const SMALL: Record<string, object> = {
   'ping-pong': { impl: 'ping-pong', bufferBytes: '32KiB', rounds: 3 },
   'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 2 },
   trace: { impl: 'trace', path: 'mem.trace', regionBytes: '64KiB' },
+  'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 2 },
   scripted: {
     impl: 'scripted',
     ops: [
