@@ -11,7 +11,6 @@ const SMALL: Record<string, object> = {
   gather: { impl: 'gather', tableBytes: '1MiB', accesses: 5000, distribution: 'zipf' },
   'pointer-chase': { impl: 'pointer-chase', nodes: 3000, chains: 4 },
   'ping-pong': { impl: 'ping-pong', bufferBytes: '32KiB', rounds: 3 },
-  'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 2 },
   trace: { impl: 'trace', path: 'mem.trace', regionBytes: '64KiB' },
   'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 2 },
   scripted: {
