@@ -52,8 +52,21 @@ export const DEV_ACCESS = DEV_READ | DEV_WRITE | DEV_LOCAL;
  */
 export const SPLIT_TAG_BASE = 2 ** 46;
 
-/** What hmm_range_fault without faulting reports for a 4 KiB page (the HMM selftests' SNAPSHOT). */
-export type PageView = 'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-exclusive' | 'pinned';
+/**
+ * What hmm_range_fault without faulting reports for a 4 KiB page (the HMM selftests'
+ * SNAPSHOT). 'device-coherent': present to the CPU, its data in a device's memory on a
+ * coherent link (test_hmm.c's HMM_DMIRROR_PROT_DEV_COHERENT_*).
+ */
+export type PageView =
+  | 'error'
+  | 'none'
+  | 'zero'
+  | 'read'
+  | 'write'
+  | 'device-private'
+  | 'device-coherent'
+  | 'device-exclusive'
+  | 'pinned';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;

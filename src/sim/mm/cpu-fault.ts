@@ -26,14 +26,17 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
   const entry = pte.get(page);
   const cost = forDevice ? m.t.driverPageFault : m.t.cpuPageFault;
   switch (entry) {
-    case CpuPte.None:
+    case CpuPte.None: {
       countFault(d, forDevice);
       if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
-        return t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault);
+        const first = page - (page % HUGE_PAGES);
+        return d.placeNewPages(region, first, HUGE_PAGES, t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault));
       }
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
-      pte.set(page, write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly);
-      return t + cost;
+      const allocates = write || (prot & PROT_SHARED) !== 0;
+      pte.set(page, allocates ? CpuPte.Present : CpuPte.ReadOnly);
+      return allocates ? d.placeNewPages(region, page, 1, t + cost) : t + cost;
+    }
     case CpuPte.ReadOnly:
       if (!write) return t;
       // Copy-on-write: a new page replaces the write-protected one, so every mirror of
@@ -43,12 +46,13 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       pte.set(page, CpuPte.Present);
       m.cpuTlb.invalidatePage(page);
       m.hooks.cpuPageReplaced?.(page);
-      return d.cpuPteChanged(region, page, t + cost);
+      return d.placeNewPages(region, page, 1, d.cpuPteChanged(region, page, t + cost));
     case CpuPte.Present:
       return t;
     default:
       // A device (through hmm_range_fault) may use a page pinned to it.
       if (forDevice && entry === CpuPte.Pinned) return t;
+      if (!forDevice && entry === CpuPte.DevicePrivate) m.counters.cpuFaultsOnDevicePages++;
       return d.specialCpuFault(region, page, write, t + cost);
   }
 }

@@ -7,7 +7,7 @@
 import { OpError, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
 import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_WRITE, type PageView } from '../machine/page-state.js';
-import type { HostOp } from '../workload/types.js';
+import { TO_HOST, type HostOp } from '../workload/types.js';
 import type { Driver } from './driver.js';
 import type { Strategy } from './strategies/types.js';
 
@@ -57,9 +57,9 @@ export function runHostOp(
     case 'migrate': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
       if (strategy.migrate === undefined) {
-        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate`);
+        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or coherent`);
       }
-      if (op.device >= d.devices.length) {
+      if (op.device !== TO_HOST && op.device >= d.devices.length) {
         return new OpError('EINVAL', `migrate of ${name} to device ${op.device}: the hardware has ${d.devices.length}`);
       }
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
@@ -84,7 +84,8 @@ function unaligned(call: string, name: string, offset: number): OpError {
 
 /**
  * What hmm_range_fault without faulting reports for a page (the kernel selftests'
- * SNAPSHOT): an error for unmapped or PROT_NONE pages, the zero page, read or write.
+ * SNAPSHOT): an error for unmapped or PROT_NONE pages, the zero page, read or write, or
+ * where the data lives when it is in device memory.
  */
 export function pageView(d: Driver, page: number): PageView {
   const prot = d.prot(page);
@@ -95,6 +96,7 @@ export function pageView(d: Driver, page: number): PageView {
     case CpuPte.ReadOnly:
       return 'zero';
     case CpuPte.Present:
+      if (!d.residency.inSystem(page)) return 'device-coherent';
       return prot & PROT_WRITE ? 'write' : 'read';
     case CpuPte.DevicePrivate:
       return 'device-private';

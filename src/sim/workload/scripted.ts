@@ -17,7 +17,7 @@ import { bool, closest, listText, num, obj, oneOf, size } from '../schema/fields
 import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
 import type { WorkloadEnv } from './env.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
-import type { Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
+import { TO_HOST, type Phase, type RegionSpec, type StreamSpec, type WorkloadPlan } from './types.js';
 
 const expect = oneOf(
   ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'],
@@ -137,8 +137,20 @@ export const snapshotOpSchema = obj(
 );
 
 export const migrateOpSchema = obj(
-  { op: z.literal('migrate').describe('The operation.'), region, offsetBytes, sizeBytes, device, expect },
-  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma); only strategies that migrate accept it (hmm-migrate). Pages already there stay; MAP_SHARED pages cannot move, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+  {
+    op: z.literal('migrate').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    to: oneOf(
+      ['device', 'host'],
+      'a migration target',
+      'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory (from whichever device holds each page).',
+    ).default('device'),
+    device,
+    expect,
+  },
+  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
 );
 
 export const scriptOpSchema = z
@@ -339,7 +351,7 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         phases.push({
           kind: 'host',
           label,
-          host: { op: 'migrate', region: r, offset, bytes, device: op.device ?? 0 },
+          host: { op: 'migrate', region: r, offset, bytes, device: op.to === 'host' ? TO_HOST : (op.device ?? 0) },
           ...tags,
         });
         return;

@@ -79,6 +79,9 @@ export type HostOp =
   | { op: 'snapshot'; region: number; offset: number; bytes: number }
   | { op: 'migrate'; region: number; offset: number; bytes: number; device: number };
 
+/** The `device` of a migrate op (and of Strategy.migrate) that means system memory. */
+export const TO_HOST = -1;
+
 export type Phase =
   | { kind: 'streams'; label: string; streams: StreamSpec[]; opIndex?: number; expectError?: string }
   | { kind: 'host'; label: string; host: HostOp; opIndex?: number; expectError?: string };

@@ -37,15 +37,27 @@ import {
   PROT_WRITE,
 } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
+import {
+  freeDevicePages,
+  mapLocalRuns,
+  migrateOp,
+  migrateToDevice,
+  migrateToHost,
+  moverScratch,
+  type PageMover,
+} from './migrate-pages.js';
 import { pagePermission } from './hmm-mirror.js';
 import type { hmmMigrateSchema } from './schema.js';
 import type { DeviceFault, Strategy } from './types.js';
 
 export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Strategy {
   const blockPages = config.granularityBytes / PAGE_BYTES;
-  /** Scratch: PTE bits of a block's pages outside the faulting device page, and frames being collected. */
-  const blockBits = new Uint8Array(blockPages);
-  const frames = new Int32Array(blockPages);
+  const mover: PageMover = {
+    movable,
+    onDevice: isLocal,
+    deviceEntry: CpuPte.DevicePrivate,
+    ...moverScratch(blockPages),
+  };
 
   /** The aligned migration block around `page`, clipped to the region. */
   function blockOf(region: Region, page: number): { first: number; end: number } {
@@ -71,90 +83,6 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     return pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly;
   }
 
-  /**
-   * migrate_vma of [first, end) to `device` from `t`: returns when the pages are in device
-   * memory (the ones that could move: see movable, and while frames last).
-   */
-  function migrateToDevice(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
-    const timing = d.timing;
-    let tt = t;
-    let moved = 0;
-    let p = first;
-    while (p < end) {
-      // One run of consecutive movable pages at a time: notify, unmap, copy, finalize.
-      if (!movable(d, p)) {
-        p++;
-        continue;
-      }
-      // Collect: a frame for each page of the run while there is room. Only pages that will
-      // move are unmapped, so a mirror of one that cannot stays valid.
-      let runEnd = p;
-      let full = false;
-      while (runEnd < end && runEnd - p < frames.length && movable(d, runEnd)) {
-        const frame = d.allocFrame(device, tt);
-        if (frame < 0) {
-          full = true;
-          break;
-        }
-        frames[runEnd - p] = frame;
-        runEnd++;
-      }
-      if (runEnd === p) break;
-      tt = d.notify(region, p, runEnd - p, tt + (runEnd - p) * timing.perPage);
-      let copyFrom = -1;
-      for (let q = p; q < runEnd; q++) {
-        const hasData = d.cpuPte(q) === CpuPte.Present;
-        d.setCpuPte(q, CpuPte.Migration);
-        d.residency.addDeviceCopy(device, q, frames[q - p]);
-        if (hasData && copyFrom < 0) copyFrom = q;
-        if (!hasData && copyFrom >= 0) {
-          tt = copyPages(d, device, true, region, copyFrom, q, tt);
-          copyFrom = -1;
-        }
-      }
-      if (copyFrom >= 0) tt = copyPages(d, device, true, region, copyFrom, runEnd, tt);
-      for (let q = p; q < runEnd; q++) {
-        d.setCpuPte(q, CpuPte.DevicePrivate);
-        d.residency.setInSystem(q, false);
-      }
-      tt += (runEnd - p) * timing.perPage;
-      moved += runEnd - p;
-      if (full) break;
-      p = runEnd;
-    }
-    d.countMigration(device, true, moved);
-    return tt;
-  }
-
-  /** migrate_to_ram of `device`'s pages in [first, end): returns when the data is back in system memory. */
-  function migrateToHost(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
-    let tt = t;
-    let moved = 0;
-    let p = first;
-    while (p < end) {
-      if (!isLocal(d, device, p)) {
-        p++;
-        continue;
-      }
-      let runEnd = p;
-      while (runEnd < end && isLocal(d, device, runEnd)) runEnd++;
-      const pages = runEnd - p;
-      tt = d.notify(region, p, pages, tt + pages * d.timing.perPage);
-      for (let q = p; q < runEnd; q++) d.setCpuPte(q, CpuPte.Migration);
-      tt = copyPages(d, device, false, region, p, runEnd, tt);
-      for (let q = p; q < runEnd; q++) {
-        d.freeFrame(device, d.residency.dropDeviceCopy(device, q), tt);
-        d.residency.setInSystem(q, true);
-        d.setCpuPte(q, CpuPte.Present);
-      }
-      tt += pages * d.timing.perPage;
-      moved += pages;
-      p = runEnd;
-    }
-    d.countMigration(device, false, moved);
-    return tt;
-  }
-
   /** Maps page `p` over the link as hmm-mirror does: faults it in, DMA-maps it; returns its bits and the time. */
   function mirrorPage(d: DriverContext, f: DeviceFault, p: number, t: Ps): { bits: number; t: Ps } {
     const done = d.faultInPage(f.region, p, f.write && p === f.accessedPage, t);
@@ -176,7 +104,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     }
     let tt = t + d.timing.perFault;
     const block = blockOf(region, f.accessedPage);
-    tt = migrateToDevice(d, f.device, region, block.first, block.end, tt);
+    tt = migrateToDevice(d, mover, f.device, region, block.first, block.end, tt);
 
     // The faulting device page: local pages map locally; the rest of the block (pages that
     // could not move) is mirrored over the link; pages outside the block stay unmapped.
@@ -196,46 +124,14 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
 
     // The block's local pages outside the faulting device page are mapped now, as the
     // driver maps the whole migrated range.
-    tt = mapLocalRuns(d, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
-    tt = mapLocalRuns(d, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
+    tt = mapLocalRuns(d, mover, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
+    tt = mapLocalRuns(d, mover, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
     f.costPs = tt - t;
   };
 
-  /** Maps the pages of [first, end) that live in `device`'s memory on it, run by run; leaves the others alone. */
-  function mapLocalRuns(d: DriverContext, device: number, first: number, end: number, t: Ps): { t: Ps; local: number } {
-    let tt = t;
-    let local = 0;
-    for (let p = first; p < end;) {
-      if (!isLocal(d, device, p)) {
-        p++;
-        continue;
-      }
-      let q = p;
-      while (q < end && q - p < blockPages && isLocal(d, device, q)) {
-        blockBits[q - p] = localBits(d, q);
-        q++;
-      }
-      tt = d.writeDevicePtes(device, p, blockBits, q - p, tt);
-      local += q - p;
-      p = q;
-    }
-    return { t: tt, local };
-  }
-
   /** A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what moved. */
-  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
-    const end = firstPage + pages;
-    const moved = mapLocalRuns(d, device, firstPage, end, migrateToDevice(d, device, region, firstPage, end, t));
-    if (moved.local > 0) return moved.t;
-    let shared = false;
-    for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
-    return shared
-      ? new OpError('ENOENT', `migrate of ${region.spec.name}: MAP_SHARED memory cannot move to device-private memory`)
-      : new OpError(
-          'ENOMEM',
-          `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`,
-        );
-  };
+  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) =>
+    migrateOp(d, mover, region, firstPage, pages, device, t);
 
   return {
     name: 'hmm-migrate',
@@ -243,13 +139,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     onMap: (_d, _region, t) => t,
     onUnmap(d, region, firstPage, pages, t) {
       // Unmapping a device-private page frees it in device memory.
-      for (let p = firstPage; p < firstPage + pages; p++) {
-        for (const dev of d.devices) {
-          const frame = d.residency.dropDeviceCopy(dev.index, p);
-          if (frame >= 0) d.freeFrame(dev.index, frame, t);
-        }
-        d.residency.setInSystem(p, true);
-      }
+      freeDevicePages(d, firstPage, pages, t);
       return d.notify(region, firstPage, pages, t);
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
@@ -263,20 +153,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       const owner = d.devices.find((dev) => d.residency.frame(dev.index, page) >= 0);
       if (owner === undefined) return ERR_SIGBUS;
       const block = blockOf(region, page);
-      return migrateToHost(d, owner.index, region, block.first, block.end, t);
+      return migrateToHost(d, mover, owner.index, region, block.first, block.end, t);
     },
   };
-}
-
-/** Copies pages [first, end) of `region` between system memory and `device`'s frames. */
-function copyPages(
-  d: DriverContext,
-  device: number,
-  toDevice: boolean,
-  region: Region,
-  first: number,
-  end: number,
-  t: Ps,
-) {
-  return d.copy(device, toDevice, region, (first - region.basePage) * PAGE_BYTES, (end - first) * PAGE_BYTES, t);
 }

@@ -5,10 +5,11 @@
 import { z } from 'zod';
 import { lookup, type Registration } from '../../schema/registry.js';
 import { createAtsSva } from './ats-sva.js';
+import { createCoherent } from './coherent.js';
 import { createExplicitCopy } from './explicit-copy.js';
 import { createHmmMigrate } from './hmm-migrate.js';
 import { createHmmMirror } from './hmm-mirror.js';
-import { atsSvaSchema, explicitCopySchema, hmmMigrateSchema, hmmMirrorSchema } from './schema.js';
+import { atsSvaSchema, coherentSchema, explicitCopySchema, hmmMigrateSchema, hmmMirrorSchema } from './schema.js';
 import type { Strategy } from './types.js';
 
 export const STRATEGIES = [
@@ -16,6 +17,7 @@ export const STRATEGIES = [
   { impl: 'hmm-mirror', schema: hmmMirrorSchema, create: createHmmMirror },
   { impl: 'hmm-migrate', schema: hmmMigrateSchema, create: createHmmMigrate },
   { impl: 'ats-sva', schema: atsSvaSchema, create: createAtsSva },
+  { impl: 'coherent', schema: coherentSchema, create: createCoherent },
 ] as const satisfies readonly Registration<Strategy>[];
 
 type StrategySchema = (typeof STRATEGIES)[number]['schema'];
