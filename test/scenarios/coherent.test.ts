@@ -128,12 +128,14 @@ describe('coherent: placement and access across the link', () => {
     expect(op(r, 5).d2hBytes).toBe(64 * KiB);
     expect(metric(r, 'cpu.device_memory_bytes')).toBe(64 * KiB + 3 * 64);
     // Load-to-use of one line with a TLB hit: two link crossings and device DRAM, about 220 ns
-    // against 93 ns for local DRAM; published CXL memory loads are 170-250 ns (docs/model.md).
+    // against 93 ns for local DRAM, 2.4x: CXL-attached memory measures 2.18x (ASIC) to 2.88x
+    // (FPGA) local DDR in CXL-DMSim's validation, 2-5x in Liu et al. (docs/model.md).
     const remote = op(r, 3).durationNs;
     const local = op(r, 10).durationNs;
     expect(remote).toBeGreaterThan(170);
     expect(remote).toBeLessThan(260);
     expect(remote / local).toBeGreaterThan(2);
+    expect(remote / local).toBeLessThan(3);
   });
 
   it('the device reads and writes system memory by cache line over the link', () => {
@@ -278,7 +280,7 @@ describe('ping-pong on a shared page: a migration per hand-over (hmm-migrate) ag
     expect(metric(migrate, 'mm.bytes_to_device')).toBe(ROUNDS * 4 * KiB);
   });
 
-  it('coherent moves nothing: one side reads the other side\'s memory line by line', () => {
+  it("coherent moves nothing: one side reads the other side's memory line by line", () => {
     for (const r of [coherent, onDevice]) {
       expect(metric(r, 'mm.pages_migrated_to_device')).toBe(0);
       expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
@@ -295,8 +297,12 @@ describe('ping-pong on a shared page: a migration per hand-over (hmm-migrate) ag
   it('a round after the first costs hmm-migrate several times what it costs coherent', () => {
     // Steady rounds: the device's turn plus the CPU's read-back, the two hand-overs.
     const handOver = (r: RunResult) =>
-      rounds(r, 'device reads, writes').slice(1).reduce((a, o) => a + o.durationNs, 0) +
-      rounds(r, 'cpu reads').slice(1).reduce((a, o) => a + o.durationNs, 0);
+      rounds(r, 'device reads, writes')
+        .slice(1)
+        .reduce((a, o) => a + o.durationNs, 0) +
+      rounds(r, 'cpu reads')
+        .slice(1)
+        .reduce((a, o) => a + o.durationNs, 0);
     const ratio = handOver(migrate) / handOver(coherent);
     expect(ratio).toBeGreaterThan(3);
     expect(handOver(migrate) / handOver(onDevice)).toBeGreaterThan(3);

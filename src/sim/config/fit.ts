@@ -53,7 +53,7 @@ function coherentLinkProblems(experiment: Experiment): ConfigIssue[] {
   const hw = experiment.hardware;
   const issues: ConfigIssue[] = [];
   const why =
-    'the coherent strategy puts device memory in the CPU\'s address space, which needs a cache-coherent link (CXL.mem, OpenCAPI, NVLink-C2C)';
+    "the coherent strategy puts device memory in the CPU's address space, which needs a cache-coherent link (CXL.mem, OpenCAPI, NVLink-C2C)";
   hw.devices.forEach((dev, i) => {
     const own = dev.link !== undefined;
     const impl = (dev.link ?? hw.link).impl;

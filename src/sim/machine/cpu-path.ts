@@ -88,7 +88,7 @@ function deviceMemoryAccess(m: Machine, c: number, page: number, lines: number, 
   m.counters.cpuDeviceMemoryBytes += run.bytes;
   const wave = m.cpuOutstandingMisses * 64;
   let tt = t;
-  for (let off = run.offset, left = run.bytes; left > 0; ) {
+  for (let off = run.offset, left = run.bytes; left > 0;) {
     // A wave: at most outstandingMisses lines, not crossing a wave boundary of the page.
     const n = Math.min(left, wave - (off % wave));
     const addr = m.residency.deviceAddress(dev.index, page, off % PAGE_BYTES);

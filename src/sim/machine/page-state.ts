@@ -58,15 +58,7 @@ export const SPLIT_TAG_BASE = 2 ** 46;
  * coherent link (test_hmm.c's HMM_DMIRROR_PROT_DEV_COHERENT_*).
  */
 export type PageView =
-  | 'error'
-  | 'none'
-  | 'zero'
-  | 'read'
-  | 'write'
-  | 'device-private'
-  | 'device-coherent'
-  | 'device-exclusive'
-  | 'pinned';
+  'error' | 'none' | 'zero' | 'read' | 'write' | 'device-private' | 'device-coherent' | 'device-exclusive' | 'pinned';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;

@@ -30,7 +30,12 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       countFault(d, forDevice);
       if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
         const first = page - (page % HUGE_PAGES);
-        return d.placeNewPages(region, first, HUGE_PAGES, t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault));
+        return d.placeNewPages(
+          region,
+          first,
+          HUGE_PAGES,
+          t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault),
+        );
       }
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
       const allocates = write || (prot & PROT_SHARED) !== 0;

@@ -41,9 +41,7 @@ export class MemoryManager {
       strategy.translation === 'iommu',
       (region, page, t) => strategy.onCpuPteChange(d, region, page, t),
       (region, page, write, t) => strategy.onSpecialCpuFault(d, region, page, write, t),
-      strategy.placeNewPages
-        ? (region, first, pages, t) => strategy.placeNewPages!(d, region, first, pages, t)
-        : null,
+      strategy.placeNewPages ? (region, first, pages, t) => strategy.placeNewPages!(d, region, first, pages, t) : null,
     ));
     m.mm = d;
     m.translation = strategy.translation === 'iommu' ? new AtsTranslation() : new DevicePageTable();

@@ -311,7 +311,7 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('mm.driver_faulted_pages', k.driverFaultedPages, 'pages');
   put('mm.pinned_pages', k.pinnedPages, 'pages');
   put('mm.cpu_faults_on_device_pages', k.cpuFaultsOnDevicePages, 'faults');
-  put('mm.access_counter_notifications', m.accessCounters?.notifications ?? 0, 'notifications');
+  put('mm.access_counter_notifications', m.accessCounters?.notifications ?? 0, 'events');
   put('dram.system.read_bytes', m.sysmem.readBytes, 'bytes');
   put('dram.system.write_bytes', m.sysmem.writeBytes, 'bytes');
   for (const dev of m.devices)

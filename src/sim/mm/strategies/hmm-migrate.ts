@@ -13,7 +13,9 @@
  * - finalize: the CPU entries become device-private entries, the data is in device memory
  *   only, and the device maps the pages locally.
  *
- * A scripted `migrate` op runs the same migration on request and maps what moved.
+ * A scripted `migrate` op runs the same migration on request and maps what moved, or
+ * migrates the range back to system memory (the code is shared with coherent:
+ * ./migrate-pages.ts).
  *
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
@@ -22,7 +24,7 @@
  * full) are mirrored over the link as hmm-mirror maps them.
  */
 import type { z } from 'zod';
-import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS, OpError } from '../../engine/errno.js';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
 import {

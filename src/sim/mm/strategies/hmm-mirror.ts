@@ -12,7 +12,15 @@
 import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
-import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../../machine/page-state.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import type { hmmMirrorSchema } from './schema.js';
 import type { DeviceFault, Strategy } from './types.js';

@@ -9,7 +9,15 @@
 import { OpError, type Outcome } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES, PROT_SHARED, PROT_WRITE } from '../../machine/page-state.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PAGE_BYTES,
+  PROT_SHARED,
+  PROT_WRITE,
+} from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 
 export interface PageMover {
@@ -134,7 +142,14 @@ export function migrateToHost(
 }
 
 /** A migrate op to system memory: every device's pages of [first, end) come back; returns when done. */
-export function migrateAllToHost(d: DriverContext, mover: PageMover, region: Region, first: number, end: number, t: Ps): Ps {
+export function migrateAllToHost(
+  d: DriverContext,
+  mover: PageMover,
+  region: Region,
+  first: number,
+  end: number,
+  t: Ps,
+): Ps {
   let done = t;
   for (const dev of d.devices) done = migrateToHost(d, mover, dev.index, region, first, end, done);
   return done;
@@ -152,7 +167,7 @@ export function mapLocalRuns(
   const bits = mover.bits;
   let tt = t;
   let local = 0;
-  for (let p = first; p < end; ) {
+  for (let p = first; p < end;) {
     if (!mover.onDevice(d, device, p)) {
       p++;
       continue;
@@ -184,13 +199,23 @@ export function migrateOp(
 ): Outcome {
   const end = firstPage + pages;
   if (device < 0) return migrateAllToHost(d, mover, region, firstPage, end, t);
-  const moved = mapLocalRuns(d, mover, device, firstPage, end, migrateToDevice(d, mover, device, region, firstPage, end, t));
+  const moved = mapLocalRuns(
+    d,
+    mover,
+    device,
+    firstPage,
+    end,
+    migrateToDevice(d, mover, device, region, firstPage, end, t),
+  );
   if (moved.local > 0) return moved.t;
   let shared = false;
   for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
   return shared
     ? new OpError('ENOENT', `migrate of ${region.spec.name}: MAP_SHARED memory cannot migrate`)
-    : new OpError('ENOMEM', `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`);
+    : new OpError(
+        'ENOMEM',
+        `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`,
+      );
 }
 
 /** Frees the device frames of pages [first, first + pages) being unmapped; their data was in device memory only. */
@@ -205,6 +230,14 @@ export function freeDevicePages(d: DriverContext, first: number, pages: number, 
 }
 
 /** Copies pages [first, end) of `region` between system memory and `device`'s frames. */
-function copyPages(d: DriverContext, device: number, toDevice: boolean, region: Region, first: number, end: number, t: Ps) {
+function copyPages(
+  d: DriverContext,
+  device: number,
+  toDevice: boolean,
+  region: Region,
+  first: number,
+  end: number,
+  t: Ps,
+) {
   return d.copy(device, toDevice, region, (first - region.basePage) * PAGE_BYTES, (end - first) * PAGE_BYTES, t);
 }

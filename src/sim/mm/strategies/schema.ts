@@ -55,7 +55,7 @@ export const coherentSchema = obj(
       'Migration driven by access counters, NUMA-balancing style: hardware counts remote accesses per chunk and, past `accessCounterThreshold`, the driver moves the chunk to whoever accesses it. "off" (default): pages move only on a migrate op, so a CPU/device hand-over costs cache-line transfers and nothing else. "to-device": the device\'s accesses to system memory count (NVIDIA\'s MIMC counters; uvm_perf_access_counter_mimc_migration_enable defaults on only on POWER9 with ATS, nvidia-uvm/uvm_gpu_access_counters.c). "both": also the CPU\'s accesses to device memory move chunks back (NVIDIA\'s MOMC counters, off by default; Linux NUMA balancing\'s hinting faults do this for CPU tasks, kernel/sched/fair.c).',
     ).default('off'),
     accessCounterThreshold: num(
-      'Remote accesses (cache lines) to one chunk that trigger its migration; the count restarts after each notification. Default 256: uvm_perf_access_counter_threshold in NVIDIA\'s UVM driver (valid 1-65535; nvidia-uvm/uvm_gpu_access_counters.c).',
+      "Remote accesses (cache lines) to one chunk that trigger its migration; the count restarts after each notification. Default 256: uvm_perf_access_counter_threshold in NVIDIA's UVM driver (valid 1-65535; nvidia-uvm/uvm_gpu_access_counters.c).",
       { int: true, min: 1, max: 65535 },
     ).default(256),
     accessCounterGranularityBytes: size(
@@ -63,8 +63,7 @@ export const coherentSchema = obj(
     )
       .pipe(
         z.union([z.literal(65536), z.literal(2097152), z.literal(16777216)], {
-          error: (iss) =>
-            `${iss.input} bytes is not an access-counter granularity; use "64KiB", "2MiB" or "16MiB"`,
+          error: (iss) => `${iss.input} bytes is not an access-counter granularity; use "64KiB", "2MiB" or "16MiB"`,
         }),
       )
       .default(2097152),
