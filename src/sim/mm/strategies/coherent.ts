@@ -19,7 +19,7 @@ import type { z } from 'zod';
 import { ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, DEV_LOCAL, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_SHARED } from '../../machine/page-state.js';
+import { CpuPte, DEV_LOCAL, PAGE_BYTES } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission, resolveFault } from './hmm-mirror.js';
 import {
@@ -38,15 +38,7 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
   const chunkPages = config.accessCounterGranularityBytes / PAGE_BYTES;
   /** The device on whose behalf a fault is being resolved (hmm_range_fault), or -1 for the CPU's own. */
   let toucher = -1;
-  const mover: PageMover = { movable, onDevice, deviceEntry: CpuPte.Present, ...moverScratch(512) };
-
-  /** Whether migration to a device would collect the page: private memory the VMA lets the device read, in system memory. */
-  function movable(d: DriverContext, page: number): boolean {
-    const prot = d.prot(page);
-    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
-    const pte = d.cpuPte(page);
-    return (pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly) && d.residency.inSystem(page);
-  }
+  const mover: PageMover = { onDevice, deviceEntry: CpuPte.Present, ...moverScratch(512) };
 
   function onDevice(d: DriverContext, device: number, page: number): boolean {
     return d.residency.frame(device, page) >= 0 && !d.residency.inSystem(page);

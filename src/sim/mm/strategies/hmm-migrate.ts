@@ -27,20 +27,11 @@ import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import {
-  CpuPte,
-  DEV_LOCAL,
-  DEV_READ,
-  DEV_WRITE,
-  PAGE_BYTES,
-  PROT_MAPPED,
-  PROT_READ,
-  PROT_SHARED,
-  PROT_WRITE,
-} from '../../machine/page-state.js';
+import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import {
   freeDevicePages,
+  localBits,
   mapLocalRuns,
   migrateOp,
   migrateToDevice,
@@ -55,7 +46,6 @@ import type { DeviceFault, Strategy } from './types.js';
 export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Strategy {
   const blockPages = config.granularityBytes / PAGE_BYTES;
   const mover: PageMover = {
-    movable,
     onDevice: isLocal,
     deviceEntry: CpuPte.DevicePrivate,
     ...moverScratch(blockPages),
@@ -68,21 +58,8 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     return { first, end };
   }
 
-  /** The device-PTE bits of a page that lives in `device`'s memory. */
-  function localBits(d: DriverContext, page: number): number {
-    return DEV_LOCAL | DEV_READ | ((d.prot(page) & PROT_WRITE) !== 0 ? DEV_WRITE : 0);
-  }
-
   function isLocal(d: DriverContext, device: number, page: number): boolean {
     return d.cpuPte(page) === CpuPte.DevicePrivate && d.residency.frame(device, page) >= 0;
-  }
-
-  /** Whether migrate_vma would collect the page for `device`. */
-  function movable(d: DriverContext, page: number): boolean {
-    const prot = d.prot(page);
-    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
-    const pte = d.cpuPte(page);
-    return pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly;
   }
 
   /** Maps page `p` over the link as hmm-mirror does: faults it in, DMA-maps it; returns its bits and the time. */

@@ -15,14 +15,14 @@ import {
   DEV_READ,
   DEV_WRITE,
   PAGE_BYTES,
+  PROT_MAPPED,
+  PROT_READ,
   PROT_SHARED,
   PROT_WRITE,
 } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 
 export interface PageMover {
-  /** Whether migration to a device would collect the page. */
-  movable(d: DriverContext, page: number): boolean;
   /** Whether the page lives in `device`'s memory, to be moved back by migrateToHost. */
   onDevice(d: DriverContext, device: number, page: number): boolean;
   /** The CPU entry of a page once it lives on a device. */
@@ -35,6 +35,18 @@ export interface PageMover {
 /** A PageMover's scratch for runs of up to `pages` pages. */
 export function moverScratch(pages: number): { frames: Int32Array; bits: Uint8Array } {
   return { frames: new Int32Array(pages), bits: new Uint8Array(pages) };
+}
+
+/**
+ * Whether migrate_vma would collect the page for a device: private anonymous memory the
+ * VMA lets the device read, in system memory (MAP_SHARED memory is skipped; the HMM
+ * selftests expect ENOENT for it).
+ */
+export function movable(d: DriverContext, page: number): boolean {
+  const prot = d.prot(page);
+  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
+  const pte = d.cpuPte(page);
+  return (pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly) && d.residency.inSystem(page);
 }
 
 /**
@@ -58,7 +70,7 @@ export function migrateToDevice(
   let p = first;
   while (p < end) {
     // One run of consecutive movable pages at a time: notify, unmap, copy, finalize.
-    if (!mover.movable(d, p)) {
+    if (!movable(d, p)) {
       p++;
       continue;
     }
@@ -66,7 +78,7 @@ export function migrateToDevice(
     // move are unmapped, so a mirror of one that cannot stays valid.
     let runEnd = p;
     let full = false;
-    while (runEnd < end && runEnd - p < frames.length && mover.movable(d, runEnd)) {
+    while (runEnd < end && runEnd - p < frames.length && movable(d, runEnd)) {
       const frame = d.allocFrame(device, tt);
       if (frame < 0) {
         full = true;
@@ -155,6 +167,11 @@ export function migrateAllToHost(
   return done;
 }
 
+/** The device-PTE bits of a page that lives in the device's memory. */
+export function localBits(d: DriverContext, page: number): number {
+  return DEV_LOCAL | DEV_READ | ((d.prot(page) & PROT_WRITE) !== 0 ? DEV_WRITE : 0);
+}
+
 /** Maps the pages of [first, end) that live in `device`'s memory on it, run by run; leaves the others alone. */
 export function mapLocalRuns(
   d: DriverContext,
@@ -174,7 +191,7 @@ export function mapLocalRuns(
     }
     let q = p;
     while (q < end && q - p < bits.length && mover.onDevice(d, device, q)) {
-      bits[q - p] = DEV_LOCAL | DEV_READ | ((d.prot(q) & PROT_WRITE) !== 0 ? DEV_WRITE : 0);
+      bits[q - p] = localBits(d, q);
       q++;
     }
     tt = d.writeDevicePtes(device, p, bits, q - p, tt);
