@@ -63,6 +63,15 @@ export class DeviceCounters {
   bytesMigratedToHost = 0;
   /** Pages a migrating strategy mapped over the link instead (shared memory, device memory full). */
   migrationFallbackPages = 0;
+  /** Migration operations (a run of pages moved in one go) to this device and back. */
+  migrationsToDevice = 0;
+  migrationsToHost = 0;
+  /** 2 MiB chunks of this device's memory evicted to make room (gmem oversubscription). */
+  evictions = 0;
+  /** 2 MiB blocks detected thrashing (gmem). */
+  thrashingEvents = 0;
+  /** Pages a prefetcher migrated besides the faulting device pages (gmem). */
+  prefetchedPages = 0;
   tlbShootdowns = 0;
   kernelLaunches = 0;
   copies = 0;

@@ -95,12 +95,24 @@ export interface DriverContext {
   countMigration(device: number, toDevice: boolean, pages: number, bytes?: number): void;
   /** Counts pages a migrating strategy mapped over the link instead (mm.migration_fallback_pages). */
   countMigrationFallback(device: number, pages: number): void;
+  /** Counts what an advised unified-memory driver did: chunks evicted, blocks found thrashing, pages prefetched. */
+  countEviction(device: number): void;
+  countThrashing(device: number): void;
+  countPrefetch(device: number, pages: number): void;
 
   // Device memory.
   /** One 4 KiB frame on a device, or -1 when its memory is full. */
   allocFrame(device: number, t: Ps): number;
   freeFrame(device: number, frame: number, t: Ps): void;
   freeBytes(device: number): number;
+  /** A whole 2 MiB chunk on a device (frames chunk * 512 to chunk * 512 + 511), or -1 when none is free. */
+  allocChunk(device: number, t: Ps): number;
+  /** Frees every frame of a chunk. */
+  freeChunk(device: number, chunk: number, t: Ps): void;
+  /** Marks a chunk used now (the root-chunk LRU list). */
+  touchChunk(device: number, chunk: number, t: Ps): void;
+  /** Up to n allocated chunks of a device, least recently touched first. */
+  leastRecentChunks(device: number, n: number): number[];
 
   // Data movement.
   /** Copies [offset, offset + bytes) of a region between system memory and the device's copy of it (its frames), on the copy engines. */
@@ -197,14 +209,29 @@ export class Driver implements DriverContext {
   }
 
   countMigration(device: number, toDevice: boolean, pages: number, bytes = pages * PAGE_BYTES): void {
+    if (pages === 0) return;
     const k = this.m.devices[device].counters;
     if (toDevice) {
       k.pagesMigratedToDevice += pages;
       k.bytesMigratedToDevice += bytes;
+      k.migrationsToDevice++;
     } else {
       k.pagesMigratedToHost += pages;
       k.bytesMigratedToHost += bytes;
+      k.migrationsToHost++;
     }
+  }
+
+  countEviction(device: number): void {
+    this.m.devices[device].counters.evictions++;
+  }
+
+  countThrashing(device: number): void {
+    this.m.devices[device].counters.thrashingEvents++;
+  }
+
+  countPrefetch(device: number, pages: number): void {
+    this.m.devices[device].counters.prefetchedPages += pages;
   }
 
   countMigrationFallback(device: number, pages: number): void {
@@ -315,6 +342,25 @@ export class Driver implements DriverContext {
 
   freeBytes(device: number): number {
     return this.frames.of(device).freeBytes;
+  }
+
+  allocChunk(device: number, t: Ps): number {
+    const chunk = this.frames.of(device).allocChunk(t);
+    if (chunk >= 0) this.accountMemory(device, t);
+    return chunk;
+  }
+
+  freeChunk(device: number, chunk: number, t: Ps): void {
+    this.frames.of(device).freeChunk(chunk);
+    this.accountMemory(device, t);
+  }
+
+  touchChunk(device: number, chunk: number, t: Ps): void {
+    this.frames.of(device).touch(chunk, t);
+  }
+
+  leastRecentChunks(device: number, n: number): number[] {
+    return this.frames.of(device).victims(n);
   }
 
   private accountMemory(device: number, t: Ps): void {

@@ -22,26 +22,44 @@ import type { Region } from '../../machine/address-space.js';
 import { CpuPte, DEV_LOCAL, PAGE_BYTES } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission, resolveFault } from './hmm-mirror.js';
-import {
-  freeDevicePages,
-  mapLocalRuns,
-  migrateAllToHost,
-  migrateOp,
-  migrateToDevice,
-  moverScratch,
-  type PageMover,
-} from './migrate-pages.js';
+import { freeDevicePages, mapLocalRuns, migrateToDevice, migrateToHost, movable, nothingMoved } from './migration.js';
 import type { coherentSchema } from './schema.js';
 import { TO_HOST, type Strategy } from './types.js';
+
+/** Pages migrated or mapped in one run (a 2 MiB VA block). */
+const RUN_PAGES = 512;
 
 export function createCoherent(config: z.output<typeof coherentSchema>): Strategy {
   const chunkPages = config.accessCounterGranularityBytes / PAGE_BYTES;
   /** The device on whose behalf a fault is being resolved (hmm_range_fault), or -1 for the CPU's own. */
   let toucher = -1;
-  const mover: PageMover = { onDevice, deviceEntry: CpuPte.Present, ...moverScratch(512) };
 
   function onDevice(d: DriverContext, device: number, page: number): boolean {
     return d.residency.frame(device, page) >= 0 && !d.residency.inSystem(page);
+  }
+
+  /**
+   * migrate_vma of [first, end) to `device`, then maps there what is there. The pages end
+   * present to the CPU: device-coherent memory is ordinary memory on another node.
+   */
+  function toDevice(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps) {
+    const isMovable = (p: number) => movable(d, p);
+    const frameFor = (_p: number, at: Ps) => d.allocFrame(device, at);
+    const moved = migrateToDevice(d, device, region, first, end, isMovable, frameFor, RUN_PAGES, t, CpuPte.Present);
+    const local = (p: number) => onDevice(d, device, p);
+    const bits = (p: number) => permission(d, device, p);
+    return mapLocalRuns(d, device, first, end, RUN_PAGES, local, bits, moved.t);
+  }
+
+  /** Every device's pages of [first, end) back to system memory, their frames freed. */
+  function toHost(d: DriverContext, region: Region, first: number, end: number, t: Ps): Ps {
+    let done = t;
+    for (const dev of d.devices) {
+      const local = (p: number) => onDevice(d, dev.index, p);
+      const release = (_p: number, frame: number, at: Ps) => d.freeFrame(dev.index, frame, at);
+      done = migrateToHost(d, dev.index, region, first, end, local, release, done).t;
+    }
+    return done;
   }
 
   /** The device-PTE bits of a page for `device`: the CPU side's permission, local when it lives in the device's memory. */
@@ -79,11 +97,8 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
   /** An access counter's notification: `agent` (a device, or TO_HOST for the CPU) used [first, end) remotely. */
   function onAccessCounter(d: DriverContext, agent: number, region: Region, first: number, end: number, t: Ps): void {
     const tt = t + d.timing.perFault;
-    if (agent === TO_HOST) {
-      migrateAllToHost(d, mover, region, first, end, tt);
-      return;
-    }
-    mapLocalRuns(d, mover, agent, first, end, migrateToDevice(d, mover, agent, region, first, end, tt));
+    if (agent === TO_HOST) toHost(d, region, first, end, tt);
+    else toDevice(d, agent, region, first, end, tt);
   }
 
   return {
@@ -114,7 +129,12 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
     onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
     // A device-coherent page is present to the CPU: no special entry outlives a migration.
     onSpecialCpuFault: () => ERR_SIGBUS,
-    migrate: (d, region, firstPage, pages, device, t) => migrateOp(d, mover, region, firstPage, pages, device, t),
+    migrate(d, region, firstPage, pages, device, t) {
+      const end = firstPage + pages;
+      if (device === TO_HOST) return toHost(d, region, firstPage, end, t);
+      const moved = toDevice(d, device, region, firstPage, end, t);
+      return moved.local > 0 ? moved.t : nothingMoved(d, region, firstPage, end);
+    },
     placeNewPages,
   };
 }

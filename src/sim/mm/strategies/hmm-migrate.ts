@@ -14,8 +14,7 @@
  *   only, and the device maps the pages locally.
  *
  * A scripted `migrate` op runs the same migration on request and maps what moved, or
- * migrates the range back to system memory (the code is shared with coherent:
- * ./migrate-pages.ts).
+ * migrates the range back to system memory.
  *
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
@@ -27,29 +26,31 @@ import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, PAGE_BYTES, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../../machine/page-state.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PAGE_BYTES,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import {
   freeDevicePages,
-  localBits,
   mapLocalRuns,
-  migrateOp,
+  mapOverLink,
   migrateToDevice,
   migrateToHost,
-  moverScratch,
-  type PageMover,
-} from './migrate-pages.js';
-import { pagePermission } from './hmm-mirror.js';
+  movable,
+  nothingMoved,
+} from './migration.js';
 import type { hmmMigrateSchema } from './schema.js';
-import type { DeviceFault, Strategy } from './types.js';
+import { TO_HOST, type Strategy } from './types.js';
 
 export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Strategy {
   const blockPages = config.granularityBytes / PAGE_BYTES;
-  const mover: PageMover = {
-    onDevice: isLocal,
-    deviceEntry: CpuPte.DevicePrivate,
-    ...moverScratch(blockPages),
-  };
 
   /** The aligned migration block around `page`, clipped to the region. */
   function blockOf(region: Region, page: number): { first: number; end: number } {
@@ -58,16 +59,27 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     return { first, end };
   }
 
+  /** The device-PTE bits of a page that lives in `device`'s memory. */
+  function localBits(d: DriverContext, page: number): number {
+    return DEV_LOCAL | DEV_READ | ((d.prot(page) & PROT_WRITE) !== 0 ? DEV_WRITE : 0);
+  }
+
   function isLocal(d: DriverContext, device: number, page: number): boolean {
     return d.cpuPte(page) === CpuPte.DevicePrivate && d.residency.frame(device, page) >= 0;
   }
 
-  /** Maps page `p` over the link as hmm-mirror does: faults it in, DMA-maps it; returns its bits and the time. */
-  function mirrorPage(d: DriverContext, f: DeviceFault, p: number, t: Ps): { bits: number; t: Ps } {
-    const done = d.faultInPage(f.region, p, f.write && p === f.accessedPage, t);
-    if (done < 0) return { bits: 0, t };
-    const bits = pagePermission(d, p);
-    return { bits, t: bits !== 0 ? d.dmaMap(p, 1, done) : done };
+  /** migrate_vma of [first, end) to `device`: the pages that can move (see movable), while frames last. */
+  function toDevice(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
+    const isMovable = (p: number) => movable(d, p);
+    const frameFor = (_p: number, at: Ps) => d.allocFrame(device, at);
+    return migrateToDevice(d, device, region, first, end, isMovable, frameFor, blockPages, t).t;
+  }
+
+  /** migrate_to_ram of `device`'s pages in [first, end), freeing their frames. */
+  function toHost(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
+    const local = (p: number) => isLocal(d, device, p);
+    const release = (_p: number, frame: number, at: Ps) => d.freeFrame(device, frame, at);
+    return migrateToHost(d, device, region, first, end, local, release, t).t;
   }
 
   const resolve: Strategy['resolveDeviceFault'] = (d, f, t) => {
@@ -83,7 +95,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     }
     let tt = t + d.timing.perFault;
     const block = blockOf(region, f.accessedPage);
-    tt = migrateToDevice(d, mover, f.device, region, block.first, block.end, tt);
+    tt = toDevice(d, f.device, region, block.first, block.end, tt);
 
     // The faulting device page: local pages map locally; the rest of the block (pages that
     // could not move) is mirrored over the link; pages outside the block stay unmapped.
@@ -92,7 +104,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       const p = f.firstPage + i;
       if (isLocal(d, f.device, p)) f.bits[i] = localBits(d, p);
       else if (p >= block.first && p < block.end) {
-        const m = mirrorPage(d, f, p, tt);
+        const m = mapOverLink(d, region, p, f.write && p === f.accessedPage, tt);
         f.bits[i] = m.bits;
         tt = m.t;
         if (m.bits !== 0) fallback++;
@@ -103,14 +115,32 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
 
     // The block's local pages outside the faulting device page are mapped now, as the
     // driver maps the whole migrated range.
-    tt = mapLocalRuns(d, mover, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
-    tt = mapLocalRuns(d, mover, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
+    tt = mapLocal(d, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
+    tt = mapLocal(d, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
     f.costPs = tt - t;
   };
 
-  /** A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what moved. */
-  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) =>
-    migrateOp(d, mover, region, firstPage, pages, device, t);
+  /** Maps the pages of [first, end) that live in `device`'s memory on it, a block at most per PTE write. */
+  function mapLocal(d: DriverContext, device: number, first: number, end: number, t: Ps): { t: Ps; local: number } {
+    const local = (p: number) => isLocal(d, device, p);
+    const bits = (p: number) => localBits(d, p);
+    return mapLocalRuns(d, device, first, end, blockPages, local, bits, t);
+  }
+
+  /**
+   * A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what
+   * moved; or, to the host, migrate_to_ram of every device's pages of the range.
+   */
+  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
+    const end = firstPage + pages;
+    if (device === TO_HOST) {
+      let done = t;
+      for (const dev of d.devices) done = toHost(d, dev.index, region, firstPage, end, done);
+      return done;
+    }
+    const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, t));
+    return moved.local > 0 ? moved.t : nothingMoved(d, region, firstPage, end);
+  };
 
   return {
     name: 'hmm-migrate',
@@ -132,7 +162,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       const owner = d.devices.find((dev) => d.residency.frame(dev.index, page) >= 0);
       if (owner === undefined) return ERR_SIGBUS;
       const block = blockOf(region, page);
-      return migrateToHost(d, mover, owner.index, region, block.first, block.end, t);
+      return toHost(d, owner.index, region, block.first, block.end, t);
     },
   };
 }

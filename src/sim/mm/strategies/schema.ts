@@ -41,6 +41,80 @@ export const hmmMigrateSchema = obj(
   'Mirroring plus migration: a device fault migrates the block around the page to device-private memory (migrate_vma: collect, unmap with migration entries, copy, finalize); the CPU page table then holds device-private entries, and a CPU touch migrates the block back (migrate_to_ram). MAP_SHARED memory cannot migrate and is mirrored over the link, as are pages when device memory is full.',
 );
 
+const regionName = z
+  .string({ error: "expected the name of one of the workload's regions" })
+  .min(1, "give the name of one of the workload's regions")
+  .max(64, 'a region name has at most 64 characters');
+
+/** Advice for one region, in the spirit of hmadvise (GMEM) and cudaMemAdvise. */
+export const gmemAdviceSchema = obj(
+  {
+    region: regionName.describe('The region the advice is for (a workload\'s region name, e.g. "table" or "a").'),
+    preferredLocation: oneOf(
+      ['none', 'device', 'host'],
+      'a preferred location',
+      'Where the pages should live (cudaMemAdviseSetPreferredLocation): "device" migrates on fault and evicts these pages last; "host" keeps them in system memory and maps them over the link on a device fault instead of migrating them; "none" (default) migrates on fault.',
+    ).default('none'),
+    accessedBy: bool(
+      'The devices keep a mapping of these pages wherever they live (cudaMemAdviseSetAccessedBy): a device fault maps the pages of its 2 MiB block that are in system memory over the link, without migrating them.',
+    ).default(false),
+    readMostly: bool(
+      'Read-mostly (cudaMemAdviseSetReadMostly): a device read copies the pages into device memory and keeps the system copy (replication: the CPU page becomes write-protected); a write by either side collapses the copies.',
+    ).default(false),
+  },
+  'Advice for one region.',
+);
+
+export const gmemSchema = obj(
+  {
+    impl: z.literal('gmem').describe('The strategy.'),
+    sharedRegions: z
+      .union([z.literal('all'), z.array(regionName).min(1, 'list at least one region, or use "all"')])
+      .default('all')
+      .describe(
+        'The regions the program opts in to the shared address space (GMEM maps only ranges created for peer sharing, not the whole mm): "all" (default) or a list of region names. A device access to any other region fails with EFAULT.',
+      ),
+    prefetcher: oneOf(
+      ['none', 'sequential', 'density'],
+      'a prefetcher',
+      'What a device fault migrates besides its own device page: "none"; "sequential", the aligned 64 KiB around the fault (UVMSmart\'s sequential-local prefetcher); "density" (default), the UVM driver\'s tree prefetcher: over a bitmap tree of the 2 MiB block, the largest subregion around the fault whose resident and faulted pages exceed densityThresholdPercent is migrated whole (uvm_perf_prefetch.c).',
+    ).default('density'),
+    densityThresholdPercent: num(
+      "Density prefetcher: a subregion is prefetched when more than this percentage of its pages is resident or faulting. Default 51: the UVM driver's uvm_perf_prefetch_threshold.",
+      { int: true, min: 1, max: 100 },
+    ).default(51),
+    eviction: oneOf(
+      ['lru', 'fifo'],
+      'an eviction policy',
+      'Which 2 MiB chunk to evict when device memory is full: "lru" (default), least recently used, touched on every fault that maps it, as the UVM driver\'s root-chunk LRU list; "fifo", the chunk allocated first. Chunks pinned by thrashing mitigation and the chunk being filled are never evicted; when no chunk can be evicted the fault maps the pages over the link instead.',
+    ).default('lru'),
+    thrashing: obj(
+      {
+        mitigation: oneOf(
+          ['none', 'map-remotely', 'pin-on-device'],
+          'a thrashing mitigation',
+          'What a 2 MiB block detected thrashing gets for pinMs: "map-remotely" (default), its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none".',
+        ).default('map-remotely'),
+        threshold: num(
+          "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
+          { int: true, min: 1, max: 255 },
+        ).default(3),
+        windowUs: num(
+          "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
+          { min: 1, max: 1e9 },
+        ).default(1_000_000),
+        pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
+          gt: 0,
+          max: 1e6,
+        }).default(150),
+      },
+      'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
+    ).default({ mitigation: 'map-remotely', threshold: 3, windowUs: 1_000_000, pinMs: 150 }),
+    advice: z.array(gmemAdviceSchema).default([]).describe('Advice per region (hmadvise / cudaMemAdvise).'),
+  },
+  'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
+);
+
 export const coherentSchema = obj(
   {
     impl: z.literal('coherent').describe('The strategy.'),
