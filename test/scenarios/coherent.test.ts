@@ -224,6 +224,41 @@ describe('coherent: explicit migration', () => {
   });
 });
 
+describe('HMM selftests, device-coherent variants (hmm_device_coherent)', () => {
+  it('migrate, then migrate_fault: the CPU reads the migrated pages in place, without faulting them back', () => {
+    const r = script([
+      { op: 'mmap', name: 'buf', sizeBytes: 16 * 4 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'cpu.read', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+    ]);
+    // The kernel's snapshot says HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL | WRITE before and after.
+    expect(snapshot(r, 3)).toEqual(new Array(16).fill('device-coherent'));
+    expect(snapshot(r, 5)).toEqual(new Array(16).fill('device-coherent'));
+    expect(op(r, 4).faults).toBe(0);
+    expect(metric(r, 'cpu.special_entry_faults')).toBe(0);
+  });
+
+  it('migrate_multiple: to the device and back ten times, every page each time', () => {
+    const round = [
+      { op: 'migrate', region: 'buf' },
+      { op: 'cpu.read', region: 'buf' },
+      { op: 'migrate', region: 'buf', to: 'host' },
+    ];
+    const r = script([
+      { op: 'mmap', name: 'buf', sizeBytes: 16 * 4 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      ...Array.from({ length: 10 }, () => round).flat(),
+      { op: 'snapshot', region: 'buf' },
+    ]);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(10 * 16);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(10 * 16);
+    expect(snapshot(r, 32)).toEqual(new Array(16).fill('write'));
+  });
+});
+
 describe('coherent: access-counter migration', () => {
   // The device runs the triad three times over b and c, which the CPU wrote (system memory).
   const stream = { impl: 'stream', arrayBytes: '4MiB', iterations: 3, initOnCpu: true, readBackOnCpu: true };

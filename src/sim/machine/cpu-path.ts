@@ -93,8 +93,9 @@ function deviceMemoryAccess(m: Machine, c: number, page: number, lines: number, 
     const n = Math.min(left, wave - (off % wave));
     const addr = m.residency.deviceAddress(dev.index, page, off % PAGE_BYTES);
     if (run.write) {
-      tt = dev.dram.access(link.write(tt, H2D, n), addr, n, true);
-      m.hooks.transfer?.(tt, H2D, n);
+      const arrival = link.write(tt, H2D, n);
+      m.hooks.transfer?.(arrival, H2D, n);
+      tt = dev.dram.access(arrival, addr, n, true);
     } else {
       tt = link.readCompletion(dev.dram.access(link.readRequest(tt, H2D, n), addr, n, false), D2H, n);
       m.hooks.transfer?.(tt, D2H, n);
