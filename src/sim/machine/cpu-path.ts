@@ -64,7 +64,7 @@ export function cpuRun(m: Machine, c: number, t: Ps): Ps {
 }
 
 /** CPU TLB flag of a page whose data is in a device's memory (device-coherent, reached across the link). */
-const CPU_TLB_DEVICE_MEMORY = 4;
+export const CPU_TLB_DEVICE_MEMORY = 4;
 
 /** CPU TLB bits for a present page: 1 read, 2 write, CPU_TLB_DEVICE_MEMORY. */
 export function cpuTlbFlags(m: Machine, page: number): number {
