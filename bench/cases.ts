@@ -142,6 +142,23 @@ export function benchCases(quick: boolean): BenchCase[] {
     },
     {
       kind: 'sim',
+      name: 'gmem-oversub',
+      title: `issue 7 target: gmem, ${count(targetAccesses)} random 8 B reads over ${bytes(targetTable)} of managed memory on a device with ${bytes(size(3 * GiB))} (4 KiB pages)`,
+      doc: {
+        hardware: { ...GPU_4K, device: { ...GPU_4K.device, dram: { capacityBytes: bytes(size(3 * GiB)) } } },
+        strategy: { impl: 'gmem' },
+        workload: {
+          impl: 'gather',
+          tableBytes: bytes(targetTable),
+          accesses: targetAccesses,
+          elementBytes: 8,
+          initOnCpu: false,
+        },
+      },
+      target: { figure: 'wall', value: 30, label: '30 s' },
+    },
+    {
+      kind: 'sim',
       name: 'sparse-1t',
       title: `sparse footprint: ${bytes(sparseTable)} mapped, ${count(sparseAccesses)} random reads (4 KiB pages), hmm-mirror`,
       doc: gather(sparseTable, sparseAccesses, { ...GPU_4K, cpu: { memory: { capacityBytes: '2TiB' } } }),

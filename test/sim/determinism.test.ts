@@ -33,7 +33,7 @@ const workloadArb = fc.oneof(
 );
 
 const strategyArb = fc.oneof(
-  fc.record({ impl: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate') }),
+  fc.record({ impl: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate', 'gmem') }),
   fc.record({
     impl: fc.constant('coherent'),
     placement: fc.constantFrom('first-touch', 'device-preferred', 'host'),

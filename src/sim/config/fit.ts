@@ -3,6 +3,7 @@
  * machine. Building a plan is cheap (streams are made lazily), so validation builds it
  * and answers here what `simulate` would otherwise discover mid-run.
  */
+import { listText } from '../schema/fields.js';
 import { formatBytes } from '../schema/units.js';
 import type { Experiment } from './experiment.js';
 import type { ConfigIssue } from './validate.js';
@@ -35,6 +36,11 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
       traceSource: UNREAD_TRACE,
     });
     for (const r of plan.regions) footprint += r.sizeBytes;
+    const unknown = regionNamesProblem(
+      experiment,
+      plan.regions.map((r) => r.name),
+    );
+    if (unknown) return [unknown];
   } catch (e) {
     return [{ path: 'workload', message: (e as Error).message }];
   }
@@ -71,4 +77,25 @@ function coherentLinkProblems(experiment: Experiment): ConfigIssue[] {
     });
   }
   return issues;
+}
+
+/** gmem names regions in its advice and shared list: each must be one of the workload's. */
+function regionNamesProblem(experiment: Experiment, names: string[]): ConfigIssue | undefined {
+  const s = experiment.strategy;
+  if (s.impl !== 'gmem') return undefined;
+  const valid = `the workload's regions are ${listText(names.map((n) => `"${n}"`))}`;
+  const listed = s.sharedRegions === 'all' ? [] : s.sharedRegions;
+  const i = listed.findIndex((n) => !names.includes(n));
+  if (i >= 0)
+    return {
+      path: `strategy.sharedRegions[${i}]`,
+      message: `"${listed[i]}" is not a region of the workload; ${valid}`,
+    };
+  const j = s.advice.findIndex((a) => !names.includes(a.region));
+  if (j >= 0)
+    return {
+      path: `strategy.advice[${j}].region`,
+      message: `"${s.advice[j].region}" is not a region of the workload; ${valid}`,
+    };
+  return undefined;
 }

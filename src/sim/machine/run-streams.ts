@@ -44,6 +44,8 @@ export function runStreams(
   const ctxs = m.contexts;
   const frontEnds: (DramFrontEnd | null)[] = new Array<DramFrontEnd | null>(ctxs.count).fill(null);
   const cursor = [0, 0];
+  // Errors are the phase's: a context that failed in an earlier phase and sits this one out must not fail it.
+  ctxs.errors.fill(null);
   for (const s of streams) {
     const front: DramFrontEnd[] = [];
     const agent = s.agent === 'cpu' ? AGENT_CPU : AGENT_DEVICE;

@@ -17,7 +17,7 @@ import type { Region } from '../machine/address-space.js';
 import { FAULT_SERVICE } from '../machine/contexts.js';
 import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
-import { DEV_READ, DEV_WRITE } from '../machine/page-state.js';
+import { DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
 import { VA_BLOCK_PAGES, type Driver } from './driver.js';
 import type { DeviceFault, Strategy } from './strategies/types.js';
@@ -57,6 +57,7 @@ class Batch {
     this.order = new Int32Array(batchSize);
     this.fault = {
       device: device.index,
+      batch: 0,
       region: null as unknown as Region,
       devicePage: 0,
       firstPage: 0,
@@ -138,6 +139,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   dev.counters.faultBatches++;
   let now = t + fb.batchFetchPs;
   const f = batch.fault;
+  f.batch = dev.counters.faultBatches;
   const order = batch.order;
   for (let u = 0; u < batch.unique; u++) order[u] = u;
   order.subarray(0, batch.unique).sort(batch.byAddress);
@@ -194,6 +196,11 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
     const first = Math.max(dv * size, region.basePage);
     const count = Math.min((dv + 1) * size, region.basePage + region.pages) - first;
     const offset = u * size + (first - dv * size);
+    if (!framesStillThere(d, dev.index, batch.bits, offset, first, count)) {
+      // A later fault of this batch evicted the memory this one was resolved to: retry it.
+      dev.counters.batchRetries++;
+      continue;
+    }
     const changed = d.setDevicePtes(dev.index, first, batch.bits, count, offset);
     const blockOf = Math.floor(first / VA_BLOCK_PAGES);
     if (changed > 0 && blockOf !== lastBlock) {
@@ -231,4 +238,24 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
   fb.dropped = 0;
   if (fb.length > 0) m.queue.push(written, EV_BATCH_START, dev.index);
   else fb.driverBusy = false;
+}
+
+/**
+ * Whether every page a resolution maps locally still has its frame on the device. A
+ * strategy that evicts while it services a batch (gmem under oversubscription) may take
+ * the memory of a fault resolved earlier in the same batch; its notifier invalidation is
+ * the batch's own, so the sequence check does not catch it.
+ */
+function framesStillThere(
+  d: Driver,
+  device: number,
+  bits: Uint8Array,
+  offset: number,
+  first: number,
+  count: number,
+): boolean {
+  for (let i = 0; i < count; i++) {
+    if ((bits[offset + i] & DEV_LOCAL) !== 0 && d.m.residency.frame(device, first + i) < 0) return false;
+  }
+  return true;
 }

@@ -57,7 +57,10 @@ export function runHostOp(
     case 'migrate': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('migrate', name, op.offset);
       if (strategy.migrate === undefined) {
-        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or coherent`);
+        return new OpError(
+          'EINVAL',
+          `strategy ${strategy.name} does not migrate pages; use hmm-migrate, gmem or coherent`,
+        );
       }
       if (op.device !== TO_HOST && op.device >= d.devices.length) {
         return new OpError('EINVAL', `migrate of ${name} to device ${op.device}: the hardware has ${d.devices.length}`);
@@ -68,6 +71,11 @@ export function runHostOp(
       }
       return strategy.migrate(d, region, first, pages, op.device, t);
     }
+    case 'advise':
+      if (strategy.advise === undefined) {
+        return new OpError('EINVAL', `strategy ${strategy.name} takes no memory advice; use gmem`);
+      }
+      return strategy.advise(d, region, op.advice, t);
     case 'snapshot': {
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
       const views: PageView[] = [];

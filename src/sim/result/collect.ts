@@ -208,6 +208,31 @@ function deviceMetrics(
     'pages',
   );
   put(
+    'mm.migrations_to_device',
+    sum((k) => k.migrationsToDevice),
+    'migrations',
+  );
+  put(
+    'mm.migrations_to_host',
+    sum((k) => k.migrationsToHost),
+    'migrations',
+  );
+  put(
+    'mm.evictions',
+    sum((k) => k.evictions),
+    'chunks',
+  );
+  put(
+    'mm.thrashing_events',
+    sum((k) => k.thrashingEvents),
+    'blocks',
+  );
+  put(
+    'mm.prefetched_pages',
+    sum((k) => k.prefetchedPages),
+    'pages',
+  );
+  put(
     'copy.count',
     sum((k) => k.copies),
     'copies',

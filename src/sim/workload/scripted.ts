@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { bool, closest, listText, num, obj, oneOf, size } from '../schema/fields.js';
 import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
+import { adviceFields } from './advice.js';
 import type { WorkloadEnv } from './env.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
 import { TO_HOST, type Phase, type RegionSpec, type StreamSpec, type WorkloadPlan } from './types.js';
@@ -150,7 +151,19 @@ export const migrateOpSchema = obj(
     device,
     expect,
   },
-  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+);
+
+export const adviseOpSchema = obj(
+  {
+    op: z.literal('advise').describe('The operation.'),
+    region,
+    preferredLocation: adviceFields.preferredLocation.optional(),
+    accessedBy: adviceFields.accessedBy.optional(),
+    readMostly: adviceFields.readMostly.optional(),
+    expect,
+  },
+  'advise: change the memory advice of a whole region (hmadvise / cudaMemAdvise); only the fields given change. Only strategies that take advice accept it (gmem). Advice changes what later faults do; it moves no page by itself.',
 );
 
 export const scriptOpSchema = z
@@ -162,6 +175,7 @@ export const scriptOpSchema = z
     computeOpSchema,
     snapshotOpSchema,
     migrateOpSchema,
+    adviseOpSchema,
   ])
   .describe('One operation of the script.');
 
@@ -254,6 +268,7 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
       });
       return;
     }
+    if (op.op === 'advise') return; // advice is for the whole region
     const offset = op.offsetBytes;
     if (offset > regionBytes) {
       issues.push({
@@ -325,6 +340,13 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       return;
     }
     const r = byName.get(op.region) as number;
+    if (op.op === 'advise') {
+      const name = `advise ${op.region}`;
+      opNames.push(name);
+      const advice = { preferredLocation: op.preferredLocation, accessedBy: op.accessedBy, readMostly: op.readMostly };
+      phases.push({ kind: 'host', label: `op ${i}: ${name}`, host: { op: 'advise', region: r, advice }, ...tags });
+      return;
+    }
     const regionBytes = regions[r].sizeBytes;
     const offset = op.offsetBytes;
     const bytes = op.sizeBytes ?? regionBytes - offset;

@@ -1,3 +1,4 @@
+import type { Advice } from './advice.js';
 /**
  * The contract between workloads and the machine. A workload is a plan: the memory
  * regions it maps and a sequence of phases. A phase either runs access streams on CPU
@@ -77,7 +78,8 @@ export type HostOp =
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number }
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number };
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
+  | { op: 'advise'; region: number; advice: Partial<Advice> };
 
 /** The `device` of a migrate op (and of Strategy.migrate) that means system memory. */
 export const TO_HOST = -1;

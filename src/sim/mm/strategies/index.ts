@@ -7,9 +7,17 @@ import { lookup, type Registration } from '../../schema/registry.js';
 import { createAtsSva } from './ats-sva.js';
 import { createCoherent } from './coherent.js';
 import { createExplicitCopy } from './explicit-copy.js';
+import { createGmem } from './gmem.js';
 import { createHmmMigrate } from './hmm-migrate.js';
 import { createHmmMirror } from './hmm-mirror.js';
-import { atsSvaSchema, coherentSchema, explicitCopySchema, hmmMigrateSchema, hmmMirrorSchema } from './schema.js';
+import {
+  atsSvaSchema,
+  coherentSchema,
+  explicitCopySchema,
+  gmemSchema,
+  hmmMigrateSchema,
+  hmmMirrorSchema,
+} from './schema.js';
 import type { Strategy } from './types.js';
 
 export const STRATEGIES = [
@@ -17,6 +25,7 @@ export const STRATEGIES = [
   { impl: 'hmm-mirror', schema: hmmMirrorSchema, create: createHmmMirror },
   { impl: 'hmm-migrate', schema: hmmMigrateSchema, create: createHmmMigrate },
   { impl: 'ats-sva', schema: atsSvaSchema, create: createAtsSva },
+  { impl: 'gmem', schema: gmemSchema, create: createGmem },
   { impl: 'coherent', schema: coherentSchema, create: createCoherent },
 ] as const satisfies readonly Registration<Strategy>[];
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, num, obj, oneOf, size } from '../../schema/fields.js';
+import { adviceFields } from '../../workload/advice.js';
 
 export const explicitCopySchema = obj(
   {
@@ -50,17 +51,9 @@ const regionName = z
 export const gmemAdviceSchema = obj(
   {
     region: regionName.describe('The region the advice is for (a workload\'s region name, e.g. "table" or "a").'),
-    preferredLocation: oneOf(
-      ['none', 'device', 'host'],
-      'a preferred location',
-      'Where the pages should live (cudaMemAdviseSetPreferredLocation): "device" migrates on fault and evicts these pages last; "host" keeps them in system memory and maps them over the link on a device fault instead of migrating them; "none" (default) migrates on fault.',
-    ).default('none'),
-    accessedBy: bool(
-      'The devices keep a mapping of these pages wherever they live (cudaMemAdviseSetAccessedBy): a device fault maps the pages of its 2 MiB block that are in system memory over the link, without migrating them.',
-    ).default(false),
-    readMostly: bool(
-      'Read-mostly (cudaMemAdviseSetReadMostly): a device read copies the pages into device memory and keeps the system copy (replication: the CPU page becomes write-protected); a write by either side collapses the copies.',
-    ).default(false),
+    preferredLocation: adviceFields.preferredLocation.default('none'),
+    accessedBy: adviceFields.accessedBy.default(false),
+    readMostly: adviceFields.readMostly.default(false),
   },
   'Advice for one region.',
 );

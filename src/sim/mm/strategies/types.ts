@@ -1,6 +1,7 @@
 import type { Outcome } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
+import type { Advice } from '../../workload/advice.js';
 import type { Phase, Prot } from '../../workload/types.js';
 import type { DriverContext } from '../driver.js';
 
@@ -12,6 +13,8 @@ import type { DriverContext } from '../driver.js';
  */
 export interface DeviceFault {
   readonly device: number;
+  /** The device's fault batch this fault belongs to (numbered from 1): memory a batch is mapping must not be evicted by the same batch. */
+  batch: number;
   region: Region;
   /** The device page (in device-page units) and the 4 KiB pages of it inside the region. */
   devicePage: number;
@@ -70,6 +73,8 @@ export interface Strategy {
    * op). Strategies that do not migrate leave it out.
    */
   migrate?(d: DriverContext, region: Region, firstPage: number, pages: number, device: number, t: Ps): Outcome;
+  /** Changes a region's memory advice (a scripted advise op). Strategies that take no advice leave it out. */
+  advise?(d: DriverContext, region: Region, advice: Partial<Advice>, t: Ps): Outcome;
   /**
    * Pages [firstPage, firstPage + pages) were just allocated in system memory by a fault
    * (the CPU's, or hmm_range_fault's for a device) and hold no data yet: a strategy with a

@@ -1,0 +1,340 @@
+/**
+ * gmem: advised unified memory in the manner of GMEM (the generalized memory management
+ * proposal for accelerators) and of the NVIDIA UVM driver it generalizes. Only regions the
+ * program opts in are shared with the devices. A device fault migrates pages into device
+ * memory, 2 MiB VA block by block:
+ *
+ * - the faulting device page, plus what the prefetcher adds in its block (none; the aligned
+ *   64 KiB around it; or the UVM density tree: the largest subregion whose resident and
+ *   faulting pages exceed the threshold);
+ * - each block that has pages on a device owns one 2 MiB chunk of its memory (page i of the
+ *   block in frame i of the chunk, as the UVM driver backs a VA block with a root chunk);
+ * - when no chunk is free, the least recently used (or first allocated) chunk is evicted:
+ *   its pages go back to system memory. Chunks pinned by thrashing mitigation and the chunk
+ *   being filled are never evicted; when nothing can be evicted the fault maps the pages
+ *   over the link instead (an eviction policy that finds nothing never loops);
+ * - a block whose pages come back to a device `threshold` times, each within `windowUs` of
+ *   the previous, is thrashing: for `pinMs` it is mapped over the link instead
+ *   ("map-remotely"), or its chunk is kept ("pin-on-device").
+ *
+ * Advice per region: preferred location host (map over the link, never migrate on fault),
+ * accessed-by (map over the link), read-mostly (a device read copies the pages and keeps the
+ * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
+ * device write moves the page). A CPU touch of a page on a device migrates the aligned
+ * 64 KiB around it back.
+ */
+import type { z } from 'zod';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS, OpError } from '../../engine/errno.js';
+import type { Ps } from '../../engine/time.js';
+import type { Region } from '../../machine/address-space.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_SHARED,
+  PROT_WRITE,
+} from '../../machine/page-state.js';
+import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
+import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
+import { copyPages, mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
+import type { gmemAdviceSchema, gmemSchema } from './schema.js';
+import { TO_HOST, type DeviceFault, type Strategy } from './types.js';
+
+type GmemConfig = z.output<typeof gmemSchema>;
+type Advice = z.output<typeof gmemAdviceSchema>;
+
+/** Pages of the sequential prefetcher's unit and of a CPU fault-back: a 64 KiB big page. */
+const BIG_PAGE_PAGES = 16;
+const NO_ADVICE: Advice = { region: '', preferredLocation: 'none', accessedBy: false, readMostly: false };
+
+export function createGmem(config: GmemConfig): Strategy {
+  const adviceByName = new Map(config.advice.map((a) => [a.region, a]));
+  const shared = config.sharedRegions === 'all' ? undefined : new Set(config.sharedRegions);
+  /** Scratch of the density prefetcher: a prefix count of present pages over a block. */
+  const present = new Int32Array(VA_BLOCK_PAGES + 1);
+
+  const adviceOf = (region: Region): Advice => adviceByName.get(region.spec.name) ?? NO_ADVICE;
+  const memory = new ChunkedDeviceMemory(config, (region) => adviceOf(region).preferredLocation === 'device');
+  const isLocal = (d: DriverContext, device: number, p: number) => d.residency.frame(device, p) >= 0;
+  /** A page on a device and in system memory: a read-mostly copy. */
+  const isReplica = (d: DriverContext, device: number, p: number) => isLocal(d, device, p) && d.residency.inSystem(p);
+
+  /** The device-PTE bits of a page in `device`'s memory: read-only while it is a read-mostly copy. */
+  function localBits(d: DriverContext, device: number, p: number): number {
+    const writable = (d.prot(p) & PROT_WRITE) !== 0 && !isReplica(d, device, p);
+    return DEV_LOCAL | DEV_READ | (writable ? DEV_WRITE : 0);
+  }
+
+  /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy). */
+  function movable(d: DriverContext, p: number): boolean {
+    const prot = d.prot(p);
+    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
+    const pte = d.cpuPte(p);
+    if (pte !== CpuPte.None && pte !== CpuPte.Present && pte !== CpuPte.ReadOnly) return false;
+    for (const dev of d.devices) if (isLocal(d, dev.index, p)) return false;
+    return true;
+  }
+
+  /** The pages a fault migrates: its device page, grown by the prefetcher inside the block. */
+  function prefetchRange(d: DriverContext, f: DeviceFault, block: number): [number, number] {
+    const [bFirst, bEnd] = blockRange(f.region, block);
+    let lo = f.firstPage;
+    let hi = f.firstPage + f.pages;
+    const base = block * VA_BLOCK_PAGES;
+    const at = f.accessedPage - base;
+    if (config.prefetcher === 'sequential') {
+      const start = base + Math.floor(at / BIG_PAGE_PAGES) * BIG_PAGE_PAGES;
+      lo = Math.min(lo, start);
+      hi = Math.max(hi, start + BIG_PAGE_PAGES);
+    } else if (config.prefetcher === 'density') {
+      // The UVM driver's bitmap tree: resident or faulting pages per subregion.
+      for (let i = 0; i < VA_BLOCK_PAGES; i++) {
+        const p = base + i;
+        const here = p >= bFirst && p < bEnd && (isLocal(d, f.device, p) || (p >= f.firstPage && p < hi));
+        present[i + 1] = present[i] + (here ? 1 : 0);
+      }
+      for (let size = 2; size <= VA_BLOCK_PAGES; size *= 2) {
+        const start = Math.floor(at / size) * size;
+        const count = present[start + size] - present[start];
+        if (count * 100 > config.densityThresholdPercent * size) {
+          lo = Math.min(lo, base + start);
+          hi = Math.max(hi, base + start + size);
+        }
+      }
+    }
+    return [Math.max(lo, bFirst), Math.min(hi, bEnd)];
+  }
+
+  /** Migrates the movable pages of [lo, hi) (one block) to the device; returns the time and the pages moved. */
+  function migrateIn(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps): Ps {
+    const device = f.device;
+    const { chunk, t: tt } = memory.chunkFor(d, device, f.region, block, f.batch, t);
+    if (chunk < 0) return tt;
+    let prefetched = 0;
+    const frameFor = (p: number) => {
+      memory.addPage(device, chunk);
+      if (p < f.firstPage || p >= f.firstPage + f.pages) prefetched++;
+      return memory.frameOf(chunk, p);
+    };
+    const isMovable = (p: number) => movable(d, p);
+    const done = migrateToDevice(d, device, f.region, lo, hi, isMovable, frameFor, VA_BLOCK_PAGES, tt).t;
+    d.countPrefetch(device, prefetched);
+    memory.filled(d, device, block, done);
+    return done;
+  }
+
+  /** Read-mostly: copies the pages of [lo, hi) that are in system memory to the device, keeping them there write-protected. */
+  function replicate(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps): Ps {
+    const device = f.device;
+    const got = memory.chunkFor(d, device, f.region, block, f.batch, t);
+    const chunk = got.chunk;
+    let tt = got.t;
+    if (chunk < 0) return tt;
+    for (let p = lo; p < hi; p++) {
+      if (!movable(d, p)) continue;
+      // The system copy must be write-protected for a CPU write to collapse the copies.
+      if (d.cpuPte(p) !== CpuPte.ReadOnly) {
+        const faulted = d.faultInPage(f.region, p, false, tt);
+        if (faulted < 0) continue;
+        tt = faulted;
+        d.setCpuPte(p, CpuPte.ReadOnly);
+      }
+      d.residency.addDeviceCopy(device, p, memory.frameOf(chunk, p));
+      memory.addPage(device, chunk);
+      tt = copyPages(d, device, true, f.region, p, p + 1, tt);
+    }
+    memory.filled(d, device, block, tt);
+    return tt;
+  }
+
+  /** A device write to a read-mostly copy: the other copies go and the page lives on this device only. */
+  function collapse(d: DriverContext, f: DeviceFault, t: Ps): Ps {
+    let tt = t;
+    for (let i = 0; i < f.pages; i++) {
+      const p = f.firstPage + i;
+      if (!isReplica(d, f.device, p)) continue;
+      tt = d.notify(f.region, p, 1, tt);
+      for (const dev of d.devices) {
+        if (dev.index === f.device || !isLocal(d, dev.index, p)) continue;
+        d.residency.dropDeviceCopy(dev.index, p);
+        memory.release(d, dev.index, p, tt);
+      }
+      d.setCpuPte(p, CpuPte.DevicePrivate);
+      d.residency.setInSystem(p, false);
+    }
+    return tt;
+  }
+
+  const resolve: Strategy['resolveDeviceFault'] = (d, f, t) => {
+    const region = f.region;
+    const prot = d.prot(f.accessedPage);
+    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (shared && !shared.has(region.spec.name))) {
+      f.error = ERR_EFAULT;
+      return;
+    }
+    if (f.write && (prot & PROT_WRITE) === 0) {
+      f.error = ERR_EPERM;
+      return;
+    }
+    let tt = t + d.timing.perFault;
+    const advice = adviceOf(region);
+    const block = Math.floor(f.accessedPage / VA_BLOCK_PAGES);
+    let lo = f.firstPage;
+    let hi = f.firstPage;
+    const remote =
+      advice.preferredLocation === 'host' || advice.accessedBy || memory.mapRemotely(d, f.device, block, tt);
+    if (!remote) {
+      [lo, hi] = prefetchRange(d, f, block);
+      if (advice.readMostly && !f.write) tt = replicate(d, f, block, lo, hi, tt);
+      else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
+    }
+
+    // The faulting device page: pages on the device map locally, the others over the link.
+    let overLink = 0;
+    for (let i = 0; i < f.pages; i++) {
+      const p = f.firstPage + i;
+      if (isLocal(d, f.device, p)) {
+        f.bits[i] = localBits(d, f.device, p);
+        continue;
+      }
+      const m = mapOverLink(d, region, p, f.write && p === f.accessedPage, tt);
+      f.bits[i] = m.bits;
+      tt = m.t;
+      if (m.bits !== 0 && !remote) overLink++;
+    }
+    d.countMigrationFallback(f.device, overLink);
+    if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
+    // Prefetched pages outside the faulting device page are mapped now, as the driver maps
+    // the whole serviced region of the block.
+    tt = mapLocal(d, f.device, lo, Math.min(hi, f.firstPage), tt);
+    tt = mapLocal(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
+    f.costPs = tt - t;
+  };
+
+  function mapLocal(d: DriverContext, device: number, first: number, end: number, t: Ps): Ps {
+    if (first >= end) return t;
+    const local = (p: number) => isLocal(d, device, p);
+    const bits = (p: number) => localBits(d, device, p);
+    return mapLocalRuns(d, device, first, end, VA_BLOCK_PAGES, local, bits, t).t;
+  }
+
+  /** Every device's own pages of [first, end) back to system memory (a prefetch to the CPU). */
+  function toHost(d: DriverContext, region: Region, first: number, end: number, t: Ps): Ps {
+    let tt = t;
+    for (const dev of d.devices) {
+      const onlyHere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
+      const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
+      tt = migrateToHost(d, dev.index, region, first, end, onlyHere, release, tt).t;
+    }
+    return tt;
+  }
+
+  /**
+   * Explicit prefetch (cudaMemPrefetchAsync, the scripted migrate op): to a device block
+   * by block, then mapped; or to the CPU (TO_HOST).
+   */
+  const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
+    if (shared && !shared.has(region.spec.name)) {
+      return new OpError('EFAULT', `migrate of ${region.spec.name}: the region is not in strategy.sharedRegions`);
+    }
+    if (device === TO_HOST) return toHost(d, region, firstPage, firstPage + pages, t);
+    let tt = t;
+    let moved = 0;
+    const end = firstPage + pages;
+    const fault = { device, batch: 0, region, firstPage: 0, pages: 0, accessedPage: 0 } as DeviceFault;
+    for (let p = firstPage; p < end;) {
+      const block = Math.floor(p / VA_BLOCK_PAGES);
+      const stop = Math.min(end, (block + 1) * VA_BLOCK_PAGES);
+      fault.firstPage = p;
+      fault.pages = stop - p;
+      tt = migrateIn(d, fault, block, p, stop, tt);
+      tt = mapLocal(d, device, p, stop, tt);
+      for (let q = p; q < stop; q++) if (isLocal(d, device, q)) moved++;
+      p = stop;
+    }
+    if (moved > 0) return tt;
+    return new OpError(
+      'ENOMEM',
+      `migrate of ${region.spec.name}: no page could move (device memory full, or no page movable)`,
+    );
+  };
+
+  /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
+  const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
+    const before = adviceOf(region);
+    const after: Advice = { ...before, region: region.spec.name };
+    if (change.preferredLocation !== undefined) after.preferredLocation = change.preferredLocation;
+    if (change.accessedBy !== undefined) after.accessedBy = change.accessedBy;
+    if (change.readMostly !== undefined) after.readMostly = change.readMostly;
+    adviceByName.set(region.spec.name, after);
+    let tt = t;
+    if (before.readMostly && !after.readMostly) {
+      for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+        for (const dev of d.devices) {
+          if (!isReplica(d, dev.index, p)) continue;
+          tt = d.notify(region, p, 1, tt);
+          d.residency.dropDeviceCopy(dev.index, p);
+          memory.release(d, dev.index, p, tt);
+        }
+      }
+    }
+    return tt;
+  };
+
+  return {
+    name: 'gmem',
+    translation: 'device-page-table',
+    onMap(d, _region, t) {
+      memory.attach(d);
+      return t;
+    },
+    onUnmap(d, region, firstPage, pages, t) {
+      for (let p = firstPage; p < firstPage + pages; p++) {
+        for (const dev of d.devices) {
+          if (d.residency.dropDeviceCopy(dev.index, p) >= 0) memory.release(d, dev.index, p, t);
+        }
+        d.residency.setInSystem(p, true);
+      }
+      return d.notify(region, firstPage, pages, t);
+    },
+    onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
+    beforePhase: (_d, _phase, t) => t,
+    afterPhase: (_d, _phase, t) => t,
+    resolveDeviceFault: resolve,
+    migrate,
+    advise,
+    onCpuPteChange(d, region, page, t) {
+      // A CPU write to a read-mostly page (copy-on-write of its write-protected system copy) drops the device copies.
+      const tt = d.notify(region, page, 1, t);
+      for (const dev of d.devices) {
+        if (d.residency.dropDeviceCopy(dev.index, page) >= 0) memory.release(d, dev.index, page, tt);
+      }
+      return tt;
+    },
+    onSpecialCpuFault(d, region, page, _write, t) {
+      if (d.cpuPte(page) !== CpuPte.DevicePrivate) return ERR_SIGBUS;
+      const owner = d.devices.find((dev) => isLocal(d, dev.index, page));
+      if (owner === undefined) return ERR_SIGBUS;
+      const device = owner.index;
+      const start = page - (page % BIG_PAGE_PAGES);
+      const first = Math.max(start, region.basePage);
+      const end = Math.min(start + BIG_PAGE_PAGES, region.basePage + region.pages);
+      const onlyHere = (p: number) => isLocal(d, device, p) && !d.residency.inSystem(p);
+      const back = migrateToHost(
+        d,
+        device,
+        region,
+        first,
+        end,
+        onlyHere,
+        (p, _frame, at) => memory.release(d, device, p, at),
+        t,
+      );
+      memory.markLeft(Math.floor(page / VA_BLOCK_PAGES));
+      return back.t;
+    },
+  };
+}
