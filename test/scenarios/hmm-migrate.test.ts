@@ -270,3 +270,38 @@ describe('hmm-migrate', () => {
     expect(second.durationNs * 10).toBeLessThan(first.durationNs);
   });
 });
+
+describe('hmm-migrate under oversubscription', () => {
+  // 96 MiB of random reads on a device with 64 MiB.
+  function gather(strategy: Record<string, unknown>): RunResult {
+    return simulate(
+      parseExperiment(
+        {
+          name: 'oversubscribed',
+          hardware: {
+            preset: 'gpu-pcie4-hbm2',
+            device: { dram: { capacityBytes: '64MiB' }, mmu: { pageSizeBytes: '4KiB' } },
+          },
+          strategy: { impl: 'hmm-migrate', ...strategy },
+          workload: { impl: 'gather', tableBytes: '96MiB', accesses: 50_000, elementBytes: 8, initOnCpu: false },
+        },
+        presets,
+      ),
+    );
+  }
+
+  it('with eviction, random access thrashes without mitigation and recovers with it; without eviction the rest is mirrored', () => {
+    const mirrored = gather({ eviction: 'none' });
+    const thrash = gather({ eviction: 'lru' });
+    const mitigated = gather({ eviction: 'lru', thrashing: { mitigation: 'map-remotely' } });
+    expect(metric(mirrored, 'mm.evictions')).toBe(0);
+    expect(metric(mirrored, 'mm.migration_fallback_pages')).toBeGreaterThan(0);
+    expect(metric(thrash, 'mm.evictions')).toBeGreaterThan(10 * 48);
+    expect(metric(thrash, 'mm.thrashing_events')).toBeGreaterThan(0);
+    expect(metric(mitigated, 'sim.time_ns')).toBeLessThan(metric(thrash, 'sim.time_ns') / 3);
+    expect(metric(mitigated, 'mm.evictions')).toBeLessThan(metric(thrash, 'mm.evictions') / 5);
+    for (const r of [mirrored, thrash, mitigated]) {
+      expect(metric(r, 'device.memory_peak_bytes')).toBeLessThanOrEqual(64 * MiB);
+    }
+  });
+});

@@ -30,8 +30,11 @@ class DeviceChunks {
   readonly resident: Uint16Array;
   /** The fault batch that last filled the chunk: that batch may not evict it (its mappings are not installed yet). */
   readonly batchOfChunk: Float64Array;
+  /** One byte per frame: 1 while the block's page is in it (what the density prefetcher reads). */
+  readonly residentMap: Uint8Array;
 
   constructor(chunks: number) {
+    this.residentMap = new Uint8Array(chunks * VA_BLOCK_PAGES);
     this.batchOfChunk = new Float64Array(chunks);
     this.blockOfChunk = new Float64Array(chunks).fill(-1);
     this.regionOfChunk = new Int32Array(chunks).fill(-1);
@@ -81,9 +84,18 @@ export class ChunkedDeviceMemory {
     return chunk * VA_BLOCK_PAGES + (page % VA_BLOCK_PAGES);
   }
 
-  /** A page took its frame in `chunk`. */
-  addPage(device: number, chunk: number): void {
-    this.devices[device].resident[chunk]++;
+  /** `page` took its frame in `chunk`. */
+  addPage(device: number, chunk: number, page: number): void {
+    const dc = this.devices[device];
+    dc.resident[chunk]++;
+    dc.residentMap[this.frameOf(chunk, page)] = 1;
+  }
+
+  /** Which pages of the block are on the device (one byte per page of the 2 MiB block), or undefined when none is. */
+  residentPages(device: number, block: number): Uint8Array | undefined {
+    const chunk = this.devices[device].chunkOfBlock.get(block);
+    if (chunk === undefined) return undefined;
+    return this.devices[device].residentMap.subarray(chunk * VA_BLOCK_PAGES, (chunk + 1) * VA_BLOCK_PAGES);
   }
 
   /** A page left `device` (faulted back, unmapped, a copy dropped): its chunk holds one page fewer, and goes when empty. */
@@ -92,6 +104,7 @@ export class ChunkedDeviceMemory {
     const chunk = this.devices[device].chunkOfBlock.get(block);
     if (chunk === undefined) return;
     this.devices[device].resident[chunk]--;
+    this.devices[device].residentMap[this.frameOf(chunk, page)] = 0;
     this.freeIfEmpty(d, device, block, t);
   }
 
@@ -188,6 +201,7 @@ export class ChunkedDeviceMemory {
     dc.blockOfChunk[chunk] = -1;
     dc.regionOfChunk[chunk] = -1;
     dc.resident[chunk] = 0;
+    dc.residentMap.fill(0, chunk * VA_BLOCK_PAGES, (chunk + 1) * VA_BLOCK_PAGES);
   }
 
   /** Evicts a chunk: the block's pages go back to system memory (copies that system memory also holds are dropped); returns when done. */

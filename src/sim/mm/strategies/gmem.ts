@@ -91,9 +91,11 @@ export function createGmem(config: GmemConfig): Strategy {
       hi = Math.max(hi, start + BIG_PAGE_PAGES);
     } else if (config.prefetcher === 'density') {
       // The UVM driver's bitmap tree: resident or faulting pages per subregion.
+      const resident = memory.residentPages(f.device, block);
       for (let i = 0; i < VA_BLOCK_PAGES; i++) {
         const p = base + i;
-        const here = p >= bFirst && p < bEnd && (isLocal(d, f.device, p) || (p >= f.firstPage && p < hi));
+        const here =
+          p >= bFirst && p < bEnd && ((resident !== undefined && resident[i] === 1) || (p >= f.firstPage && p < hi));
         present[i + 1] = present[i] + (here ? 1 : 0);
       }
       for (let size = 2; size <= VA_BLOCK_PAGES; size *= 2) {
@@ -115,7 +117,7 @@ export function createGmem(config: GmemConfig): Strategy {
     if (chunk < 0) return tt;
     let prefetched = 0;
     const frameFor = (p: number) => {
-      memory.addPage(device, chunk);
+      memory.addPage(device, chunk, p);
       if (p < f.firstPage || p >= f.firstPage + f.pages) prefetched++;
       return memory.frameOf(chunk, p);
     };
@@ -143,7 +145,7 @@ export function createGmem(config: GmemConfig): Strategy {
         d.setCpuPte(p, CpuPte.ReadOnly);
       }
       d.residency.addDeviceCopy(device, p, memory.frameOf(chunk, p));
-      memory.addPage(device, chunk);
+      memory.addPage(device, chunk, p);
       tt = copyPages(d, device, true, f.region, p, p + 1, tt);
     }
     memory.filled(d, device, block, tt);

@@ -36,21 +36,17 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from '../../machine/page-state.js';
-import type { DriverContext } from '../driver.js';
-import {
-  freeDevicePages,
-  mapLocalRuns,
-  mapOverLink,
-  migrateToDevice,
-  migrateToHost,
-  movable,
-  nothingMoved,
-} from './migration.js';
+import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
+import { ChunkedDeviceMemory } from './chunked-memory.js';
+import { mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost, movable, nothingMoved } from './migration.js';
 import type { hmmMigrateSchema } from './schema.js';
 import { TO_HOST, type Strategy } from './types.js';
 
 export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Strategy {
   const blockPages = config.granularityBytes / PAGE_BYTES;
+  /** With eviction: device memory in 2 MiB chunks, evicted when full (see chunked-memory.ts). */
+  const memory =
+    config.eviction === 'none' ? undefined : new ChunkedDeviceMemory({ ...config, eviction: config.eviction });
 
   /** The aligned migration block around `page`, clipped to the region. */
   function blockOf(region: Region, page: number): { first: number; end: number } {
@@ -68,18 +64,57 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     return d.cpuPte(page) === CpuPte.DevicePrivate && d.residency.frame(device, page) >= 0;
   }
 
-  /** migrate_vma of [first, end) to `device`: the pages that can move (see movable), while frames last. */
-  function toDevice(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
+  /**
+   * migrate_vma of [first, end) to `device`: the pages that can move (see movable), while
+   * frames last. With eviction, frames come from each 2 MiB VA block's chunk (evicting to
+   * get one), and a block found thrashing may be left in system memory for a while.
+   */
+  function toDevice(
+    d: DriverContext,
+    device: number,
+    region: Region,
+    first: number,
+    end: number,
+    batch: number,
+    t: Ps,
+  ): Ps {
     const isMovable = (p: number) => movable(d, p);
-    const frameFor = (_p: number, at: Ps) => d.allocFrame(device, at);
-    return migrateToDevice(d, device, region, first, end, isMovable, frameFor, blockPages, t).t;
+    if (memory === undefined) {
+      const frameFor = (_p: number, at: Ps) => d.allocFrame(device, at);
+      return migrateToDevice(d, device, region, first, end, isMovable, frameFor, blockPages, t).t;
+    }
+    let tt = t;
+    for (let p = first; p < end;) {
+      const block = Math.floor(p / VA_BLOCK_PAGES);
+      const stop = Math.min(end, (block + 1) * VA_BLOCK_PAGES);
+      if (!memory.mapRemotely(d, device, block, tt)) {
+        const got = memory.chunkFor(d, device, region, block, batch, tt);
+        tt = got.t;
+        if (got.chunk < 0) break;
+        const frameFor = (q: number) => {
+          memory.addPage(device, got.chunk, q);
+          return memory.frameOf(got.chunk, q);
+        };
+        tt = migrateToDevice(d, device, region, p, stop, isMovable, frameFor, blockPages, tt).t;
+        memory.filled(d, device, block, tt);
+      }
+      p = stop;
+    }
+    return tt;
   }
 
   /** migrate_to_ram of `device`'s pages in [first, end), freeing their frames. */
   function toHost(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
     const local = (p: number) => isLocal(d, device, p);
-    const release = (_p: number, frame: number, at: Ps) => d.freeFrame(device, frame, at);
-    return migrateToHost(d, device, region, first, end, local, release, t).t;
+    memory?.markLeft(Math.floor(first / VA_BLOCK_PAGES));
+    return migrateToHost(d, device, region, first, end, local, (p, frame, at) => freePage(d, device, p, frame, at), t)
+      .t;
+  }
+
+  /** A page's frame goes back: to the allocator, or to its chunk's count when chunks are evicted. */
+  function freePage(d: DriverContext, device: number, page: number, frame: number, t: Ps): void {
+    if (memory === undefined) d.freeFrame(device, frame, t);
+    else memory.release(d, device, page, t);
   }
 
   const resolve: Strategy['resolveDeviceFault'] = (d, f, t) => {
@@ -95,7 +130,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     }
     let tt = t + d.timing.perFault;
     const block = blockOf(region, f.accessedPage);
-    tt = toDevice(d, f.device, region, block.first, block.end, tt);
+    tt = toDevice(d, f.device, region, block.first, block.end, f.batch, tt);
 
     // The faulting device page: local pages map locally; the rest of the block (pages that
     // could not move) is mirrored over the link; pages outside the block stay unmapped.
@@ -138,17 +173,26 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       for (const dev of d.devices) done = toHost(d, dev.index, region, firstPage, end, done);
       return done;
     }
-    const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, t));
+    const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, 0, t));
     return moved.local > 0 ? moved.t : nothingMoved(d, region, firstPage, end);
   };
 
   return {
     name: 'hmm-migrate',
     translation: 'device-page-table',
-    onMap: (_d, _region, t) => t,
+    onMap(d, _region, t) {
+      memory?.attach(d);
+      return t;
+    },
     onUnmap(d, region, firstPage, pages, t) {
       // Unmapping a device-private page frees it in device memory.
-      freeDevicePages(d, firstPage, pages, t);
+      for (let p = firstPage; p < firstPage + pages; p++) {
+        for (const dev of d.devices) {
+          const frame = d.residency.dropDeviceCopy(dev.index, p);
+          if (frame >= 0) freePage(d, dev.index, p, frame, t);
+        }
+        d.residency.setInSystem(p, true);
+      }
       return d.notify(region, firstPage, pages, t);
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),

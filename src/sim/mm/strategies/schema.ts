@@ -38,6 +38,12 @@ export const hmmMigrateSchema = obj(
         }),
       )
       .default(2097152),
+    eviction: oneOf(
+      ['none', 'lru', 'fifo'],
+      'an eviction policy',
+      'What happens when device memory is full: "none" (default), the pages that do not fit are mirrored over the link (nouveau\'s dmem has no eviction); "lru" or "fifo", a 2 MiB chunk of device-private memory is evicted back to system memory, least recently used or first allocated (amdgpu SVM evicts VRAM under pressure through TTM\'s LRU). With eviction, device memory is handed out in 2 MiB chunks, one per 2 MiB VA block.',
+    ).default('none'),
+    thrashing: thrashingSchema('none'),
   },
   'Mirroring plus migration: a device fault migrates the block around the page to device-private memory (migrate_vma: collect, unmap with migration entries, copy, finalize); the CPU page table then holds device-private entries, and a CPU touch migrates the block back (migrate_to_ram). MAP_SHARED memory cannot migrate and is mirrored over the link, as are pages when device memory is full.',
 );
@@ -46,6 +52,32 @@ const regionName = z
   .string({ error: "expected the name of one of the workload's regions" })
   .min(1, "give the name of one of the workload's regions")
   .max(64, 'a region name has at most 64 characters');
+
+/** Thrashing detection and mitigation per 2 MiB block, for the strategies that evict (gmem, hmm-migrate). */
+function thrashingSchema(mitigation: 'none' | 'map-remotely') {
+  return obj(
+    {
+      mitigation: oneOf(
+        ['none', 'map-remotely', 'pin-on-device'],
+        'a thrashing mitigation',
+        `What a 2 MiB block detected thrashing gets for pinMs: "map-remotely", its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none", detected and counted only. Default "${mitigation}".`,
+      ).default(mitigation),
+      threshold: num(
+        "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
+        { int: true, min: 1, max: 255 },
+      ).default(3),
+      windowUs: num(
+        "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
+        { min: 1, max: 1e9 },
+      ).default(1_000_000),
+      pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
+        gt: 0,
+        max: 1e6,
+      }).default(150),
+    },
+    'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
+  ).default({ mitigation, threshold: 3, windowUs: 1_000_000, pinMs: 150 });
+}
 
 /** Advice for one region, in the spirit of hmadvise (GMEM) and cudaMemAdvise. */
 export const gmemAdviceSchema = obj(
@@ -81,28 +113,7 @@ export const gmemSchema = obj(
       'an eviction policy',
       'Which 2 MiB chunk to evict when device memory is full: "lru" (default), least recently used, touched on every fault that maps it, as the UVM driver\'s root-chunk LRU list; "fifo", the chunk allocated first. Chunks pinned by thrashing mitigation and the chunk being filled are never evicted; when no chunk can be evicted the fault maps the pages over the link instead.',
     ).default('lru'),
-    thrashing: obj(
-      {
-        mitigation: oneOf(
-          ['none', 'map-remotely', 'pin-on-device'],
-          'a thrashing mitigation',
-          'What a 2 MiB block detected thrashing gets for pinMs: "map-remotely" (default), its pages stay in system memory and devices map them over the link (the UVM driver pins the page and maps it remotely); "pin-on-device", its chunk is not evicted; "none".',
-        ).default('map-remotely'),
-        threshold: num(
-          "Events that mark a block as thrashing. Default 3: the UVM driver's uvm_perf_thrashing_threshold.",
-          { int: true, min: 1, max: 255 },
-        ).default(3),
-        windowUs: num(
-          "An event (pages of a block migrating to a device again after they left it, evicted or faulted back by the CPU) counts toward the threshold when it comes within this many microseconds of the block's previous event. Default 1000000: the UVM driver's thrashing epoch (uvm_perf_thrashing_epoch_msec 1000), because capacity thrashing repeats at the period of the LRU cycle, far above its 250 us per-page lapse.",
-          { min: 1, max: 1e9 },
-        ).default(1_000_000),
-        pinMs: num("How long a mitigation lasts. Default 150: the UVM driver's uvm_perf_thrashing_pin_msec.", {
-          gt: 0,
-          max: 1e6,
-        }).default(150),
-      },
-      'Thrashing detection (N events within a window, per 2 MiB block) and mitigation.',
-    ).default({ mitigation: 'map-remotely', threshold: 3, windowUs: 1_000_000, pinMs: 150 }),
+    thrashing: thrashingSchema('map-remotely'),
     advice: z.array(gmemAdviceSchema).default([]).describe('Advice per region (hmadvise / cudaMemAdvise).'),
   },
   'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
