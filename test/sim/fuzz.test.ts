@@ -87,6 +87,13 @@ const workload = fc.oneof(
   fc.record({ impl: fc.constant('pointer-chase'), nodes: fc.integer({ min: 1, max: 512 }), steps: fc.constant(256) }),
   fc.record({ impl: fc.constant('ping-pong'), bufferBytes: fc.constant('64KiB'), rounds: fc.constant(1) }),
   fc.record({ impl: fc.constant('gemm'), n: fc.constantFrom(16, 32), tileElements: fc.constant(16) }),
+  fc.record({
+    impl: fc.constant('sparse-residency'),
+    poolBytes: fc.constant('1MiB'),
+    residentTiles: fc.integer({ min: 1, max: 16 }),
+    tilesPerFrame: fc.integer({ min: 0, max: 8 }),
+    frames: fc.integer({ min: 1, max: 3 }),
+  }),
   fc.constant({
     impl: 'scripted',
     ops: [

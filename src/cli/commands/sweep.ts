@@ -14,6 +14,7 @@ import {
 import type { PlannedPoint, SweepPlan } from '../../main/services/sweeps/plan.js';
 import { checkRedis, DEFAULT_QUEUE, shownUrl } from '../../main/services/sweeps/queue.js';
 import { storedPoints } from '../../main/services/sweeps/record.js';
+
 import { DEFAULT_SWEEP_METRIC } from '../../main/services/sweeps/summary-metric.js';
 import {
   checkWritableDb,
@@ -26,6 +27,9 @@ import {
 import { parseRedisUrl } from '../redis-url.js';
 import { CliError, EXIT, failure, invalid } from '../errors.js';
 import { SweepProgressBar, sweepTable } from '../sweep-format.js';
+
+/** A sweep small enough to read side by side gets the compare command that shows it. */
+const MAX_COMPARED = 12;
 
 interface SweepFlags {
   db: string;
@@ -152,6 +156,7 @@ async function sweepWithPool(
   process.on('SIGINT', onSigint);
   let tally: SweepTally & { refused?: number };
   let summaryLines: string[];
+  let compareHint = '';
   try {
     const mine = shard ? shardPoints(plan.points, shard.index, shard.count) : plan.points;
     const stored = storedPoints(store, plan);
@@ -210,6 +215,9 @@ async function sweepWithPool(
     const shown = shard ? { ...plan, points: mine } : plan;
     try {
       summaryLines = sweepTable(summarizeSweep(store, shown, stored, flags.metric));
+      const ids = shown.points.map((p) => stored.get(p.hash)).filter((id) => id !== undefined);
+      if (ids.length >= 2 && ids.length <= MAX_COMPARED)
+        compareHint = `side by side, with attribution: hetmem compare ${ids.join(' ')} --db ${flags.db}\n`;
     } catch (e) {
       throw invalid((e as Error).message);
     }
@@ -238,6 +246,7 @@ async function sweepWithPool(
   }
   if (tally.failed) throw new CliError(`${counts} (recorded as failed in ${flags.db})`, EXIT.failure);
   process.stderr.write(`${counts}; stored in ${flags.db} with tag sweep:${plan.id}\n`);
+  process.stderr.write(compareHint);
 }
 
 function queuedLine(info: QueuedInfo, url: string, queue: string): string {

@@ -54,12 +54,28 @@ export class AddressSpace {
     region.mappedPages = region.pages;
   }
 
+  /** Maps pages [first, first + pages) of a region again (mmap with MAP_FIXED into a hole), with the region's protection. */
+  mapRange(region: Region, firstPage: number, pages: number): void {
+    const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
+    const prot = this.prot;
+    for (let p = firstPage; p < firstPage + pages; p++) if ((prot.get(p) & PROT_MAPPED) === 0) region.mappedPages++;
+    prot.fill(bits, firstPage, firstPage + pages);
+    this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
+    region.mapped = true;
+  }
+
   unmap(region: Region, firstPage: number, pages: number): void {
     const prot = this.prot;
     for (let p = firstPage; p < firstPage + pages; p++) if (prot.get(p) & PROT_MAPPED) region.mappedPages--;
     prot.fill(0, firstPage, firstPage + pages);
     this.cpuPte.fill(CpuPte.None, firstPage, firstPage + pages);
     region.mapped = region.mappedPages > 0;
+  }
+
+  /** True when no page of [first, first + pages) is mapped. */
+  noneMapped(firstPage: number, pages: number): boolean {
+    for (let p = firstPage; p < firstPage + pages; p++) if ((this.prot.get(p) & PROT_MAPPED) !== 0) return false;
+    return true;
   }
 
   /** True when every page of [first, first + pages) is mapped (mprotect over a hole fails with ENOMEM). */

@@ -72,6 +72,9 @@ export class DeviceCounters {
   thrashingEvents = 0;
   /** Pages a prefetcher migrated besides the faulting device pages (gmem). */
   prefetchedPages = 0;
+  /** Device address ranges (a GPU VMA with its interval notifier) the driver created and destroyed (hmm-mirror ad-hoc ranges). */
+  deviceRangesCreated = 0;
+  deviceRangesDestroyed = 0;
   tlbShootdowns = 0;
   kernelLaunches = 0;
   copies = 0;

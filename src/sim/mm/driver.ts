@@ -99,6 +99,8 @@ export interface DriverContext {
   countEviction(device: number): void;
   countThrashing(device: number): void;
   countPrefetch(device: number, pages: number): void;
+  /** Counts a device address range (a GPU VMA and its notifier) created or destroyed. */
+  countDeviceRange(device: number, created: boolean): void;
 
   // Device memory.
   /** One 4 KiB frame on a device, or -1 when its memory is full. */
@@ -232,6 +234,12 @@ export class Driver implements DriverContext {
 
   countPrefetch(device: number, pages: number): void {
     this.m.devices[device].counters.prefetchedPages += pages;
+  }
+
+  countDeviceRange(device: number, created: boolean): void {
+    const k = this.m.devices[device].counters;
+    if (created) k.deviceRangesCreated++;
+    else k.deviceRangesDestroyed++;
   }
 
   countMigrationFallback(device: number, pages: number): void {

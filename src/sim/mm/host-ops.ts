@@ -27,6 +27,20 @@ export function runHostOp(
       if (region.mapped) return new OpError('EINVAL', `${name} is already mapped`);
       space.map(region);
       return strategy.onMap(d, region, t);
+    case 'mmap-fixed': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('mmap', name, op.offset);
+      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      if (pages === 0) return new OpError('EINVAL', `mmap of ${name}+0x${op.offset.toString(16)} with length 0`);
+      // MAP_FIXED replaces what is mapped there: those pages are unmapped first (with the notifier).
+      let t0 = t;
+      if (!space.noneMapped(first, pages)) {
+        t0 = strategy.onUnmap(d, region, first, pages, t);
+        space.unmap(region, first, pages);
+        m.cpuTlb.invalidateRange(first, pages);
+      }
+      space.mapRange(region, first, pages);
+      return t0;
+    }
     case 'munmap': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('munmap', name, op.offset);
       if (op.bytes === 0) return new OpError('EINVAL', `munmap of ${name}+0x${op.offset.toString(16)} with length 0`);

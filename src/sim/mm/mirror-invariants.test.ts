@@ -3,7 +3,10 @@
  * every op no device PTE and no device TLB entry lets the device read or write a 4 KiB
  * page beyond what the CPU page table and the VMA allow for that page, at every device
  * page size. CPU and device ops may run in the same phase (withPrevious), so notifier
- * invalidations race with in-flight device faults.
+ * invalidations race with in-flight device faults. For the migrating strategies (with
+ * device memory small enough to evict), a local mapping must also point at a frame the
+ * device still holds for that page, and allow a write only when the VMA does and no
+ * other copy exists.
  *
  * The same under the coherent strategy, with migrations either way, any placement policy
  * and access counters; and there, each mapped page's data is in exactly one place (system
@@ -113,32 +116,55 @@ function cachedPermission(dev: Device, p: number): number[] {
   return out;
 }
 
+/** What a local mapping of page p on `dev` may allow: nothing without a frame; a write only when the VMA allows it and no other copy exists. */
+function localAllows(m: Machine, dev: Device, p: number): number {
+  if (m.residency.frame(dev.index, p) < 0) return 0;
+  const prot = m.space.prot.get(p);
+  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ)) return 0;
+  return (prot & PROT_WRITE) !== 0 && !m.residency.inSystem(p) ? DEV_READ | DEV_WRITE : DEV_READ;
+}
+
 export function checkNoStaleDeviceAccess(m: Machine): void {
   for (const dev of m.devices) {
     for (const region of m.space.regions) {
       for (let p = region.basePage; p < region.basePage + region.pages; p++) {
         const allowed = cpuAllows(m, p);
         const pte = dev.pte.get(p);
-        if (pte & DEV_LOCAL) continue;
         const where = `${dev.name}, page ${p - region.basePage} of ${region.spec.name} (${1 << dev.pageShift} pages per device page)`;
-        expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `PTE exceeds the CPU side: ${where}`).toBe(0);
+        const limit = (bits: number) => (bits & DEV_LOCAL ? localAllows(m, dev, p) : allowed);
+        expect(pte & (DEV_READ | DEV_WRITE) & ~limit(pte), `PTE exceeds what the page allows: ${where}`).toBe(0);
         for (const cached of cachedPermission(dev, p)) {
-          expect(cached & (DEV_READ | DEV_WRITE) & ~allowed, `TLB entry exceeds the CPU side: ${where}`).toBe(0);
+          expect(
+            cached & (DEV_READ | DEV_WRITE) & ~limit(cached),
+            `TLB entry exceeds what the page allows: ${where}`,
+          ).toBe(0);
         }
-        if (pte & (DEV_READ | DEV_WRITE)) expect(m.dmaMapped.get(p), `mapped but not DMA-mapped: ${where}`).toBe(1);
+        if (pte & (DEV_READ | DEV_WRITE) && !(pte & DEV_LOCAL)) {
+          expect(m.dmaMapped.get(p), `mapped but not DMA-mapped: ${where}`).toBe(1);
+        }
       }
     }
   }
 }
 
-export function experimentFor(ops: Op[], pageSize: string) {
+export function experimentFor(
+  ops: Op[],
+  pageSize: string,
+  strategy: object = { impl: 'hmm-mirror' },
+  capacity = '16GiB',
+) {
   return parseExperiment({
     name: 'mirror invariants',
     hardware: {
-      device: { computeUnits: 2, contextsPerUnit: 2, mmu: { pageSizeBytes: pageSize } },
+      device: {
+        computeUnits: 2,
+        contextsPerUnit: 2,
+        mmu: { pageSizeBytes: pageSize },
+        dram: { capacityBytes: capacity },
+      },
       cpu: { cores: 2 },
     },
-    strategy: { impl: 'hmm-mirror' },
+    strategy,
     workload: { impl: 'scripted', ops: toScript(ops) },
   });
 }
@@ -184,6 +210,34 @@ describe('hmm-mirror never lets the device exceed the CPU side, page by page', (
     expect(m.counters.notifierInvalidations).toBe(before + 1);
     expect(dev.counters.tlbShootdowns).toBeGreaterThan(0);
   });
+});
+
+/** Migrating strategies on a device with one 2 MiB chunk, so the two regions' blocks evict each other. */
+const MIGRATING = [
+  { impl: 'hmm-migrate', granularityBytes: '64KiB', eviction: 'lru' },
+  { impl: 'hmm-migrate', granularityBytes: '4KiB' },
+  { impl: 'gmem' },
+  { impl: 'gmem', prefetcher: 'none', eviction: 'fifo', thrashing: { mitigation: 'pin-on-device', windowUs: 1e9 } },
+  { impl: 'gmem', advice: [{ region: 'a', readMostly: true }], thrashing: { threshold: 1 } },
+];
+
+describe('migrating strategies never map a page the device does not hold, nor beyond what the page allows', () => {
+  for (const strategy of MIGRATING) {
+    for (const pageSize of PAGE_SIZES) {
+      it(`${JSON.stringify(strategy)}, ${pageSize} device pages, one chunk of device memory (seed ${SEED})`, () => {
+        fc.assert(
+          fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => {
+            const sim = new Simulation(experimentFor(ops as Op[], pageSize, strategy, '2MiB'));
+            while (sim.nextPhase < sim.plan.phases.length) {
+              sim.runPhase();
+              checkNoStaleDeviceAccess(sim.machine);
+            }
+          }),
+          { numRuns: 60, seed: SEED },
+        );
+      });
+    }
+  }
 });
 
 const coherentOpArb = fc.oneof(

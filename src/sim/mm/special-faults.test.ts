@@ -33,7 +33,7 @@ describe('CPU faults on special entries', () => {
   it('go to the strategy, which can migrate the page back so the CPU access completes', () => {
     const calls: string[] = [];
     const strategy: Strategy = {
-      ...createHmmMirror({ impl: 'hmm-mirror' }),
+      ...createHmmMirror(),
       onSpecialCpuFault(d, _region, page, write, t) {
         calls.push(`${d.cpuPte(page)} ${write ? 'write' : 'read'}`);
         d.setCpuPte(page, CpuPte.Present); // the data came back to system memory
@@ -56,7 +56,7 @@ describe('CPU faults on special entries', () => {
   });
 
   it('end in the SIGBUS the strategy returns; a page pinned for the device stays usable by the device', () => {
-    const { m, mm, region, page } = machineWith(createHmmMirror({ impl: 'hmm-mirror' }));
+    const { m, mm, region, page } = machineWith(createHmmMirror());
     mm.driver.setCpuPte(page, CpuPte.Pinned);
     expect(m.mm.cpuFault(region, page, false, 0)).toBe(ERR_SIGBUS);
     expect(mm.driver.faultInPage(region, page, false, 0)).toBe(0);

@@ -233,6 +233,16 @@ function deviceMetrics(
     'pages',
   );
   put(
+    'mm.device_ranges_created',
+    sum((k) => k.deviceRangesCreated),
+    'ranges',
+  );
+  put(
+    'mm.device_ranges_destroyed',
+    sum((k) => k.deviceRangesDestroyed),
+    'ranges',
+  );
+  put(
     'copy.count',
     sum((k) => k.copies),
     'copies',

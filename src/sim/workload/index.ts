@@ -9,6 +9,7 @@ import { buildGemm, gemmSchema } from './gemm.js';
 import { buildPingPong, pingPongSchema } from './ping-pong.js';
 import { buildPointerChase, pointerChaseSchema } from './pointer-chase.js';
 import { buildScripted, scriptedSchema } from './scripted.js';
+import { buildSparseResidency, sparseResidencySchema } from './sparse-residency.js';
 import { buildStream, streamSchema } from './stream.js';
 import { buildTrace, traceSchema } from './trace.js';
 import type { WorkloadPlan } from './types.js';
@@ -21,6 +22,7 @@ export const WORKLOADS = [
   { impl: 'pointer-chase', schema: pointerChaseSchema, create: buildPointerChase },
   { impl: 'ping-pong', schema: pingPongSchema, create: buildPingPong },
   { impl: 'trace', schema: traceSchema, create: buildTrace },
+  { impl: 'sparse-residency', schema: sparseResidencySchema, create: buildSparseResidency },
   { impl: 'scripted', schema: scriptedSchema, create: buildScripted },
 ] as const satisfies readonly Registration<WorkloadPlan, [WorkloadEnv]>[];
 

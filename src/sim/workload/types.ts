@@ -79,7 +79,9 @@ export type HostOp =
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number }
   | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
-  | { op: 'advise'; region: number; advice: Partial<Advice> };
+  | { op: 'advise'; region: number; advice: Partial<Advice> }
+  /** mmap(MAP_FIXED) of a range of a region that was unmapped: the hole is mapped again, empty. */
+  | { op: 'mmap-fixed'; region: number; offset: number; bytes: number };
 
 /** The `device` of a migrate op (and of Strategy.migrate) that means system memory. */
 export const TO_HOST = -1;

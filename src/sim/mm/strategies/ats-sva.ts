@@ -19,7 +19,7 @@ export function createAtsSva(_config: z.output<typeof atsSvaSchema>): Strategy {
   // The notifier hooks are hmm-mirror's (the driver turns them into IOTLB and ATC
   // invalidations under shared virtual addressing); faults are page requests.
   return {
-    ...createHmmMirror({ impl: 'hmm-mirror' }),
+    ...createHmmMirror(),
     name: 'ats-sva',
     translation: 'iommu',
     resolveDeviceFault(d, f, t) {

@@ -12,6 +12,7 @@
 import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
+import { nsToPs } from '../../engine/time.js';
 import {
   CpuPte,
   DEV_LOCAL,
@@ -21,11 +22,20 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from '../../machine/page-state.js';
-import type { DriverContext } from '../driver.js';
+import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import type { hmmMirrorSchema } from './schema.js';
 import type { DeviceFault, Strategy } from './types.js';
 
-export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Strategy {
+/** One mirrored window per region, the default (what ats-sva and tests build on). */
+export const WINDOW: z.output<typeof hmmMirrorSchema> = {
+  impl: 'hmm-mirror',
+  ranges: 'window',
+  rangeCreateNs: 0,
+  rangeDestroyNs: 0,
+};
+
+export function createHmmMirror(config: z.output<typeof hmmMirrorSchema> = WINDOW): Strategy {
+  if (config.ranges === 'ad-hoc') return adHocRanges(config);
   return {
     name: 'hmm-mirror',
     translation: 'device-page-table',
@@ -38,6 +48,57 @@ export function createHmmMirror(_config: z.output<typeof hmmMirrorSchema>): Stra
     resolveDeviceFault: resolveMirrorFault,
     onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
     // hmm-mirror creates no special entries.
+    onSpecialCpuFault: () => ERR_SIGBUS,
+  };
+}
+
+/**
+ * Ad-hoc ranges, as drm_gpusvm creates them: the first device fault in a 2 MiB block
+ * creates a range there (a GPU VMA with its interval notifier); a CPU unmap of any part of
+ * a range destroys it whole, so every device mapping in it goes, and the device faults
+ * (and creates the range) again on its next touch of what is still mapped.
+ */
+function adHocRanges(config: z.output<typeof hmmMirrorSchema>): Strategy {
+  const createPs = nsToPs(config.rangeCreateNs);
+  const destroyPs = nsToPs(config.rangeDestroyNs);
+  /** Live ranges: 2 MiB block number x 64 + device. */
+  const live = new Set<number>();
+  const key = (block: number, device: number) => block * 64 + device;
+  return {
+    name: 'hmm-mirror',
+    translation: 'device-page-table',
+    onMap: (_d, _region, t) => t,
+    onUnmap(d, region, firstPage, pages, t) {
+      let first = firstPage;
+      let end = firstPage + pages;
+      let tt = t;
+      for (let b = Math.floor(firstPage / VA_BLOCK_PAGES); b * VA_BLOCK_PAGES < firstPage + pages; b++) {
+        for (const dev of d.devices) {
+          if (!live.delete(key(b, dev.index))) continue;
+          // The whole range goes: its mappings outside the unmapped pages too.
+          first = Math.min(first, Math.max(b * VA_BLOCK_PAGES, region.basePage));
+          end = Math.max(end, Math.min((b + 1) * VA_BLOCK_PAGES, region.basePage + region.pages));
+          tt += destroyPs;
+          d.countDeviceRange(dev.index, false);
+        }
+      }
+      return d.notify(region, first, end - first, tt);
+    },
+    onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
+    beforePhase: (_d, _phase, t) => t,
+    afterPhase: (_d, _phase, t) => t,
+    resolveDeviceFault(d, f, t) {
+      const k = key(Math.floor(f.accessedPage / VA_BLOCK_PAGES), f.device);
+      let created = 0;
+      if (!live.has(k)) {
+        live.add(k);
+        d.countDeviceRange(f.device, true);
+        created = createPs;
+      }
+      resolveMirrorFault(d, f, t + created);
+      f.costPs += created;
+    },
+    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
     onSpecialCpuFault: () => ERR_SIGBUS,
   };
 }

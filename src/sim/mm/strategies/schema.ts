@@ -15,6 +15,19 @@ export const explicitCopySchema = obj(
 export const hmmMirrorSchema = obj(
   {
     impl: z.literal('hmm-mirror').describe('The strategy.'),
+    ranges: oneOf(
+      ['window', 'ad-hoc'],
+      'a way of mirroring ranges',
+      'How the driver tracks what it mirrors (the drm/xe SVM discussion): "window" (default), one device VMA and interval notifier per region, filled by hmm_range_fault (its one-time setup is not charged); "ad-hoc", a 2 MiB range created on the first device fault in it (rangeCreateNs) and destroyed whole, with every device mapping in it, when the CPU unmaps any part of it (rangeDestroyNs), as drm_gpusvm does.',
+    ).default('window'),
+    rangeCreateNs: num(
+      "Ad-hoc ranges: driver time to create one (allocate it, insert its mmu_interval_notifier, set up the GPU VMA). Default 2000 ns: an assumption (no published figure; an interval-tree insert under the notifier lock plus a VM bind's bookkeeping).",
+      { min: 0, max: 1e9 },
+    ).default(2000),
+    rangeDestroyNs: num(
+      'Ad-hoc ranges: driver time to destroy one (remove its notifier, tear down its GPU page tables, free it). Default 2000 ns: an assumption, as rangeCreateNs.',
+      { min: 0, max: 1e9 },
+    ).default(2000),
   },
   'Device page table filled on device faults (hmm_range_fault); pages stay in system memory and are reached over the link; MMU interval notifiers invalidate device mappings when the CPU side changes.',
 );
