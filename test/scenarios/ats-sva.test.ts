@@ -43,13 +43,25 @@ describe('ats-sva', () => {
 
   it('faults only pages the CPU never populated, each through a PRI page request; nothing is DMA-mapped', () => {
     const r = stream('ats-sva', {});
-    // b and c were written by the CPU: only a (written by the device) faults.
-    expect(metric(r, 'iommu.pri_requests')).toBe(metric(r, 'device.page_faults'));
-    expect(metric(r, 'device.page_faults')).toBeGreaterThan(0);
+    // b and c were written by the CPU: only a (written by the device) faults. A fault is a
+    // page request, or held back while the device's allocation of 32 is in flight.
+    expect(metric(r, 'iommu.pri_requests') + metric(r, 'device.fault_buffer_full')).toBe(
+      metric(r, 'device.page_faults'),
+    );
+    expect(metric(r, 'iommu.pri_requests')).toBeGreaterThan(0);
     expect(metric(r, 'mm.dma_mapped_pages')).toBe(0);
     const mirror = stream('hmm-mirror', { ats: { enabled: false } });
-    expect(metric(r, 'device.page_faults')).toBeLessThan(metric(mirror, 'device.page_faults') / 2);
+    expect(metric(r, 'iommu.pri_requests')).toBeLessThan(metric(mirror, 'device.page_faults') / 2);
     expect(metric(mirror, 'iommu.pri_requests')).toBe(0);
+  });
+
+  it('never has more page requests outstanding than its PRI allocation: the rest wait for a response', () => {
+    const held = (depth: number) =>
+      metric(stream('ats-sva', { pri: { queueDepth: depth } }), 'device.fault_buffer_full');
+    // 4096 is the fault buffer's own size: nothing is held below it in this stream.
+    expect(held(4096)).toBe(0);
+    expect(held(32)).toBeGreaterThan(0);
+    expect(held(4)).toBeGreaterThan(0);
   });
 
   it('loses to a device page table in steady state when the ATC reach is far below the working set, not when it covers it', () => {

@@ -37,3 +37,24 @@ describe('a full fault buffer', () => {
     expect(metric(tight, 'sim.time_ns')).toBeGreaterThan(metric(roomy, 'sim.time_ns'));
   });
 });
+
+describe('PCIe PRI: the Outstanding Page Request Allocation', () => {
+  it('holds back a request while the allocation is in flight: filed and fetched-but-unanswered both count', async () => {
+    const { FaultBuffer } = await import('../../src/sim/machine/fault-buffer.js');
+    const fb = new FaultBuffer({ entries: 8, batchSize: 8, interruptNs: 0, batchFetchNs: 0, replayNs: 0 }, 16);
+    fb.outstandingLimit = 3;
+    expect([0, 1, 2, 3].map((c) => fb.push(c, c, false, 0))).toEqual([true, true, true, false]);
+    // The driver fetches two: they stay outstanding until the response.
+    const e = { context: 0, page: 0, write: false, time: 0 };
+    fb.shift(e);
+    fb.shift(e);
+    fb.inFlight = 2;
+    expect(fb.push(4, 4, false, 0)).toBe(false);
+    // The response: the allocation frees.
+    fb.inFlight = 0;
+    expect(fb.push(5, 5, false, 0)).toBe(true);
+    expect(fb.push(6, 6, false, 0)).toBe(true);
+    expect(fb.push(7, 7, false, 0)).toBe(false);
+    expect([0, 1].map((i) => fb.droppedContext(i))).toEqual([3, 4]);
+  });
+});

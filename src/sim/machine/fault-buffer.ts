@@ -27,6 +27,14 @@ export class FaultBuffer {
   /** Contexts whose fault was dropped, waiting for the next replay to retry. */
   private readonly droppedContexts: Int32Array;
   dropped = 0;
+  /**
+   * With PCIe PRI, page requests stay outstanding until their response (the replay), and
+   * the device may have at most `outstandingLimit` (the Outstanding Page Request
+   * Allocation): `inFlight` counts those fetched but not yet answered. Without PRI an
+   * entry frees when the driver fetches it (the limit is the buffer's size).
+   */
+  outstandingLimit: number;
+  inFlight = 0;
 
   constructor(cfg: DeviceConfig['faultBuffer'], maxStalledContexts: number) {
     this.batchSize = cfg.batchSize;
@@ -35,6 +43,7 @@ export class FaultBuffer {
     this.batchFetchPs = nsToPs(cfg.batchFetchNs);
     this.replayPs = nsToPs(cfg.replayNs);
     const n = cfg.entries;
+    this.outstandingLimit = n;
     this.droppedContexts = new Int32Array(maxStalledContexts);
     this.ctx = new Int32Array(n);
     this.page = new Float64Array(n);
@@ -44,7 +53,7 @@ export class FaultBuffer {
 
   /** Files a fault; false (and the context is set aside for the next replay) when the buffer is full. */
   push(context: number, page4k: number, write: boolean, t: Ps): boolean {
-    if (this.length === this.ctx.length) {
+    if (this.length === this.ctx.length || this.length + this.inFlight >= this.outstandingLimit) {
       this.droppedContexts[this.dropped++] = context;
       return false;
     }

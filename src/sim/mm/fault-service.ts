@@ -33,6 +33,8 @@ class Batch {
   unique = 0;
   /** Distinct faults in address order (indices), for servicing block by block. */
   readonly order: Int32Array;
+  /** PCIe PRI: the batch's page requests stay outstanding until its response. */
+  pri = false;
   /** When the batch's service started (after the interrupt), for the service-time metric. */
   startedAt = 0;
   /** Orders distinct faults by device page (ties by arrival: deterministic). */
@@ -91,6 +93,10 @@ export function installFaultService(d: Driver, strategy: Strategy): void {
   // (the replay) is all a resolved fault needs.
   const installs = strategy.translation === 'device-page-table';
   const batches = m.devices.map((dev) => new Batch(dev, dev.faults.batchSize));
+  // PRI page requests count against the device's allocation until their response.
+  const pri = !installs;
+  if (pri)
+    for (const dev of m.devices) dev.faults.outstandingLimit = Math.min(dev.faults.capacity, m.iommu.priQueueDepth);
   m.handlers[EV_BATCH_START] = (device, _arg, t) => startBatch(d, strategy, batches[device], t);
   m.handlers[EV_BATCH_END] = (device, _arg, t) => endBatch(d, batches[device], installs, t);
 }
@@ -137,6 +143,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
     batch.entryKey.push(u);
   }
   dev.counters.faultBatches++;
+  if (batch.pri) fb.inFlight += batch.entries.length;
   let now = t + fb.batchFetchPs;
   const f = batch.fault;
   f.batch = dev.counters.faultBatches;
@@ -236,6 +243,7 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
     m.queue.push(replay, EV_RUN, c);
   }
   fb.dropped = 0;
+  if (batch.pri) fb.inFlight -= batch.entries.length;
   if (fb.length > 0) m.queue.push(written, EV_BATCH_START, dev.index);
   else fb.driverBusy = false;
 }

@@ -330,8 +330,11 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('iommu.invalidation_commands', m.iommu.invalidationCommands, 'commands');
   put('iommu.invalidation_syncs', m.iommu.invalidations, 'syncs');
   put('iommu.faults', k.iommuFaults, 'faults');
-  // Under shared virtual addressing every device fault is a PRI page request.
-  const pri = m.translation.viaIommu ? m.devices.reduce((a, d) => a + d.counters.pageFaults, 0) : 0;
+  // Under shared virtual addressing every device fault is a PRI page request, unless the
+  // device had its Outstanding Page Request Allocation in flight and held it back.
+  const pri = m.translation.viaIommu
+    ? m.devices.reduce((a, d) => a + d.counters.pageFaults - d.counters.faultBufferFull, 0)
+    : 0;
   put('iommu.pri_requests', pri, 'requests');
   if (m.switchUpstream !== null) {
     const up = m.switchUpstream.stats;

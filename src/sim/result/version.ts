@@ -1,1 +1,1 @@
-export const MODEL_VERSION = '0.2.0';
+export const MODEL_VERSION = '0.3.0';
