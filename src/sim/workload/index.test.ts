@@ -12,6 +12,7 @@ const SMALL: Record<string, object> = {
   'pointer-chase': { impl: 'pointer-chase', nodes: 3000, chains: 4 },
   'ping-pong': { impl: 'ping-pong', bufferBytes: '32KiB', rounds: 3 },
   trace: { impl: 'trace', path: 'mem.trace', regionBytes: '64KiB' },
+  'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 3 },
   scripted: {
     impl: 'scripted',
     ops: [
@@ -31,7 +32,16 @@ const env = () => ({
 
 describe('workload registry', () => {
   it('lists every workload once', () => {
-    expect(WORKLOAD_NAMES).toEqual(['stream', 'gemm', 'gather', 'pointer-chase', 'ping-pong', 'trace', 'scripted']);
+    expect(WORKLOAD_NAMES).toEqual([
+      'stream',
+      'gemm',
+      'gather',
+      'pointer-chase',
+      'ping-pong',
+      'trace',
+      'sparse-residency',
+      'scripted',
+    ]);
     expect(Object.keys(SMALL).sort()).toEqual([...WORKLOAD_NAMES].sort());
   });
 
