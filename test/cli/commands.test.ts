@@ -40,14 +40,11 @@ describe('hetmem validate', () => {
     const r = hetmem(dir, 'presets');
     const files = [...r.stdout.matchAll(/^ {2}(\S+\.json)/gm)].map((m) => m[1]);
     expect(files.length).toBeGreaterThan(0);
-    // An example with a sweep (cxl-ping-pong-coherent.json runs three strategies) says how many points.
     for (const f of files) {
-      expect(hetmem(dir, 'validate', f)).toMatchObject({
-        code: 0,
-        stdout: expect.stringMatching(
-          new RegExp(`^${f.replace(/\./g, '\\.')}: valid( \\(a sweep of \\d+ points\\))?\n$`),
-        ),
-      });
+      const r = hetmem(dir, 'validate', f);
+      expect(r.code).toBe(0);
+      // An example with a sweep says how many points it makes.
+      expect(r.stdout).toMatch(new RegExp(`^${f.replace('.', '\\.')}: valid( \\(a sweep of \\d+ points\\))?\n$`));
     }
   });
 });

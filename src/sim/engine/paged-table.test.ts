@@ -83,11 +83,8 @@ function checkAgainstModel(Values: PageValuesConstructor, initial: number, ops: 
   }
   for (const s of model.starts) probes.add(s).add(s - 1);
   for (const p of probes) if (p >= 0) expect(table.get(p), `page ${p}`).toBe(model.get(p));
-  // set() does not compact, so a chunk set back to uniform may stay materialised;
-  // fill() compacts what it touches.
-  const differing = model.differingChunks();
-  expect(table.materialisedChunks).toBeGreaterThanOrEqual(differing);
-  if (ops.every((op) => op.kind === 'fill')) expect(table.materialisedChunks).toBe(differing);
+  // set() and fill() both compact what they make uniform: exactly the chunks whose pages differ hold a leaf.
+  expect(table.materialisedChunks).toBe(model.differingChunks());
 }
 
 describe('PagedTable', () => {
@@ -174,6 +171,31 @@ describe('PagedTable', () => {
     expect(table.materialisedChunks).toBe(0);
     expect(table.bytes()).toBeLessThanOrEqual(2 * empty);
     expect(table.bytes()).toBeLessThan(full / 100);
+  });
+
+  it('un-materialises chunks and blocks that sets make uniform, page by page in any order', () => {
+    // Pages faulted in one at a time (random order, as a gather does) end as small as one fill.
+    const pages = 4 * BLOCK;
+    const table = new PagedTable(Uint8Array, pages);
+    const empty = table.bytes();
+    const order = Array.from({ length: pages }, (_, i) => i);
+    const rng = new Rng(5);
+    for (let i = pages - 1; i > 0; i--) {
+      const j = rng.nextInt(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const page of order.slice(0, pages / 2)) table.set(page, 3);
+    expect(table.materialisedChunks).toBe(pages / CHUNK);
+    for (const page of order.slice(pages / 2)) table.set(page, 3);
+    expect(table.materialisedChunks).toBe(0);
+    expect(table.bytes()).toBeLessThanOrEqual(2 * empty);
+    expect([table.get(0), table.get(pages - 1), table.get(pages)]).toEqual([3, 3, 0]);
+    // One page set apart splits one chunk again; setting it back drops it.
+    table.set(BLOCK + 5, 1);
+    expect(table.materialisedChunks).toBe(1);
+    expect([table.get(BLOCK + 4), table.get(BLOCK + 5), table.get(BLOCK + 6)]).toEqual([3, 1, 3]);
+    table.set(BLOCK + 5, 3);
+    expect(table.materialisedChunks).toBe(0);
   });
 
   it('fills with the uniform value materialise nothing', () => {

@@ -36,9 +36,11 @@ export type PageValuesConstructor = {
  * slots per byte-wide table, against 46 + 3 MB with 512-page leaves).
  */
 export const LEAF = 128;
+const LEAF_SHIFT = 7;
 export const FAN = 512;
 /** Pages per block: 65536, 256 MiB of address space. */
 const BLOCK_PAGES = LEAF * FAN;
+const BLOCK_SHIFT = 16;
 /** Blocks covered by the dense top level: 2^19 blocks of 256 MiB = 128 TiB. */
 const DENSE_BLOCKS = 2 ** 19;
 /** Exclusive upper bound of page numbers: a 64-bit address space of 4 KiB pages. */
@@ -116,8 +118,10 @@ export class PagedTable {
 
   /** The value of `page` (an integer in [0, 2^52); not checked, for speed). */
   get(page: number): number {
-    const chunk = Math.floor(page / LEAF);
-    const block = Math.floor(chunk / FAN);
+    // Pages below 2^31 (an 8 TiB space) take integer shifts; higher ones exact division.
+    const small = page <= 0x7fffffff;
+    const chunk = small ? page >> LEAF_SHIFT : Math.floor(page / LEAF);
+    const block = small ? page >> BLOCK_SHIFT : Math.floor(chunk / FAN);
     let slot: number;
     if (block < this.blockSlot.length) {
       slot = this.blockSlot[block];
@@ -149,7 +153,28 @@ export class PagedTable {
       if (this.chunkValue[at] === value) return;
       leaf = this.splitChunk(at, chunk);
     }
-    this.leaves[leaf * LEAF + (page & (LEAF - 1))] = value;
+    const offset = page & (LEAF - 1);
+    const i = leaf * LEAF + offset;
+    this.leaves[i] = value;
+    // A set that makes its chunk uniform drops the leaf (and the block's slot when the
+    // whole block is then uniform): a table that fills up page by page (faults) ends as
+    // small as a filled one, and its lookups touch no leaf. A neighbour that differs
+    // settles it at once (pages set in order); only then is the whole leaf compared.
+    const before = offset > 0 ? this.leaves[i - 1] : value;
+    const after = offset < LEAF - 1 ? this.leaves[i + 1] : value;
+    if (before === value && after === value && this.leafIsUniform(leaf, value)) {
+      this.freeLeaf(leaf, at);
+      this.chunkValue[at] = value;
+      this.compactBlock(block);
+    }
+  }
+
+  /** Whether every page of `leaf` holds `value` (stops at the first that does not). */
+  private leafIsUniform(leaf: number, value: number): boolean {
+    const leaves = this.leaves;
+    const end = (leaf + 1) * LEAF;
+    for (let i = leaf * LEAF; i < end; i++) if (leaves[i] !== value) return false;
+    return true;
   }
 
   /**
@@ -224,9 +249,8 @@ export class PagedTable {
 
   /** Returns a leaf whose values are all equal to its chunk's uniform value. */
   private compactLeaf(leaf: number, at: number): void {
-    const base = leaf * LEAF;
-    const first = this.leaves[base];
-    for (let i = 1; i < LEAF; i++) if (this.leaves[base + i] !== first) return;
+    const first = this.leaves[leaf * LEAF];
+    if (!this.leafIsUniform(leaf, first)) return;
     this.freeLeaf(leaf, at);
     this.chunkValue[at] = first;
   }

@@ -4,10 +4,11 @@
  * numbers another component sees.
  */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /**
+   * The state a, b, c, d as 32-bit patterns in one typed array: as numbers on the object
+   * they would mostly exceed the small-integer range and each live in a heap box of its own.
+   */
+  private readonly s: Int32Array;
 
   constructor(seed: number, streamName = '') {
     let x = (seed ^ hashString(streamName)) >>> 0;
@@ -18,22 +19,21 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    this.s = Int32Array.of(next(), next(), next(), next());
   }
 
   /** A uniformly distributed unsigned 32-bit integer. */
   nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.b << 9) >>> 0;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
+    const s = this.s;
+    const a = s[0];
+    const b = s[1];
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const c = s[2] ^ a;
+    const d = s[3] ^ b;
+    s[0] = a ^ d;
+    s[1] = b ^ c;
+    s[2] = c ^ (b << 9);
+    s[3] = rotl(d, 11);
     return result;
   }
 

@@ -29,6 +29,7 @@ import { Tlb, tlbSchemaWith } from './tlb.js';
 
 /** Entries in one page-table page (8-byte entries in 4 KiB): each level resolves 9 bits of the page number. */
 const ENTRIES_PER_TABLE = 512;
+const LEVEL_BITS = Math.log2(ENTRIES_PER_TABLE);
 
 export const iommuSchema = obj(
   {
@@ -198,19 +199,13 @@ export class Iommu {
     const levels = this.walkLevels;
     // Deepest cached non-leaf entry: a hit at level L leaves L accesses (levels below it and the leaf).
     let accesses = levels;
-    let span = ENTRIES_PER_TABLE;
     for (let level = 1; level < levels; level++) {
-      if (this.pwc.lookup(pwcKey(page, span, level)) >= 0) {
+      if (this.pwc.lookup(pwcKey(page, level)) >= 0) {
         accesses = level;
         break;
       }
-      span *= ENTRIES_PER_TABLE;
     }
-    span = ENTRIES_PER_TABLE;
-    for (let level = 1; level < accesses; level++) {
-      this.pwc.insert(pwcKey(page, span, level), 1);
-      span *= ENTRIES_PER_TABLE;
-    }
+    for (let level = 1; level < accesses; level++) this.pwc.insert(pwcKey(page, level), 1);
 
     // A walker idle at t if there is one, else the one free soonest; each keeps a calendar,
     // so a walk booked for later does not hold up one requested earlier.
@@ -256,9 +251,12 @@ export class Iommu {
   }
 }
 
-/** Walk-cache key of the level-`level` entry covering `page`; `span` = 512^level pages. The level tag keeps levels apart. */
-function pwcKey(page: number, span: number, level: number): number {
-  return Math.floor(page / span) * 8 + level;
+/** Walk-cache key of the level-`level` entry covering `page` (512^level pages). The level tag keeps levels apart. */
+function pwcKey(page: number, level: number): number {
+  const shift = LEVEL_BITS * level;
+  // An integer shift when both fit 32 bits; exact division by the power of two otherwise.
+  const entry = page <= 0x7fffffff && shift < 32 ? page >> shift : Math.floor(page / 2 ** shift);
+  return entry * 8 + level;
 }
 
 /** The device's ATC when ATS is on (and the IOMMU translates), else null. */

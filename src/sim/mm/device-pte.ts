@@ -20,6 +20,19 @@ export function markWhole(pte: PagedTable, first: number, size: number): void {
   else for (let p = first; p < first + size; p++) pte.set(p, pte.get(p) & DEV_ACCESS);
 }
 
+/**
+ * Whether any 4 KiB entry of the device pages that overlap [first, first + count) is
+ * valid. TLBs cache valid entries only, and every change away from a valid entry drops
+ * them: when none was valid, the device caches nothing for those pages.
+ */
+export function anyValidDevicePage(pte: PagedTable, first: number, count: number, shift: number): boolean {
+  const size = 1 << shift;
+  const start = Math.floor(first / size) * size;
+  const end = (Math.floor((first + count - 1) / size) + 1) * size;
+  for (let p = start; p < end; p++) if ((pte.get(p) & DEV_ACCESS) !== 0) return true;
+  return false;
+}
+
 /** Drops a device's cached translations (whole-page and 4 KiB tags) of [first, first + count). */
 export function dropCachedTranslations(dev: Device, first: number, count: number): void {
   const shift = dev.pageShift;

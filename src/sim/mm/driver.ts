@@ -12,7 +12,7 @@ import type { Machine } from '../machine/machine.js';
 import { H2D } from '../hw/link/types.js';
 import { cpuSidePermission } from '../machine/ats-translation.js';
 import { CpuPte, DEV_ACCESS, PAGE_BYTES } from '../machine/page-state.js';
-import { dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
+import { anyValidDevicePage, dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
 import type { Residency } from '../machine/residency.js';
 import type { DriverConfig } from './driver-schema.js';
 import { copyRegion, pinHostPages } from './copy.js';
@@ -288,6 +288,8 @@ export class Driver implements DriverContext {
     let changed = 0;
     let lastDv = -1;
     let replaced = false;
+    // Mapping pages of which nothing was valid (a first fault) has nothing cached to drop.
+    const cached = shift > 0 && anyValidDevicePage(pte, firstPage, count, shift);
     for (let i = 0; i < count; i++) {
       const b = bits[bitsOffset + i] & DEV_ACCESS;
       const p = firstPage + i;
@@ -306,7 +308,7 @@ export class Driver implements DriverContext {
     // A changed entry may be cached with its old permission (a read-only entry before a
     // write upgrade), and a device page that became whole or split changes its tag:
     // drop the device's cached translations of these pages.
-    if (replaced || shift > 0) dropCachedTranslations(dev, firstPage, count);
+    if (replaced || cached) dropCachedTranslations(dev, firstPage, count);
     return changed;
   }
 

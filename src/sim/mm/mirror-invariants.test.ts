@@ -23,6 +23,7 @@ import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import {
   CpuPte,
+  DEV_ACCESS,
   DEV_LARGE,
   DEV_LOCAL,
   DEV_READ,
@@ -131,6 +132,9 @@ export function checkNoStaleDeviceAccess(m: Machine): void {
         const allowed = cpuAllows(m, p);
         const pte = dev.pte.get(p);
         const where = `${dev.name}, page ${p - region.basePage} of ${region.spec.name} (${1 << dev.pageShift} pages per device page)`;
+        // TLBs cache valid entries only (the driver relies on it to skip dropping translations on a first mapping).
+        if ((pte & DEV_ACCESS) === 0)
+          expect(cachedPermission(dev, p), `TLB entry of an invalid PTE: ${where}`).toEqual([]);
         const limit = (bits: number) => (bits & DEV_LOCAL ? localAllows(m, dev, p) : allowed);
         expect(pte & (DEV_READ | DEV_WRITE) & ~limit(pte), `PTE exceeds what the page allows: ${where}`).toBe(0);
         for (const cached of cachedPermission(dev, p)) {

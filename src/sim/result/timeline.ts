@@ -88,15 +88,53 @@ export class BusyTrack implements BusyRecorder {
 
   settled(starts: Float64Array, ends: Float64Array, from: number, to: number): void {
     const rate = this.spec.bytesPerPs ?? 0;
-    for (let k = from; k < to; k++) {
+    let k = from;
+    while (k < to) {
+      k = this.joinRun(starts, ends, k, to, rate);
+      if (k === to) return;
       // A calendar that closed its oldest gaps hands over the merged interval from its old
       // start: only its part after what was handed over before is new.
       const start = starts[k] > this.settledEnd ? starts[k] : this.settledEnd;
       const end = ends[k];
+      k++;
       if (end <= start) continue;
       this.settledEnd = end;
       this.record(start, end, end - start, 0, (end - start) * rate);
     }
+  }
+
+  /**
+   * Joins handed-over intervals from `k` on into the last one while their gaps close (what
+   * record does for each, kept in locals: most intervals of a long run end here); returns
+   * the first one it did not take.
+   */
+  private joinRun(starts: Float64Array, ends: Float64Array, k: number, to: number, rate: number): number {
+    const last = this.n - 1;
+    if (last < 0) return k;
+    const lastStart = this.starts[last];
+    let lastEnd = this.ends[last];
+    let busy = this.busyPs[last];
+    let bytes = this.bytes[last];
+    let settledEnd = this.settledEnd;
+    for (; k < to; k++) {
+      const start = starts[k] > settledEnd ? starts[k] : settledEnd;
+      const end = ends[k];
+      if (end <= start) continue;
+      const idle = start - lastEnd;
+      if (start < lastStart || !this.closes(idle)) break;
+      settledEnd = end;
+      if (idle > 0) this.noteClosed(idle);
+      if (end > lastEnd) lastEnd = end;
+      const b = busy + (end - start);
+      const span = lastEnd - lastStart;
+      busy = b < span ? b : span;
+      bytes += (end - start) * rate;
+    }
+    this.ends[last] = lastEnd;
+    this.busyPs[last] = busy;
+    this.bytes[last] = bytes;
+    this.settledEnd = settledEnd;
+    return k;
   }
 
   /** Books [start, end), `busy` of it busy, for `count` items of `bytes`. */

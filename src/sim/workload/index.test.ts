@@ -12,7 +12,7 @@ const SMALL: Record<string, object> = {
   'pointer-chase': { impl: 'pointer-chase', nodes: 3000, chains: 4 },
   'ping-pong': { impl: 'ping-pong', bufferBytes: '32KiB', rounds: 3 },
   trace: { impl: 'trace', path: 'mem.trace', regionBytes: '64KiB' },
-  'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 3 },
+  'sparse-residency': { impl: 'sparse-residency', poolBytes: '1MiB', residentTiles: 4, tilesPerFrame: 2, frames: 2 },
   scripted: {
     impl: 'scripted',
     ops: [
