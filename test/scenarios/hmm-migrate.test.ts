@@ -79,6 +79,25 @@ describe('hmm-migrate', () => {
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(16);
   });
 
+  it('migrate to host brings device-private pages back without a CPU fault; CPU touches of device pages count as faults on them', () => {
+    const r = runScript([
+      { op: 'mmap', name: 'buf', sizeBytes: 16 * 4 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf', sizeBytes: 8 * 4 * KiB },
+      { op: 'migrate', region: 'buf', to: 'host' },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+      { op: 'cpu.read', region: 'buf' },
+    ]);
+    expect(snapshot(r, 4)).toEqual(new Array(16).fill('write'));
+    expect(op(r, 3).d2hBytes).toBeGreaterThanOrEqual(8 * 4 * KiB);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(8 + 16);
+    expect(metric(r, 'mm.bytes_to_device')).toBe((8 + 16) * 4 * KiB);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(8 + 16);
+    // Only the CPU's read faulted on device-private pages: one fault per 4 KiB block.
+    expect(metric(r, 'mm.cpu_faults_on_device_pages')).toBe(16);
+  });
+
   it('migrate_shared: a migrate op of MAP_SHARED memory fails with ENOENT, as the selftest expects', () => {
     const r = runScript([
       { op: 'mmap', name: 'buf', sizeBytes: 8 * 4 * KiB, shared: true },

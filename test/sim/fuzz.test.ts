@@ -108,7 +108,7 @@ const workload = fc.oneof(
 const documentArb = fc
   .record({
     preset: fc.constantFrom(undefined, ...Object.keys(presets)),
-    strategy: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate', 'gmem'),
+    strategy: fc.constantFrom('explicit-copy', 'hmm-mirror', 'hmm-migrate', 'gmem', 'coherent'),
     workload,
     mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }),
   })

@@ -60,11 +60,11 @@ describe('validateExperiment', () => {
     ],
     [
       { ...base, strategy: { impl: 'hmm-mirrror' } },
-      'strategy.impl: "hmm-mirrror" is not a valid strategy impl; use "explicit-copy", "hmm-mirror", "hmm-migrate", "ats-sva" or "gmem" (did you mean "hmm-mirror"?)',
+      'strategy.impl: "hmm-mirrror" is not a valid strategy impl; use "explicit-copy", "hmm-mirror", "hmm-migrate", "ats-sva", "gmem" or "coherent" (did you mean "hmm-mirror"?)',
     ],
     [
       { ...base, strategy: {} },
-      'strategy.impl: missing; set "impl" to "explicit-copy", "hmm-mirror", "hmm-migrate", "ats-sva" or "gmem"',
+      'strategy.impl: missing; set "impl" to "explicit-copy", "hmm-mirror", "hmm-migrate", "ats-sva", "gmem" or "coherent"',
     ],
     [
       { ...base, workload: { impl: 'stream', arrayBytes: '16 gigs' } },

@@ -23,6 +23,10 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
       },
     ];
   }
+  if (experiment.strategy.impl === 'coherent') {
+    const problems = coherentLinkProblems(experiment);
+    if (problems.length > 0) return problems;
+  }
   let footprint = 0;
   try {
     const plan = buildWorkload(experiment.workload, {
@@ -48,6 +52,31 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
       message: `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(capacity)}); shrink the workload or raise the capacity`,
     },
   ];
+}
+
+/** Device-coherent memory needs a coherent link on every path between the CPU and a device. */
+function coherentLinkProblems(experiment: Experiment): ConfigIssue[] {
+  const hw = experiment.hardware;
+  const issues: ConfigIssue[] = [];
+  const why =
+    "the coherent strategy puts device memory in the CPU's address space, which needs a cache-coherent link (CXL.mem, OpenCAPI, NVLink-C2C)";
+  hw.devices.forEach((dev, i) => {
+    const own = dev.link !== undefined;
+    const impl = (dev.link ?? hw.link).impl;
+    if (impl === 'coherent') return;
+    issues.push({
+      path: own ? `hardware.devices[${i}].link.impl` : 'hardware.link.impl',
+      message: `${why}; ${own ? `device ${i}'s link` : 'the link'} is "${impl}": use "coherent" (e.g. the preset "cxl-coherent"), or a strategy for PCIe such as "hmm-migrate"`,
+    });
+  });
+  const upstream = hw.pcieSwitch?.upstreamLink.impl;
+  if (upstream !== undefined && upstream !== 'coherent') {
+    issues.push({
+      path: 'hardware.pcieSwitch.upstreamLink.impl',
+      message: `${why}; the switch's upstream link is "${upstream}": use "coherent", or no switch`,
+    });
+  }
+  return issues;
 }
 
 /** gmem names regions in its advice and shared list: each must be one of the workload's. */

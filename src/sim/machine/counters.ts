@@ -10,6 +10,10 @@ export class Counters {
   cpuCowFaults = 0;
   /** CPU faults on special entries (device-private, device-exclusive, migration, pinned) handed to the strategy. */
   cpuSpecialFaults = 0;
+  /** The CPU's own faults on pages whose data lives in device memory (device-private entries). */
+  cpuFaultsOnDevicePages = 0;
+  /** Bytes CPU runs read or wrote in device memory across a coherent link (device-coherent pages). */
+  cpuDeviceMemoryBytes = 0;
   /** CPU page faults the driver took on the device's behalf (hmm_range_fault, pinning host buffers). */
   driverFaultedPages = 0;
   notifierInvalidations = 0;
@@ -60,6 +64,9 @@ export class DeviceCounters {
   /** 4 KiB pages migrated into this device's memory (migrate_vma) and back to system memory. */
   pagesMigratedToDevice = 0;
   pagesMigratedToHost = 0;
+  /** Bytes of page data those migrations copied across the link (a page with no data yet moves without a copy). */
+  bytesMigratedToDevice = 0;
+  bytesMigratedToHost = 0;
   /** Pages a migrating strategy mapped over the link instead (shared memory, device memory full). */
   migrationFallbackPages = 0;
   /** Migration operations (a run of pages moved in one go) to this device and back. */

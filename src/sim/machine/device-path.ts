@@ -70,6 +70,8 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
     }
     k.remoteBytes += run.bytes;
     end = remoteAccess(m, dev, c, page, run.offset, run.bytes, run.write, tt);
+    const counters = m.accessCounters;
+    if (counters !== null) counters.count(dev.index, page, ((run.offset & 63) + run.bytes + 63) >> 6, end);
   }
   return accessDone(m, dev, c, page, t, end);
 }

@@ -20,6 +20,8 @@ export const EV_DRAM_BANK = 3;
  * request, not queued: the handler books the context's next step.
  */
 export const EV_DRAM_DONE = 4;
-export const EV_KINDS = 5;
+/** An access counter's notification reaches the driver (target: the agent, a device or the CPU after them; arg: the chunk). */
+export const EV_ACCESS_COUNTER = 5;
+export const EV_KINDS = 6;
 
 export type EventHandler = (target: number, arg: number, t: Ps) => void;

@@ -18,6 +18,7 @@ import type { Link } from '../hw/link/types.js';
 import { SystemMemory } from '../hw/system-memory.js';
 import { Tlb } from '../hw/tlb.js';
 import type { RegionSpec } from '../workload/types.js';
+import type { AccessCounters } from './access-counters.js';
 import { AddressSpace, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
 import { Counters } from './counters.js';
@@ -73,6 +74,8 @@ export class Machine {
   translation!: Translation;
   /** The memory manager's entry points for the access paths. */
   mm!: MemoryManagerPort;
+  /** Remote-access counters, when the strategy migrates by them (set by the memory manager); null costs one check per remote access. */
+  accessCounters: AccessCounters | null = null;
 
   readonly t: {
     cpuTlbHit: Ps;

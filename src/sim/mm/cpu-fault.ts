@@ -37,14 +37,22 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
   const entry = pte.get(page);
   const cost = forDevice ? m.t.driverPageFault : m.t.cpuPageFault;
   switch (entry) {
-    case CpuPte.None:
+    case CpuPte.None: {
       countFault(d, forDevice);
       if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
-        return t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault);
+        const first = page - (page % HUGE_PAGES);
+        return d.placeNewPages(
+          region,
+          first,
+          HUGE_PAGES,
+          t + (forDevice ? m.t.driverHugePageFault : m.t.cpuHugePageFault),
+        );
       }
       // A read fault on private anonymous memory maps the shared zero page, write-protected.
-      pte.set(page, write || (prot & PROT_SHARED) !== 0 ? CpuPte.Present : CpuPte.ReadOnly);
-      return t + cost;
+      const allocates = write || (prot & PROT_SHARED) !== 0;
+      pte.set(page, allocates ? CpuPte.Present : CpuPte.ReadOnly);
+      return allocates ? d.placeNewPages(region, page, 1, t + cost) : t + cost;
+    }
     case CpuPte.ReadOnly:
       if (!write) return t;
       // Copy-on-write: a new page replaces the write-protected one (the zero page, or one a
@@ -55,7 +63,7 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       breakCow(d, page);
       m.cpuTlb.invalidatePage(page);
       m.hooks.cpuPageReplaced?.(page);
-      return d.cpuPteChanged(region, page, t + cost);
+      return d.placeNewPages(region, page, 1, d.cpuPteChanged(region, page, t + cost));
     case CpuPte.Present:
       return t;
     case CpuPte.DeviceExclusive:
@@ -66,6 +74,7 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       if (forDevice && entry === CpuPte.Pinned) return t;
       // Pinned in device memory: migrate_to_ram may not move it.
       if ((m.space.flags.get(page) & PAGE_PINNED_DEVICE) !== 0) return forDevice ? ERR_EFAULT : ERR_SIGBUS;
+      if (!forDevice && entry === CpuPte.DevicePrivate) m.counters.cpuFaultsOnDevicePages++;
       const back = d.specialCpuFault(region, page, write, t + cost);
       if (back < 0) return back;
       afterMigrateBack(d, page);

@@ -11,7 +11,7 @@ import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import { H2D } from '../hw/link/types.js';
 import { cpuSidePermission } from '../machine/ats-translation.js';
-import { CpuPte, DEV_ACCESS, DEV_WRITE, PAGE_COW } from '../machine/page-state.js';
+import { CpuPte, DEV_ACCESS, DEV_WRITE, PAGE_BYTES, PAGE_COW } from '../machine/page-state.js';
 import { anyValidDevicePage, dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
 import type { Residency } from '../machine/residency.js';
 import type { DriverConfig } from './driver-schema.js';
@@ -89,8 +89,12 @@ export interface DriverContext {
 
   /** Counts one more walk of hmm_range_fault's retry loop (mm.hmm_range_fault_retries). */
   countHmmRangeFaultRetry(): void;
-  /** Counts pages migrated to device `device` or back from it (mm.pages_migrated_to_device / _to_host). */
-  countMigration(device: number, toDevice: boolean, pages: number): void;
+  /**
+   * Counts pages migrated to device `device` or back from it (mm.pages_migrated_to_device /
+   * _to_host) and the bytes of their data that crossed the link (mm.bytes_to_device /
+   * _to_host; default: every page's 4 KiB).
+   */
+  countMigration(device: number, toDevice: boolean, pages: number, bytes?: number): void;
   /** Counts pages a migrating strategy mapped over the link instead (mm.migration_fallback_pages). */
   countMigrationFallback(device: number, pages: number): void;
   /** Counts what an advised unified-memory driver did: chunks evicted, blocks found thrashing, pages prefetched. */
@@ -135,6 +139,8 @@ export class Driver implements DriverContext {
     readonly sharedVirtualAddressing: boolean,
     private readonly onCpuPteChange: (region: Region, page: number, t: Ps) => Ps,
     private readonly onSpecialCpuFault: (region: Region, page: number, write: boolean, t: Ps) => Ps,
+    /** The strategy's placement of newly allocated pages (Strategy.placeNewPages), if it has one. */
+    private readonly onNewPages: ((region: Region, firstPage: number, pages: number, t: Ps) => Ps) | null = null,
   ) {
     this.timing = {
       perFault: nsToPs(config.perFaultNs),
@@ -194,6 +200,11 @@ export class Driver implements DriverContext {
     return this.onCpuPteChange(region, page, t);
   }
 
+  /** Called by the core MM when a fault allocated pages in system memory: the strategy may place them elsewhere. */
+  placeNewPages(region: Region, firstPage: number, pages: number, t: Ps): Ps {
+    return this.onNewPages === null ? t : this.onNewPages(region, firstPage, pages, t);
+  }
+
   /** Called by the core MM for a CPU fault on a special entry (device-private, -exclusive, migration, pinned). */
   specialCpuFault(region: Region, page: number, write: boolean, t: Ps): Ps {
     this.m.counters.cpuSpecialFaults++;
@@ -204,14 +215,16 @@ export class Driver implements DriverContext {
     this.m.counters.hmmRangeFaultRetries++;
   }
 
-  countMigration(device: number, toDevice: boolean, pages: number): void {
+  countMigration(device: number, toDevice: boolean, pages: number, bytes = pages * PAGE_BYTES): void {
     if (pages === 0) return;
     const k = this.m.devices[device].counters;
     if (toDevice) {
       k.pagesMigratedToDevice += pages;
+      k.bytesMigratedToDevice += bytes;
       k.migrationsToDevice++;
     } else {
       k.pagesMigratedToHost += pages;
+      k.bytesMigratedToHost += bytes;
       k.migrationsToHost++;
     }
   }

@@ -10,7 +10,7 @@ import { OpError, type Errno, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
 import type { Region } from '../machine/address-space.js';
 import { PAGE_BYTES, PROT_READ, type PageView } from '../machine/page-state.js';
-import type { HostOp } from '../workload/types.js';
+import { TO_HOST, type HostOp } from '../workload/types.js';
 import type { Driver } from './driver.js';
 import { grantExclusive } from './exclusive.js';
 import { forkProcess } from './fork.js';
@@ -92,9 +92,12 @@ export function runHostOp(
       return mremap(d, strategy, region, op, t);
     case 'migrate': {
       if (strategy.migrate === undefined) {
-        return new OpError('EINVAL', `strategy ${strategy.name} does not migrate pages; use hmm-migrate or gmem`);
+        return new OpError(
+          'EINVAL',
+          `strategy ${strategy.name} does not migrate pages; use hmm-migrate, gmem or coherent`,
+        );
       }
-      if (op.device >= d.devices.length) return noDevice('migrate', op.device, d);
+      if (op.device !== TO_HOST && op.device >= d.devices.length) return noDevice('migrate', op.device, d);
       // The test driver looks the VMA up first: a hole or an unreadable VMA is EINVAL (migrate_mixed).
       const range = mappedRange(d, region, 'migrate', op, 'EINVAL');
       if (range instanceof OpError) return range;

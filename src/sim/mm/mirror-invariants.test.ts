@@ -7,11 +7,18 @@
  * device memory small enough to evict), a local mapping must also point at a frame the
  * device still holds for that page, and allow a write only when the VMA does and no
  * other copy exists.
+ *
+ * The same under the coherent strategy, with migrations either way, any placement policy
+ * and access counters; and there, each mapped page's data is in exactly one place (system
+ * memory or one device's frame), device memory in use is exactly the device-resident
+ * pages, a local device PTE points at that device's memory, the CPU's cached translation
+ * says where the data is, and no special CPU entry survives an op.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseExperiment } from '../config/validate.js';
 import { Simulation } from '../simulate.js';
+import { CPU_TLB_DEVICE_MEMORY } from '../machine/cpu-path.js';
 import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
 import {
@@ -21,6 +28,7 @@ import {
   DEV_LOCAL,
   DEV_READ,
   DEV_WRITE,
+  PAGE_BYTES,
   PROT_MAPPED,
   PROT_READ,
   PROT_WRITE,
@@ -50,7 +58,13 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constant('munmap'), r: rangeArb }),
 );
 
-type Op = { op: string; r: { region: string; page: number; pages: number }; prot?: string; withPrevious?: boolean };
+type Op = {
+  op: string;
+  r: { region: string; page: number; pages: number };
+  prot?: string;
+  withPrevious?: boolean;
+  to?: string;
+};
 
 export function toScript(ops: Op[]) {
   const script: Record<string, unknown>[] = REGIONS.map((r) => ({ op: 'mmap', name: r.name, sizeBytes: r.sizeBytes }));
@@ -62,6 +76,7 @@ export function toScript(ops: Op[]) {
     const bytes = Math.min(o.r.pages * 4096, size - offset);
     const op: Record<string, unknown> = { op: o.op, region: o.r.region, offsetBytes: offset, sizeBytes: bytes };
     if (o.prot) op.prot = o.prot;
+    if (o.to) op.to = o.to;
     const access = o.op.includes('.');
     const isDevice = o.op.startsWith('dev.');
     if (access && o.withPrevious && prevAccess && !(isDevice && groupHasDevice)) {
@@ -226,5 +241,78 @@ describe('migrating strategies never map a page the device does not hold, nor be
         );
       });
     }
+  }
+});
+
+const coherentOpArb = fc.oneof(
+  opArb,
+  fc.record({ op: fc.constant('migrate'), r: rangeArb, to: fc.constantFrom('device', 'host') }),
+);
+
+const COHERENT_SEED = 20261202;
+
+const strategyArb = fc.record({
+  impl: fc.constant('coherent'),
+  placement: fc.constantFrom('first-touch', 'device-preferred', 'host'),
+  accessCounterMigration: fc.constantFrom('off', 'to-device', 'both'),
+  accessCounterThreshold: fc.integer({ min: 1, max: 64 }),
+  accessCounterGranularityBytes: fc.constantFrom('64KiB', '2MiB'),
+});
+
+function checkCoherent(m: Machine): void {
+  let resident = 0;
+  for (const region of m.space.regions) {
+    for (let p = region.basePage; p < region.basePage + region.pages; p++) {
+      const where = `page ${p - region.basePage} of ${region.spec.name}`;
+      const holders = m.devices.filter((d) => m.residency.frame(d.index, p) >= 0).map((d) => d.index);
+      const inSystem = m.residency.inSystem(p);
+      expect(holders.length + (inSystem ? 1 : 0), `copies of ${where}`).toBe(1);
+      if ((m.space.prot.get(p) & PROT_MAPPED) === 0) expect(inSystem, `unmapped ${where} on a device`).toBe(true);
+      resident += holders.length;
+      const cpu = m.space.cpuPte.get(p);
+      expect([CpuPte.None, CpuPte.Present, CpuPte.ReadOnly], `CPU entry of ${where}`).toContain(cpu);
+      const cached = m.cpuTlb.probe(p);
+      if (cached >= 0) expect((cached & CPU_TLB_DEVICE_MEMORY) !== 0, `CPU TLB of ${where}`).toBe(!inSystem);
+      for (const dev of m.devices) {
+        const pte = dev.pte.get(p);
+        if (pte & DEV_LOCAL) {
+          expect(holders, `${dev.name} maps ${where} locally`).toContain(dev.index);
+          const writable = cpu === CpuPte.Present && pte & DEV_WRITE ? DEV_WRITE : 0;
+          expect(pte & DEV_WRITE, `${dev.name} may write ${where}`).toBe(writable);
+          expect(pte & DEV_READ, `${dev.name} local ${where} readable`).toBe(DEV_READ);
+        }
+      }
+    }
+  }
+  const used = m.devices.reduce((a, d) => a + d.memoryUsed, 0);
+  expect(used, 'device memory in use').toBe(resident * PAGE_BYTES);
+}
+
+describe('coherent keeps every page in one place and every mapping within the CPU side', () => {
+  for (const pageSize of ['4KiB', '64KiB', '2MiB']) {
+    it(`after any sequence of accesses, mprotects, munmaps and migrations (${pageSize} device pages, seed ${COHERENT_SEED})`, () => {
+      fc.assert(
+        fc.property(strategyArb, fc.array(coherentOpArb, { minLength: 1, maxLength: 25 }), (strategy, ops) => {
+          const sim = new Simulation(
+            parseExperiment({
+              name: 'coherent invariants',
+              hardware: {
+                link: { impl: 'coherent' },
+                device: { computeUnits: 2, contextsPerUnit: 2, mmu: { pageSizeBytes: pageSize } },
+                cpu: { cores: 2 },
+              },
+              strategy,
+              workload: { impl: 'scripted', ops: toScript(ops) },
+            }),
+          );
+          while (sim.nextPhase < sim.plan.phases.length) {
+            sim.runPhase();
+            checkNoStaleDeviceAccess(sim.machine);
+            checkCoherent(sim.machine);
+          }
+        }),
+        { numRuns: 60, seed: COHERENT_SEED },
+      );
+    });
   }
 });

@@ -12,7 +12,9 @@ import type { PageView } from '../machine/page-state.js';
 import { chargeAll, runStreams, type Tick } from '../machine/run-streams.js';
 import { AtsTranslation } from '../machine/ats-translation.js';
 import { DevicePageTable } from '../machine/translation.js';
-import type { HostOp, Phase } from '../workload/types.js';
+import { TO_HOST, type HostOp, type Phase } from '../workload/types.js';
+import { AccessCounters } from '../machine/access-counters.js';
+import { EV_ACCESS_COUNTER } from '../machine/events.js';
 import { Driver } from './driver.js';
 import type { DriverConfig } from './driver-schema.js';
 import { installFaultService } from './fault-service.js';
@@ -39,10 +41,12 @@ export class MemoryManager {
       strategy.translation === 'iommu',
       (region, page, t) => strategy.onCpuPteChange(d, region, page, t),
       (region, page, write, t) => strategy.onSpecialCpuFault(d, region, page, write, t),
+      strategy.placeNewPages ? (region, first, pages, t) => strategy.placeNewPages!(d, region, first, pages, t) : null,
     ));
     m.mm = d;
     m.translation = strategy.translation === 'iommu' ? new AtsTranslation() : new DevicePageTable();
     installFaultService(d, strategy);
+    installAccessCounters(d, strategy);
   }
 
   /** Maps a region before the first phase (generators' regions); returns when done. */
@@ -100,4 +104,28 @@ export class MemoryManager {
 
 function settle(outcome: Outcome, t: Ps): PhaseOutcome {
   return isError(outcome) ? { time: t, error: outcome } : { time: outcome, error: null };
+}
+
+/**
+ * Wires the strategy's access counters, if it has any: a notification is an event that
+ * reaches the driver (its interrupt) and hands each region the chunk overlaps to the strategy.
+ */
+function installAccessCounters(d: Driver, strategy: Strategy): void {
+  const spec = strategy.accessCounters;
+  const handler = strategy.onAccessCounter;
+  if (spec === undefined || handler === undefined) return;
+  const m = d.m;
+  const cpu = m.devices.length;
+  m.accessCounters = new AccessCounters(spec.chunkPages, spec.threshold, cpu + 1, spec.countsCpu, (agent, chunk, t) =>
+    m.queue.push(t, EV_ACCESS_COUNTER, agent, chunk),
+  );
+  m.handlers[EV_ACCESS_COUNTER] = (agent, chunk, t) => {
+    const first = chunk * spec.chunkPages;
+    const end = first + spec.chunkPages;
+    for (const region of m.space.regions) {
+      const lo = Math.max(first, region.basePage);
+      const hi = Math.min(end, region.basePage + region.pages);
+      if (region.mapped && lo < hi) handler(d, agent === cpu ? TO_HOST : agent, region, lo, hi, t);
+    }
+  };
 }

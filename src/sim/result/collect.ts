@@ -193,6 +193,16 @@ function deviceMetrics(
     'pages',
   );
   put(
+    'mm.bytes_to_device',
+    sum((k) => k.bytesMigratedToDevice),
+    'bytes',
+  );
+  put(
+    'mm.bytes_to_host',
+    sum((k) => k.bytesMigratedToHost),
+    'bytes',
+  );
+  put(
     'mm.migration_fallback_pages',
     sum((k) => k.migrationFallbackPages),
     'pages',
@@ -315,6 +325,7 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('mm.exclusive_revocations', k.exclusiveRevocations, 'pages');
   put('mm.longterm_pins', k.longtermPins, 'pages');
   put('mm.device_pins', k.devicePins, 'pages');
+  put('cpu.device_memory_bytes', k.cpuDeviceMemoryBytes, 'bytes');
   deviceMetrics(m.devices, endPs, put);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');
@@ -341,6 +352,8 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('mm.dma_mapped_pages', k.dmaMappedPages, 'pages');
   put('mm.driver_faulted_pages', k.driverFaultedPages, 'pages');
   put('mm.pinned_pages', k.pinnedPages, 'pages');
+  put('mm.cpu_faults_on_device_pages', k.cpuFaultsOnDevicePages, 'faults');
+  put('mm.access_counter_notifications', m.accessCounters?.notifications ?? 0, 'events');
   put('dram.system.read_bytes', m.sysmem.readBytes, 'bytes');
   put('dram.system.write_bytes', m.sysmem.writeBytes, 'bytes');
   for (const dev of m.devices)

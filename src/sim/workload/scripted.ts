@@ -18,7 +18,7 @@ import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
 import { adviceFields } from './advice.js';
 import type { WorkloadEnv } from './env.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
-import type { HostOp, Phase, RegionSpec, StreamSpec, WorkloadPlan } from './types.js';
+import { TO_HOST, type HostOp, type Phase, type RegionSpec, type StreamSpec, type WorkloadPlan } from './types.js';
 
 const expect = oneOf(
   ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'],
@@ -232,8 +232,20 @@ export const releaseOpSchema = obj(
 );
 
 export const migrateOpSchema = obj(
-  { op: z.literal('migrate').describe('The operation.'), region, offsetBytes, sizeBytes, device, expect },
-  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma); only strategies that migrate accept it (hmm-migrate; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
+  {
+    op: z.literal('migrate').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    to: oneOf(
+      ['device', 'host'],
+      'a migration target',
+      'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory (from whichever device holds each page).',
+    ).default('device'),
+    device,
+    expect,
+  },
+  "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
 );
 
 export const adviseOpSchema = obj(
@@ -526,7 +538,7 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         phases.push({
           kind: 'host',
           label,
-          host: { op: 'migrate', region: r, offset, bytes, device: op.device ?? 0 },
+          host: { op: 'migrate', region: r, offset, bytes, device: op.to === 'host' ? TO_HOST : (op.device ?? 0) },
           ...tags,
         });
         return;

@@ -91,6 +91,9 @@ export type HostOp =
   /** mmap(MAP_FIXED) of a range of a region that was unmapped: the hole is mapped again, empty. */
   | { op: 'mmap-fixed'; region: number; offset: number; bytes: number };
 
+/** The `device` of a migrate op (and of Strategy.migrate) that means system memory. */
+export const TO_HOST = -1;
+
 export type Phase =
   | {
       kind: 'streams';

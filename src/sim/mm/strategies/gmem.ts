@@ -41,7 +41,7 @@ import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
 import { copyPages, mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
 import type { gmemAdviceSchema, gmemSchema } from './schema.js';
-import type { DeviceFault, Strategy } from './types.js';
+import { TO_HOST, type DeviceFault, type Strategy } from './types.js';
 
 type GmemConfig = z.output<typeof gmemSchema>;
 type Advice = z.output<typeof gmemAdviceSchema>;
@@ -223,11 +223,26 @@ export function createGmem(config: GmemConfig): Strategy {
     return mapLocalRuns(d, device, first, end, VA_BLOCK_PAGES, local, bits, t).t;
   }
 
-  /** Explicit prefetch to a device (cudaMemPrefetchAsync, the scripted migrate op): block by block, then mapped. */
+  /** Every device's own pages of [first, end) back to system memory (a prefetch to the CPU). */
+  function toHost(d: DriverContext, region: Region, first: number, end: number, t: Ps): Ps {
+    let tt = t;
+    for (const dev of d.devices) {
+      const onlyHere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
+      const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
+      tt = migrateToHost(d, dev.index, region, first, end, onlyHere, release, tt).t;
+    }
+    return tt;
+  }
+
+  /**
+   * Explicit prefetch (cudaMemPrefetchAsync, the scripted migrate op): to a device block
+   * by block, then mapped; or to the CPU (TO_HOST).
+   */
   const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
     if (shared && !shared.has(region.spec.name)) {
       return new OpError('EFAULT', `migrate of ${region.spec.name}: the region is not in strategy.sharedRegions`);
     }
+    if (device === TO_HOST) return toHost(d, region, firstPage, firstPage + pages, t);
     let tt = t;
     let moved = 0;
     const end = firstPage + pages;

@@ -13,7 +13,8 @@
  * - finalize: the CPU entries become device-private entries, the data is in device memory
  *   only, and the device maps the pages locally.
  *
- * A scripted `migrate` op runs the same migration on request and maps what moved.
+ * A scripted `migrate` op runs the same migration on request and maps what moved, or
+ * migrates the range back to system memory.
  *
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
@@ -22,7 +23,7 @@
  * full) are mirrored over the link as hmm-mirror maps them.
  */
 import type { z } from 'zod';
-import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS, OpError } from '../../engine/errno.js';
+import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
 import {
@@ -34,14 +35,13 @@ import {
   PAGE_PINNED_HOST,
   PROT_MAPPED,
   PROT_READ,
-  PROT_SHARED,
   PROT_WRITE,
 } from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { ChunkedDeviceMemory } from './chunked-memory.js';
-import { mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
+import { mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost, movable, nothingMoved } from './migration.js';
 import type { hmmMigrateSchema } from './schema.js';
-import type { Strategy } from './types.js';
+import { TO_HOST, type Strategy } from './types.js';
 
 export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Strategy {
   const blockPages = config.granularityBytes / PAGE_BYTES;
@@ -63,14 +63,6 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
 
   function isLocal(d: DriverContext, device: number, page: number): boolean {
     return d.cpuPte(page) === CpuPte.DevicePrivate && d.residency.frame(device, page) >= 0;
-  }
-
-  /** Whether migrate_vma would collect the page for `device`. */
-  function movable(d: DriverContext, page: number): boolean {
-    const prot = d.prot(page);
-    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
-    const pte = d.cpuPte(page);
-    return pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly;
   }
 
   /**
@@ -173,26 +165,19 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     return mapLocalRuns(d, device, first, end, blockPages, local, bits, t);
   }
 
-  /** A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what moved. */
+  /**
+   * A migrate op (the HMM test driver's MIGRATE): migrate_vma over the range, then map what
+   * moved; or, to the host, migrate_to_ram of every device's pages of the range.
+   */
   const migrate: NonNullable<Strategy['migrate']> = (d, region, firstPage, pages, device, t) => {
     const end = firstPage + pages;
-    let anyMovable = false;
-    for (let p = firstPage; p < end && !anyMovable; p++) {
-      anyMovable = movable(d, p) && (d.pageFlags(p) & PAGE_PINNED_HOST) === 0;
+    if (device === TO_HOST) {
+      let done = t;
+      for (const dev of d.devices) done = toHost(d, dev.index, region, firstPage, end, done);
+      return done;
     }
     const moved = mapLocal(d, device, firstPage, end, toDevice(d, device, region, firstPage, end, 0, t));
-    if (moved.local > 0) return moved.t;
-    if (anyMovable)
-      return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device ${device}'s memory`);
-    let shared = false;
-    for (let p = firstPage; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
-    // migrate_vma collected no page: the test driver reports ENOENT (migrate_shared, migrate_mixed).
-    return new OpError(
-      'ENOENT',
-      shared
-        ? `migrate of ${region.spec.name}: MAP_SHARED memory cannot move to device-private memory`
-        : `migrate of ${region.spec.name}: no page can move (on another device, or pinned)`,
-    );
+    return moved.local > 0 ? moved.t : nothingMoved(d, region, firstPage, end);
   };
 
   return {

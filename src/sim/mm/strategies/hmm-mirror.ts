@@ -11,11 +11,20 @@
  */
 import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';
-import { CpuPte, DEV_READ, DEV_WRITE, PROT_MAPPED, PROT_READ, PROT_WRITE } from '../../machine/page-state.js';
+import type { Ps } from '../../engine/time.js';
 import { nsToPs } from '../../engine/time.js';
+import {
+  CpuPte,
+  DEV_LOCAL,
+  DEV_READ,
+  DEV_WRITE,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import type { hmmMirrorSchema } from './schema.js';
-import type { Strategy } from './types.js';
+import type { DeviceFault, Strategy } from './types.js';
 
 /** One mirrored window per region, the default (what ats-sva and tests build on). */
 export const WINDOW: z.output<typeof hmmMirrorSchema> = {
@@ -99,7 +108,19 @@ function adHocRanges(config: z.output<typeof hmmMirrorSchema>): Strategy {
  * accessed page must fault in (or the fault fails with its errno); the others are faulted
  * in where they can be, and each gets the permission the CPU side gives it.
  */
-const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
+const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) =>
+  resolveFault(d, f, t, (dd, _device, page) => pagePermission(dd, page));
+
+/**
+ * The same resolution with the device PTE bits `permission` gives each page; pages it
+ * maps in device memory (DEV_LOCAL) need no DMA mapping.
+ */
+export function resolveFault(
+  d: DriverContext,
+  f: DeviceFault,
+  t: Ps,
+  permission: (d: DriverContext, device: number, page: number) => number,
+): void {
   const timing = d.timing;
   const region = f.region;
   let tt = t + timing.perFault;
@@ -117,10 +138,12 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
     const done = d.faultInPage(region, p, f.write, tt);
     if (done >= 0) tt = done;
   }
-  for (let i = 0; i < f.pages; i++) f.bits[i] = pagePermission(d, f.firstPage + i);
+  for (let i = 0; i < f.pages; i++) f.bits[i] = permission(d, f.device, f.firstPage + i);
   tt += f.pages * timing.perPage;
-  // Only pages the device may use are DMA-mapped (the IOMMU refuses the others).
-  for (let i = 0; i < f.pages; i++) if (f.bits[i] !== 0) tt = d.dmaMap(f.firstPage + i, 1, tt);
+  // Only pages the device may use over the link are DMA-mapped (the IOMMU refuses the others).
+  for (let i = 0; i < f.pages; i++) {
+    if (f.bits[i] !== 0 && (f.bits[i] & DEV_LOCAL) === 0) tt = d.dmaMap(f.firstPage + i, 1, tt);
+  }
   if (region.seq !== seqBefore) {
     // Our own copy-on-write invalidated the interval: the driver's loop sees
     // mmu_interval_read_retry() and walks the range again.
@@ -128,7 +151,7 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) => {
     tt += f.pages * timing.perPage;
   }
   f.costPs = tt - t;
-};
+}
 
 /** What the device may do with a 4 KiB page as the CPU page table now stands. */
 export function pagePermission(d: DriverContext, page: number): number {

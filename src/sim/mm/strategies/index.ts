@@ -5,11 +5,19 @@
 import { z } from 'zod';
 import { lookup, type Registration } from '../../schema/registry.js';
 import { createAtsSva } from './ats-sva.js';
+import { createCoherent } from './coherent.js';
 import { createExplicitCopy } from './explicit-copy.js';
 import { createGmem } from './gmem.js';
 import { createHmmMigrate } from './hmm-migrate.js';
 import { createHmmMirror } from './hmm-mirror.js';
-import { atsSvaSchema, explicitCopySchema, gmemSchema, hmmMigrateSchema, hmmMirrorSchema } from './schema.js';
+import {
+  atsSvaSchema,
+  coherentSchema,
+  explicitCopySchema,
+  gmemSchema,
+  hmmMigrateSchema,
+  hmmMirrorSchema,
+} from './schema.js';
 import type { Strategy } from './types.js';
 
 export const STRATEGIES = [
@@ -18,6 +26,7 @@ export const STRATEGIES = [
   { impl: 'hmm-migrate', schema: hmmMigrateSchema, create: createHmmMigrate },
   { impl: 'ats-sva', schema: atsSvaSchema, create: createAtsSva },
   { impl: 'gmem', schema: gmemSchema, create: createGmem },
+  { impl: 'coherent', schema: coherentSchema, create: createCoherent },
 ] as const satisfies readonly Registration<Strategy>[];
 
 type StrategySchema = (typeof STRATEGIES)[number]['schema'];

@@ -1,11 +1,14 @@
 /**
  * migrate_vma and migrate_to_ram over a range, run by run, shared by the strategies that
- * move anonymous pages into device memory (hmm-migrate, gmem). Which pages may move and
- * which frame each takes is the strategy's: it passes them in.
+ * move anonymous pages into device memory (hmm-migrate, gmem, coherent). Which pages may
+ * move, which frame each takes and the CPU entry a page gets on the device (a
+ * device-private swap entry, or a present entry for device-coherent memory) are the
+ * strategy's: it passes them in.
  */
+import { OpError } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, PAGE_BYTES, PAGE_PINNED_HOST } from '../../machine/page-state.js';
+import { CpuPte, PAGE_BYTES, PAGE_PINNED_HOST, PROT_MAPPED, PROT_READ, PROT_SHARED } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission } from './hmm-mirror.js';
 
@@ -25,7 +28,7 @@ const runFrames = new Int32Array(MAX_RUN_PAGES);
  * which ends the migration), notify (only pages that will move are unmapped, so a mirror
  * of one that cannot stays valid), unmap to migration entries, copy the pages that hold
  * data (an untouched or zero page needs no copy: the device page starts zeroed), finalize
- * (device-private entries, the data on the device only).
+ * (`entry`, device-private by default, and the data on the device only).
  */
 export function migrateToDevice(
   d: DriverContext,
@@ -37,11 +40,13 @@ export function migrateToDevice(
   frameFor: (page: number, t: Ps) => number,
   runPages: number,
   t: Ps,
+  entry: CpuPte = CpuPte.DevicePrivate,
 ): Moved {
   const maxRun = Math.min(runPages, MAX_RUN_PAGES);
   const timing = d.timing;
   let tt = t;
   let moved = 0;
+  let copied = 0;
   let p = first;
   // A page pinned long-term holds an extra reference: migrate_vma cannot move it.
   const canMove = (q: number) => movable(q) && (d.pageFlags(q) & PAGE_PINNED_HOST) === 0;
@@ -68,6 +73,7 @@ export function migrateToDevice(
       const hasData = d.cpuPte(q) === CpuPte.Present;
       d.setCpuPte(q, CpuPte.Migration);
       d.residency.addDeviceCopy(device, q, runFrames[q - p]);
+      if (hasData) copied++;
       if (hasData && copyFrom < 0) copyFrom = q;
       if (!hasData && copyFrom >= 0) {
         tt = copyPages(d, device, true, region, copyFrom, q, tt);
@@ -76,7 +82,7 @@ export function migrateToDevice(
     }
     if (copyFrom >= 0) tt = copyPages(d, device, true, region, copyFrom, runEnd, tt);
     for (let q = p; q < runEnd; q++) {
-      d.setCpuPte(q, CpuPte.DevicePrivate);
+      d.setCpuPte(q, entry);
       d.residency.setInSystem(q, false);
     }
     tt += (runEnd - p) * timing.perPage;
@@ -84,7 +90,7 @@ export function migrateToDevice(
     if (full) break;
     p = runEnd;
   }
-  d.countMigration(device, true, moved);
+  d.countMigration(device, true, moved, copied * PAGE_BYTES);
   return { t: tt, pages: moved };
 }
 
@@ -128,6 +134,50 @@ export function migrateToHost(
   }
   d.countMigration(device, false, moved);
   return { t: tt, pages: moved };
+}
+
+/**
+ * Whether migrate_vma would collect the page for a device: private anonymous memory the
+ * VMA lets the device read, in system memory (MAP_SHARED memory is skipped; the HMM
+ * selftests expect ENOENT for it).
+ */
+export function movable(d: DriverContext, page: number): boolean {
+  const prot = d.prot(page);
+  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
+  const pte = d.cpuPte(page);
+  return (pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly) && d.residency.inSystem(page);
+}
+
+/**
+ * Why a migrate op of [first, end) moved nothing: ENOMEM when movable pages found no room
+ * in device memory; ENOENT when migrate_vma could collect no page (MAP_SHARED memory, as
+ * migrate_shared expects; pages on another device, as migrate_mixed expects; pages pinned
+ * long-term).
+ */
+export function nothingMoved(d: DriverContext, region: Region, first: number, end: number): OpError {
+  let anyMovable = false;
+  for (let p = first; p < end && !anyMovable; p++)
+    anyMovable = movable(d, p) && (d.pageFlags(p) & PAGE_PINNED_HOST) === 0;
+  if (anyMovable) return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device memory`);
+  let shared = false;
+  for (let p = first; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
+  return new OpError(
+    'ENOENT',
+    shared
+      ? `migrate of ${region.spec.name}: MAP_SHARED memory cannot migrate`
+      : `migrate of ${region.spec.name}: no page can move (on another device, or pinned)`,
+  );
+}
+
+/** Frees the device frames of pages [first, first + pages) being unmapped (their data was in device memory only). */
+export function freeDevicePages(d: DriverContext, first: number, pages: number, t: Ps): void {
+  for (let p = first; p < first + pages; p++) {
+    for (const dev of d.devices) {
+      const frame = d.residency.dropDeviceCopy(dev.index, p);
+      if (frame >= 0) d.freeFrame(dev.index, frame, t);
+    }
+    d.residency.setInSystem(p, true);
+  }
 }
 
 /** Copies pages [first, end) of `region` between system memory and `device`'s frames. */

@@ -134,3 +134,33 @@ export const gmemSchema = obj(
   },
   'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
 );
+
+export const coherentSchema = obj(
+  {
+    impl: z.literal('coherent').describe('The strategy.'),
+    placement: oneOf(
+      ['first-touch', 'device-preferred', 'host'],
+      'a placement policy',
+      'Where a new page is allocated. "first-touch" (default): on the node of whoever touches it first, the CPU (system memory) or the device (its memory), as Linux\'s default local-allocation policy places pages, and as system-allocated memory is placed on Grace Hopper over NVLink-C2C (Schieffer et al., "Harnessing Integrated CPU-GPU System Memory for HPC: a first look into Grace Hopper", ICPP 2024, arXiv 2407.07850). "device-preferred": in device memory whoever touches it, falling back to system memory when the device is full (MPOL_PREFERRED on the device\'s node, set_mempolicy(2)). "host": always in system memory (MPOL_BIND to the CPU\'s node); only migration moves pages to the device.',
+    ).default('first-touch'),
+    accessCounterMigration: oneOf(
+      ['off', 'to-device', 'both'],
+      'an access-counter migration mode',
+      'Migration driven by access counters, NUMA-balancing style: hardware counts remote accesses per chunk and, past `accessCounterThreshold`, the driver moves the chunk to whoever accesses it. "off" (default): pages move only on a migrate op, so a CPU/device hand-over costs cache-line transfers and nothing else. "to-device": the device\'s accesses to system memory count (NVIDIA\'s MIMC counters; uvm_perf_access_counter_mimc_migration_enable defaults on only on POWER9 with ATS, nvidia-uvm/uvm_gpu_access_counters.c). "both": also the CPU\'s accesses to device memory move chunks back (NVIDIA\'s MOMC counters, off by default; Linux NUMA balancing\'s hinting faults do this for CPU tasks, kernel/sched/fair.c).',
+    ).default('off'),
+    accessCounterThreshold: num(
+      "Remote accesses (cache lines) to one chunk that trigger its migration; the count restarts after each notification. Default 256: uvm_perf_access_counter_threshold in NVIDIA's UVM driver (valid 1-65535; nvidia-uvm/uvm_gpu_access_counters.c).",
+      { int: true, min: 1, max: 65535 },
+    ).default(256),
+    accessCounterGranularityBytes: size(
+      'The chunk each access counter tracks and that moves as one: "64KiB", "2MiB" or "16MiB", clipped to the region. Default 2 MiB: uvm_perf_access_counter_granularity in NVIDIA\'s UVM driver (valid since Volta: 64k, 2m, 16m, 16g; nvidia-uvm/uvm_gpu_access_counters.c).',
+    )
+      .pipe(
+        z.union([z.literal(65536), z.literal(2097152), z.literal(16777216)], {
+          error: (iss) => `${iss.input} bytes is not an access-counter granularity; use "64KiB", "2MiB" or "16MiB"`,
+        }),
+      )
+      .default(2097152),
+  },
+  'Coherent device memory (CAPI/OpenCAPI, CXL.mem, NVLink-C2C): device memory is system memory on a NUMA-like node, with a struct page; the CPU reads and writes device-resident pages by cache line across the link and the device reads system memory the same way, with no fault either way; pages move only when migrated explicitly (a migrate op) or, optionally, by access counters. Needs a coherent link (hardware.link.impl "coherent") on every device.',
+);

@@ -75,9 +75,30 @@ export interface Strategy {
   onSpecialCpuFault(d: DriverContext, region: Region, page: number, write: boolean, t: Ps): Ps;
   /**
    * Moves pages [firstPage, firstPage + pages) to device `device`'s memory and maps them
-   * there, on request (a scripted migrate op). Strategies that do not migrate leave it out.
+   * there, or with `device` TO_HOST back to system memory, on request (a scripted migrate
+   * op). Strategies that do not migrate leave it out.
    */
   migrate?(d: DriverContext, region: Region, firstPage: number, pages: number, device: number, t: Ps): Outcome;
   /** Changes a region's memory advice (a scripted advise op). Strategies that take no advice leave it out. */
   advise?(d: DriverContext, region: Region, advice: Partial<Advice>, t: Ps): Outcome;
+  /**
+   * Pages [firstPage, firstPage + pages) were just allocated in system memory by a fault
+   * (the CPU's, or hmm_range_fault's for a device) and hold no data yet: a strategy with a
+   * placement policy may put them in device memory instead (no copy needed). Returns the
+   * time when done. Strategies without one leave it out.
+   */
+  placeNewPages?(d: DriverContext, region: Region, firstPage: number, pages: number, t: Ps): Ps;
+  /**
+   * Remote-access counters the strategy migrates by (machine/access-counters.ts): chunks
+   * of `chunkPages` pages, a notification per `threshold` remote cache lines; the devices'
+   * accesses to memory not their own count, and the CPU's to device memory if `countsCpu`.
+   */
+  readonly accessCounters?: { chunkPages: number; threshold: number; countsCpu: boolean };
+  /**
+   * An access counter's notification, at the driver at `t`: `agent` (a device, or TO_HOST
+   * for the CPU) accessed pages [firstPage, end) of `region` remotely past the threshold.
+   */
+  onAccessCounter?(d: DriverContext, agent: number, region: Region, firstPage: number, end: number, t: Ps): void;
 }
+
+export { TO_HOST } from '../../workload/types.js';
