@@ -95,9 +95,12 @@ export function installFaultService(d: Driver, strategy: Strategy): void {
   const installs = strategy.translation === 'device-page-table';
   const batches = m.devices.map((dev) => new Batch(dev, dev.faults.batchSize));
   // PRI page requests count against the device's allocation until their response.
-  const pri = !installs;
-  if (pri)
-    for (const dev of m.devices) dev.faults.outstandingLimit = Math.min(dev.faults.capacity, m.iommu.priQueueDepth);
+  if (!installs) {
+    for (const b of batches) {
+      b.pri = true;
+      b.device.faults.outstandingLimit = Math.min(b.device.faults.capacity, m.iommu.priQueueDepth);
+    }
+  }
   m.handlers[EV_BATCH_START] = (device, _arg, t) => startBatch(d, strategy, batches[device], t);
   m.handlers[EV_BATCH_END] = (device, _arg, t) => endBatch(d, batches[device], installs, t);
 }
