@@ -64,7 +64,20 @@ export function createPointPool(threads: number, startNow = threads): Piscina<Po
     // Tasks queue in the pool; one point per thread at a time.
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
+    execArgv: loadTaskAsynchronously(),
   });
+}
+
+/**
+ * Piscina loads the task module with require() first; on Node 20.19+ that is require(esm),
+ * and a thread terminated while require(esm) instantiates the module aborts the whole
+ * process (FATAL ERROR: v8::Module::IsGraphAsync ... on an instantiated module). A sweep
+ * that fails its plan destroys the pool while its first thread loads, so with require(esm)
+ * off piscina falls back to import(), which a termination stops cleanly.
+ */
+function loadTaskAsynchronously(): string[] {
+  const flag = '--no-experimental-require-module';
+  return process.allowedNodeEnvironmentFlags.has(flag) ? [flag] : [];
 }
 
 export function taskOf(point: PlannedPoint): PointTask {
