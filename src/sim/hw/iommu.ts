@@ -249,6 +249,18 @@ export class Iommu {
     this.invalidationCommands += commands;
     return end;
   }
+
+  /** Invalidates the IOTLB entries of scattered `keys` (peer mappings): a command each, then a sync. */
+  invalidateKeys(t: Ps, keys: readonly number[]): Ps {
+    if (this.passthrough || keys.length === 0) return t;
+    const start = t > this.commandQueueFreePs ? t : this.commandQueueFreePs;
+    const end = start + keys.length * this.commandPs + this.syncPs;
+    this.commandQueueFreePs = end;
+    for (const key of keys) this.iotlb.invalidateRange(key, 1);
+    this.invalidations++;
+    this.invalidationCommands += keys.length;
+    return end;
+  }
 }
 
 /** Walk-cache key of the level-`level` entry covering `page` (512^level pages). The level tag keeps levels apart. */

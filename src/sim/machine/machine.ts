@@ -25,6 +25,7 @@ import { Counters } from './counters.js';
 import { Device } from './device.js';
 import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
+import { peerRoutes, type PeerRoute } from './peer-path.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
 
@@ -34,7 +35,8 @@ export interface MachineConfig {
   link: LinkConfig;
   iommu: IommuConfig;
   devices: DeviceConfig[];
-  pcieSwitch?: { upstreamLink: LinkConfig; latencyNs: number };
+  pcieSwitch?: { upstreamLink: LinkConfig; latencyNs: number; acsRedirect: boolean };
+  peerToPeer: { hostBridge: boolean; hostBridgeForwardNs: number };
 }
 
 /**
@@ -68,6 +70,8 @@ export class Machine {
   readonly devices: Device[];
   /** The PCIe switch's upstream link, when the devices sit under one. */
   readonly switchUpstream: Link | null;
+  /** peerRoutes[a][b]: how device a reaches device b's memory, or null when it cannot (peer-path.ts). */
+  readonly peerRoutes: (PeerRoute | null)[][];
 
   readonly contexts: Contexts;
   /** How devices translate addresses: set once by the memory manager from the strategy's choice. */
@@ -111,13 +115,14 @@ export class Machine {
     this.devices = config.devices.map((d, i) => {
       const own = createLink(d.link ?? config.link);
       const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
-      return new Device(i, d, link, createAtc(config.iommu), {
+      return new Device(i, d, own, link, createAtc(config.iommu), {
         bank: (t, bank) => this.queue.push(t, EV_DRAM_BANK, i, bank),
         // Known as soon as the request is served: the handler books the context's next step.
         done: (t, c) => this.handlers[EV_DRAM_DONE](c, 0, t),
       });
     });
     this.handlers[EV_DRAM_BANK] = (device, bank, t) => this.devices[device].memory.decide(bank, t);
+    this.peerRoutes = peerRoutes(this.devices, config, this.iommu);
     this.contexts = new Contexts(
       config.cpu.cores,
       this.devices.map((d) => d.contexts),

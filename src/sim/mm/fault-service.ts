@@ -17,7 +17,7 @@ import type { Region } from '../machine/address-space.js';
 import { FAULT_SERVICE } from '../machine/contexts.js';
 import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
-import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
+import { CpuPte, DEV_LOCAL, DEV_PEER, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
 import { breakCowForDeviceWrite } from './cpu-fault.js';
 import { VA_BLOCK_PAGES, type Driver } from './driver.js';
@@ -255,7 +255,8 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
 
 /**
  * Whether every page a resolution maps is still where it was resolved to: a page mapped
- * locally still has its frame on the device, a page mapped over the link still has a CPU
+ * locally still has its frame on the device, a page mapped peer to peer still has its frame
+ * on the other device, a page mapped over the link still has a CPU
  * entry the link can reach. A later fault of the same batch may have moved it: a strategy
  * that evicts while it services a batch (gmem under oversubscription) may take the memory
  * of a fault resolved earlier, and a migration for one device page may take a page an
@@ -275,6 +276,9 @@ function framesStillThere(
     const b = bits[offset + i];
     if ((b & DEV_LOCAL) !== 0) {
       if (d.m.residency.frame(device, first + i) < 0) return false;
+    } else if ((b & DEV_PEER) !== 0) {
+      const owner = d.m.residency.holderOtherThan(first + i, device);
+      if (owner < 0 || d.m.residency.frame(owner, first + i) < 0) return false;
     } else if (b !== 0) {
       const entry = pte.get(first + i);
       if (entry === CpuPte.DevicePrivate || entry === CpuPte.Migration) return false;

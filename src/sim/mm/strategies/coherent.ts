@@ -115,8 +115,10 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
     onAccessCounter,
     onMap: (_d, _region, t) => t,
     onUnmap(d, region, firstPage, pages, t) {
-      freeDevicePages(d, firstPage, pages, t);
-      return d.notify(region, firstPage, pages, t);
+      // The device mappings go first, then the memory they mapped.
+      const done = d.notify(region, firstPage, pages, t);
+      freeDevicePages(d, firstPage, pages, done);
+      return done;
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
     beforePhase: (_d, _phase, t) => t,
