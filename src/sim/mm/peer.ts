@@ -35,6 +35,11 @@ export function peerHolder(d: DriverContext, device: number, page: number, write
   return d.residency.holderOtherThan(page, device);
 }
 
+/** Whether `device` already maps `page` peer to peer with the bits it would get now. */
+function mappedAsPeer(d: DriverContext, device: number, page: number): boolean {
+  return d.devicePte(device, page) === peerBits(d, page);
+}
+
 /** The device-PTE bits of a page mapped in a peer's memory: what the VMA allows. */
 export function peerBits(d: DriverContext, page: number): number {
   return DEV_PEER | DEV_READ | ((d.prot(page) & PROT_WRITE) !== 0 ? DEV_WRITE : 0);
@@ -43,9 +48,10 @@ export function peerBits(d: DriverContext, page: number): number {
 const runBits = new Uint8Array(VA_BLOCK_PAGES);
 
 /**
- * Maps on `device` the pages of [first, end) that live in a peer's memory it can reach,
- * a run per owner and 2 MiB block (one PTE write each). `unreachable`: an owner it found
- * but has no route to (-1 if none).
+ * Maps on `device` the pages of [first, end) that live in a peer's memory it can reach and
+ * it does not map yet, a run per owner and 2 MiB block (one PTE write each). `mapped`
+ * counts the range's peer pages mapped now or before; `unreachable`: an owner it found but
+ * has no route to (-1 if none).
  */
 export function mapPeerRuns(
   d: DriverContext,
@@ -59,14 +65,16 @@ export function mapPeerRuns(
   let unreachable = -1;
   for (let p = first; p < end;) {
     const owner = peerHolder(d, device, p);
-    if (owner < 0 || !d.canReachPeer(device, owner)) {
-      if (owner >= 0) unreachable = owner;
+    const reachable = owner >= 0 && d.canReachPeer(device, owner);
+    if (!reachable || mappedAsPeer(d, device, p)) {
+      if (owner >= 0 && !reachable) unreachable = owner;
+      else if (reachable) mapped++;
       p++;
       continue;
     }
     let q = p;
     const blockEnd = (Math.floor(p / VA_BLOCK_PAGES) + 1) * VA_BLOCK_PAGES;
-    while (q < end && q < blockEnd && peerHolder(d, device, q) === owner) {
+    while (q < end && q < blockEnd && peerHolder(d, device, q) === owner && !mappedAsPeer(d, device, q)) {
       runBits[q - p] = peerBits(d, q);
       q++;
     }

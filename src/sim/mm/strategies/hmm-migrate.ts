@@ -155,7 +155,8 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       const peer = reachablePeer(d, f.device, p, f.write && p === f.accessedPage);
       if (isLocal(d, f.device, p)) f.bits[i] = localBits(d, p);
       else if (peer >= 0) {
-        tt = d.mapPeerPages(f.device, peer, 1, tt);
+        // Mapped at once (the batch's install finds it done): a page is mapped, and paid for, once.
+        tt = mapPeerRuns(d, f.device, p, p + 1, tt).t;
         f.bits[i] = peerBits(d, p);
       } else if (p >= block.first && p < block.end) {
         const m = mapOverLink(d, region, p, f.write && (p === f.accessedPage || !onFault), tt);
