@@ -174,7 +174,7 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
   });
 
   for (const strategy of STRATEGIES) {
-    for (const pageSizeBytes of ['4KiB', '64KiB']) {
+    for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages (seed ${SEED})`, () => {
         fc.assert(
           fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) =>
