@@ -66,6 +66,8 @@ export class DeviceCounters {
   /** Driver time of fault batches, from fetch to replay, summed. */
   batchServicePs = 0;
   atsRequests = 0;
+  /** ATS translation completions that covered 2 MiB (a page the CPU maps with a PMD entry, under shared virtual addressing). */
+  atsHugeTranslations = 0;
   /** 4 KiB pages migrated into this device's memory (migrate_vma) and back to system memory. */
   pagesMigratedToDevice = 0;
   pagesMigratedToHost = 0;

@@ -184,7 +184,13 @@ function remoteData(
   return tt;
 }
 
-/** With ATS, the device looks up its ATC and on a miss asks the IOMMU over the link. */
+/**
+ * With ATS, the device looks up its ATC and on a miss asks the IOMMU over the link. These
+ * are DMA-API addresses, which the driver maps with dma_map_page 4 KiB by 4 KiB (IOMMU
+ * mappings are 4 KiB here): the translation completion covers 4 KiB whatever the CPU's
+ * page size, so a transparent huge page does not widen this ATC's reach (only shared
+ * virtual addressing's, ats-translation.ts).
+ */
 function atsTranslate(m: Machine, dev: Device, c: number, page: number, t: Ps): Ps {
   const atc = dev.atc;
   if (atc === null || atc.lookup(page) >= 0) return t;

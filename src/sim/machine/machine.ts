@@ -19,12 +19,13 @@ import { SystemMemory } from '../hw/system-memory.js';
 import { Tlb } from '../hw/tlb.js';
 import type { RegionSpec } from '../workload/types.js';
 import type { AccessCounters } from './access-counters.js';
-import { AddressSpace, type Region } from './address-space.js';
+import { AddressSpace, HUGE_PAGES, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
 import { Counters } from './counters.js';
 import { Device } from './device.js';
 import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
+import { PAGE_BYTES } from './page-state.js';
 import { peerRoutes, type PeerRoute } from './peer-path.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
@@ -106,7 +107,9 @@ export class Machine {
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.cpuLastWalkLine = new Float64Array(config.cpu.cores).fill(-1);
     this.sysmem = new SystemMemory(config.cpu.memory);
-    this.space = new AddressSpace(regions);
+    // Regions start aligned to the largest device page (at least 2 MiB), so that no device page spans two.
+    const largestDevicePage = Math.max(...config.devices.map((d) => d.mmu.pageSizeBytes / PAGE_BYTES));
+    this.space = new AddressSpace(regions, Math.max(HUGE_PAGES, largestDevicePage));
     this.residency = new Residency(config.devices.length);
     this.iommu = new Iommu(config.iommu);
 

@@ -5,7 +5,9 @@
  * earlier batch already mapped for the access (they only need the replay), coalesces
  * duplicates, sorts the rest by address and services them 2 MiB VA block by VA block:
  * each distinct (device page, access) is resolved once through the strategy, each block
- * costs its bookkeeping once and gets one page-table update. The mappings are installed
+ * costs its bookkeeping once and gets one page-table update. A device page larger than a
+ * VA block (1 GiB) is faulted in 2 MiB block by 2 MiB block, as the drivers service faults
+ * per VA block; it is mapped whole once all its blocks agree (device-pte.ts). The mappings are installed
  * at the end of the batch unless a notifier invalidated the range meanwhile
  * (mmu_interval_read_retry), pushed to the device in one write, and the batch's faults
  * are replayed. Faults filed while a batch is serviced wait for the next one. Batches
@@ -55,7 +57,7 @@ class Batch {
     readonly device: Device,
     batchSize: number,
   ) {
-    const size = 1 << device.pageShift;
+    const size = faultUnitPages(device);
     this.bits = new Uint8Array(batchSize * size);
     this.order = new Int32Array(batchSize);
     this.fault = {
@@ -87,6 +89,15 @@ class Batch {
   }
 }
 
+/**
+ * 4 KiB pages of the unit a fault resolves: the device page, or the 2 MiB VA block when the
+ * device page is larger (a batch's faults in distinct blocks of one 1 GiB page are then
+ * each serviced, not coalesced into one).
+ */
+function faultUnitPages(dev: Device): number {
+  return Math.min(1 << dev.pageShift, VA_BLOCK_PAGES);
+}
+
 /** Registers the batch handlers of every device on the machine's event table. */
 export function installFaultService(d: Driver, strategy: Strategy): void {
   const m = d.m;
@@ -109,8 +120,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   const m = d.m;
   const dev = batch.device;
   const fb = dev.faults;
-  const shift = dev.pageShift;
-  const size = 1 << shift;
+  const size = faultUnitPages(dev);
   // The driver fetches only faults already filed: a context files its fault after its
   // translation latency, which can end after this batch starts; such an entry waits for
   // a later batch (its fault would otherwise be serviced before it happened).
@@ -192,7 +202,7 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
   const m = d.m;
   const dev = batch.device;
   const fb = dev.faults;
-  const size = 1 << dev.pageShift;
+  const size = faultUnitPages(dev);
   let entries = 0;
   let blocks = 0;
   let lastBlock = -1;

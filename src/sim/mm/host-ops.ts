@@ -135,7 +135,7 @@ export function runHostOp(
       if (range instanceof OpError) return range;
       const [first, pages] = range;
       return op.target === 'host'
-        ? pinInSystem(d, region, first, pages, t)
+        ? pinInSystem(d, strategy, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);
     }
     case 'p2p.map': {

@@ -4,6 +4,7 @@
  * strategies and by buffer-object unmaps.
  */
 import type { Ps } from '../engine/time.js';
+import { invalidateTranslations } from '../hw/iommu.js';
 import { D2H, H2D } from '../hw/link/types.js';
 import type { Region } from '../machine/address-space.js';
 import type { Device } from '../machine/device.js';
@@ -108,12 +109,13 @@ export function dmaUnmap(m: Machine, firstPage: number, pages: number, t: Ps): P
 /**
  * The IOMMU's notifier under shared virtual addressing: invalidate the range in the
  * IOTLB and, with an ATS Invalidate Request and its Completion, in every device's ATC.
+ * A 2 MiB entry that covers any page of the range goes whole.
  */
 export function invalidateAts(m: Machine, firstPage: number, pages: number, t: Ps): Ps {
   const tt = m.iommu.invalidatePages(t, firstPage, pages);
   let acked = tt;
   for (const dev of m.devices) {
-    if (dev.atc === null || dev.atc.invalidateRange(firstPage, pages) === 0) continue;
+    if (dev.atc === null || invalidateTranslations(dev.atc, firstPage, pages) === 0) continue;
     let done = dev.link.message(tt, H2D, INVALIDATE_MESSAGE_BYTES);
     done = dev.link.message(done, D2H, INVALIDATE_MESSAGE_BYTES);
     if (done > acked) acked = done;

@@ -225,7 +225,7 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
   });
 
   for (const { strategy, switch: underSwitch } of CASES) {
-    for (const pageSizeBytes of ['4KiB', '64KiB']) {
+    for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       const where = underSwitch ? ', both devices under a PCIe switch' : '';
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
         peerTally.mapped = peerTally.unmapped = 0;

@@ -150,6 +150,11 @@ function deviceMetrics(
     sum((k) => k.atsRequests),
     'requests',
   );
+  put(
+    'iommu.ats_huge_translations',
+    sum((k) => k.atsHugeTranslations),
+    'requests',
+  );
   const stat = (f: (d: Device) => number) => over(f);
   put(
     'link.h2d_bytes',

@@ -218,7 +218,7 @@ export const pinOpSchema = obj(
     target: oneOf(
       ['device', 'host'],
       'a pin target',
-      '"device": migrate the range to the device\'s memory and pin it there (a CPU touch is then SIGBUS; the release op unpins it); "host": a long-term pin in system memory (pin_user_pages with FOLL_LONGTERM): a device-private page migrates back first, and pinned pages never migrate.',
+      '"device": migrate the range to the device\'s memory and pin it there (a CPU touch is then SIGBUS; the release op unpins it); "host": a long-term pin in system memory (pin_user_pages with FOLL_LONGTERM): a device-private or device-coherent page migrates back first, and pinned pages never migrate.',
     ).default('device'),
     device: oneDevice('to pin to (target "device")'),
     expect,
@@ -228,7 +228,7 @@ export const pinOpSchema = obj(
 
 export const releaseOpSchema = obj(
   { op: z.literal('release').describe('The operation.'), device: oneDevice('whose memory is released'), expect },
-  "release: evict a device's memory, like the HMM test driver's RELEASE: every device-private page on it (pinned ones too) migrates back to system memory.",
+  "release: evict a device's memory, like the HMM test driver's RELEASE: every device-private or device-coherent page on it (pinned ones too) migrates back to system memory.",
 );
 
 export const migrateOpSchema = obj(
