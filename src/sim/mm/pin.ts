@@ -105,7 +105,10 @@ export function pinInDevice(
   const space = d.m.space;
   let left = 0;
   for (let p = first; p < first + pages; p++) {
-    if (space.cpuPte.get(p) !== CpuPte.DevicePrivate || d.residency.frame(device, p) < 0) {
+    // A device-private page, or a device-coherent one (present to the CPU, its data on the device only).
+    const pte = space.cpuPte.get(p);
+    const onDevice = pte === CpuPte.DevicePrivate || (pte !== CpuPte.None && !d.residency.inSystem(p));
+    if (!onDevice || d.residency.frame(device, p) < 0) {
       left++;
       continue;
     }
