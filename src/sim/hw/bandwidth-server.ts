@@ -59,6 +59,9 @@ export class BandwidthServer {
   reservations = 0;
   /** Total time reservations waited before their first byte (start - requested time). */
   queueWaitPs: Ps = 0;
+  /** The size of the last reservation and its transfer time. */
+  private lastBytes = 0;
+  private lastTransferPs: Ps = 0;
 
   constructor(bandwidthGBps: number) {
     if (!(bandwidthGBps > 0) || !Number.isFinite(bandwidthGBps)) {
@@ -75,7 +78,12 @@ export class BandwidthServer {
   /** Serialises `bytes` in idle time from `t` on; returns when the last byte has left. */
   reserve(t: Ps, bytes: number): Ps {
     this.bytes += bytes;
-    return this.occupy(t, bytes > 0 ? transferPs(bytes, this.bandwidthGBps) : 0);
+    if (bytes !== this.lastBytes) {
+      // Most servers see a few sizes over and over (a link's request TLP, a page, a line).
+      this.lastBytes = bytes;
+      this.lastTransferPs = bytes > 0 ? transferPs(bytes, this.bandwidthGBps) : 0;
+    }
+    return this.occupy(t, this.lastTransferPs);
   }
 
   /** reserve(t, bytes) when the caller already knows transferPs(bytes, bandwidthGBps): `duration`. */
@@ -212,7 +220,9 @@ export class BandwidthServer {
    */
   private trim(): void {
     const clock = this.clock;
-    if (clock !== null) {
+    // A calendar booked ahead of the present trims on every booking; the first interval
+    // tells at once whether any has ended.
+    if (clock !== null && this.ends[this.head] <= clock.lastTime) {
       const past = this.firstEndingAfter(clock.lastTime);
       if (past > this.head) {
         this.recorder?.settled(this.starts, this.ends, this.head, past);
