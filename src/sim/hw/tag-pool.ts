@@ -5,27 +5,35 @@ import type { Ps } from '../engine/time.js';
  * most `size` requests may be in flight, so a stream of reads is bounded by
  * size / round-trip time as well as by bandwidth (Little's law).
  *
- * Each tag is the time at which it frees up, kept in a binary min-heap: a request takes
- * the tag that frees first, waits for it if it is still in use, and holds it until its
- * completion arrives. Calls need not come in time order (a copy engine books later
- * chunks ahead); a request then simply takes the earliest-free tag.
+ * Each tag is the time at which it frees up. A request takes the tags that free first,
+ * waits for them if they are still in use, and holds them until its completion arrives.
+ * Calls need not come in time order (a copy engine books later chunks ahead); a request
+ * then simply takes the earliest-free tags.
+ *
+ * Only the times matter, not which tag has which, so they are kept sorted in a ring: the
+ * tags a request takes are the first ones, and a completion that arrives after every tag
+ * in use (the usual case) goes back at the end, without moving the others.
  */
 export class TagPool {
   readonly size: number;
+  /** Free times, ascending from `head`, wrapping around. */
   private readonly freeAt: Float64Array;
+  private head = 0;
   /** Requests that found every tag in use. */
   stalls = 0;
   /** Total time requests waited for a tag. */
   waitPs: Ps = 0;
 
-  /** Heap slots the k-th-earliest search has yet to look at (at most one more per step). */
-  private readonly frontier: Int32Array;
-
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a tag pool needs at least one tag, got ${size}`);
     this.size = size;
     this.freeAt = new Float64Array(size);
-    this.frontier = new Int32Array(size + 1);
+  }
+
+  /** The slot of the i-th earliest free time (0 .. size - 1). */
+  private slot(i: number): number {
+    const s = this.head + i;
+    return s < this.size ? s : s - this.size;
   }
 
   /**
@@ -33,61 +41,45 @@ export class TagPool {
    * before any other request).
    */
   acquire(t: Ps, count = 1): Ps {
-    const free = count === 1 ? this.freeAt[0] : this.kthFree(Math.min(count, this.size));
+    const k = count < this.size ? count : this.size;
+    const free = this.freeAt[this.slot(k - 1)];
     if (free <= t) return t;
     this.stalls++;
     this.waitPs += free - t;
     return free;
   }
 
-  /** The `count` tags `acquire` found are in use until `until` (the completions' arrival). */
-  hold(until: Ps, count = 1): void {
-    // Each call replaces the tag that frees first: `count` calls replace the `count`
-    // earliest, since `until` is no earlier than any of them.
-    for (let i = Math.min(count, this.size); i > 0; i--) this.replaceEarliest(until);
-  }
-
-  private replaceEarliest(until: Ps): void {
-    const heap = this.freeAt;
-    const n = this.size;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && heap[right] < heap[left] ? right : left;
-      if (heap[child] >= until) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = until;
-  }
-
   /**
-   * The k-th earliest free time: a best-first walk of the heap from its root, which visits
-   * about 2k entries (k is small: a request split into a few TLPs).
+   * The `count` tags that free first are in use until `until` (the completions' arrival):
+   * each of `count` times, the earliest free time becomes `until`. After acquire, all of
+   * them free by `until`; should one free later, `until` is the earliest from then on and
+   * the remaining replacements change nothing.
    */
-  private kthFree(k: number): Ps {
-    const heap = this.freeAt;
+  hold(until: Ps, count = 1): void {
     const n = this.size;
-    const frontier = this.frontier;
-    frontier[0] = 0;
-    let size = 1;
-    for (;;) {
-      // Take the frontier's earliest entry.
-      let best = 0;
-      for (let i = 1; i < size; i++) if (heap[frontier[i]] < heap[frontier[best]]) best = i;
-      const at = frontier[best];
-      if (--k === 0) return heap[at];
-      frontier[best] = frontier[--size];
-      const left = 2 * at + 1;
-      if (left < n) frontier[size++] = left;
-      if (left + 1 < n) frontier[size++] = left + 1;
+    const freeAt = this.freeAt;
+    const c = count < n ? count : n;
+    if (c <= 0) return;
+    // The tags taken: those of the first c that free by `until`.
+    let taken = c;
+    while (taken > 0 && freeAt[this.slot(taken - 1)] > until) taken--;
+    if (taken === 0) {
+      // Even the earliest frees after `until`: it is replaced, and `until` is now the earliest.
+      freeAt[this.head] = until;
+      return;
     }
+    this.head = this.slot(taken);
+    // The taken slots are now the last ones; `until` goes after every time not later than it.
+    let at = n - taken;
+    while (at > 0 && freeAt[this.slot(at - 1)] > until) {
+      freeAt[this.slot(at - 1 + taken)] = freeAt[this.slot(at - 1)];
+      at--;
+    }
+    for (let i = at; i < at + taken; i++) freeAt[this.slot(i)] = until;
   }
 
   /** The time at which a tag is next free. */
   get nextFreePs(): Ps {
-    return this.freeAt[0];
+    return this.freeAt[this.head];
   }
 }
