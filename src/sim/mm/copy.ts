@@ -13,6 +13,9 @@ import type { Machine } from '../machine/machine.js';
 import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 
+/** When each copy engine is next free, during one copyRegion (reused: a copy allocates nothing). */
+let engineFreeScratch = new Float64Array(8);
+
 /**
  * Copies [offset, offset + bytes) of `region` between system memory and the device's
  * frames of the same pages (residency), on the device's copy engines.
@@ -33,11 +36,13 @@ export function copyRegion(
   const cfg = dev.config.copyEngines;
   const link = dev.link;
   const start = t + dev.t.copyLaunch;
-  const engineFree = new Float64Array(cfg.count).fill(start);
+  if (engineFreeScratch.length < cfg.count) engineFreeScratch = new Float64Array(cfg.count);
+  const engineFree = engineFreeScratch;
+  engineFree.fill(start, 0, cfg.count);
   let done = start;
   for (let chunk = 0; chunk < bytes; chunk += cfg.chunkBytes) {
     let e = 0;
-    for (let i = 1; i < engineFree.length; i++) if (engineFree[i] < engineFree[e]) e = i;
+    for (let i = 1; i < cfg.count; i++) if (engineFree[i] < engineFree[e]) e = i;
     const end = Math.min(bytes, chunk + cfg.chunkBytes);
     // Every block is issued when the engine starts the chunk; the link, DRAM and IOMMU
     // servers queue them, which is the pipelining of a DMA engine with many reads in flight.
