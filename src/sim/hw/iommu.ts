@@ -31,6 +31,7 @@ import type { z } from 'zod';
 import { bool, num, obj, oneOf } from '../schema/fields.js';
 import { nsToPs, type Ps } from '../engine/time.js';
 import { BandwidthServer } from './bandwidth-server.js';
+import { SoonestFree } from './soonest-free.js';
 import { Tlb, tlbSchemaWith } from './tlb.js';
 
 /** Entries in one page-table page (8-byte entries in 4 KiB): each level resolves 9 bits of the page number. */
@@ -193,7 +194,7 @@ export class Iommu {
 
   private readonly walkers: BandwidthServer[];
   /** Each walker's last booked end, for choosing one without a call per walker. */
-  private readonly walkerFreeAt: Float64Array;
+  private readonly walkerChoice: SoonestFree;
   private commandQueueFreePs: Ps = 0;
 
   constructor(config: IommuConfig) {
@@ -209,7 +210,7 @@ export class Iommu {
     this.priQueueDepth = config.pri.queueDepth;
     this.pageRequestPs = nsToPs(config.pri.pageRequestLatencyNs);
     this.walkers = Array.from({ length: config.walkers }, () => new BandwidthServer(1000));
-    this.walkerFreeAt = new Float64Array(config.walkers);
+    this.walkerChoice = new SoonestFree(config.walkers);
   }
 
   /** The walkers' calendars (for the machine to attach its clock). */
@@ -268,18 +269,10 @@ export class Iommu {
 
     // A walker idle at t if there is one, else the one free soonest; each keeps a calendar,
     // so a walk booked for later does not hold up one requested earlier.
-    const freeAt = this.walkerFreeAt;
-    let walker = 0;
-    for (let i = 0; i < freeAt.length; i++) {
-      if (freeAt[i] <= t) {
-        walker = i;
-        break;
-      }
-      if (freeAt[i] < freeAt[walker]) walker = i;
-    }
+    const walker = this.walkerChoice.pick(t);
     const duration = accesses * this.levelPs;
     const end = this.walkers[walker].occupy(t, duration);
-    freeAt[walker] = this.walkers[walker].nextFreePs;
+    this.walkerChoice.set(walker, this.walkers[walker].nextFreePs);
     this.walks++;
     this.walkAccesses += accesses;
     this.walkQueuePs += end - duration - t;
