@@ -89,7 +89,7 @@ describe('TagPool', () => {
     }
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 60 }),
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 25 })), {
           minLength: 20,
           maxLength: 300,

@@ -10,14 +10,16 @@ import type { Ps } from '../engine/time.js';
  * Calls need not come in time order (a copy engine books later chunks ahead); a request
  * then simply takes the earliest-free tags.
  *
- * Only the times matter, not which tag has which, so they are kept sorted in a ring: the
- * tags a request takes are the first ones, and a completion that arrives after every tag
- * in use (the usual case) goes back at the end, without moving the others.
+ * Only the times matter, not which tag has which, so they are kept sorted: the tags a
+ * request takes are the first ones, and a completion that arrives after every tag in use
+ * (the usual case) goes back at the end, without moving the others. The sorted times sit
+ * in a window of a longer array that moves on as tags are taken from its front, and back
+ * to the array's start when it reaches the end.
  */
 export class TagPool {
   readonly size: number;
-  /** Free times, ascending from `head`, wrapping around. */
-  private readonly freeAt: Float64Array;
+  /** Free times, ascending, in slots head .. head + size - 1. */
+  private freeAt: Float64Array;
   private head = 0;
   /** Requests that found every tag in use. */
   stalls = 0;
@@ -27,13 +29,7 @@ export class TagPool {
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a tag pool needs at least one tag, got ${size}`);
     this.size = size;
-    this.freeAt = new Float64Array(size);
-  }
-
-  /** The slot of the i-th earliest free time (0 .. size - 1). */
-  private slot(i: number): number {
-    const s = this.head + i;
-    return s < this.size ? s : s - this.size;
+    this.freeAt = new Float64Array(4 * size);
   }
 
   /**
@@ -42,7 +38,7 @@ export class TagPool {
    */
   acquire(t: Ps, count = 1): Ps {
     const k = count < this.size ? count : this.size;
-    const free = this.freeAt[this.slot(k - 1)];
+    const free = this.freeAt[this.head + k - 1];
     if (free <= t) return t;
     this.stalls++;
     this.waitPs += free - t;
@@ -57,25 +53,38 @@ export class TagPool {
    */
   hold(until: Ps, count = 1): void {
     const n = this.size;
-    const freeAt = this.freeAt;
     const c = count < n ? count : n;
     if (c <= 0) return;
+    const freeAt = this.freeAt;
+    let head = this.head;
     // The tags taken: those of the first c that free by `until`.
     let taken = c;
-    while (taken > 0 && freeAt[this.slot(taken - 1)] > until) taken--;
+    while (taken > 0 && freeAt[head + taken - 1] > until) taken--;
     if (taken === 0) {
       // Even the earliest frees after `until`: it is replaced, and `until` is now the earliest.
-      freeAt[this.head] = until;
+      freeAt[head] = until;
       return;
     }
-    this.head = this.slot(taken);
-    // The taken slots are now the last ones; `until` goes after every time not later than it.
-    let at = n - taken;
-    while (at > 0 && freeAt[this.slot(at - 1)] > until) {
-      freeAt[this.slot(at - 1 + taken)] = freeAt[this.slot(at - 1)];
-      at--;
+    head += taken;
+    const rest = n - taken;
+    if (head + n > freeAt.length) {
+      freeAt.copyWithin(0, head, head + rest);
+      head = 0;
     }
-    for (let i = at; i < at + taken; i++) freeAt[this.slot(i)] = until;
+    this.head = head;
+    // `until` goes after every time not later than it: the later ones move up by `taken`.
+    let at = rest;
+    if (rest > 0 && freeAt[head + rest - 1] > until) {
+      let lo = 0;
+      while (lo < at) {
+        const mid = (lo + at) >> 1;
+        if (freeAt[head + mid] <= until) lo = mid + 1;
+        else at = mid;
+      }
+      if (rest - at > 16) freeAt.copyWithin(head + at + taken, head + at, head + rest);
+      else for (let i = head + rest - 1; i >= head + at; i--) freeAt[i + taken] = freeAt[i];
+    }
+    for (let i = head + at; i < head + at + taken; i++) freeAt[i] = until;
   }
 
   /** The time at which a tag is next free. */
