@@ -70,6 +70,35 @@ describe('EventQueue', () => {
     );
   });
 
+  it("gives back each event's kind, target and argument, whatever the interleaving of pushes and pops (seed 9)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(50), fc.nat(5), fc.double({ min: 0, max: 2 ** 40, noNaN: true }), fc.nat(3)), {
+          maxLength: 400,
+        }),
+        (ops) => {
+          const q = new EventQueue(2);
+          const model: { time: number; id: number; kind: number; arg: number }[] = [];
+          let id = 0;
+          const popAndCheck = () => {
+            model.sort((a, b) => a.time - b.time || a.id - b.id);
+            const e = model.shift()!;
+            expect(q.pop()).toBe(true);
+            expect([q.lastTime, q.lastKind, q.lastTarget, q.lastArg]).toEqual([e.time, e.kind, e.id, e.arg]);
+          };
+          for (const [time, kind, arg, pops] of ops) {
+            q.push(time, kind, id, arg);
+            model.push({ time, id: id++, kind, arg });
+            for (let k = 0; k < pops && model.length > 0; k++) popAndCheck();
+          }
+          while (model.length > 0) popAndCheck();
+          expect(q.pop()).toBe(false);
+        },
+      ),
+      { seed: 9 },
+    );
+  });
+
   it('rejects times that are not whole picoseconds', () => {
     const q = new EventQueue();
     expect(() => q.push(1.5, 0, 0)).toThrow(/integer of picoseconds/);
