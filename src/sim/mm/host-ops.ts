@@ -109,7 +109,8 @@ export function runHostOp(
         }
       }
       space.splitHuge(first, pages);
-      return strategy.migrate(d, region, first, pages, op.device, t);
+      const moved = strategy.migrate(d, region, first, pages, op.device, t);
+      return op.prefetch && moved instanceof OpError && moved.errno === 'ENOENT' ? t : moved;
     }
     case 'advise':
       if (strategy.advise === undefined) {

@@ -248,6 +248,23 @@ export const migrateOpSchema = obj(
   "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
 );
 
+export const prefetchOpSchema = obj(
+  {
+    op: z.literal('prefetch').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    to: oneOf(
+      ['device', 'host'],
+      'a prefetch target',
+      'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory.',
+    ).default('device'),
+    device,
+    expect,
+  },
+  "prefetch: move a range of a region (default: all of it) ahead of its use, as cudaMemPrefetchAsync or GMEM's hmadvise prefetch do: the migrate op's migration, except that a range already where it should be (or that cannot move) is not an error. Only strategies that migrate accept it (hmm-migrate, coherent, gmem).",
+);
+
 export const adviseOpSchema = obj(
   {
     op: z.literal('advise').describe('The operation.'),
@@ -289,6 +306,7 @@ export const scriptOpSchema = z
     pinOpSchema,
     releaseOpSchema,
     adviseOpSchema,
+    prefetchOpSchema,
     p2pMapOpSchema,
   ])
   .describe('One operation of the script.');
@@ -305,7 +323,7 @@ export const scriptedSchema = obj(
         'The operations, run one after another; regions are referred to by the names their mmap ops give them.',
       ),
   },
-  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration, peer-to-peer mapping, exclusive access, pinning, release and snapshots, each with the outcome it should have.",
+  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration and prefetch, peer-to-peer mapping, exclusive access, pinning, release and snapshots, each with the outcome it should have.",
 );
 
 export type ScriptedConfig = z.output<typeof scriptedSchema>;
@@ -556,13 +574,12 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         return;
       }
       case 'migrate':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'migrate', region: r, offset, bytes, device: op.to === 'host' ? TO_HOST : (op.device ?? 0) },
-          ...tags,
-        });
+      case 'prefetch': {
+        const device = op.to === 'host' ? TO_HOST : (op.device ?? 0);
+        const host: HostOp = { op: 'migrate', region: r, offset, bytes, device, prefetch: op.op === 'prefetch' };
+        phases.push({ kind: 'host', label, host, ...tags });
         return;
+      }
       case 'dev.compute':
         addStreams(phases, op.withPrevious, label, tags, {
           ...computeStream(op, r, offset, bytes, env.seed, i),

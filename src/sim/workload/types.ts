@@ -78,7 +78,8 @@ export type HostOp =
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
+  /** `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data). */
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number; prefetch?: boolean }
   | { op: 'advise'; region: number; advice: Partial<Advice> }
   | { op: 'fork' }
   | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }
