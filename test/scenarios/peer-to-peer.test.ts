@@ -118,6 +118,34 @@ describe('peer to peer between two devices', () => {
     }
   });
 
+  it('coherent: a device reads pages in another device-coherent memory peer to peer, not as system memory', () => {
+    const r = simulate(
+      parseExperiment(
+        {
+          name: 'coherent peers',
+          hardware: { preset: 'cxl-coherent', devices: [{}, {}] },
+          strategy: { impl: 'coherent' },
+          workload: {
+            impl: 'scripted',
+            ops: [
+              { op: 'mmap', name: 'buf', sizeBytes: '4MiB' },
+              { op: 'dev.write', region: 'buf', device: 0 },
+              { op: 'dev.read', region: 'buf', device: 1 },
+              { op: 'snapshot', region: 'buf', device: 1, sizeBytes: 4096 },
+              { op: 'munmap', region: 'buf' },
+            ],
+          },
+        },
+        presets,
+      ),
+    );
+    // First touch put the pages in cxl0's memory; cxl1 maps and reads them there.
+    expect(metric(r, 'cxl1.p2p.bytes')).toBe(4 * 2 ** 20);
+    expect(metric(r, 'cxl1.device.remote_bytes')).toBe(0);
+    expect(r.snapshots[0].pages).toEqual(['device-coherent-remote']);
+    expect(metric(r, 'p2p.unmapped_pages')).toBe(1024);
+  });
+
   it('maps on request with p2p.map, and refuses what it cannot map', () => {
     const mapOps = (expect: string) => [
       { op: 'migrate', region: 'buf', device: 0 },
