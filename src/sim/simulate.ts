@@ -78,7 +78,7 @@ export class Simulation {
         `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(hw.cpu.memory.capacityBytes)}); shrink the workload or raise the capacity`,
       );
     }
-    const m = (this.machine = new Machine(hw, this.plan.regions));
+    const m = (this.machine = new Machine(hw, this.plan.regions, this.plan.files));
     this.mm = new MemoryManager(m, createStrategy(experiment.strategy), hw.driver);
     this.observers.attach(m.hooks);
     const intervals = experiment.sampling.timelineIntervals;
