@@ -6,7 +6,8 @@
  *
  * Regions are named by their mmap op and referred to by name. Each mmap op adds one
  * region to the plan, in op order, and nothing is mapped before the first op
- * (`premapped` is empty). Host operations (mmap, munmap, mprotect, snapshot) become
+ * (`premapped` is empty); files are named by the ops that use them (scripted-files.ts).
+ * Host operations (mmap, munmap, mprotect, snapshot, file I/O) become
  * 'host' phases; accesses become 'streams' phases with one stream: a CPU op runs on one
  * core, a device op on all device contexts, the range cut into 4 KiB chunks dealt
  * grid-stride. Every phase carries its op's index, and the op's `expect` (when it is not
