@@ -231,6 +231,7 @@ describe('file faults on the CPU', () => {
         hardware: {
           cpu: { transparentHugePages: true },
           link: { impl: strategy.impl === 'coherent' ? 'coherent' : 'pcie' },
+          iommu: { ats: { enabled: strategy.impl === 'ats-sva' } },
           devices: [{ computeUnits: 4, contextsPerUnit: 2 }],
         },
         strategy,
@@ -262,6 +263,24 @@ describe('file faults on the CPU', () => {
     expect(metric(r, 'cpu.cow_faults')).toBe(0);
     expect(metric(r, 'cpu.huge_page_faults')).toBe(0);
     expect(metric(r, 'file.pages_dirtied')).toBe(PAGES);
+  });
+
+  it('under ats-sva a device write to a clean MAP_SHARED page its ATC holds read-only faults once, and maps it writable (found by the file property)', () => {
+    const r = run(
+      [
+        { op: 'mmap', name: 'f', sizeBytes: 64 * KiB, shared: true, file: 'data' },
+        { op: 'dev.read', region: 'f' },
+        { op: 'dev.write', region: 'f' },
+        { op: 'fsync', file: 'data' },
+        { op: 'dev.write', region: 'f' },
+        { op: 'snapshot', region: 'f' },
+      ],
+      { impl: 'ats-sva' },
+    );
+    expect(op(r, 2).faults).toBeGreaterThan(0);
+    expect(op(r, 4).faults).toBeGreaterThan(0);
+    expect(snapshot(r, 5)).toEqual(all(16, 'write'));
+    expect(metric(r, 'file.pages_dirtied')).toBe(32);
   });
 
   it('madvise(DONTNEED) drops a MAP_PRIVATE copy: the next read sees the page cache again, not a zero page', () => {

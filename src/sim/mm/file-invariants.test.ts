@@ -7,7 +7,8 @@
  * - a writable entry of a MAP_SHARED file mapping maps a dirty page (writeback
  *   write-protects a page before it cleans it, so no write can reach a clean page unseen);
  * - no device maps a page in system memory with more than the CPU side allows.
- * Under hmm-mirror, hmm-migrate (with and without migration on fault), gmem and coherent;
+ * Under hmm-mirror, hmm-migrate (with and without migration on fault), gmem, coherent and
+ * ats-sva (whose devices translate through the CPU page table itself);
  * fast-check with a fixed seed.
  */
 import fc from 'fast-check';
@@ -124,6 +125,7 @@ const STRATEGIES = [
   { impl: 'hmm-migrate', migrateOnFault: false },
   { impl: 'gmem' },
   { impl: 'coherent', placement: 'device-preferred' },
+  { impl: 'ats-sva' },
 ];
 
 describe('file pages stay in the page cache, and writes to MAP_SHARED pages are always seen', () => {
@@ -136,6 +138,7 @@ describe('file pages stay in the page cache, and writes to MAP_SHARED pages are 
               name: 'file invariants',
               hardware: {
                 cpu: { cores: 2 },
+                iommu: { ats: { enabled: strategy.impl === 'ats-sva' } },
                 devices: [{ computeUnits: 2, contextsPerUnit: 2, link: { impl: 'coherent' } }],
               },
               strategy,

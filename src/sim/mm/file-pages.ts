@@ -61,6 +61,10 @@ export function fileFault(d: Driver, region: Region, page: number, write: boolea
 export function sharedFileWriteFault(d: Driver, region: Region, page: number, t: Ps): Ps {
   d.setCpuPte(page, CpuPte.Present);
   markDirty(d, region, page);
+  // No notifier for a permission upgrade: a device whose ATC cached the read-only
+  // translation (shared virtual addressing) asks for it again, as an ATC entry that does
+  // not permit the access makes it do.
+  for (const dev of d.m.devices) dev.atc?.invalidatePage(page);
   return t;
 }
 
