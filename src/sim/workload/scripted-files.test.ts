@@ -168,6 +168,33 @@ describe('scripted files: bad input names the op and the field', () => {
     expect(r.issues[0].message).toMatch(/^op 1 \(file.read\): no file named "nope"/);
   });
 
+  it('files count whole against host memory; a MAP_SHARED mapping of one adds nothing, a MAP_PRIVATE one its copies', () => {
+    const run = (shared: boolean) =>
+      validateExperiment({
+        name: 'x',
+        strategy: { impl: 'hmm-mirror' },
+        hardware: { cpu: { memory: { capacityBytes: '1MiB' } } },
+        workload: {
+          impl: 'scripted',
+          ops: [
+            { op: 'file.write', file: 'f', sizeBytes: '768KiB' },
+            { op: 'mmap', name: 'a', sizeBytes: '768KiB', file: 'f', shared },
+          ],
+        },
+      });
+    expect(run(true).ok).toBe(true);
+    const r = run(false);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([
+      {
+        path: 'workload',
+        message:
+          "the workload maps 1.50 MiB (its files counted whole, as the page cache holds them), more than the host's memory (hardware.cpu.memory.capacityBytes = 1 MiB); shrink the workload or raise the capacity",
+      },
+    ]);
+  });
+
   it('the schema refuses a file op without its file, and a file.write without its size', () => {
     const bad = scriptedSchema.safeParse({ impl: 'scripted', ops: [{ op: 'file.write', file: 'f' }] });
     expect(bad.error?.issues.map((i) => i.path)).toEqual([['ops', 0, 'sizeBytes']]);
