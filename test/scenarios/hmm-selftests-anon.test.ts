@@ -13,6 +13,7 @@ import {
   PAGES,
   VARIANTS,
   all,
+  coherent,
   errno,
   metric,
   op,
@@ -116,14 +117,17 @@ describe.each(VARIANTS)('HMM selftests on anonymous memory, $memory with $pageSi
         { thp },
       );
       if (!migrate) expect(snapshot(r, 2)).toEqual(all(pages, thp ? 'write-pmd' : 'write'));
-      // After fork the pages are write-protected in the parent: read-only, or read-only device-private entries.
+      // After fork the pages are write-protected in the parent: read-only, read-only
+      // device-private entries, or write-protected device-coherent pages.
+      const onDevice = coherent(variant) ? 'device-coherent' : 'device-private';
       expect(snapshot(r, 4)).toEqual(
-        all(pages, migrate ? (thp ? 'device-private-pmd' : 'device-private') : thp ? 'read-pmd' : 'read'),
+        all(pages, migrate ? (thp ? `${onDevice}-pmd` : onDevice) : thp ? 'read-pmd' : 'read'),
       );
       expect(metric(r, 'mm.notifier_invalidations')).toBeGreaterThan(0);
-      // Every page was copied for the parent's write (a device-private page came back first) ...
+      // Every page was copied for the parent's write (a device-private page came back
+      // first; a device-coherent one is copied straight from device memory) ...
       expect(metric(r, 'cpu.cow_faults')).toBe(pages);
-      if (migrate) expect(metric(r, 'mm.pages_migrated_to_host')).toBe(pages);
+      if (migrate) expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : pages);
       // ... and is the parent's own, writable, 4 KiB page (a written THP is split).
       expect(snapshot(r, 6)).toEqual(all(pages, 'write'));
     });

@@ -2,7 +2,7 @@
  * The HMM selftests on device-exclusive access (tools/testing/selftests/mm/hmm-tests.c:
  * exclusive, exclusive_mprotect, exclusive_cow), and device atomics on system memory over
  * a link with and without PCIe AtomicOps. Each test names the kernel test and asserts what
- * it asserts.
+ * it asserts, for device-coherent memory what its hmm_is_coherent_type() branches assert.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +11,7 @@ import {
   PAGES,
   VARIANTS,
   all,
+  coherent,
   errno,
   metric,
   op,
@@ -67,7 +68,7 @@ describe.each(VARIANTS)('HMM selftests on exclusive access, $memory with $pageSi
     expect(snapshot(r, 6)).toEqual(all(PAGES, 'write'));
   });
 
-  it('exclusive access to a device-private page brings it back first; a read-only range is EFAULT', () => {
+  it('exclusive access to a device-private page brings it back first (a device-coherent one is granted in place); a read-only range is EFAULT', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
       { op: 'mmap', name: 'ro', sizeBytes: 64 * KiB, prot: 'read' },
@@ -78,12 +79,13 @@ describe.each(VARIANTS)('HMM selftests on exclusive access, $memory with $pageSi
       { op: 'exclusive', region: 'ro', expect: 'EFAULT' },
       { op: 'snapshot', region: 'ro' },
     ]);
-    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(16);
+    // make_device_exclusive takes any anonymous page: a device-coherent one stays in device memory.
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : 16);
     expect(snapshot(r, 5)).toEqual(all(16, 'device-exclusive'));
     expect(snapshot(r, 7)).toEqual(all(16, 'none')); // nothing changed
   });
 
-  it('dev.atomic over PCIe without AtomicOps takes exclusive access first; with AtomicOps it goes straight over the link', () => {
+  it('dev.atomic over PCIe without AtomicOps takes exclusive access first; with AtomicOps (or a coherent link) it goes straight over the link', () => {
     const ops = [
       { op: 'mmap', name: 'counters', sizeBytes: 64 * KiB },
       { op: 'cpu.write', region: 'counters' },
@@ -92,6 +94,14 @@ describe.each(VARIANTS)('HMM selftests on exclusive access, $memory with $pageSi
       { op: 'dev.atomic', region: 'counters' },
       { op: 'cpu.read', region: 'counters' },
     ];
+    if (coherent(variant)) {
+      // A coherent link carries the device's atomics to system memory itself.
+      const r = runSelftest(variant, ops);
+      expect(snapshot(r, 3)).toEqual(all(16, 'write'));
+      expect(metric(r, 'mm.exclusive_grants')).toBe(0);
+      expect(op(r, 5).faults).toBe(0);
+      return;
+    }
     const without = runSelftest(variant, ops);
     expect(snapshot(without, 3)).toEqual(all(16, 'device-exclusive'));
     expect(metric(without, 'mm.exclusive_grants')).toBe(16); // the second atomic finds the grant in place
@@ -105,6 +115,10 @@ describe.each(VARIANTS)('HMM selftests on exclusive access, $memory with $pageSi
 });
 
 describe.each(VARIANTS)('HMM selftests with two devices, $memory with $pageSizeBytes device pages', (variant) => {
+  /** What device 0 sees of a page migrated to it, and of one migrated to device 1. */
+  const local = coherent(variant) ? 'device-coherent' : 'device-private';
+  const remote = `${local}-remote`;
+
   it('migrate_mixed: a PROT_NONE range and a hole are EINVAL; zero, read-only and read-write pages move; a page on the other device is ENOENT', () => {
     const r = runSelftest(
       variant,
@@ -128,7 +142,7 @@ describe.each(VARIANTS)('HMM selftests with two devices, $memory with $pageSizeB
     );
     expect([errno(r, 1), errno(r, 3), errno(r, 13)]).toEqual(['EINVAL', 'EINVAL', 'ENOENT']);
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(4);
-    expect(snapshot(r, 12)).toEqual(['error', 'error', ...all(4, 'device-private')]);
+    expect(snapshot(r, 12)).toEqual(['error', 'error', ...all(4, local)]);
   });
 
   it('snapshot: every state told apart, seen from device 0', () => {
@@ -151,20 +165,14 @@ describe.each(VARIANTS)('HMM selftests with two devices, $memory with $pageSizeB
       ],
       { devices: 2 },
     );
-    // HMM_DMIRROR_PROT_ERROR, ERROR, ZERO|READ, READ, WRITE, DEV_PRIVATE_LOCAL|WRITE, and the other device's page.
-    expect(snapshot(r, 11)).toEqual([
-      'error',
-      'error',
-      'zero',
-      'read',
-      'write',
-      'device-private',
-      'device-private-remote',
-    ]);
-    expect(snapshot(r, 12).slice(5)).toEqual(['device-private-remote', 'device-private']);
+    // HMM_DMIRROR_PROT_ERROR, ERROR, ZERO|READ, READ, WRITE, DEV_PRIVATE_LOCAL|WRITE and
+    // NONE (the other device's private page); device-coherent: DEV_COHERENT_LOCAL|WRITE and
+    // DEV_COHERENT_REMOTE|WRITE.
+    expect(snapshot(r, 11)).toEqual(['error', 'error', 'zero', 'read', 'write', local, remote]);
+    expect(snapshot(r, 12).slice(5)).toEqual([remote, local]);
   });
 
-  it('double_map: both devices read a read-only buffer; after it migrates to device 1, device 0 still reads it', () => {
+  it('double_map: both devices read a read-only buffer; after it migrates to device 1, device 0 still reads it (device-coherent: where it is)', () => {
     const r = runSelftest(
       variant,
       [
@@ -181,6 +189,12 @@ describe.each(VARIANTS)('HMM selftests with two devices, $memory with $pageSizeB
     );
     for (const i of [3, 4, 6]) expect(op(r, i).error).toBeUndefined();
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(6);
+    if (coherent(variant)) {
+      // hmm_range_fault hands device 0 the device-coherent pages themselves: nothing moves.
+      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
+      expect(snapshot(r, 7)).toEqual(all(6, 'device-coherent-remote'));
+      return;
+    }
     // Device 0's read faulted the pages back from device 1 (hmm_range_fault on another device's page).
     expect(metric(r, 'mm.pages_migrated_to_host')).toBe(6);
     expect(snapshot(r, 7)).toEqual(all(6, 'read'));

@@ -3,7 +3,10 @@
  * hmm-tests.c: migrate, migrate_fault, migrate_release, migrate_shared, migrate_multiple,
  * migrate_anon_huge_empty, migrate_anon_huge_zero, migrate_anon_huge_free,
  * migrate_anon_huge_fault, migrate_partial_unmap_fault, migrate_remap_fault, hmm_gup_test,
- * hmm_cow_in_device). Each test names the kernel test and asserts what it asserts.
+ * hmm_cow_in_device). Each test names the kernel test and asserts what it asserts; for
+ * device-coherent memory, what its hmm_is_coherent_type() branches assert: a CPU touch
+ * reads the page where it is (no fault back), pages come back only when migrated
+ * explicitly (or released, or pinned long-term), and snapshots say device-coherent.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,6 +16,7 @@ import {
   PAGES,
   VARIANTS,
   all,
+  coherent,
   errno,
   metric,
   op,
@@ -21,6 +25,9 @@ import {
 } from './hmm-selftests/harness.js';
 
 describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes device pages', (variant) => {
+  /** What a snapshot reports for a page migrated to this device. */
+  const onDevice = coherent(variant) ? 'device-coherent' : 'device-private';
+
   it('migrate: the buffer moves to device memory, and the device reads it there', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: BUFFER },
@@ -30,12 +37,12 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
       { op: 'dev.read', region: 'buf' },
     ]);
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(PAGES);
-    expect(snapshot(r, 3)).toEqual(all(PAGES, 'device-private'));
+    expect(snapshot(r, 3)).toEqual(all(PAGES, onDevice));
     expect(op(r, 4).faults).toBe(0); // mapped by the migration
     expect(op(r, 4).h2dBytes).toBe(0); // read from device memory
   });
 
-  it('migrate_fault: half faults back on a CPU read; migrating the mix again moves the rest', () => {
+  it('migrate_fault: a CPU read faults half back (device-coherent: reads it in place); migrating again moves the rest', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: BUFFER },
       { op: 'cpu.write', region: 'buf' },
@@ -45,9 +52,19 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
       { op: 'migrate', region: 'buf' },
       { op: 'snapshot', region: 'buf' },
     ]);
+    expect(op(r, 5).error).toBeUndefined();
+    expect(snapshot(r, 6)).toEqual(all(PAGES, onDevice));
+    if (coherent(variant)) {
+      // The CPU reads device-coherent memory across the link: nothing faults or moves back.
+      expect(op(r, 3).faults).toBe(0);
+      expect(op(r, 3).d2hBytes).toBe(BUFFER / 2);
+      expect(snapshot(r, 4)).toEqual(all(PAGES, 'device-coherent'));
+      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
+      expect(metric(r, 'mm.pages_migrated_to_device')).toBe(PAGES);
+      return;
+    }
     expect(snapshot(r, 4)).toEqual([...all(PAGES / 2, 'write'), ...all(PAGES / 2, 'device-private')]);
     expect(metric(r, 'mm.pages_migrated_to_host')).toBe(PAGES / 2);
-    expect(snapshot(r, 6)).toEqual(all(PAGES, 'device-private'));
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(PAGES + PAGES / 2);
   });
 
@@ -74,13 +91,16 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(0);
   });
 
-  it('migrate_multiple: ten times, migrate a buffer and fault it back by CPU reads', () => {
+  it('migrate_multiple: ten times, migrate a buffer and bring it back (CPU reads; device-coherent: an explicit migration)', () => {
     const ops: Record<string, unknown>[] = [];
     for (let c = 0; c < 10; c++) {
       ops.push({ op: 'mmap', name: `buf${c}`, sizeBytes: 256 * KiB });
       ops.push({ op: 'cpu.write', region: `buf${c}` });
       ops.push({ op: 'migrate', region: `buf${c}` });
-      ops.push({ op: 'cpu.read', region: `buf${c}` });
+      // hmm_migrate_dev_to_sys for device-coherent memory, which a CPU touch does not bring back.
+      ops.push(
+        coherent(variant) ? { op: 'migrate', region: `buf${c}`, to: 'host' } : { op: 'cpu.read', region: `buf${c}` },
+      );
       ops.push({ op: 'snapshot', region: `buf${c}` });
     }
     const r = runSelftest(variant, ops);
@@ -104,7 +124,7 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(op(r, 2).error).toBeUndefined();
   });
 
-  it('migrate_anon_huge_zero: the zero page migrates with no copy and faults back as zeros', () => {
+  it('migrate_anon_huge_zero: the zero page migrates with no copy and reads back as zeros', () => {
     const r = runSelftest(
       variant,
       [
@@ -118,7 +138,10 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     );
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(512);
     expect(metric(r, 'copy.h2d_bytes')).toBe(0);
-    expect(snapshot(r, 4)).toEqual(all(512, 'read'));
+    expect(op(r, 3).error).toBeUndefined();
+    // Faulted back, or (device-coherent) read where it is.
+    expect(snapshot(r, 4)).toEqual(all(512, coherent(variant) ? 'device-coherent' : 'read'));
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : 512);
   });
 
   it('migrate_anon_huge_free: MADV_DONTNEED frees a migrated THP: the device frames go, the next touch is a zero page', () => {
@@ -141,7 +164,7 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(snapshot(r, 6)).toEqual(all(512, 'zero'));
   });
 
-  it('migrate_anon_huge_fault: a migrated THP is one device-private PMD mapping; CPU reads fault it back', () => {
+  it('migrate_anon_huge_fault: a migrated THP is one device-private PMD mapping; CPU reads fault it back (device-coherent: read in place)', () => {
     const r = runSelftest(
       variant,
       [
@@ -154,6 +177,13 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
       ],
       { thp: true },
     );
+    expect(op(r, 4).error).toBeUndefined();
+    if (coherent(variant)) {
+      // The kernel checks only the data for device-coherent memory: the CPU reads it in place.
+      expect(op(r, 4).faults).toBe(0);
+      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
+      return;
+    }
     expect(snapshot(r, 3)).toEqual(all(512, 'device-private-pmd'));
     expect(metric(r, 'mm.pages_migrated_to_host')).toBe(512);
     expect(snapshot(r, 5)).toEqual(all(512, 'write-pmd'));
@@ -161,7 +191,7 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
 
   describe.each([{ thp: false }, { thp: true }])('migrate_partial_unmap_fault (THP $thp)', ({ thp }) => {
     it.each([0, 512 * KiB, 1 * MiB])(
-      'unmapping 1 MiB at offset %i of a migrated 2 MiB range frees its device pages; the rest faults back',
+      'unmapping 1 MiB at offset %i of a migrated 2 MiB range frees its device pages; the rest faults back (device-coherent: is read in place)',
       (offset) => {
         const r = runSelftest(
           variant,
@@ -177,8 +207,9 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
           { thp },
         );
         const before = offset / (4 * KiB);
-        expect(snapshot(r, 6)).toEqual([...all(before, 'write'), ...all(256, 'error'), ...all(256 - before, 'write')]);
-        expect(metric(r, 'mm.pages_migrated_to_host')).toBe(256);
+        const kept = coherent(variant) ? 'device-coherent' : 'write';
+        expect(snapshot(r, 6)).toEqual([...all(before, kept), ...all(256, 'error'), ...all(256 - before, kept)]);
+        expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : 256);
       },
     );
   });
@@ -189,33 +220,38 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     { before: false, dontUnmap: true },
     { before: true, dontUnmap: true },
   ])('migrate_remap_fault (mremap before migration $before, MREMAP_DONTUNMAP $dontUnmap)', ({ before, dontUnmap }) => {
-    it.each([{ thp: false }, { thp: true }])('the moved range faults back from device memory (THP $thp)', ({ thp }) => {
-      const remap = { op: 'mremap', region: 'buf', name: 'moved', dontUnmap };
-      const target = before ? 'moved' : 'buf';
-      const r = runSelftest(
-        variant,
-        [
-          { op: 'mmap', name: 'buf', sizeBytes: 2 * MiB },
-          { op: 'cpu.write', region: 'buf' },
-          ...(before ? [remap] : []),
-          { op: 'migrate', region: target },
-          ...(before ? [] : [remap]),
-          { op: 'snapshot', region: 'moved' },
-          { op: 'snapshot', region: 'buf' },
-          { op: 'cpu.read', region: 'moved' },
-          { op: 'snapshot', region: 'moved' },
-        ],
-        { thp },
-      );
-      const pmd = thp ? '-pmd' : '';
-      expect(snapshot(r, 4)).toEqual(all(512, `device-private${pmd}`));
-      expect(snapshot(r, 5)).toEqual(all(512, dontUnmap ? 'none' : 'error'));
-      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(512);
-      expect(snapshot(r, 7)).toEqual(all(512, `write${pmd}`));
-    });
+    it.each([{ thp: false }, { thp: true }])(
+      'the moved range faults back from device memory, or is read there (THP $thp)',
+      ({ thp }) => {
+        const remap = { op: 'mremap', region: 'buf', name: 'moved', dontUnmap };
+        const target = before ? 'moved' : 'buf';
+        const r = runSelftest(
+          variant,
+          [
+            { op: 'mmap', name: 'buf', sizeBytes: 2 * MiB },
+            { op: 'cpu.write', region: 'buf' },
+            ...(before ? [remap] : []),
+            { op: 'migrate', region: target },
+            ...(before ? [] : [remap]),
+            { op: 'snapshot', region: 'moved' },
+            { op: 'snapshot', region: 'buf' },
+            { op: 'cpu.read', region: 'moved' },
+            { op: 'snapshot', region: 'moved' },
+          ],
+          { thp },
+        );
+        const pmd = thp ? '-pmd' : '';
+        expect(snapshot(r, 4)).toEqual(all(512, `${onDevice}${pmd}`));
+        expect(snapshot(r, 5)).toEqual(all(512, dontUnmap ? 'none' : 'error'));
+        expect(op(r, 6).error).toBeUndefined();
+        expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : 512);
+        expect(snapshot(r, 7)).toEqual(all(512, coherent(variant) ? `device-coherent${pmd}` : `write${pmd}`));
+      },
+    );
   });
 
   it('hmm_gup_test: GUP and long-term pins bring device-private pages back, with their data', () => {
+    if (coherent(variant)) return gupCoherent();
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: 16 * KiB },
       { op: 'cpu.write', region: 'buf' },
@@ -233,7 +269,31 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(op(r, 6).faults).toBe(0);
   });
 
-  it('hmm_cow_in_device: after fork, a CPU write to a device-private page brings it back, then copies it', () => {
+  /**
+   * hmm_gup_test, device-coherent: plain GUP (GUP_BASIC_TEST, GUP_FAST_BENCHMARK) of pages
+   * 0 and 1 leaves them in device memory (the model has no plain-GUP op: leaving them
+   * alone is the same); a FOLL_LONGTERM pin of pages 2 and 3 migrates them back first, as
+   * device-coherent folios are not long-term pinnable.
+   */
+  function gupCoherent(): void {
+    const r = runSelftest(variant, [
+      { op: 'mmap', name: 'buf', sizeBytes: 16 * KiB },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf' },
+      { op: 'pin', region: 'buf', target: 'host', offsetBytes: 8 * KiB, sizeBytes: 8 * KiB },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'migrate', region: 'buf', offsetBytes: 8 * KiB, sizeBytes: 8 * KiB, expect: 'ENOENT' },
+      { op: 'cpu.read', region: 'buf' },
+    ]);
+    // DEV_COHERENT_LOCAL | WRITE, DEV_COHERENT_LOCAL | WRITE, WRITE, WRITE.
+    expect(snapshot(r, 4)).toEqual(['device-coherent', 'device-coherent', 'write', 'write']);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(2);
+    expect(metric(r, 'mm.longterm_pins')).toBe(2);
+    expect(errno(r, 5)).toBe('ENOENT');
+    expect(op(r, 6).faults).toBe(0);
+  }
+
+  it('hmm_cow_in_device: after fork, a CPU write to a device page copies it into system memory (device-private: brought back first)', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: 16 * KiB },
       { op: 'cpu.write', region: 'buf' },
@@ -242,12 +302,14 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
       { op: 'cpu.write', region: 'buf' },
       { op: 'snapshot', region: 'buf' },
     ]);
-    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(4);
+    // Device-coherent pages are duplicated directly from device memory: no migration, a copy across the link.
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(coherent(variant) ? 0 : 4);
+    if (coherent(variant)) expect(op(r, 4).d2hBytes).toBeGreaterThanOrEqual(16 * KiB);
     expect(metric(r, 'cpu.cow_faults')).toBe(4);
     expect(snapshot(r, 5)).toEqual(all(4, 'write'));
   });
 
-  it('after fork the device maps a read-only device-private page read-only: its write that follows faults and copies', () => {
+  it('after fork the device maps a read-only device page read-only: its write that follows faults and copies', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
       { op: 'cpu.write', region: 'buf' },
@@ -263,22 +325,42 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(snapshot(r, 6)).toEqual(all(16, 'write'));
   });
 
-  it('pinned in device memory: a CPU touch is SIGBUS in the op result; release unpins and brings the pages back', () => {
-    const r = runSelftest(variant, [
-      { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
-      { op: 'cpu.write', region: 'buf' },
-      { op: 'pin', region: 'buf', target: 'device' },
-      { op: 'snapshot', region: 'buf' },
-      { op: 'dev.write', region: 'buf' },
-      { op: 'cpu.read', region: 'buf', expect: 'SIGBUS' },
-      { op: 'release' },
-      { op: 'cpu.read', region: 'buf' },
-      { op: 'snapshot', region: 'buf' },
-    ]);
-    expect(snapshot(r, 3)).toEqual(all(16, 'pinned'));
-    expect(op(r, 4).h2dBytes).toBe(0); // the device works on its own memory
-    expect(errno(r, 5)).toBe('SIGBUS');
-    expect(metric(r, 'mm.device_pins')).toBe(16);
-    expect(snapshot(r, 8)).toEqual(all(16, 'write'));
-  });
+  // Device-coherent memory is ordinary memory to the CPU: pinned there, the CPU still reads it in place.
+  if (coherent(variant)) {
+    it('pinned in device-coherent memory: a CPU touch reads in place, no SIGBUS; release unpins and brings the pages back', () => {
+      const r = runSelftest(variant, [
+        { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
+        { op: 'cpu.write', region: 'buf' },
+        { op: 'pin', region: 'buf', target: 'device' },
+        { op: 'snapshot', region: 'buf' },
+        { op: 'cpu.read', region: 'buf' },
+        { op: 'release' },
+        { op: 'snapshot', region: 'buf' },
+      ]);
+      expect(metric(r, 'mm.device_pins')).toBe(16);
+      expect(snapshot(r, 3)).toEqual(all(16, 'device-coherent'));
+      expect(op(r, 4).faults).toBe(0);
+      expect(metric(r, 'cpu.device_memory_bytes')).toBe(64 * KiB);
+      expect(snapshot(r, 6)).toEqual(all(16, 'write'));
+    });
+  } else {
+    it('pinned in device memory: a CPU touch is SIGBUS in the op result; release unpins and brings the pages back', () => {
+      const r = runSelftest(variant, [
+        { op: 'mmap', name: 'buf', sizeBytes: 64 * KiB },
+        { op: 'cpu.write', region: 'buf' },
+        { op: 'pin', region: 'buf', target: 'device' },
+        { op: 'snapshot', region: 'buf' },
+        { op: 'dev.write', region: 'buf' },
+        { op: 'cpu.read', region: 'buf', expect: 'SIGBUS' },
+        { op: 'release' },
+        { op: 'cpu.read', region: 'buf' },
+        { op: 'snapshot', region: 'buf' },
+      ]);
+      expect(snapshot(r, 3)).toEqual(all(16, 'pinned'));
+      expect(op(r, 4).h2dBytes).toBe(0); // the device works on its own memory
+      expect(errno(r, 5)).toBe('SIGBUS');
+      expect(metric(r, 'mm.device_pins')).toBe(16);
+      expect(snapshot(r, 8)).toEqual(all(16, 'write'));
+    });
+  }
 });

@@ -27,7 +27,7 @@ function experiment(pageSize: string, ops: Record<string, unknown>[]) {
 
 const outcome = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!.error?.split(':')[0] ?? 'ok';
 
-for (const pageSize of ['64KiB', '2MiB']) {
+for (const pageSize of ['64KiB', '2MiB', '1GiB']) {
   describe(`${pageSize} device pages`, () => {
     it('a device page whose 4 KiB pages differ gives each its own permission', () => {
       const r = run(pageSize, [

@@ -72,7 +72,7 @@ describe('validateExperiment', () => {
     ],
     [
       { ...base, hardware: { device: { mmu: { pageSizeBytes: '8KiB' } } } },
-      'hardware.device.mmu.pageSizeBytes: 8192 bytes is not a device page size; use "4KiB", "64KiB" or "2MiB"',
+      'hardware.device.mmu.pageSizeBytes: 8192 bytes is not a device page size; use "4KiB", "64KiB", "2MiB" or "1GiB"',
     ],
     [
       { ...base, hardware: { device: { mmu: { l1Tlb: { entries: 30, ways: 4 } } } } },

@@ -7,7 +7,7 @@
  * experiment written for one device runs unchanged. The parsed form always has `devices`.
  */
 import { z } from 'zod';
-import { num, obj } from '../schema/fields.js';
+import { bool, num, obj } from '../schema/fields.js';
 import { cpuSchema } from '../hw/cpu.js';
 import { deviceSchema, type DeviceConfig } from '../hw/device.js';
 import { linkSchema } from '../hw/link/index.js';
@@ -15,7 +15,7 @@ import { iommuSchema } from '../hw/iommu.js';
 import { driverSchema } from '../mm/driver-schema.js';
 
 /** Metric prefixes of the whole machine: a device may not take one as its name. */
-const RESERVED_NAMES = ['sim', 'cpu', 'device', 'link', 'iommu', 'mm', 'copy', 'dram', 'workload', 'switch'];
+const RESERVED_NAMES = ['sim', 'cpu', 'device', 'link', 'iommu', 'mm', 'copy', 'dram', 'workload', 'switch', 'p2p'];
 export const MAX_DEVICES = 15;
 
 export const pcieSwitchSchema = obj(
@@ -27,8 +27,24 @@ export const pcieSwitchSchema = obj(
       'Port-to-port forwarding latency of the switch (cut-through), in ns, added to each crossing. Assumption: about 100 ns, the order PCIe switch vendors quote for cut-through forwarding.',
       { min: 0, max: 1e6 },
     ).default(100),
+    acsRedirect: bool(
+      "ACS P2P Request Redirect on the switch's downstream ports: a peer-to-peer request goes up to the root complex (through the IOMMU, over the shared upstream link twice) instead of across the switch. Linux turns ACS on when an IOMMU isolates devices (pci_enable_acs); GPU servers turn redirection off for peer-to-peer. Default false: the switch routes peer traffic itself.",
+    ).default(false),
   },
   'A PCIe switch: every device sits on a downstream port, and their traffic to the host shares the upstream link. Without it, each device has a root port of its own.',
+);
+
+export const peerToPeerSchema = obj(
+  {
+    hostBridge: bool(
+      "Whether the root complex forwards peer-to-peer requests between its root ports. Linux maps a peer's memory through a host bridge only if the bridge is known to do it (drivers/pci/p2pdma.c: cpu_supports_p2pdma for AMD Zen and later, pci_p2pdma_whitelist for some Intel Xeon root ports); otherwise devices on different root ports cannot reach each other's memory (p2p.map fails with EREMOTEIO, as dma_map_sgtable does) and strategies bounce the data through system memory. Default true (AMD Zen).",
+    ).default(true),
+    hostBridgeForwardNs: num(
+      'Latency the root complex adds to a peer-to-peer request it forwards from one root port to another, in ns, besides the IOMMU translation (it receives the request whole, translates it, then sends it on). Assumption: 150 ns, a little more than a switch port-to-port crossing (HighPoint puts what a switch saves against the CPU hop at about 115 ns).',
+      { min: 0, max: 1e6 },
+    ).default(150),
+  },
+  "Peer-to-peer between devices: one device reading and writing pages that live in another's memory, across their PCIe switch or through the root complex (see docs/model.md, Peer-to-peer).",
 );
 
 export const hardwareSchema = obj(
@@ -56,6 +72,7 @@ export const hardwareSchema = obj(
     pcieSwitch: pcieSwitchSchema
       .optional()
       .describe('Put every device under one PCIe switch (shared upstream link); default: each on its own root port.'),
+    peerToPeer: peerToPeerSchema.prefault({}),
     driver: driverSchema,
   },
   'The machine: CPU, link, IOMMU, devices and driver.',

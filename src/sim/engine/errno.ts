@@ -4,7 +4,17 @@
  * negative numbers in place of a time (no allocation); everything above it carries an
  * `OpError`.
  */
-export const ERRNOS = ['EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'] as const;
+export const ERRNOS = [
+  'EFAULT',
+  'EPERM',
+  'EINVAL',
+  'EBUSY',
+  'ENOMEM',
+  'ENOENT',
+  'SIGSEGV',
+  'SIGBUS',
+  'EREMOTEIO',
+] as const;
 export type Errno = (typeof ERRNOS)[number];
 
 /** Negative codes returned instead of a time on hot paths: -(index in ERRNOS + 1). */
@@ -16,6 +26,8 @@ export const ERR_ENOMEM = -5;
 export const ERR_ENOENT = -6;
 export const ERR_SIGSEGV = -7;
 export const ERR_SIGBUS = -8;
+/** No peer-to-peer route between two devices (what dma_map_sgtable returns for PCI_P2PDMA_MAP_NOT_SUPPORTED). */
+export const ERR_EREMOTEIO = -9;
 
 export function errnoOf(code: number): Errno {
   const name = ERRNOS[-code - 1];

@@ -32,11 +32,11 @@ export const deviceSchema = obj(
     mmu: obj(
       {
         pageSizeBytes: size(
-          'Device page size: the unit of device page-table entries, TLB entries and fault handling. 4 KiB, 64 KiB (big pages) or 2 MiB; the UVM driver uses 64 KiB big pages and 2 MiB blocks (open-gpu-kernel-modules).',
+          'Device page size: the unit of device page-table entries, TLB entries and fault handling. 4 KiB, 64 KiB (big pages), 2 MiB or 1 GiB; the UVM driver uses 64 KiB big pages and 2 MiB blocks (open-gpu-kernel-modules); Intel Xe page tables map 1 GiB leaves where a range allows it (drm/xe xe_pt.c, XE_PDPE_PS_1G). With 1 GiB pages, regions are laid out 1 GiB-aligned so that a device page never spans two of them.',
         )
           .pipe(
-            z.union([z.literal(4096), z.literal(65536), z.literal(2097152)], {
-              error: (iss) => `${iss.input} bytes is not a device page size; use "4KiB", "64KiB" or "2MiB"`,
+            z.union([z.literal(4096), z.literal(65536), z.literal(2097152), z.literal(1073741824)], {
+              error: (iss) => `${iss.input} bytes is not a device page size; use "4KiB", "64KiB", "2MiB" or "1GiB"`,
             }),
           )
           .default(65536),

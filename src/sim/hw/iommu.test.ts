@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createAtc, Iommu, iommuSchema, type IommuConfig } from './iommu.js';
+import {
+  createAtc,
+  invalidateTranslations,
+  Iommu,
+  iommuSchema,
+  lookupTranslation,
+  pmdTag,
+  type IommuConfig,
+} from './iommu.js';
+import { Tlb } from './tlb.js';
 
 const config = (over: Record<string, unknown> = {}): IommuConfig => iommuSchema.parse(over);
 // Defaults: IOTLB hit 3 ns; a walk level 90 ns; 4 levels.
@@ -99,6 +108,66 @@ describe('Iommu.invalidatePages', () => {
     expect(iommu.fullInvalidations).toBe(1);
     expect(iommu.iotlb.occupancy() + iommu.pwc.occupancy()).toBe(0);
     expect(iommu.translate(2_000_000, 9999)).toBe(2_000_000 + HIT + 4 * LEVEL);
+  });
+});
+
+describe('Iommu.translateShared (the CPU page table, shared virtual addressing)', () => {
+  it('a page the CPU maps with a 2 MiB PMD entry ends the walk one level early and is cached as one 2 MiB entry', () => {
+    const iommu = new Iommu(config());
+    expect(iommu.translateShared(0, 1024 + 5, true)).toBe(HIT + 3 * LEVEL);
+    // Every page of the block hits that entry; the next block misses.
+    expect(iommu.translateShared(0, 1024 + 511, true)).toBe(HIT);
+    expect(iommu.translateShared(0, 1024, false)).toBe(HIT);
+    expect(iommu.iotlb.probe(pmdTag(1024))).toBe(1);
+    expect(iommu.iotlb.occupancy()).toBe(1);
+    // Block 3 shares the level-2 entry the first walk cached: the PMD access only.
+    expect(iommu.translateShared(0, 1536, true)).toBe(HIT + LEVEL);
+    // A 4 KiB page in a third block: the level-2 entry is cached, its level-1 entry is not.
+    expect(iommu.translateShared(0, 2048, false)).toBe(HIT + 2 * LEVEL);
+    expect(iommu.walkAccesses).toBe(3 + 1 + 2);
+  });
+
+  it('invalidating any page of a 2 MiB entry drops the whole entry; 4 KiB entries outside the range stay', () => {
+    const iommu = new Iommu(config());
+    iommu.translateShared(0, 1024, true);
+    iommu.translateShared(0, 3000, false);
+    iommu.invalidatePages(0, 1024 + 300, 1);
+    expect(iommu.iotlb.probe(pmdTag(1024))).toBe(-1);
+    expect(iommu.iotlb.probe(3000)).toBe(1);
+    // Split: a 4 KiB walk now, whose leaf table no earlier walk read (the PMD was the leaf).
+    expect(iommu.translateShared(10_000_000, 1024 + 7, false)).toBe(10_000_000 + HIT + 2 * LEVEL);
+  });
+
+  it('a one-level table has no PMD level: its leaves are 4 KiB', () => {
+    const iommu = new Iommu(config({ walkLevels: 1 }));
+    expect(iommu.translateShared(0, 5, true)).toBe(HIT + LEVEL);
+    expect(iommu.iotlb.probe(5)).toBe(1);
+  });
+});
+
+describe('2 MiB and 4 KiB translations in one cache (the ATC)', () => {
+  it('a lookup hits either, counted once; the tags never alias', () => {
+    const atc = new Tlb(16, 4);
+    atc.insert(pmdTag(512), 3);
+    atc.insert(7, 1);
+    expect(lookupTranslation(atc, 512 + 100)).toBe(3);
+    expect(lookupTranslation(atc, 7)).toBe(1);
+    // Page 1 (a 4 KiB tag) is not block 1 (a 2 MiB tag).
+    expect(lookupTranslation(atc, 1)).toBe(-1);
+    expect([atc.hits, atc.misses]).toEqual([2, 1]);
+  });
+
+  it('invalidateTranslations drops every 2 MiB entry the range touches and the 4 KiB entries in it', () => {
+    const atc = new Tlb(16, 4);
+    for (const block of [0, 1, 2, 3]) atc.insert(pmdTag(block * 512), 3);
+    atc.insert(600, 1);
+    atc.insert(2000, 1);
+    // Pages 1023..1025: the last page of block 1 and the first two of block 2.
+    expect(invalidateTranslations(atc, 1023, 3)).toBe(2);
+    expect([0, 1, 2, 3].map((b) => atc.probe(pmdTag(b * 512)))).toEqual([3, -1, -1, 3]);
+    expect(invalidateTranslations(atc, 600, 1)).toBe(1);
+    expect(atc.probe(2000)).toBe(1);
+    expect(invalidateTranslations(atc, 0, 0)).toBe(0);
   });
 });
 

@@ -14,9 +14,15 @@
  * address-space-wide command replaces the per-page ones (as Linux arm-smmu-v3 does), which
  * also empties the IOTLB and the walk cache.
  *
- * The device-side ATC is a plain Tlb (createAtc); ATS translation requests and completions
- * and ATS invalidations travel over the link, which the IOMMU does not hold: the machine
- * composes link messages with translate() / invalidatePages().
+ * translateShared(): the same, for shared virtual addressing, where the IOMMU walks the CPU's
+ * own page table: a page the CPU maps with a 2 MiB PMD entry (a transparent huge page) ends
+ * the walk one level early and is cached as one 2 MiB IOTLB entry. DMA-API mappings
+ * (translate()) are always 4 KiB.
+ *
+ * The device-side ATC is a plain Tlb (createAtc) holding 4 KiB and 2 MiB translations
+ * tagged apart (pmdTag); ATS translation requests and completions and ATS invalidations
+ * travel over the link, which the IOMMU does not hold: the machine composes link messages
+ * with translate() / invalidatePages().
  *
  * Simplifications: one address space (no PASID or stream tags in the IOTLB); a flush is global;
  * PWC lookups cost no time beyond the IOTLB lookup; no prefetching.
@@ -30,6 +36,40 @@ import { Tlb, tlbSchemaWith } from './tlb.js';
 /** Entries in one page-table page (8-byte entries in 4 KiB): each level resolves 9 bits of the page number. */
 const ENTRIES_PER_TABLE = 512;
 const LEVEL_BITS = Math.log2(ENTRIES_PER_TABLE);
+/** 4 KiB pages one 2 MiB (PMD-level) translation covers. */
+export const PMD_PAGES = ENTRIES_PER_TABLE;
+/**
+ * IOTLB and ATC tags: a 4 KiB translation is tagged with its page number, a 2 MiB one with
+ * PMD_TAG_BASE + its 2 MiB block number, so both live in one cache without aliasing (page
+ * numbers stay below 2^40). The base is a power of two: a block's set is its number modulo the sets.
+ */
+export const PMD_TAG_BASE = 2 ** 45;
+
+/** The tag of the 2 MiB translation that covers 4 KiB page `page`. */
+export function pmdTag(page: number): number {
+  return PMD_TAG_BASE + (page - (page % PMD_PAGES)) / PMD_PAGES;
+}
+
+/**
+ * Looks `page` up in a cache that may hold 2 MiB translations (IOTLB or ATC under shared
+ * virtual addressing): one lookup, counted once, that hits on the page's 2 MiB entry or
+ * its 4 KiB entry. Returns the entry's flags or -1.
+ */
+export function lookupTranslation(cache: Tlb, page: number): number {
+  return cache.lookupEither(pmdTag(page), page);
+}
+
+/**
+ * Drops every translation, 4 KiB or 2 MiB, that covers any page of firstPage ..
+ * firstPage + count - 1: a change to one page of a 2 MiB entry drops the whole entry.
+ * Returns how many entries went.
+ */
+export function invalidateTranslations(cache: Tlb, firstPage: number, count: number): number {
+  if (count <= 0) return 0;
+  const firstBlock = pmdTag(firstPage);
+  const blocks = pmdTag(firstPage + count - 1) - firstBlock + 1;
+  return cache.invalidateRange(firstPage, count) + cache.invalidateRange(firstBlock, blocks);
+}
 
 export const iommuSchema = obj(
   {
@@ -185,27 +225,46 @@ export class Iommu {
     return this.iotlb.misses;
   }
 
-  /** Time at which the translation of `page`, requested at `t`, is ready. */
+  /** Time at which the translation of `page` (a 4 KiB DMA-API mapping), requested at `t`, is ready. */
   translate(t: Ps, page: number): Ps {
     if (this.passthrough) return t;
     const looked = t + this.hitPs;
     if (this.iotlb.lookup(page) >= 0) return looked;
-    const end = this.walk(looked, page);
+    const end = this.walk(looked, page, 0);
     this.iotlb.insert(page, 1);
     return end;
   }
 
-  private walk(t: Ps, page: number): Ps {
+  /**
+   * Time at which the translation of `page` in the CPU's page table (shared virtual
+   * addressing), requested at `t`, is ready. `huge`: the CPU maps the page with a 2 MiB
+   * PMD entry, where the walk ends one level early; the IOTLB then holds one 2 MiB entry.
+   */
+  translateShared(t: Ps, page: number, huge: boolean): Ps {
+    if (this.passthrough) return t;
+    const looked = t + this.hitPs;
+    if (lookupTranslation(this.iotlb, page) >= 0) return looked;
+    // A one-level table has no PMD level: its leaves are 4 KiB.
+    const pmd = huge && this.walkLevels > 1;
+    const end = this.walk(looked, page, pmd ? 1 : 0);
+    this.iotlb.insert(pmd ? pmdTag(page) : page, 1);
+    return end;
+  }
+
+  /** A walk to the leaf at level `leafLevel` (0: a 4 KiB PTE, 1: a 2 MiB PMD entry). */
+  private walk(t: Ps, page: number, leafLevel: number): Ps {
     const levels = this.walkLevels;
-    // Deepest cached non-leaf entry: a hit at level L leaves L accesses (levels below it and the leaf).
-    let accesses = levels;
-    for (let level = 1; level < levels; level++) {
+    // Deepest cached non-leaf entry above the leaf: a hit at level L leaves L - leafLevel
+    // accesses (the levels below it and the leaf).
+    let hitLevel = levels;
+    for (let level = leafLevel + 1; level < levels; level++) {
       if (this.pwc.lookup(pwcKey(page, level)) >= 0) {
-        accesses = level;
+        hitLevel = level;
         break;
       }
     }
-    for (let level = 1; level < accesses; level++) this.pwc.insert(pwcKey(page, level), 1);
+    const accesses = hitLevel - leafLevel;
+    for (let level = leafLevel + 1; level < hitLevel; level++) this.pwc.insert(pwcKey(page, level), 1);
 
     // A walker idle at t if there is one, else the one free soonest; each keeps a calendar,
     // so a walk booked for later does not hold up one requested earlier.
@@ -243,10 +302,22 @@ export class Iommu {
       this.pwc.flush();
       this.fullInvalidations++;
     } else {
-      this.iotlb.invalidateRange(firstPage, count);
+      invalidateTranslations(this.iotlb, firstPage, count);
     }
     this.invalidations++;
     this.invalidationCommands += commands;
+    return end;
+  }
+
+  /** Invalidates the IOTLB entries of scattered `keys` (peer mappings): a command each, then a sync. */
+  invalidateKeys(t: Ps, keys: readonly number[]): Ps {
+    if (this.passthrough || keys.length === 0) return t;
+    const start = t > this.commandQueueFreePs ? t : this.commandQueueFreePs;
+    const end = start + keys.length * this.commandPs + this.syncPs;
+    this.commandQueueFreePs = end;
+    for (const key of keys) this.iotlb.invalidateRange(key, 1);
+    this.invalidations++;
+    this.invalidationCommands += keys.length;
     return end;
   }
 }

@@ -11,8 +11,6 @@ import {
   PROT_WRITE,
 } from './page-state.js';
 
-/** Regions start 2 MiB aligned with a 2 MiB guard gap, so device pages never span two regions. */
-const REGION_ALIGN_PAGES = 512;
 /** 4 KiB pages per 2 MiB PMD mapping. */
 export const HUGE_PAGES = 512;
 
@@ -45,13 +43,18 @@ export class AddressSpace {
   readonly flags = new PagedTable(Uint8Array);
   /** True once the process has forked: pages may be write-protected for copy-on-write (PAGE_COW). */
   forked = false;
-  private nextPage = REGION_ALIGN_PAGES;
+  private nextPage: number;
 
-  constructor(specs: readonly RegionSpec[]) {
+  /**
+   * Regions are laid out `alignPages`-aligned (2 MiB, or the largest device page when that
+   * is larger) with a guard gap of as much, so a device page never spans two regions.
+   */
+  constructor(specs: readonly RegionSpec[], alignPages = HUGE_PAGES) {
+    this.nextPage = alignPages;
     specs.forEach((spec, index) => {
       const pages = Math.ceil(spec.sizeBytes / PAGE_BYTES);
       const basePage = this.nextPage;
-      this.nextPage += Math.ceil(pages / REGION_ALIGN_PAGES) * REGION_ALIGN_PAGES + REGION_ALIGN_PAGES;
+      this.nextPage += Math.ceil(pages / alignPages) * alignPages + alignPages;
       this.regions.push({ index, spec, basePage, pages, mapped: false, mappedPages: 0, seq: 0 });
     });
   }

@@ -43,6 +43,11 @@ export class DeviceCounters {
   bytes = 0;
   localBytes = 0;
   remoteBytes = 0;
+  /** Bytes this device read or wrote in another device's memory, peer to peer. */
+  p2pBytes = 0;
+  /** Pages this device mapped peer to peer, and peer mappings torn down (by the notifier, before the memory went). */
+  p2pMappedPages = 0;
+  p2pUnmappedPages = 0;
   /** Simulated time of the phases in which the device worked (the span its active-time metrics are over). */
   activePs = 0;
   /** Reads of remote memory by compute units, and their latency without the wait for a tag (from the unit and back). */
@@ -61,6 +66,8 @@ export class DeviceCounters {
   /** Driver time of fault batches, from fetch to replay, summed. */
   batchServicePs = 0;
   atsRequests = 0;
+  /** ATS translation completions that covered 2 MiB (a page the CPU maps with a PMD entry, under shared virtual addressing). */
+  atsHugeTranslations = 0;
   /** 4 KiB pages migrated into this device's memory (migrate_vma) and back to system memory. */
   pagesMigratedToDevice = 0;
   pagesMigratedToHost = 0;

@@ -1,7 +1,7 @@
 /**
  * A device context's run: translation (the strategy's choice, translation.ts), then the
- * data in the device's DRAM or across its link in system memory (through the IOMMU, or
- * the ATC with ATS). No valid entry (or a write to a read-only one) files a fault and
+ * data in the device's DRAM, in another device's memory (peer-path.ts), or across its link
+ * in system memory (through the IOMMU, or the ATC with ATS). No valid entry (or a write to a read-only one) files a fault and
  * stalls the context until the batch that resolves it is replayed.
  */
 import { OpError } from '../engine/errno.js';
@@ -12,7 +12,8 @@ import { ATS_MESSAGE_BYTES } from './ats-translation.js';
 import type { Device } from './device.js';
 import { EV_BATCH_START } from './events.js';
 import type { Machine } from './machine.js';
-import { DEV_LOCAL, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
+import { DEV_LOCAL, DEV_PEER, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
+import { peerData } from './peer-path.js';
 
 /** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
 export const STOPPED = -1;
@@ -54,6 +55,8 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
       return WAITING;
     }
     ctxs.charge(c, DRAM_WAIT, end);
+  } else if (flags & DEV_PEER) {
+    end = peerData(m, dev, c, page, run.offset, run.bytes, run.write, tt);
   } else if (tr.viaIommu) {
     // Shared virtual addressing: the request carries the address ATS translated.
     k.remoteBytes += run.bytes;
@@ -181,7 +184,13 @@ function remoteData(
   return tt;
 }
 
-/** With ATS, the device looks up its ATC and on a miss asks the IOMMU over the link. */
+/**
+ * With ATS, the device looks up its ATC and on a miss asks the IOMMU over the link. These
+ * are DMA-API addresses, which the driver maps with dma_map_page 4 KiB by 4 KiB (IOMMU
+ * mappings are 4 KiB here): the translation completion covers 4 KiB whatever the CPU's
+ * page size, so a transparent huge page does not widen this ATC's reach (only shared
+ * virtual addressing's, ats-translation.ts).
+ */
 function atsTranslate(m: Machine, dev: Device, c: number, page: number, t: Ps): Ps {
   const atc = dev.atc;
   if (atc === null || atc.lookup(page) >= 0) return t;

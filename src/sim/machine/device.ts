@@ -54,6 +54,8 @@ export class Device {
   constructor(
     readonly index: number,
     readonly config: DeviceConfig,
+    /** The device's own link to the port above it (its root port or its switch port). */
+    readonly ownLink: Link,
     /** The path to host memory: the device's own link, or its link and a switch's upstream link. */
     readonly link: Link,
     /** The device's address translation cache for ATS; null when ATS is off. */

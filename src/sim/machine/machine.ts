@@ -19,13 +19,15 @@ import { SystemMemory } from '../hw/system-memory.js';
 import { Tlb } from '../hw/tlb.js';
 import type { FileSpec, RegionSpec } from '../workload/types.js';
 import type { AccessCounters } from './access-counters.js';
-import { AddressSpace, type Region } from './address-space.js';
+import { AddressSpace, HUGE_PAGES, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
 import { Counters } from './counters.js';
 import { Device } from './device.js';
 import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
 import { PageCache } from './page-cache.js';
+import { PAGE_BYTES } from './page-state.js';
+import { peerRoutes, type PeerRoute } from './peer-path.js';
 import { Residency } from './residency.js';
 import type { Translation } from './translation.js';
 
@@ -35,7 +37,8 @@ export interface MachineConfig {
   link: LinkConfig;
   iommu: IommuConfig;
   devices: DeviceConfig[];
-  pcieSwitch?: { upstreamLink: LinkConfig; latencyNs: number };
+  pcieSwitch?: { upstreamLink: LinkConfig; latencyNs: number; acsRedirect: boolean };
+  peerToPeer: { hostBridge: boolean; hostBridgeForwardNs: number };
 }
 
 /**
@@ -71,6 +74,8 @@ export class Machine {
   readonly devices: Device[];
   /** The PCIe switch's upstream link, when the devices sit under one. */
   readonly switchUpstream: Link | null;
+  /** peerRoutes[a][b]: how device a reaches device b's memory, or null when it cannot (peer-path.ts). */
+  readonly peerRoutes: (PeerRoute | null)[][];
 
   readonly contexts: Contexts;
   /** How devices translate addresses: set once by the memory manager from the strategy's choice. */
@@ -106,7 +111,9 @@ export class Machine {
     this.cpuTlb = new Tlb(config.cpu.tlb.entries, config.cpu.tlb.ways);
     this.cpuLastWalkLine = new Float64Array(config.cpu.cores).fill(-1);
     this.sysmem = new SystemMemory(config.cpu.memory);
-    this.space = new AddressSpace(regions);
+    // Regions start aligned to the largest device page (at least 2 MiB), so that no device page spans two.
+    const largestDevicePage = Math.max(...config.devices.map((d) => d.mmu.pageSizeBytes / PAGE_BYTES));
+    this.space = new AddressSpace(regions, Math.max(HUGE_PAGES, largestDevicePage));
     this.pageCache = new PageCache(files);
     this.residency = new Residency(config.devices.length);
     this.iommu = new Iommu(config.iommu);
@@ -116,13 +123,14 @@ export class Machine {
     this.devices = config.devices.map((d, i) => {
       const own = createLink(d.link ?? config.link);
       const link = this.switchUpstream && sw ? new SwitchedLink(own, this.switchUpstream, nsToPs(sw.latencyNs)) : own;
-      return new Device(i, d, link, createAtc(config.iommu), {
+      return new Device(i, d, own, link, createAtc(config.iommu), {
         bank: (t, bank) => this.queue.push(t, EV_DRAM_BANK, i, bank),
         // Known as soon as the request is served: the handler books the context's next step.
         done: (t, c) => this.handlers[EV_DRAM_DONE](c, 0, t),
       });
     });
     this.handlers[EV_DRAM_BANK] = (device, bank, t) => this.devices[device].memory.decide(bank, t);
+    this.peerRoutes = peerRoutes(this.devices, config, this.iommu);
     this.contexts = new Contexts(
       config.cpu.cores,
       this.devices.map((d) => d.contexts),

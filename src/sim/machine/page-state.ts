@@ -44,8 +44,10 @@ export const DEV_WRITE = 2;
 export const DEV_LOCAL = 4;
 /** Part of a device page mapped whole (one TLB entry for the device page). */
 export const DEV_LARGE = 8;
+/** The data is in another device's memory, reached peer to peer (machine/peer-path.ts). */
+export const DEV_PEER = 16;
 /** The permission and locality bits, without DEV_LARGE. */
-export const DEV_ACCESS = DEV_READ | DEV_WRITE | DEV_LOCAL;
+export const DEV_ACCESS = DEV_READ | DEV_WRITE | DEV_LOCAL | DEV_PEER;
 
 /**
  * TLB tags: a device page mapped whole is tagged with its device page number; a 4 KiB

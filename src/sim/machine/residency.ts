@@ -43,6 +43,12 @@ export class Residency {
     this.where.set(page, this.where.get(page) | onDevice(device));
   }
 
+  /** A device other than `device` that holds a copy of `page` (the lowest-numbered), or -1. */
+  holderOtherThan(page: number, device: number): number {
+    const devices = (this.where.get(page) >> 1) & ~(1 << device);
+    return devices === 0 ? -1 : 31 - Math.clz32(devices & -devices);
+  }
+
   /** True when system memory holds the page's data (false once it migrated to a device). */
   inSystem(page: number): boolean {
     return (this.where.get(page) & IN_SYSTEM) !== 0;

@@ -118,6 +118,16 @@ export interface DriverContext {
   /** Up to n allocated chunks of a device, least recently touched first. */
   leastRecentChunks(device: number, n: number): number[];
 
+  // Peer-to-peer.
+  /** Whether device `device` can reach device `owner`'s memory peer to peer (hardware.pcieSwitch, hardware.peerToPeer). */
+  canReachPeer(device: number, owner: number): boolean;
+  /**
+   * Prepares `pages` peer mappings of device `owner`'s memory for device `device` (through
+   * the root complex, dma_map_resource of each page in the IOMMU); the caller then writes
+   * the PTEs with DEV_PEER. Returns when done.
+   */
+  mapPeerPages(device: number, owner: number, pages: number, t: Ps): Ps;
+
   // Data movement.
   /** Copies [offset, offset + bytes) of a region between system memory and the device's copy of it (its frames), on the copy engines. */
   copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps;
@@ -387,6 +397,16 @@ export class Driver implements DriverContext {
     const used = this.frames.of(device).usedBytes;
     if (used > dev.memoryUsed) this.m.allocateDeviceMemory(dev, t, used - dev.memoryUsed);
     else this.m.freeDeviceMemory(dev, t, dev.memoryUsed - used);
+  }
+
+  canReachPeer(device: number, owner: number): boolean {
+    return this.m.peerRoutes[device][owner] !== null;
+  }
+
+  mapPeerPages(device: number, owner: number, pages: number, t: Ps): Ps {
+    this.m.devices[device].counters.p2pMappedPages += pages;
+    // Across a switch the peer is reached by bus address: nothing to map in the IOMMU.
+    return this.m.peerRoutes[device][owner]?.viaHostBridge ? t + pages * this.timing.dmaMapPerPage : t;
   }
 
   copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {

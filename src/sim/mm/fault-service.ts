@@ -5,7 +5,9 @@
  * earlier batch already mapped for the access (they only need the replay), coalesces
  * duplicates, sorts the rest by address and services them 2 MiB VA block by VA block:
  * each distinct (device page, access) is resolved once through the strategy, each block
- * costs its bookkeeping once and gets one page-table update. The mappings are installed
+ * costs its bookkeeping once and gets one page-table update. A device page larger than a
+ * VA block (1 GiB) is faulted in 2 MiB block by 2 MiB block, as the drivers service faults
+ * per VA block; it is mapped whole once all its blocks agree (device-pte.ts). The mappings are installed
  * at the end of the batch unless a notifier invalidated the range meanwhile
  * (mmu_interval_read_retry), pushed to the device in one write, and the batch's faults
  * are replayed. Faults filed while a batch is serviced wait for the next one. Batches
@@ -17,7 +19,7 @@ import type { Region } from '../machine/address-space.js';
 import { FAULT_SERVICE } from '../machine/contexts.js';
 import type { Device } from '../machine/device.js';
 import { EV_BATCH_END, EV_BATCH_START, EV_RUN } from '../machine/events.js';
-import { CpuPte, DEV_LOCAL, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
+import { CpuPte, DEV_LOCAL, DEV_PEER, DEV_READ, DEV_WRITE } from '../machine/page-state.js';
 import type { FaultEntry } from '../machine/fault-buffer.js';
 import { breakCowForDeviceWrite } from './cpu-fault.js';
 import { VA_BLOCK_PAGES, type Driver } from './driver.js';
@@ -55,7 +57,7 @@ class Batch {
     readonly device: Device,
     batchSize: number,
   ) {
-    const size = 1 << device.pageShift;
+    const size = faultUnitPages(device);
     this.bits = new Uint8Array(batchSize * size);
     this.order = new Int32Array(batchSize);
     this.fault = {
@@ -87,6 +89,15 @@ class Batch {
   }
 }
 
+/**
+ * 4 KiB pages of the unit a fault resolves: the device page, or the 2 MiB VA block when the
+ * device page is larger (a batch's faults in distinct blocks of one 1 GiB page are then
+ * each serviced, not coalesced into one).
+ */
+function faultUnitPages(dev: Device): number {
+  return Math.min(1 << dev.pageShift, VA_BLOCK_PAGES);
+}
+
 /** Registers the batch handlers of every device on the machine's event table. */
 export function installFaultService(d: Driver, strategy: Strategy): void {
   const m = d.m;
@@ -109,8 +120,7 @@ function startBatch(d: Driver, strategy: Strategy, batch: Batch, t: Ps): void {
   const m = d.m;
   const dev = batch.device;
   const fb = dev.faults;
-  const shift = dev.pageShift;
-  const size = 1 << shift;
+  const size = faultUnitPages(dev);
   // The driver fetches only faults already filed: a context files its fault after its
   // translation latency, which can end after this batch starts; such an entry waits for
   // a later batch (its fault would otherwise be serviced before it happened).
@@ -192,7 +202,7 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
   const m = d.m;
   const dev = batch.device;
   const fb = dev.faults;
-  const size = 1 << dev.pageShift;
+  const size = faultUnitPages(dev);
   let entries = 0;
   let blocks = 0;
   let lastBlock = -1;
@@ -255,7 +265,8 @@ function endBatch(d: Driver, batch: Batch, installs: boolean, t: Ps): void {
 
 /**
  * Whether every page a resolution maps is still where it was resolved to: a page mapped
- * locally still has its frame on the device, a page mapped over the link still has a CPU
+ * locally still has its frame on the device, a page mapped peer to peer still has its frame
+ * on the other device, a page mapped over the link still has a CPU
  * entry the link can reach. A later fault of the same batch may have moved it: a strategy
  * that evicts while it services a batch (gmem under oversubscription) may take the memory
  * of a fault resolved earlier, and a migration for one device page may take a page an
@@ -275,6 +286,9 @@ function framesStillThere(
     const b = bits[offset + i];
     if ((b & DEV_LOCAL) !== 0) {
       if (d.m.residency.frame(device, first + i) < 0) return false;
+    } else if ((b & DEV_PEER) !== 0) {
+      const owner = d.m.residency.holderOtherThan(first + i, device);
+      if (owner < 0 || d.m.residency.frame(owner, first + i) < 0) return false;
     } else if (b !== 0) {
       const entry = pte.get(first + i);
       if (entry === CpuPte.DevicePrivate || entry === CpuPte.Migration) return false;

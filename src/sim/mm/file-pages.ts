@@ -63,7 +63,8 @@ export function sharedFileWriteFault(d: Driver, region: Region, page: number, t:
   markDirty(d, region, page);
   // No notifier for a permission upgrade: a device whose ATC cached the read-only
   // translation (shared virtual addressing) asks for it again, as an ATC entry that does
-  // not permit the access makes it do.
+  // not permit the access makes it do. File pages are mapped 4 KiB at a time, so their
+  // ATC entries are 4 KiB ones.
   for (const dev of d.m.devices) dev.atc?.invalidatePage(page);
   return t;
 }

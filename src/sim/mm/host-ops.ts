@@ -1,7 +1,8 @@
 /**
  * Host operations of scripted workloads: mmap, munmap, mprotect, madvise(MADV_DONTNEED),
- * mremap, fork, file I/O (read, write, msync, fsync), and the HMM test driver's commands (migrate, exclusive, snapshot, release)
- * and pinning, with Linux's rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
+ * mremap, fork, file I/O (read, write, msync, fsync), and the HMM test driver's commands
+ * (migrate, exclusive, snapshot, release), pinning and peer-to-peer mapping, with Linux's
+ * rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * mm/mremap.c): an unaligned start is EINVAL, munmap of length 0 is EINVAL, mprotect and
  * madvise over a range with an unmapped page are ENOMEM, mremap of a range that is not
  * wholly mapped is EFAULT, and nothing changes when a call fails.
@@ -15,6 +16,7 @@ import type { Driver } from './driver.js';
 import { grantExclusive } from './exclusive.js';
 import { fileRead, fileWrite, fsync, msync } from './file-pages.js';
 import { forkProcess } from './fork.js';
+import { mapPeerRange } from './peer.js';
 import { snapshotViews } from './page-view.js';
 import { pinInDevice, pinInSystem, releaseDevice, releaseRange } from './pin.js';
 import type { Strategy } from './strategies/types.js';
@@ -143,8 +145,20 @@ export function runHostOp(
       if (range instanceof OpError) return range;
       const [first, pages] = range;
       return op.target === 'host'
-        ? pinInSystem(d, region, first, pages, t)
+        ? pinInSystem(d, strategy, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);
+    }
+    case 'p2p.map': {
+      if (op.device >= d.devices.length) return noDevice('p2p.map', op.device, d);
+      if (strategy.translation !== 'device-page-table') {
+        return new OpError(
+          'EINVAL',
+          `p2p.map writes device page tables; strategy ${strategy.name} has none (its devices translate through the IOMMU)`,
+        );
+      }
+      const range = mappedRange(d, region, 'p2p.map', op, 'EFAULT');
+      if (range instanceof OpError) return range;
+      return mapPeerRange(d, region, range[0], range[1], op.device, t);
     }
     case 'snapshot': {
       if (op.device >= d.devices.length) return noDevice('snapshot', op.device, d);

@@ -6,8 +6,13 @@
  * - a page a device maps locally is a device-private page with a frame on that device;
  * - pages are conserved: a device-private page has its data on exactly one device and not
  *   in system memory, and each device's frames in use are exactly its pages' frames.
- * Under hmm-mirror and hmm-migrate (with and without migration on fault), at 4 KiB and
- * 64 KiB device pages; fast-check with a fixed seed.
+ * - a page a device maps peer to peer lives in another device's memory only (the peer
+ *   path and the notifier also throw if a peer mapping outlives the memory it maps), and
+ *   the device may do no more with it than the VMA allows.
+ * Under hmm-mirror, hmm-migrate (with and without migration on fault, eviction, peer to
+ * peer through the root complex and across a switch) and gmem, at 4 KiB and 64 KiB device
+ * pages; fast-check with a fixed seed. Ops include p2p.map and a device read racing a CPU
+ * write of the same range.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +24,7 @@ import { Simulation } from '../simulate.js';
 import {
   CpuPte,
   DEV_LOCAL,
+  DEV_PEER,
   DEV_READ,
   DEV_WRITE,
   PAGE_COW,
@@ -39,6 +45,18 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constant('pin'), r: range, target: fc.constantFrom('host', 'device'), device: fc.nat(1) }),
   fc.record({ op: fc.constantFrom('fork', 'release'), device: fc.nat(1) }),
   fc.record({ op: fc.constant('mremap'), r: range, dontUnmap: fc.boolean() }),
+  fc.record({ op: fc.constant('p2p.map'), r: range, device: fc.nat(1) }),
+  // A device reading a range while the CPU writes it, in one phase: the CPU's faults (a
+  // page coming back from a device, copy-on-write) invalidate what the device maps meanwhile.
+  fc.record({ op: fc.constant('race'), r: range, device: fc.nat(1) }),
+);
+/**
+ * With peer-to-peer on, also: a range migrated to one device, then mapped by the other
+ * (by its faults or by p2p.map), so that later ops tear peer mappings down.
+ */
+const peerOpArb = fc.oneof(
+  { arbitrary: opArb, weight: 3 },
+  { arbitrary: fc.record({ op: fc.constantFrom('share', 'share-map'), r: range, device: fc.nat(1) }), weight: 1 },
 );
 type Op = {
   op: string;
@@ -52,7 +70,8 @@ type Op = {
 function script(ops: Op[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [{ op: 'mmap', name: 'a', sizeBytes: REGION_PAGES * 4096 }];
   ops.forEach((o, i) => {
-    const op: Record<string, unknown> = { op: o.op, expect: 'ok' };
+    const first = { race: 'dev.read', share: 'migrate', 'share-map': 'migrate' }[o.op] ?? o.op;
+    const op: Record<string, unknown> = { op: first, expect: 'ok' };
     if (o.op === 'mremap') Object.assign(op, { name: `moved${i}`, dontUnmap: o.dontUnmap });
     if (o.r) {
       const offset = o.r.page * 4096;
@@ -66,6 +85,9 @@ function script(ops: Op[]): Record<string, unknown>[] {
     if (o.target) op.target = o.target;
     if (o.device !== undefined && o.op !== 'fork') op.device = o.device;
     out.push(op);
+    if (o.op === 'race') out.push({ ...op, op: 'cpu.write', device: undefined, withPrevious: true });
+    if (o.op === 'share' || o.op === 'share-map')
+      out.push({ ...op, op: o.op === 'share' ? 'dev.read' : 'p2p.map', device: 1 - (o.device ?? 0) });
   });
   return out;
 }
@@ -104,7 +126,17 @@ function checkInvariants(sim: Simulation, chunked: boolean): void {
       for (const dev of m.devices) {
         const pte = dev.pte.get(p);
         if ((m.space.flags.get(p) & PAGE_COW) !== 0) expect(pte & DEV_WRITE, `writable shared page: ${where}`).toBe(0);
-        if (pte & DEV_LOCAL) {
+        if (pte & DEV_PEER) {
+          const owner = m.residency.holderOtherThan(p, dev.index);
+          expect(owner, `${dev.name} maps a page no other device holds peer to peer: ${where}`).toBeGreaterThanOrEqual(
+            0,
+          );
+          expect(m.residency.frame(dev.index, p), `${dev.name} maps its own page as a peer's: ${where}`).toBe(-1);
+          expect(m.residency.inSystem(p), `peer mapping of a page in system memory: ${where}`).toBe(false);
+          const prot = m.space.prot.get(p);
+          const allowed = (prot & PROT_READ ? DEV_READ : 0) | (prot & PROT_WRITE ? DEV_WRITE : 0);
+          expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `${dev.name} peer PTE exceeds the VMA: ${where}`).toBe(0);
+        } else if (pte & DEV_LOCAL) {
           expect(m.space.cpuPte.get(p), `local mapping of a page not device-private: ${where}`).toBe(
             CpuPte.DevicePrivate,
           );
@@ -123,30 +155,49 @@ function checkInvariants(sim: Simulation, chunked: boolean): void {
   }
 }
 
-const STRATEGIES = [
-  { impl: 'hmm-mirror' },
-  { impl: 'hmm-migrate', granularityBytes: '64KiB' },
-  { impl: 'hmm-migrate', migrateOnFault: false },
-  { impl: 'hmm-migrate', eviction: 'lru' },
-  { impl: 'gmem' },
+/** Strategies, and the machines' peer routes: `switch` puts both devices under one PCIe switch, else each on a root port. */
+const CASES: { strategy: Record<string, unknown>; switch?: boolean }[] = [
+  { strategy: { impl: 'hmm-mirror' } },
+  { strategy: { impl: 'hmm-migrate', granularityBytes: '64KiB' } },
+  { strategy: { impl: 'hmm-migrate', migrateOnFault: false } },
+  { strategy: { impl: 'hmm-migrate', eviction: 'lru' } },
+  { strategy: { impl: 'gmem' } },
+  { strategy: { impl: 'hmm-migrate', granularityBytes: '64KiB', peerToPeer: true } },
+  { strategy: { impl: 'hmm-migrate', migrateOnFault: false, peerToPeer: true }, switch: true },
 ];
 
-function simulation(strategy: Record<string, unknown>, pageSizeBytes: string, ops: Op[]): Simulation {
+function simulation(
+  strategy: Record<string, unknown>,
+  pageSizeBytes: string,
+  ops: Op[],
+  underSwitch = false,
+): Simulation {
   const device = { computeUnits: 2, contextsPerUnit: 2, mmu: { pageSizeBytes } };
   return new Simulation(
     parseExperiment({
       name: 'mechanism invariants',
-      hardware: { devices: [device, { ...device, name: 'device1' }], cpu: { cores: 2 } },
+      hardware: {
+        devices: [device, { ...device, name: 'device1' }],
+        cpu: { cores: 2 },
+        ...(underSwitch ? { pcieSwitch: {} } : {}),
+      },
       strategy,
       workload: { impl: 'scripted', ops: script(ops) },
     }),
   );
 }
 
+/** Peer mappings made and torn down by the runs so far (the property must reach them). */
+const peerTally = { mapped: 0, unmapped: 0 };
+
 function runChecked(sim: Simulation, chunked = false): void {
   while (sim.nextPhase < sim.plan.phases.length) {
     sim.runPhase();
     checkInvariants(sim, chunked);
+  }
+  for (const dev of sim.machine.devices) {
+    peerTally.mapped += dev.counters.p2pMappedPages;
+    peerTally.unmapped += dev.counters.p2pUnmappedPages;
   }
 }
 
@@ -173,18 +224,24 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
     expect(sim.machine.space.cpuPte.get(moved.basePage)).toBe(CpuPte.Present);
   });
 
-  for (const strategy of STRATEGIES) {
-    for (const pageSizeBytes of ['4KiB', '64KiB']) {
-      it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages (seed ${SEED})`, () => {
+  for (const { strategy, switch: underSwitch } of CASES) {
+    for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
+      const where = underSwitch ? ', both devices under a PCIe switch' : '';
+      it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
+        peerTally.mapped = peerTally.unmapped = 0;
         fc.assert(
-          fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) =>
+          fc.property(fc.array(strategy.peerToPeer ? peerOpArb : opArb, { minLength: 1, maxLength: 20 }), (ops) =>
             runChecked(
-              simulation(strategy, pageSizeBytes, ops as Op[]),
+              simulation(strategy, pageSizeBytes, ops as Op[], underSwitch),
               strategy.impl === 'gmem' || 'eviction' in strategy,
             ),
           ),
           { numRuns: 40, seed: SEED },
         );
+        if (strategy.peerToPeer) {
+          expect(peerTally.mapped, 'peer mappings made').toBeGreaterThan(0);
+          expect(peerTally.unmapped, 'peer mappings torn down').toBeGreaterThan(0);
+        }
       });
     }
   }

@@ -27,6 +27,8 @@ export function pageView(d: Driver, page: number, device = 0): BasePageView {
     case CpuPte.None:
       return 'none';
     case CpuPte.ReadOnly:
+      // Write-protected with its data in device memory: device-coherent (the kernel adds READ).
+      if (!d.residency.inSystem(page)) return here ? 'device-coherent' : 'device-coherent-remote';
       // A page a forked child shares, or a file's page-cache page, is a data page,
       // write-protected; otherwise the zero page.
       return flags & PAGE_COW || prot & PROT_FILE ? 'read' : 'zero';

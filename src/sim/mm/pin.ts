@@ -3,14 +3,16 @@
  *
  * - Long-term pin in system memory (pin_user_pages with FOLL_LONGTERM, the gup_test
  *   module the HMM selftests use): each page is faulted in (writable where the VMA allows
- *   it); a device-private page is not long-term pinnable, so it migrates back first
- *   (check_and_migrate_movable_pages). A pinned page never migrates to a device, and fork
- *   copies it for the child at once.
+ *   it); a device-private page is not long-term pinnable, so it migrates back first, and
+ *   so does a device-coherent one (folio_is_longterm_pinnable() is false for device
+ *   memory; check_and_migrate_movable_pages). A pinned page never migrates to a device, and
+ *   fork copies it for the child at once.
  * - Pin in device memory: the range migrates to the device and stays there; the device
  *   keeps using it, and a CPU touch cannot bring it back: SIGBUS, reported as the op's
  *   error. Releasing the device's memory unpins it.
  * - Release (lib/test_hmm.c's HMM_DMIRROR_RELEASE, dmirror_device_evict_chunk): every
- *   device-private page of the device migrates back to system memory, pinned or not.
+ *   device-private or device-coherent page of the device migrates back to system memory,
+ *   pinned or not.
  */
 import { OpError, errnoOf, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
@@ -25,10 +27,54 @@ import {
 } from '../machine/page-state.js';
 import { afterMigrateBack } from './cpu-fault.js';
 import type { Driver } from './driver.js';
-import type { Strategy } from './strategies/types.js';
+import { TO_HOST, type Strategy } from './strategies/types.js';
+
+/**
+ * Device-coherent: present to the CPU (a present or write-protected entry) with its data
+ * only in a device's memory on a coherent link, as the coherent strategy leaves a page it
+ * migrated. No other strategy leaves a present page out of system memory.
+ */
+export function isDeviceCoherent(d: Driver, page: number): boolean {
+  const entry = d.m.space.cpuPte.get(page);
+  return (entry === CpuPte.Present || entry === CpuPte.ReadOnly) && !d.residency.inSystem(page);
+}
+
+/**
+ * Migrates the device-coherent pages of [first, first + pages) (on `device`, or on any
+ * device when -1) back to system memory through the strategy, run by run.
+ */
+function coherentToHost(
+  d: Driver,
+  strategy: Strategy,
+  region: Region,
+  first: number,
+  pages: number,
+  device: number,
+  t: Ps,
+): Outcome {
+  const selected = (p: number) => isDeviceCoherent(d, p) && (device < 0 || d.residency.frame(device, p) >= 0);
+  let tt = t;
+  for (let p = first; p < first + pages; p++) {
+    if (!selected(p) || strategy.migrate === undefined) continue;
+    let end = p + 1;
+    while (end < first + pages && selected(end)) end++;
+    const back = strategy.migrate(d, region, p, end - p, TO_HOST, tt);
+    if (typeof back !== 'number') return back;
+    tt = back;
+    p = end - 1;
+  }
+  return tt;
+}
 
 /** Long-term pins pages [first, first + pages) in system memory. */
-export function pinInSystem(d: Driver, region: Region, first: number, pages: number, t: Ps): Outcome {
+export function pinInSystem(
+  d: Driver,
+  strategy: Strategy,
+  region: Region,
+  first: number,
+  pages: number,
+  t: Ps,
+): Outcome {
   const space = d.m.space;
   // check_vma_flags -> writable_file_mapping_allowed: no long-term writable pin of a
   // MAP_SHARED file mapping, whose pages need dirty tracking.
@@ -41,7 +87,9 @@ export function pinInSystem(d: Driver, region: Region, first: number, pages: num
       );
     }
   }
-  let tt = t;
+  const back = coherentToHost(d, strategy, region, first, pages, -1, t);
+  if (typeof back !== 'number') return back;
+  let tt = back;
   for (let p = first; p < first + pages; p++) {
     const done = d.faultInPage(region, p, (space.prot.get(p) & PROT_WRITE) !== 0, tt);
     if (done < 0) return new OpError(errnoOf(done), `long-term pin of ${d.describePage(p)}`);
@@ -75,7 +123,10 @@ export function pinInDevice(
   const space = d.m.space;
   let left = 0;
   for (let p = first; p < first + pages; p++) {
-    if (space.cpuPte.get(p) !== CpuPte.DevicePrivate || d.residency.frame(device, p) < 0) {
+    // A device-private page, or a device-coherent one (present to the CPU, its data on the device only).
+    const pte = space.cpuPte.get(p);
+    const onDevice = pte === CpuPte.DevicePrivate || (pte !== CpuPte.None && !d.residency.inSystem(p));
+    if (!onDevice || d.residency.frame(device, p) < 0) {
       left++;
       continue;
     }
@@ -91,7 +142,7 @@ export function pinInDevice(
   return moved;
 }
 
-/** Migrates every device-private page of `device` back to system memory, unpinning it. */
+/** Migrates every device-private or device-coherent page of `device` back to system memory, unpinning it. */
 export function releaseDevice(d: Driver, strategy: Strategy, device: number, t: Ps): Outcome {
   let tt = t;
   for (const region of d.m.space.regions) {
@@ -103,7 +154,10 @@ export function releaseDevice(d: Driver, strategy: Strategy, device: number, t: 
   return tt;
 }
 
-/** Migrates the device-private pages of [first, first + pages) on `device` (-1: on any device) back to system memory, unpinning them. */
+/**
+ * Migrates the device-private and device-coherent pages of [first, first + pages) on
+ * `device` (-1: on any device) back to system memory, unpinning them.
+ */
 export function releaseRange(
   d: Driver,
   strategy: Strategy,
@@ -124,5 +178,5 @@ export function releaseRange(
     afterMigrateBack(d, p);
     tt = back;
   }
-  return tt;
+  return coherentToHost(d, strategy, region, first, pages, device, tt);
 }

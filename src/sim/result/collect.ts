@@ -73,6 +73,21 @@ function deviceMetrics(
     sum((k) => k.remoteBytes),
     'bytes',
   );
+  put(
+    'p2p.bytes',
+    sum((k) => k.p2pBytes),
+    'bytes',
+  );
+  put(
+    'p2p.mapped_pages',
+    sum((k) => k.p2pMappedPages),
+    'pages',
+  );
+  put(
+    'p2p.unmapped_pages',
+    sum((k) => k.p2pUnmappedPages),
+    'pages',
+  );
   put('device.bandwidth_GBps', ns > 0 ? bytes / ns : 0, 'GB/s');
   // Over the phases the device worked in: a run with long CPU phases is not a slow device.
   const activeNs = devs.reduce((a, d) => Math.max(a, d.counters.activePs), 0) / 1000;
@@ -133,6 +148,11 @@ function deviceMetrics(
   put(
     'iommu.ats_requests',
     sum((k) => k.atsRequests),
+    'requests',
+  );
+  put(
+    'iommu.ats_huge_translations',
+    sum((k) => k.atsHugeTranslations),
     'requests',
   );
   const stat = (f: (d: Device) => number) => over(f);

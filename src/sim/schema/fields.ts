@@ -139,7 +139,12 @@ export function oneOf<const T extends readonly [string | number, ...(string | nu
   what: string,
   description: string,
 ) {
-  const list = listText(values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))));
+  // A fixed set of choices is short: name them all.
+  const list = listText(
+    values.map((v) => (typeof v === 'string' ? `"${v}"` : String(v))),
+    values.length,
+    values.length,
+  );
   return z
     .literal(values, { error: (iss) => `${describeInput(iss.input)} is not ${what}; use ${list}` })
     .describe(description);
@@ -148,11 +153,14 @@ export function oneOf<const T extends readonly [string | number, ...(string | nu
 /** Alternatives shown in one message; error output stays small however many there are. */
 const LIST_MAX = 8;
 
-/** "a, b or c"; `total` counts items left out of `items` (a caller may pass only the first few). */
-export function listText(items: string[], total = items.length): string {
+/**
+ * "a, b or c"; `total` counts items left out of `items` (a caller may pass only the first
+ * few); at most `max` are named.
+ */
+export function listText(items: string[], total = items.length, max = LIST_MAX): string {
   // "or 1 more" would hide a name in the space it takes to say so, unless the caller left it out.
-  if (total > LIST_MAX + 1 || total > items.length) {
-    const shown = items.slice(0, LIST_MAX);
+  if (total > max + 1 || total > items.length) {
+    const shown = items.slice(0, max);
     return `${shown.join(', ')} or ${total - shown.length} more`;
   }
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;

@@ -44,7 +44,7 @@ describe('scripted schema', () => {
       ops: [{ op: 'dev.read', region: 'x', expect: 'EAGAIN' }],
     });
     expect(bad.error?.issues[0].message).toBe(
-      '"EAGAIN" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "ENOENT", "SIGSEGV" or "SIGBUS"',
+      '"EAGAIN" is not an expected outcome; use "ok", "EFAULT", "EPERM", "EINVAL", "EBUSY", "ENOMEM", "ENOENT", "SIGSEGV", "SIGBUS" or "EREMOTEIO"',
     );
     const extra = scriptedSchema.safeParse({ impl: 'scripted', ops: [{ op: 'dev.read', region: 'x', prot: 'read' }] });
     expect(extra.error?.issues[0].path).toEqual(['ops', 0]);

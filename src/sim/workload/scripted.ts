@@ -23,9 +23,9 @@ import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
 import { TO_HOST, type HostOp, type Phase, type RegionSpec, type StreamSpec, type WorkloadPlan } from './types.js';
 
 const expect = oneOf(
-  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS'],
+  ['ok', 'EFAULT', 'EPERM', 'EINVAL', 'EBUSY', 'ENOMEM', 'ENOENT', 'SIGSEGV', 'SIGBUS', 'EREMOTEIO'],
   'an expected outcome',
-  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; ENOMEM: no device memory for a buffer object, or mprotect of an unmapped range; ENOENT: a migrate op that could move no page, e.g. of MAP_SHARED memory; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device). The run reports each op whose outcome differs.',
+  'What the operation should do: "ok", or the error it should fail with (EFAULT: no valid mapping, e.g. a device read of PROT_NONE memory; EPERM: a write to a read-only mapping; EINVAL: an invalid range; EBUSY: pages held elsewhere; ENOMEM: no device memory for a buffer object, or mprotect of an unmapped range; ENOENT: a migrate op that could move no page, e.g. of MAP_SHARED memory; SIGSEGV: a CPU touch of an unmapped or PROT_NONE page; SIGBUS: a CPU touch of memory pinned to the device; EREMOTEIO: no peer-to-peer route between two devices). The run reports each op whose outcome differs.',
 ).default('ok');
 
 const region = z
@@ -279,7 +279,7 @@ export const pinOpSchema = obj(
     target: oneOf(
       ['device', 'host'],
       'a pin target',
-      '"device": migrate the range to the device\'s memory and pin it there (a CPU touch is then SIGBUS; the release op unpins it); "host": a long-term pin in system memory (pin_user_pages with FOLL_LONGTERM): a device-private page migrates back first, and pinned pages never migrate.',
+      '"device": migrate the range to the device\'s memory and pin it there (a CPU touch is then SIGBUS; the release op unpins it); "host": a long-term pin in system memory (pin_user_pages with FOLL_LONGTERM): a device-private or device-coherent page migrates back first, and pinned pages never migrate.',
     ).default('device'),
     device: oneDevice('to pin to (target "device")'),
     expect,
@@ -289,7 +289,7 @@ export const pinOpSchema = obj(
 
 export const releaseOpSchema = obj(
   { op: z.literal('release').describe('The operation.'), device: oneDevice('whose memory is released'), expect },
-  "release: evict a device's memory, like the HMM test driver's RELEASE: every device-private page on it (pinned ones too) migrates back to system memory.",
+  "release: evict a device's memory, like the HMM test driver's RELEASE: every device-private or device-coherent page on it (pinned ones too) migrates back to system memory.",
 );
 
 export const migrateOpSchema = obj(
@@ -321,6 +321,18 @@ export const adviseOpSchema = obj(
   'advise: change the memory advice of a whole region (hmadvise / cudaMemAdvise); only the fields given change. Only strategies that take advice accept it (gmem). Advice changes what later faults do; it moves no page by itself.',
 );
 
+export const p2pMapOpSchema = obj(
+  {
+    op: z.literal('p2p.map').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    device: oneDevice('that maps the pages'),
+    expect,
+  },
+  "p2p.map: the device maps the pages of a range (default: the whole region) that live in another device's memory peer to peer (migrate them there first): its accesses then go to that device's memory across the PCIe switch, or through the root complex and the IOMMU (hardware.pcieSwitch, hardware.peerToPeer). The mappings last until the CPU side changes (munmap, mprotect, migration), when the notifier tears them down before the memory goes. ENOENT if no page of the range is in another device's memory; EREMOTEIO if there is no peer-to-peer route between the devices.",
+);
+
 export const scriptOpSchema = z
   .discriminatedUnion('op', [
     mmapOpSchema,
@@ -338,6 +350,7 @@ export const scriptOpSchema = z
     pinOpSchema,
     releaseOpSchema,
     adviseOpSchema,
+    p2pMapOpSchema,
     fileWriteOpSchema,
     fileReadOpSchema,
     msyncOpSchema,
@@ -357,7 +370,7 @@ export const scriptedSchema = obj(
         'The operations, run one after another; regions are referred to by the names their mmap ops give them.',
       ),
   },
-  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap (of anonymous memory or of a file), munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration, exclusive access, pinning, release, snapshots, and file I/O (file.write, file.read, msync, fsync), each with the outcome it should have.",
+  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap (of anonymous memory or of a file), munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration, peer-to-peer mapping, exclusive access, pinning, release, snapshots, and file I/O (file.write, file.read, msync, fsync), each with the outcome it should have.",
 );
 
 export type ScriptedConfig = z.output<typeof scriptedSchema>;
@@ -597,6 +610,14 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         phases.push({ kind: 'host', label: `${label} to ${op.name}`, host, ...tags });
         return;
       }
+      case 'p2p.map':
+        phases.push({
+          kind: 'host',
+          label,
+          host: { op: 'p2p.map', region: r, offset, bytes, device: op.device },
+          ...tags,
+        });
+        return;
       case 'exclusive':
       case 'pin': {
         const host: HostOp =

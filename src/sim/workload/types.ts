@@ -97,6 +97,7 @@ export type HostOp =
   | { op: 'exclusive'; region: number; offset: number; bytes: number; device: number; ifNoAtomics: boolean }
   | { op: 'pin'; region: number; offset: number; bytes: number; target: 'host' | 'device'; device: number }
   | { op: 'release'; device: number }
+  | { op: 'p2p.map'; region: number; offset: number; bytes: number; device: number }
   /** mmap(MAP_FIXED) of a range of a region that was unmapped: the hole is mapped again, empty. */
   | { op: 'mmap-fixed'; region: number; offset: number; bytes: number }
   /** write(2) / read(2) of a range of a file (an index into the plan's files), through the page cache. */

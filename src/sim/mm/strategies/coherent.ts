@@ -14,6 +14,10 @@
  * - Pages move only when migrated: a migrate op (either way), or, optionally, an access
  *   counter's notification (remote accesses to a chunk past a threshold move the chunk to
  *   whoever accesses it, as NVIDIA's access counters and Linux NUMA balancing do).
+ * - Copy-on-write of a device-coherent page (after fork) copies it straight from device
+ *   memory into a new page in system memory (wp_page_copy: the page allocator never hands
+ *   out device memory); the old page is the child's, which the model does not run, so its
+ *   frame is freed.
  */
 import type { z } from 'zod';
 import { ERR_SIGBUS } from '../../engine/errno.js';
@@ -22,7 +26,15 @@ import type { Region } from '../../machine/address-space.js';
 import { CpuPte, DEV_LOCAL, PAGE_BYTES } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission, resolveFault } from './hmm-mirror.js';
-import { freeDevicePages, mapLocalRuns, migrateToDevice, migrateToHost, movable, nothingMoved } from './migration.js';
+import {
+  copyPages,
+  freeDevicePages,
+  mapLocalRuns,
+  migrateToDevice,
+  migrateToHost,
+  movable,
+  nothingMoved,
+} from './migration.js';
 import type { coherentSchema } from './schema.js';
 import { TO_HOST, type Strategy } from './types.js';
 
@@ -115,8 +127,10 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
     onAccessCounter,
     onMap: (_d, _region, t) => t,
     onUnmap(d, region, firstPage, pages, t) {
-      freeDevicePages(d, firstPage, pages, t);
-      return d.notify(region, firstPage, pages, t);
+      // The device mappings go first, then the memory they mapped.
+      const done = d.notify(region, firstPage, pages, t);
+      freeDevicePages(d, firstPage, pages, done);
+      return done;
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
     beforePhase: (_d, _phase, t) => t,
@@ -126,7 +140,16 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
       resolveFault(d, f, t, permission);
       toucher = -1;
     },
-    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
+    onCpuPteChange(d, region, page, t) {
+      let tt = d.notify(region, page, 1, t);
+      for (const dev of d.devices) {
+        if (!onDevice(d, dev.index, page)) continue;
+        tt = copyPages(d, dev.index, false, region, page, page + 1, tt);
+        d.freeFrame(dev.index, d.residency.dropDeviceCopy(dev.index, page), tt);
+        d.residency.setInSystem(page, true);
+      }
+      return tt;
+    },
     // A device-coherent page is present to the CPU: no special entry outlives a migration.
     onSpecialCpuFault: () => ERR_SIGBUS,
     migrate(d, region, firstPage, pages, device, t) {

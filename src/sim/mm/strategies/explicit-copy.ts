@@ -91,13 +91,14 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
     onUnmap(d, region, firstPage, pages, t) {
       // The buffer objects go when the last of the region's pages is unmapped.
       if (pages < region.mappedPages) return t;
+      const done = d.unmapFromDevices(firstPage, pages, t);
       for (const dev of d.devices) {
         for (let p = region.basePage; p < region.basePage + region.pages; p++) {
           const frame = d.residency.dropDeviceCopy(dev.index, p);
-          if (frame >= 0) d.freeFrame(dev.index, frame, t);
+          if (frame >= 0) d.freeFrame(dev.index, frame, done);
         }
       }
-      return d.unmapFromDevices(firstPage, pages, t);
+      return done;
     },
     onProtect: (_d, _region, _first, _pages, _prot, t) => t,
     beforePhase(d, phase, t) {

@@ -298,13 +298,15 @@ export function createGmem(config: GmemConfig): Strategy {
       return t;
     },
     onUnmap(d, region, firstPage, pages, t) {
+      // The device mappings go first, then the memory they mapped.
+      const done = d.notify(region, firstPage, pages, t);
       for (let p = firstPage; p < firstPage + pages; p++) {
         for (const dev of d.devices) {
-          if (d.residency.dropDeviceCopy(dev.index, p) >= 0) memory.release(d, dev.index, p, t);
+          if (d.residency.dropDeviceCopy(dev.index, p) >= 0) memory.release(d, dev.index, p, done);
         }
         d.residency.setInSystem(p, true);
       }
-      return d.notify(region, firstPage, pages, t);
+      return done;
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
     beforePhase: (_d, _phase, t) => t,

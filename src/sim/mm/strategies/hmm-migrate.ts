@@ -17,6 +17,11 @@
  * A scripted `migrate` op runs the same migration on request and maps what moved, or
  * migrates the range back to system memory.
  *
+ * A page in another device's private memory is faulted back to system memory first, as
+ * hmm_range_fault does for another owner's page (a bounce), unless `peerToPeer`: then the
+ * device maps it where it is and reaches it peer to peer (peer.ts), with the block's other
+ * pages on that peer.
+ *
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
  * present again; the device faults again on its next touch. Pages that cannot migrate
@@ -40,6 +45,7 @@ import {
   PROT_WRITE,
 } from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
+import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { ChunkedDeviceMemory } from './chunked-memory.js';
 import { mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost, movable, nothingMoved } from './migration.js';
 import type { hmmMigrateSchema } from './schema.js';
@@ -65,6 +71,13 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
 
   function isLocal(d: DriverContext, device: number, page: number): boolean {
     return d.cpuPte(page) === CpuPte.DevicePrivate && d.residency.frame(device, page) >= 0;
+  }
+
+  /** The peer whose private memory holds `page`, when `device` may map it there (peerToPeer, a route), else -1. */
+  function reachablePeer(d: DriverContext, device: number, page: number, write: boolean): number {
+    if (!config.peerToPeer || d.cpuPte(page) !== CpuPte.DevicePrivate) return -1;
+    const owner = peerHolder(d, device, page, write);
+    return owner >= 0 && d.canReachPeer(device, owner) ? owner : -1;
   }
 
   /**
@@ -142,8 +155,13 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     let fallback = 0;
     for (let i = 0; i < f.pages; i++) {
       const p = f.firstPage + i;
+      const peer = reachablePeer(d, f.device, p, f.write && p === f.accessedPage);
       if (isLocal(d, f.device, p)) f.bits[i] = localBits(d, p);
-      else if (p >= block.first && p < block.end) {
+      else if (peer >= 0) {
+        // Mapped at once (the batch's install finds it done): a page is mapped, and paid for, once.
+        tt = mapPeerRuns(d, f.device, p, p + 1, tt).t;
+        f.bits[i] = peerBits(d, p);
+      } else if (p >= block.first && p < block.end) {
         const m = mapOverLink(d, region, p, f.write && (p === f.accessedPage || !onFault), tt);
         f.bits[i] = m.bits;
         tt = m.t;
@@ -157,6 +175,11 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     // driver maps the whole migrated range.
     tt = mapLocal(d, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
     tt = mapLocal(d, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
+    if (config.peerToPeer) {
+      // So are its pages in a peer's memory.
+      tt = mapPeerRuns(d, f.device, block.first, Math.min(block.end, f.firstPage), tt).t;
+      tt = mapPeerRuns(d, f.device, Math.max(block.first, f.firstPage + f.pages), block.end, tt).t;
+    }
     f.costPs = tt - t;
   };
 
@@ -191,15 +214,16 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
       return t;
     },
     onUnmap(d, region, firstPage, pages, t) {
-      // Unmapping a device-private page frees it in device memory.
+      // Unmapping a device-private page frees it in device memory, once no device maps it.
+      const done = d.notify(region, firstPage, pages, t);
       for (let p = firstPage; p < firstPage + pages; p++) {
         for (const dev of d.devices) {
           const frame = d.residency.dropDeviceCopy(dev.index, p);
-          if (frame >= 0) freePage(d, dev.index, p, frame, t);
+          if (frame >= 0) freePage(d, dev.index, p, frame, done);
         }
         d.residency.setInSystem(p, true);
       }
-      return d.notify(region, firstPage, pages, t);
+      return done;
     },
     onProtect: (d, region, firstPage, pages, _prot, t) => d.notify(region, firstPage, pages, t),
     beforePhase: (_d, _phase, t) => t,

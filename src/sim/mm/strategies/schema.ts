@@ -60,6 +60,9 @@ export const hmmMigrateSchema = obj(
       'What happens when device memory is full: "none" (default), the pages that do not fit are mirrored over the link (nouveau\'s dmem has no eviction); "lru" or "fifo", a 2 MiB chunk of device-private memory is evicted back to system memory, least recently used or first allocated (amdgpu SVM evicts VRAM under pressure through TTM\'s LRU). With eviction, device memory is handed out in 2 MiB chunks, one per 2 MiB VA block.',
     ).default('none'),
     thrashing: thrashingSchema('none'),
+    peerToPeer: bool(
+      "A device that faults on a page in another device's private memory maps it there peer to peer (true), where the hardware has a route (hardware.pcieSwitch, hardware.peerToPeer), as multi-device SVM drivers do (TaPaSCo's multi-FPGA SVM maps a peer's memory over PCIe; the drm_pagemap work for xe gives devices with a fast interconnect one device-private owner, so hmm_range_fault returns the peer's page instead of faulting it back); or hmm_range_fault migrates the page back to system memory first (false, the default, as for any device-private page of another owner), a bounce through system memory.",
+    ).default(false),
   },
   'Mirroring plus migration: a device fault migrates the block around the page to device-private memory (migrate_vma: collect, unmap with migration entries, copy, finalize); the CPU page table then holds device-private entries, and a CPU touch migrates the block back (migrate_to_ram). MAP_SHARED memory cannot migrate and is mirrored over the link, as are pages when device memory is full.',
 );

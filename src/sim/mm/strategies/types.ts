@@ -16,7 +16,10 @@ export interface DeviceFault {
   /** The device's fault batch this fault belongs to (numbered from 1): memory a batch is mapping must not be evicted by the same batch. */
   batch: number;
   region: Region;
-  /** The device page (in device-page units) and the 4 KiB pages of it inside the region. */
+  /**
+   * The unit the fault resolves, numbered in its own size: the device page, or its 2 MiB VA
+   * block when the device page is larger (1 GiB); and the 4 KiB pages of it inside the region.
+   */
   devicePage: number;
   firstPage: number;
   pages: number;
