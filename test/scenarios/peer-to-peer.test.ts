@@ -209,5 +209,19 @@ describe('peer to peer between two devices', () => {
     expect(metric(race, 'p2p.unmapped_pages')).toBeGreaterThan(0);
     expect(metric(race, 'gpu1.p2p.bytes')).toBeGreaterThan(0);
     expect(metric(race, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+
+    // A CPU thread unmaps the buffer while gpu1 streams over it peer to peer (the HMM v13
+    // thread's case): gpu1's mappings and their IOMMU entries go before gpu0's frames, and
+    // gpu1's later accesses find the range gone (EFAULT), never gpu0's freed memory.
+    const teardown = run('root-ports', { migrateOnFault: false }, [
+      ...share,
+      { op: 'dev.compute', region: 'buf', device: 1, generator: 'stream', iterations: 4, expect: 'EFAULT' },
+      { op: 'munmap', region: 'buf', withPrevious: true, afterNs: 100_000 },
+    ]);
+    expect(teardown.ops[3].op).toBe('op 3: dev.compute buf (stream) + op 4: munmap buf');
+    expect(teardown.ops[3].error).toMatch(/EFAULT: device access to buf\+0x[0-9a-f]+, which is not mapped/);
+    expect(metric(teardown, 'gpu1.p2p.bytes')).toBeGreaterThan(0);
+    expect(metric(teardown, 'p2p.unmapped_pages')).toBe(4096);
+    expect(metric(teardown, 'iommu.faults')).toBe(0);
   });
 });

@@ -127,8 +127,19 @@ export const fsyncOpSchema = obj(
   'fsync: writeback of every dirty page-cache page of a file, however it was dirtied (write(2), or writes through any MAP_SHARED mapping of it), as msync does for a range.',
 );
 
+/** A host operation that may run while the previous op's accesses are under way. */
+const duringPrevious = {
+  withPrevious: bool(
+    "Run this operation while the previous op (an access or dev.compute) runs, `afterNs` after its accesses start: a CPU thread unmapping or protecting a buffer while the device reads it, as the HMM selftests' anon_teardown does. The notifier then races with the device's in-flight faults and accesses. One such operation per group.",
+  ).default(false),
+  afterNs: num('With withPrevious: how long after the accesses start the operation runs, in ns.', {
+    min: 0,
+    max: 1e12,
+  }).default(0),
+};
+
 export const munmapOpSchema = obj(
-  { op: z.literal('munmap').describe('The operation.'), region, offsetBytes, sizeBytes, expect },
+  { op: z.literal('munmap').describe('The operation.'), region, offsetBytes, sizeBytes, ...duringPrevious, expect },
   'munmap: unmap a range of a region (default: all of it).',
 );
 
@@ -139,6 +150,7 @@ export const mprotectOpSchema = obj(
     prot: prot('The new protection of the range: "none", "read" or "read-write".'),
     offsetBytes,
     sizeBytes,
+    ...duringPrevious,
     expect,
   },
   'mprotect: change the protection of a range of a region (default: all of it).',
@@ -222,6 +234,7 @@ export const madviseOpSchema = obj(
     advice: oneOf(['dontneed'], 'an advice', '"dontneed" (MADV_DONTNEED): drop the pages.').default('dontneed'),
     offsetBytes,
     sizeBytes,
+    ...duringPrevious,
     expect,
   },
   'madvise: MADV_DONTNEED over a range of a region (default: all of it): the notifier runs, the pages and their device frames are freed, the range stays mapped and the next touch faults in a zero page. ENOMEM if the range has unmapped pages.',
@@ -421,6 +434,15 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   ops.forEach((op, i) => {
     const what = `op ${i} (${op.op})`;
     const access = isAccess(op);
+    if (isConcurrentHostOp(op) && op.withPrevious) {
+      const prev = ops[i - 1];
+      if (prev === undefined || !isAccess(prev)) {
+        issues.push({
+          path: [i, 'withPrevious'],
+          message: `${what}: withPrevious runs it during the previous op, which must be an access or dev.compute`,
+        });
+      }
+    }
     if (access && op.withPrevious) {
       const prev = ops[i - 1];
       if (prev === undefined || !isAccess(prev)) {
@@ -521,7 +543,14 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   return issues;
 }
 
-function isAccess(op: ScriptOp): op is Extract<ScriptOp, { withPrevious: boolean }> {
+/** The host operations that may run during an access phase (withPrevious). */
+function isConcurrentHostOp(op: ScriptOp): op is Extract<ScriptOp, { op: 'munmap' | 'mprotect' | 'madvise' }> {
+  return op.op === 'munmap' || op.op === 'mprotect' || op.op === 'madvise';
+}
+
+function isAccess(
+  op: ScriptOp,
+): op is Extract<ScriptOp, { op: 'cpu.read' | 'cpu.write' | 'dev.read' | 'dev.write' | 'dev.compute' }> {
   return (
     op.op === 'cpu.read' ||
     op.op === 'cpu.write' ||
@@ -589,16 +618,13 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
     const label = `op ${i}: ${name}`;
     switch (op.op) {
       case 'munmap':
+        hostPhase(phases, op, label, tags, { op: op.op, region: r, offset, bytes });
+        return;
       case 'msync':
         phases.push({ kind: 'host', label, host: { op: op.op, region: r, offset, bytes }, ...tags });
         return;
       case 'mprotect':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'mprotect', region: r, offset, bytes, prot: op.prot },
-          ...tags,
-        });
+        hostPhase(phases, op, label, tags, { op: 'mprotect', region: r, offset, bytes, prot: op.prot });
         return;
       case 'snapshot':
         phases.push({
@@ -609,12 +635,7 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         });
         return;
       case 'madvise':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'madvise', region: r, offset, bytes, advice: op.advice },
-          ...tags,
-        });
+        hostPhase(phases, op, label, tags, { op: 'madvise', region: r, offset, bytes, advice: op.advice });
         return;
       case 'mremap': {
         const to = regions.length;
@@ -695,6 +716,24 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
 }
 
 /** A new streams phase for the op, or (withPrevious) its stream added to the previous op's phase. */
+/** A host phase, or, with withPrevious, the operation the previous access phase runs during its accesses. */
+function hostPhase(
+  phases: Phase[],
+  op: { withPrevious: boolean; afterNs: number },
+  label: string,
+  tags: { opIndex: number; expectError?: string },
+  host: HostOp,
+): void {
+  const last = phases[phases.length - 1];
+  if (op.withPrevious && last?.kind === 'streams' && last.during === undefined) {
+    last.during = { host, afterNs: op.afterNs };
+    last.label += ` + ${label}`;
+    last.expectError ??= tags.expectError;
+    return;
+  }
+  phases.push({ kind: 'host', label, host, ...tags });
+}
+
 function addStreams(
   phases: Phase[],
   withPrevious: boolean,

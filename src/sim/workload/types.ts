@@ -121,6 +121,8 @@ export type Phase =
       expectError?: string;
       /** A host operation run before the streams, as part of the same op (dev.atomic's exclusive access). */
       prepare?: HostOp;
+      /** A host operation run `afterNs` after the streams start, while they run (a CPU thread's munmap beside a device's reads). */
+      during?: { host: HostOp; afterNs: number };
     }
   | { kind: 'host'; label: string; host: HostOp; opIndex?: number; expectError?: string };
 
