@@ -78,6 +78,12 @@ export class BandwidthServer {
     return this.occupy(t, bytes > 0 ? transferPs(bytes, this.bandwidthGBps) : 0);
   }
 
+  /** reserve(t, bytes) when the caller already knows transferPs(bytes, bandwidthGBps): `duration`. */
+  reserveTimed(t: Ps, bytes: number, duration: Ps): Ps {
+    this.bytes += bytes;
+    return this.occupy(t, duration);
+  }
+
   /** Books `duration` ps of idle time from `t` on (a walker's walk, a command); returns when it ends. */
   occupy(t: Ps, duration: Ps): Ps {
     this.busyPs += duration;
@@ -105,7 +111,7 @@ export class BandwidthServer {
   private fill(t: Ps, duration: Ps): Ps {
     const starts = this.starts;
     const ends = this.ends;
-    let i = this.firstEndingAfter(t);
+    let i = this.lastEndingAfter(t);
     let cursor = t;
     let remaining = duration;
     let first = -1;
@@ -215,6 +221,33 @@ export class BandwidthServer {
     }
     const limit = clock === null ? SMALL_INTERVALS : MAX_INTERVALS;
     if (this.tail - this.head > limit) this.closeOldGaps(limit / 2);
+  }
+
+  /**
+   * firstEndingAfter(t) for a `t` before the last interval's end, searched from the end:
+   * a late request nearly always lands in the last interval or just before it, so doubling
+   * steps back from the tail find its slot in one or two comparisons where a binary search
+   * over the whole calendar takes log2(hundreds).
+   */
+  private lastEndingAfter(t: Ps): number {
+    const ends = this.ends;
+    const head = this.head;
+    let hi = this.tail - 1; // ends[hi] > t
+    let step = 1;
+    let lo = hi - step;
+    while (lo >= head && ends[lo] > t) {
+      hi = lo;
+      step *= 2;
+      lo = hi - step;
+    }
+    // The slot is in (lo, hi]: ends[lo] <= t (or lo is before the head) and ends[hi] > t.
+    lo = lo < head ? head : lo + 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Slot of the first interval that ends after `t` (binary search). */

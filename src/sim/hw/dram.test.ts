@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DRAM_STANDARDS, Dram, dramSchema, resolveDram, type DramConfig } from './dram.js';
+import type { Ps } from '../engine/time.js';
+import { DRAM_STANDARDS, Dram, DramPieces, dramSchema, resolveDram, type DramConfig } from './dram.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -160,5 +162,81 @@ describe('Dram timing', () => {
     // 12 GiB + 64: chunk 50 331 648 -> channel 0; a fresh bank: 30 ns like address 0.
     expect(d.access(0, 12 * GiB + 64, 64, false)).toBe(30_000);
     expect(d.access(0, 12 * GiB + 256, 64, false)).toBe(30_000); // channel 1, independent
+  });
+});
+
+/**
+ * access() walks an access piece by piece without dividing each piece's position out of
+ * the address; the reference is what the controller does: decode() into pieces, then
+ * commit() each. Both must give the same completion time and leave the same banks, buses
+ * and counters.
+ */
+describe('Dram.access against decode and commit', () => {
+  function referenceAccess(d: Dram, t: Ps, addr: number, bytes: number, write: boolean): Ps {
+    if (bytes <= 0) return t;
+    d.checkRange(addr, bytes);
+    d.count(bytes, write);
+    const pieces = new DramPieces();
+    const n = d.decode(addr, bytes, pieces);
+    let done = t;
+    for (let i = 0; i < n; i++) {
+      const finished = d.commit(t, pieces.channel[i], pieces.bank[i], pieces.row[i], pieces.bursts[i], write);
+      if (finished > done) done = finished;
+    }
+    if (!write) d.countRead(t, done);
+    d.noteSpan(t, done);
+    return done;
+  }
+
+  /** Everything a later access or a report can see of a Dram. */
+  function state(d: Dram, t: Ps): unknown {
+    const banks = d.channels * d.banks;
+    return {
+      counters: [d.rowHits, d.rowMisses, d.readBytes, d.writeBytes, d.accesses, d.reads, d.readLatencyPs],
+      span: [d.firstIssuePs, d.lastDonePs],
+      busy: [...d.busyPs],
+      banks: Array.from({ length: banks }, (_, b) => [d.bankReadyAt(b), d.openRowAt(b, t)]),
+      servers: d.servers.map((s) => [s.nextFreePs, s.busyPs, s.bytes, s.reservations, s.queueWaitPs]),
+    };
+  }
+
+  const layouts = fc.record({
+    standard: fc.constantFrom('hbm2', 'hbm2e', 'hbm3', 'gddr6'),
+    devices: fc.integer({ min: 1, max: 3 }),
+    channelsPerDevice: fc.integer({ min: 1, max: 5 }),
+    banksPerChannel: fc.integer({ min: 1, max: 20 }),
+    rowBytes: fc.constantFrom(256, 1024, 2048, 8192),
+    interleaveBytes: fc.constantFrom(64, 256, 2048, 16384),
+    refresh: fc.boolean(),
+  });
+  const accesses = fc.array(
+    fc.record({
+      gap: fc.oneof(fc.constant(0), fc.nat(5_000), fc.nat(4_000_000)),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      bytes: fc.oneof(fc.constant(4096), fc.integer({ min: 1, max: 20_000 })),
+      write: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 40 },
+  );
+
+  it('gives the same times and state for any layout, address, size and time (seed 7)', () => {
+    fc.assert(
+      fc.property(layouts, accesses, (layout, list) => {
+        const { refresh, ...rest } = layout;
+        const parsed = dramSchema.safeParse({ ...rest, capacityBytes: '1GiB', ...(refresh ? {} : { tRFCCycles: 0 }) });
+        fc.pre(parsed.success);
+        const fast = new Dram(parsed.data!);
+        const reference = new Dram(parsed.data!);
+        let t = 0;
+        for (const a of list) {
+          t += a.gap;
+          const bytes = Math.min(a.bytes, GiB);
+          const addr = Math.floor(a.at * (GiB - bytes));
+          expect(fast.access(t, addr, bytes, a.write)).toBe(referenceAccess(reference, t, addr, bytes, a.write));
+        }
+        expect(state(fast, t)).toEqual(state(reference, t));
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   });
 });

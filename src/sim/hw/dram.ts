@@ -442,13 +442,14 @@ export class Dram {
   private readonly dataEnd: Float64Array;
   private readonly dataWrite: Uint8Array;
 
-  private readonly scratch = new DramPieces();
   readonly channels: number;
   readonly banks: number;
   private readonly rowBytes: number;
   private readonly interleave: number;
   private readonly burstBytes: number;
   private readonly burstPs: Ps;
+  /** transferPs of n bursts on a channel's bus, by n: what the bus's reserve would compute. */
+  private readonly burstsPs: Float64Array;
   private readonly clPs: Ps;
   private readonly cwlPs: Ps;
   private readonly tRCDPs: Ps;
@@ -494,6 +495,11 @@ export class Dram {
     this.writeToReadPs = ps(r.tWTRCycles + r.clCycles);
     this.readToWritePs = ps(r.tRTWCycles);
     this.burstPs = transferPs(r.burstBytes, r.channelBandwidthGBps);
+    // A piece is at most a chunk or a row long (an access that starts mid-burst touches one more).
+    const maxBursts = Math.min(r.interleaveBytes, r.rowBytes) / r.burstBytes + 1;
+    this.burstsPs = Float64Array.from({ length: maxBursts + 1 }, (_, n) =>
+      n > 0 ? transferPs(n * r.burstBytes, r.channelBandwidthGBps) : 0,
+    );
     this.buses = Array.from({ length: r.channels }, () => new BandwidthServer(r.channelBandwidthGBps));
     this.tREFIPs = r.tRFCCycles > 0 ? ps(r.tREFICycles) : 0;
     // An all-bank refresh first precharges every bank (tRP), then holds them for tRFC.
@@ -568,12 +574,49 @@ export class Dram {
     if (bytes <= 0) return t;
     this.checkRange(addr, bytes);
     this.count(bytes, write);
-    const pieces = this.scratch;
-    const n = this.decode(addr, bytes, pieces);
+    // The pieces decode() would give, in its order, each committed as it is found: the
+    // position moves piece by piece instead of being divided out of the address each time.
+    const il = this.interleave;
+    const rowBytes = this.rowBytes;
+    const banks = this.banks;
+    const burstBytes = this.burstBytes;
+    const end = addr + bytes;
+    const chunk = Math.floor(addr / il);
+    let channel = chunk % this.channels;
+    let inChunk = addr - chunk * il;
+    /** Where the piece starts in its channel's own address space. */
+    let local = ((chunk - channel) / this.channels) * il + inChunk;
+    let a = addr;
     let done = t;
-    for (let i = 0; i < n; i++) {
-      const finished = this.commit(t, pieces.channel[i], pieces.bank[i], pieces.row[i], pieces.bursts[i], write);
+    while (a < end) {
+      const rowIndex = Math.floor(local / rowBytes);
+      const chunkLeft = il - inChunk;
+      const rowLeft = rowBytes - (local - rowIndex * rowBytes);
+      let length = chunkLeft < rowLeft ? chunkLeft : rowLeft;
+      if (end - a < length) length = end - a;
+      const bankInChannel = rowIndex % banks;
+      const bursts = Math.floor((local + length - 1) / burstBytes) - Math.floor(local / burstBytes) + 1;
+      const finished = this.commit(
+        t,
+        channel,
+        channel * banks + bankInChannel,
+        (rowIndex - bankInChannel) / banks,
+        bursts,
+        write,
+      );
       if (finished > done) done = finished;
+      a += length;
+      if (length === chunkLeft) {
+        // The next chunk is the next channel's; after the last channel, the next chunk of the first.
+        inChunk = 0;
+        if (++channel === this.channels) {
+          channel = 0;
+          local += length;
+        } else local += length - il;
+      } else {
+        inChunk += length;
+        local += length;
+      }
     }
     if (!write) this.countRead(t, done);
     this.noteSpan(t, done);
@@ -617,10 +660,16 @@ export class Dram {
   commit(t: Ps, channel: number, bank: number, row: number, bursts: number, write: boolean): Ps {
     const ready = this.bankReady[bank];
     let command = t > ready ? t : ready;
-    command = this.afterRefresh(command);
-    if (this.tREFIPs > 0) {
+    const period = this.tREFIPs;
+    if (period > 0) {
+      // afterRefresh(command), and the refresh interval it falls in (a refresh moves the
+      // command to its end, in the same interval since tRFC < tREFI).
+      const epoch = Math.floor(command / period);
+      if (epoch > 0) {
+        const intoPeriod = command - epoch * period;
+        if (intoPeriod < this.tRFCPs) command += this.tRFCPs - intoPeriod;
+      }
       // A refresh since the bank's last command closed its row.
-      const epoch = Math.floor(command / this.tREFIPs);
       if (epoch !== this.refreshEpoch[bank]) {
         this.refreshEpoch[bank] = epoch;
         this.openRow[bank] = -1;
@@ -657,7 +706,10 @@ export class Dram {
       const turned = this.dataEnd[channel] + (write ? this.readToWritePs : this.writeToReadPs);
       if (turned > data) data = turned;
     }
-    const finished = bus.reserve(data, bursts * this.burstBytes);
+    const finished =
+      bursts < this.burstsPs.length
+        ? bus.reserveTimed(data, bursts * this.burstBytes, this.burstsPs[bursts])
+        : bus.reserve(data, bursts * this.burstBytes);
     if (finished > this.dataEnd[channel]) {
       this.dataEnd[channel] = finished;
       this.dataWrite[channel] = write ? 1 : 0;

@@ -168,6 +168,47 @@ class ListTlb {
     if (i >= 0) set.splice(i, 1);
     return i >= 0 ? 1 : 0;
   }
+  invalidateRange(first: number, count: number): number {
+    let removed = 0;
+    for (const set of this.sets) {
+      const before = set.length;
+      set.splice(0, set.length, ...set.filter((e) => e.vpn < first || e.vpn >= first + count));
+      removed += before - set.length;
+    }
+    return removed;
+  }
+  lookupEither(a: number, b: number): number {
+    const inA = this.set(a).some((e) => e.vpn === a);
+    if (inA || this.set(b).some((e) => e.vpn === b)) return this.lookup(inA ? a : b);
+    this.misses++;
+    return -1;
+  }
+  flush(): void {
+    for (const set of this.sets) set.length = 0;
+  }
+  /** Every set's pages, least recently used first. */
+  contents(): number[][] {
+    return this.sets.map((set) => set.map((e) => e.vpn));
+  }
+}
+
+/**
+ * `tlb`'s sets, least recently used first, read destructively: new pages fill each set's
+ * empty ways, then evict its pages oldest first.
+ */
+function drainInLruOrder(tlb: Tlb, pages: readonly number[]): number[][] {
+  const sets = tlb.sets;
+  return Array.from({ length: sets }, (_, s) => {
+    let present = pages.filter((p) => p % sets === s && tlb.probe(p) >= 0);
+    const order: number[] = [];
+    // A correct LRU set evicts all of them within `ways` inserts.
+    for (let k = 0; present.length > 0 && k < tlb.ways; k++) {
+      tlb.insert(2 ** 50 + s + k * sets, 0); // 2^50 is a multiple of the power-of-two set counts used
+      order.push(...present.filter((p) => tlb.probe(p) < 0));
+      present = present.filter((p) => tlb.probe(p) >= 0);
+    }
+    return [...order, ...present];
+  });
 }
 
 describe('Tlb against a list-per-set LRU model', () => {
@@ -177,15 +218,17 @@ describe('Tlb against a list-per-set LRU model', () => {
       fc.nat(40),
       fc.nat(40).map((p) => 2 ** 33 + p),
     );
-    const op = fc.tuple(fc.nat(9), page, fc.nat(255));
+    const op = fc.tuple(fc.nat(13), page, fc.nat(255), page, fc.nat(30));
     fc.assert(
       fc.property(
-        fc.constantFrom([8, 2], [12, 3], [16, 16]),
-        fc.array(op, { maxLength: 400 }),
+        fc.constantFrom([8, 2], [12, 3], [16, 16], [16, 4]),
+        fc.array(op, { minLength: 50, maxLength: 400, size: 'max' }),
         ([entries, ways], ops) => {
           const tlb = new Tlb(entries, ways);
           const model = new ListTlb(entries, ways);
-          for (const [kind, vpn, flags] of ops) {
+          const seen = new Set<number>();
+          for (const [kind, vpn, flags, other, count] of ops) {
+            seen.add(vpn);
             if (kind < 5) {
               const got = tlb.lookup(vpn);
               expect(got).toBe(model.lookup(vpn));
@@ -197,11 +240,21 @@ describe('Tlb against a list-per-set LRU model', () => {
             } else if (kind < 8) {
               tlb.insert(vpn, flags);
               model.insert(vpn, flags);
-            } else {
+            } else if (kind < 10) {
               expect(tlb.invalidatePage(vpn)).toBe(model.invalidatePage(vpn));
+            } else if (kind < 12) {
+              // Short ranges go page by page, long ones (more pages than sets) by a scan.
+              expect(tlb.invalidateRange(vpn, count)).toBe(model.invalidateRange(vpn, count));
+            } else if (kind < 13) {
+              expect(tlb.lookupEither(vpn, other)).toBe(model.lookupEither(vpn, other));
+            } else {
+              tlb.flush();
+              model.flush();
             }
           }
           expect([tlb.hits, tlb.misses, tlb.evictions]).toEqual([model.hits, model.misses, model.evictions]);
+          expect(tlb.occupancy()).toBe(model.contents().flat().length);
+          expect(drainInLruOrder(tlb, [...seen])).toEqual(model.contents());
         },
       ),
       { seed: 7, numRuns: 300 },

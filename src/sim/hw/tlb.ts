@@ -2,9 +2,10 @@
  * A set-associative translation cache with LRU replacement: the IOTLB, the IOMMU's page-walk
  * cache, the device's ATC and the device MMU's TLBs are all instances.
  *
- * State lives in three flat typed arrays indexed by `set * ways + way`: the tag (the page
- * number, -1 when the slot is empty), 8 bits of flags (permissions or page-size bits, opaque
- * here) and an LRU stamp. Page numbers reach 2^40 and more, beyond 32-bit integers, so tags
+ * State lives in flat typed arrays indexed by `set * ways + way`: the tag (the page number,
+ * -1 when the slot is empty), 8 bits of flags (permissions or page-size bits, opaque here)
+ * and the slot's neighbours in its set's recency list; per set, the list's ends and the
+ * number of empty slots. Page numbers reach 2^40 and more, beyond 32-bit integers, so tags
  * are float64 (exact to 2^53) and the set index is `%` on numbers (a mask only for pages
  * below 2^32 and a power-of-two number of sets). Lookups and inserts allocate nothing.
  */
@@ -65,6 +66,8 @@ export const tlbSchema = tlbSchemaWith(
 export type TlbConfig = z.infer<typeof tlbSchema>;
 
 const EMPTY = -1;
+/** No slot: the end of a recency list. */
+const NONE = -1;
 
 export class Tlb {
   readonly entries: number;
@@ -73,18 +76,26 @@ export class Tlb {
 
   private readonly tags: Float64Array;
   private readonly flagBits: Uint8Array;
-  private readonly stamps: Float64Array;
-  /** Increases on every hit and insert; a larger stamp is more recently used. */
-  private clock = 0;
+  /**
+   * LRU order as a doubly linked list per set over its valid slots, most recently used at
+   * the head: a hit moves its slot to the head and a replacement takes the tail, so neither
+   * scans the set for the oldest way (a 16-way set's stamps cost more than its tags).
+   */
+  private readonly newer: Int32Array;
+  private readonly older: Int32Array;
+  private readonly mru: Int32Array;
+  private readonly lru: Int32Array;
+  /** Empty slots per set: an insert looks for one only while there is one. */
+  private readonly empties: Int32Array;
   /** sets - 1 when sets is a power of two (the set of a page below 2^32 is then a mask), else -1. */
   private readonly setMask: number;
   /**
-   * The set base and page of the last lookup that missed, valid while `epoch` (bumped by
+   * The set and page of the last lookup that missed, valid while `epoch` (bumped by
    * every change of tags) is unchanged: an insert that follows its miss skips the search
    * for the page, which the miss has just done.
    */
   private missVpn = -1;
-  private missBase = 0;
+  private missSet = 0;
   private missEpoch = -1;
   private epoch = 0;
 
@@ -104,14 +115,18 @@ export class Tlb {
     this.sets = entries / ways;
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.flagBits = new Uint8Array(entries);
-    this.stamps = new Float64Array(entries);
+    this.newer = new Int32Array(entries);
+    this.older = new Int32Array(entries);
+    this.mru = new Int32Array(this.sets).fill(NONE);
+    this.lru = new Int32Array(this.sets).fill(NONE);
+    this.empties = new Int32Array(this.sets).fill(ways);
     this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
   }
 
-  /** Index of the first way of `vpn`'s set. */
-  private baseOf(vpn: number): number {
+  /** The set of `vpn`. */
+  private setOf(vpn: number): number {
     const mask = this.setMask;
-    return (mask >= 0 && vpn >>> 0 === vpn ? vpn & mask : vpn % this.sets) * this.ways;
+    return mask >= 0 && vpn >>> 0 === vpn ? vpn & mask : vpn % this.sets;
   }
 
   static fromConfig(config: TlbConfig): Tlb {
@@ -120,19 +135,20 @@ export class Tlb {
 
   /** Returns the stored flags (0..255) on a hit, -1 on a miss. Counts the outcome and updates LRU. */
   lookup(vpn: number): number {
-    const base = this.baseOf(vpn);
+    const set = this.setOf(vpn);
+    const base = set * this.ways;
     const end = base + this.ways;
     const tags = this.tags;
     for (let i = base; i < end; i++) {
       if (tags[i] === vpn) {
-        this.stamps[i] = ++this.clock;
+        this.touch(set, i);
         this.hits++;
         return this.flagBits[i];
       }
     }
     this.misses++;
     this.missVpn = vpn;
-    this.missBase = base;
+    this.missSet = set;
     this.missEpoch = this.epoch;
     return -1;
   }
@@ -143,12 +159,16 @@ export class Tlb {
    */
   lookupEither(a: number, b: number): number {
     let i = this.find(a);
-    if (i < 0) i = this.find(b);
+    let vpn = a;
+    if (i < 0) {
+      i = this.find(b);
+      vpn = b;
+    }
     if (i < 0) {
       this.misses++;
       return -1;
     }
-    this.stamps[i] = ++this.clock;
+    this.touch(this.setOf(vpn), i);
     this.hits++;
     return this.flagBits[i];
   }
@@ -162,57 +182,42 @@ export class Tlb {
   /** Installs (or refreshes) a translation, replacing the least recently used way of its set. */
   insert(vpn: number, flags: number): void {
     const tags = this.tags;
-    const stamps = this.stamps;
-    let victim: number;
+    let set: number;
     if (vpn === this.missVpn && this.missEpoch === this.epoch) {
-      // Just missed: the page is not in its set, so the victim is the first empty way, else the LRU.
-      const base = this.missBase;
-      const end = base + this.ways;
-      victim = base;
-      let victimStamp = Infinity;
-      for (let i = base; i < end; i++) {
-        if (tags[i] === EMPTY) {
-          victim = i;
-          break;
-        }
-        const s = stamps[i];
-        if (s < victimStamp) {
-          victimStamp = s;
-          victim = i;
-        }
-      }
+      // Just missed: the page is not in its set.
+      set = this.missSet;
     } else {
-      const base = this.baseOf(vpn);
-      const end = base + this.ways;
-      victim = base;
-      let victimStamp = Infinity;
-      for (let i = base; i < end; i++) {
-        const tag = tags[i];
-        if (tag === vpn) {
-          victim = i;
-          break;
-        }
-        // An empty way (stamp -1) always beats a valid one.
-        const s = tag === EMPTY ? -1 : stamps[i];
-        if (s < victimStamp) {
-          victimStamp = s;
-          victim = i;
-        }
+      set = this.setOf(vpn);
+      const i = this.findIn(set, vpn);
+      if (i >= 0) {
+        this.flagBits[i] = flags;
+        this.touch(set, i);
+        return;
       }
     }
     this.epoch++;
-    if (tags[victim] !== EMPTY && tags[victim] !== vpn) this.evictions++;
-    tags[victim] = vpn;
-    this.flagBits[victim] = flags;
-    stamps[victim] = ++this.clock;
+    let slot: number;
+    if (this.empties[set] > 0) {
+      slot = set * this.ways;
+      while (tags[slot] !== EMPTY) slot++;
+      this.empties[set]--;
+      this.linkAtHead(set, slot);
+    } else {
+      slot = this.lru[set];
+      this.evictions++;
+      this.touch(set, slot);
+    }
+    tags[slot] = vpn;
+    this.flagBits[slot] = flags;
   }
 
   /** Removes one translation; returns 1 if it was present, else 0. */
   invalidatePage(vpn: number): number {
-    const i = this.find(vpn);
+    const set = this.setOf(vpn);
+    const i = this.findIn(set, vpn);
     if (i < 0) return 0;
     this.epoch++;
-    this.tags[i] = EMPTY;
+    this.remove(set, i);
     this.invalidated++;
     return 1;
   }
@@ -230,10 +235,11 @@ export class Tlb {
       this.epoch++;
       const last = firstVpn + count;
       const tags = this.tags;
+      const ways = this.ways;
       for (let i = 0; i < this.entries; i++) {
         const tag = tags[i];
         if (tag >= firstVpn && tag < last) {
-          tags[i] = EMPTY;
+          this.remove((i - (i % ways)) / ways, i);
           removed++;
         }
       }
@@ -254,6 +260,9 @@ export class Tlb {
         this.invalidated++;
       }
     }
+    this.mru.fill(NONE);
+    this.lru.fill(NONE);
+    this.empties.fill(this.ways);
   }
 
   /** Number of valid entries (a scan: for statistics, not the hot path). */
@@ -263,10 +272,54 @@ export class Tlb {
     return n;
   }
 
-  private find(vpn: number): number {
-    const base = this.baseOf(vpn);
+  /** Makes valid slot `i` of `set` the most recently used. */
+  private touch(set: number, i: number): void {
+    const head = this.mru[set];
+    if (head === i) return;
+    const newer = this.newer;
+    const older = this.older;
+    // Not the head, so it has a newer neighbour.
+    const n = newer[i];
+    const o = older[i];
+    older[n] = o;
+    if (o === NONE) this.lru[set] = n;
+    else newer[o] = n;
+    newer[i] = NONE;
+    older[i] = head;
+    newer[head] = i;
+    this.mru[set] = i;
+  }
+
+  /** Puts empty slot `i` (about to be filled) at the head of `set`'s list. */
+  private linkAtHead(set: number, i: number): void {
+    const head = this.mru[set];
+    this.newer[i] = NONE;
+    this.older[i] = head;
+    if (head === NONE) this.lru[set] = i;
+    else this.newer[head] = i;
+    this.mru[set] = i;
+  }
+
+  /** Empties valid slot `i` of `set`. */
+  private remove(set: number, i: number): void {
+    const n = this.newer[i];
+    const o = this.older[i];
+    if (n === NONE) this.mru[set] = o;
+    else this.older[n] = o;
+    if (o === NONE) this.lru[set] = n;
+    else this.newer[o] = n;
+    this.tags[i] = EMPTY;
+    this.empties[set]++;
+  }
+
+  private findIn(set: number, vpn: number): number {
+    const base = set * this.ways;
     const end = base + this.ways;
     for (let i = base; i < end; i++) if (this.tags[i] === vpn) return i;
     return -1;
+  }
+
+  private find(vpn: number): number {
+    return this.findIn(this.setOf(vpn), vpn);
   }
 }

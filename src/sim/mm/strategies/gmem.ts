@@ -52,11 +52,60 @@ type Advice = z.output<typeof gmemAdviceSchema>;
 const BIG_PAGE_PAGES = 16;
 const NO_ADVICE: Advice = { region: '', preferredLocation: 'none', accessedBy: false, readMostly: false };
 
+/**
+ * The density prefetcher's choice in a block (slots 0 .. VA_BLOCK_PAGES - 1): the size of
+ * the largest aligned subregion around slot `at` (2, 4, ... VA_BLOCK_PAGES slots) in which
+ * more than `thresholdPercent` of the slots are present, or 0 when none is. A slot is
+ * present when it is in the region's part of the block [regionLo, regionHi) and resident
+ * on the device (`resident`, 0 or 1 per slot) or faulting ([faultLo, faultHi)).
+ */
+export function densestSubregion(
+  resident: Uint8Array | undefined,
+  regionLo: number,
+  regionHi: number,
+  faultLo: number,
+  faultHi: number,
+  at: number,
+  thresholdPercent: number,
+): number {
+  // The subregion of `size` around `at` is the one of size / 2 around it plus its sibling,
+  // so each count adds the sibling's: the block's slots are each read once.
+  let count = presentIn(resident, regionLo, regionHi, faultLo, faultHi, at, at + 1);
+  let largest = 0;
+  for (let size = 2; size <= VA_BLOCK_PAGES; size *= 2) {
+    const start = Math.floor(at / size) * size;
+    const half = size / 2;
+    const sibling = at < start + half ? start + half : start;
+    count += presentIn(resident, regionLo, regionHi, faultLo, faultHi, sibling, sibling + half);
+    if (count * 100 > thresholdPercent * size) largest = size;
+  }
+  return largest;
+}
+
+/** densestSubregion's present slots in [from, to). */
+function presentIn(
+  resident: Uint8Array | undefined,
+  regionLo: number,
+  regionHi: number,
+  faultLo: number,
+  faultHi: number,
+  from: number,
+  to: number,
+): number {
+  const lo = from > regionLo ? from : regionLo;
+  const hi = to < regionHi ? to : regionHi;
+  let n = 0;
+  if (resident !== undefined) for (let i = lo; i < hi; i++) n += resident[i];
+  // Faulting slots count once, resident or not.
+  const fLo = faultLo > lo ? faultLo : lo;
+  const fHi = faultHi < hi ? faultHi : hi;
+  for (let i = fLo; i < fHi; i++) if (resident === undefined || resident[i] === 0) n++;
+  return n;
+}
+
 export function createGmem(config: GmemConfig): Strategy {
   const adviceByName = new Map(config.advice.map((a) => [a.region, a]));
   const shared = config.sharedRegions === 'all' ? undefined : new Set(config.sharedRegions);
-  /** Scratch of the density prefetcher: a prefix count of present pages over a block. */
-  const present = new Int32Array(VA_BLOCK_PAGES + 1);
 
   const adviceOf = (region: Region): Advice => adviceByName.get(region.spec.name) ?? NO_ADVICE;
   const memory = new ChunkedDeviceMemory(config, (region) => adviceOf(region).preferredLocation === 'device');
@@ -95,19 +144,19 @@ export function createGmem(config: GmemConfig): Strategy {
     } else if (config.prefetcher === 'density') {
       // The UVM driver's bitmap tree: resident or faulting pages per subregion.
       const resident = memory.residentPages(f.device, block);
-      for (let i = 0; i < VA_BLOCK_PAGES; i++) {
-        const p = base + i;
-        const here =
-          p >= bFirst && p < bEnd && ((resident !== undefined && resident[i] === 1) || (p >= f.firstPage && p < hi));
-        present[i + 1] = present[i] + (here ? 1 : 0);
-      }
-      for (let size = 2; size <= VA_BLOCK_PAGES; size *= 2) {
+      const size = densestSubregion(
+        resident,
+        bFirst - base,
+        bEnd - base,
+        f.firstPage - base,
+        hi - base,
+        at,
+        config.densityThresholdPercent,
+      );
+      if (size > 0) {
         const start = Math.floor(at / size) * size;
-        const count = present[start + size] - present[start];
-        if (count * 100 > config.densityThresholdPercent * size) {
-          lo = Math.min(lo, base + start);
-          hi = Math.max(hi, base + start + size);
-        }
+        lo = Math.min(lo, base + start);
+        hi = Math.max(hi, base + start + size);
       }
     }
     return [Math.max(lo, bFirst), Math.min(hi, bEnd)];
