@@ -44,4 +44,14 @@ export const MEASURED = {
     source:
       'tens of microseconds per batch: simulation papers assume 20-50 us per far fault, UVMSmart 45 us (Ganguly et al., ISCA 2019), an upper figure for a batch that services its faults together',
   },
+  cxlLoadLatencyRatio: {
+    range: [2.18, 2.88],
+    source:
+      "load latency of CXL-attached memory over local DDR: 2.18x on an ASIC CXL device, 2.88x on an FPGA one (CXL-DMSim's validation, Wang et al., arXiv 2411.02282)",
+  },
+  p2pWriteGBpsGen5x16: {
+    range: [53, 56.6],
+    source:
+      'p2pBandwidthLatencyTest, unidirectional P2P writes between RTX PRO 6000 GPUs on PCIe Gen5 x16: about 54 GB/s through Broadcom PEX890xx switches, 53-56.6 GB/s between root ports of one AMD EPYC Turin or Genoa socket (public measurements collected in voipmonitor/rtx6kpro, hardware/pcie-bandwidth.md)',
+  },
 } as const;

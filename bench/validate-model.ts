@@ -211,11 +211,101 @@ function faultSection(): string {
   ].join('\n');
 }
 
+function coherentSection(): string {
+  const line = (op: string, region: string, offsetBytes: number) => ({ op, region, offsetBytes, sizeBytes: 64 });
+  // First touch places a page: the device's write puts `device` in its memory, the CPU's `local` in system memory.
+  const r = run({
+    hardware: { preset: 'cxl-coherent' },
+    strategy: { impl: 'coherent' },
+    workload: {
+      impl: 'scripted',
+      ops: [
+        { op: 'mmap', name: 'device', sizeBytes: '64KiB' },
+        { op: 'dev.write', region: 'device' },
+        line('cpu.read', 'device', 0),
+        line('cpu.read', 'device', 64),
+        { op: 'mmap', name: 'local', sizeBytes: '64KiB' },
+        { op: 'cpu.write', region: 'local' },
+        line('cpu.read', 'local', 0),
+        line('cpu.read', 'local', 64),
+      ],
+    },
+  });
+  // The second line of each page: its translation is in the STLB.
+  const remote = r.ops[3].durationNs;
+  const local = r.ops[7].durationNs;
+  const ratio = remote / local;
+  const ref = MEASURED.cxlLoadLatencyRatio;
+  return [
+    '## Coherent device memory: a CPU load',
+    '',
+    'One 64 B CPU load (STLB hit) from a page in device memory across the coherent link of the `cxl-coherent` preset (`coherent` strategy), against one from system memory.',
+    '',
+    table(
+      ['figure', 'model', 'reference', 'error', 'reference source'],
+      [
+        ['load from device memory, ns', f(remote, 0), '', '', ''],
+        ['load from system memory, ns', f(local, 0), '', '', ''],
+        ['ratio', f(ratio), ref.range.join('-'), inRange(ratio, ref.range), ref.source],
+      ],
+    ),
+  ].join('\n');
+}
+
+/** GB/s of device 1 writing or reading 256 MiB that lives in device 0's memory, peer to peer. */
+function peerRate(underSwitch: boolean, op: 'dev.write' | 'dev.read'): number {
+  const link = { impl: 'pcie', generation: 5, lanes: 16 };
+  const r = run({
+    hardware: { preset: GPU, link, devices: [{}, {}], ...(underSwitch ? { pcieSwitch: { upstreamLink: link } } : {}) },
+    strategy: { impl: 'hmm-migrate', migrateOnFault: false },
+    workload: {
+      impl: 'scripted',
+      ops: [
+        { op: 'mmap', name: 'buf', sizeBytes: '256MiB' },
+        { op: 'migrate', region: 'buf', device: 0 },
+        { op: 'p2p.map', region: 'buf', device: 1 },
+        { op, region: 'buf', device: 1 },
+      ],
+    },
+  });
+  return 2 ** 28 / r.ops[3].durationNs;
+}
+
+function peerSection(): string {
+  const ref = MEASURED.p2pWriteGBpsGen5x16;
+  const rows = [true, false].map((underSwitch) => {
+    const write = peerRate(underSwitch, 'dev.write');
+    return [
+      underSwitch ? 'across a PCIe switch' : 'between root ports (root complex, IOMMU)',
+      f(write),
+      f(peerRate(underSwitch, 'dev.read')),
+      ref.range.join('-'),
+      inRange(write, ref.range),
+    ];
+  });
+  return [
+    '## Peer-to-peer: bandwidth between two devices',
+    '',
+    `Two \`${GPU}\` devices with PCIe Gen5 x16 links (MPS 256); device 1 writes, then reads, 256 MiB mapped peer to peer in device 0's memory (\`p2p.map\`). Reference: ${ref.source}.`,
+    '',
+    table(['route', 'model writes GB/s', 'model reads GB/s', 'reference writes GB/s', 'verdict'], rows),
+  ].join('\n');
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? args[outAt + 1] : 'docs/validation.md';
-  const sections = [pcieSection, smallCopySection, zeroCopySection, cpuSection, faultSection, dramSection];
+  const sections = [
+    pcieSection,
+    smallCopySection,
+    zeroCopySection,
+    cpuSection,
+    faultSection,
+    coherentSection,
+    peerSection,
+    dramSection,
+  ];
   const parts = [
     '# Model validation',
     '',

@@ -15,6 +15,7 @@ import { collectResult } from './result/collect.js';
 import { RunObservers } from './result/observers.js';
 import { TimelineRecorder } from './result/timeline.js';
 import type { OpReport, Progress, RunResult, Series, Snapshot } from './result/types.js';
+import { footprintNote, planFootprint } from './workload/footprint.js';
 import { buildWorkload } from './workload/index.js';
 import type { TraceSource, WorkloadPlan } from './workload/types.js';
 
@@ -72,13 +73,13 @@ export class Simulation {
       deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
       traceSource: options.traceSource,
     });
-    const footprint = this.plan.regions.reduce((sum, r) => sum + r.sizeBytes, 0);
+    const footprint = planFootprint(this.plan);
     if (footprint > hw.cpu.memory.capacityBytes) {
       throw new WorkloadError(
-        `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(hw.cpu.memory.capacityBytes)}); shrink the workload or raise the capacity`,
+        `the workload maps ${formatBytes(footprint)}${footprintNote(this.plan)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(hw.cpu.memory.capacityBytes)}); shrink the workload or raise the capacity`,
       );
     }
-    const m = (this.machine = new Machine(hw, this.plan.regions));
+    const m = (this.machine = new Machine(hw, this.plan.regions, this.plan.files));
     this.mm = new MemoryManager(m, createStrategy(experiment.strategy), hw.driver);
     this.observers.attach(m.hooks);
     const intervals = experiment.sampling.timelineIntervals;

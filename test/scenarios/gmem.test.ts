@@ -268,15 +268,22 @@ describe('gmem address space and advice', () => {
     expect(op(r, 1).error).toBe('EINVAL: strategy hmm-mirror takes no memory advice; use gmem');
   });
 
-  it('the migrate op prefetches a range to the device (cudaMemPrefetchAsync): later device reads need no fault', () => {
+  it('the prefetch op moves a range to the device ahead of use (cudaMemPrefetchAsync): later device reads need no fault', () => {
     const r = runScript([
       { op: 'mmap', name: 'buf', sizeBytes: '4MiB' },
       { op: 'cpu.write', region: 'buf' },
-      { op: 'migrate', region: 'buf' },
+      { op: 'prefetch', region: 'buf' },
       { op: 'dev.read', region: 'buf' },
+      // Already there: nothing to move, and no error.
+      { op: 'prefetch', region: 'buf' },
+      { op: 'prefetch', region: 'buf', to: 'host' },
+      { op: 'cpu.read', region: 'buf' },
     ]);
     expect(metric(r, 'mm.pages_migrated_to_device')).toBe(1024);
     expect(op(r, 3).faults).toBe(0);
+    expect(op(r, 4).error).toBeUndefined();
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(1024);
+    expect(op(r, 6).faults).toBe(0);
   });
 
   it('advice and shared lists naming a region the workload does not have are errors that name the field', () => {

@@ -3,7 +3,8 @@
  * and PROT_NONE ranges, the zero page, huge pages, fork and copy-on-write
  * (tools/testing/selftests/mm/hmm-tests.c: anon_read, anon_read_multiple, anon_read_prot,
  * anon_write, anon_write_prot, anon_write_child, anon_write_child_shared, anon_write_huge,
- * compound with a THP). Each test names the kernel test and asserts what it asserts.
+ * compound with a THP, anon_teardown). Each test names the kernel test and asserts what it
+ * asserts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,10 +19,43 @@ import {
   metric,
   op,
   runSelftest,
+  selftestExperiment,
   snapshot,
 } from './hmm-selftests/harness.js';
+import { simulate } from '../../src/sim/index.js';
 
 describe.each(VARIANTS)('HMM selftests on anonymous memory, $memory with $pageSizeBytes device pages', (variant) => {
+  it('anon_teardown: a CPU thread unmaps the buffer while the device reads it; the read succeeds whole or fails, never reads a stale page', () => {
+    // The kernel test loops with the unmap racing the read at whatever time the thread
+    // gets; here the unmap comes at fixed times from the start of the device's accesses.
+    const outcomes = new Set<string>();
+    for (const afterNs of [0, 5_000, 20_000, 50_000, 200_000, 5_000_000]) {
+      const r = simulate(
+        selftestExperiment(variant, [
+          { op: 'mmap', name: 'buf', sizeBytes: BUFFER },
+          { op: 'cpu.write', region: 'buf' },
+          { op: 'dev.read', region: 'buf' },
+          { op: 'munmap', region: 'buf', withPrevious: true, afterNs },
+        ]),
+      );
+      const read = op(r, 2);
+      expect(read.op).toBe('op 2: dev.read buf + op 3: munmap buf');
+      if (read.error === undefined) {
+        // rc == 0: the device read the whole buffer.
+        expect(metric(r, 'device.bytes')).toBe(BUFFER);
+        outcomes.add('read whole');
+      } else {
+        // Failed as hmm_range_fault or the access does once the range is gone, never as a
+        // DMA to a page the IOMMU no longer maps (a stale device mapping).
+        expect(read.error).toMatch(/^EFAULT: device (access to|read of) buf\+0x[0-9a-f]+/);
+        expect(metric(r, 'iommu.faults')).toBe(0);
+        outcomes.add('failed');
+      }
+    }
+    // Both endings happen: the unmap before the read is over, and after.
+    expect(outcomes).toEqual(new Set(['read whole', 'failed']));
+  });
+
   it('anon_read: the device reads a read-only buffer with two zero pages; a second read takes no fault', () => {
     const r = runSelftest(variant, [
       { op: 'mmap', name: 'buf', sizeBytes: BUFFER },

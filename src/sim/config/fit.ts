@@ -7,6 +7,7 @@ import { listText } from '../schema/fields.js';
 import { formatBytes } from '../schema/units.js';
 import type { Experiment } from './experiment.js';
 import type { ConfigIssue } from './validate.js';
+import { footprintNote, planFootprint } from '../workload/footprint.js';
 import { buildWorkload } from '../workload/index.js';
 import type { TraceSource } from '../workload/types.js';
 
@@ -28,6 +29,7 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
     if (problems.length > 0) return problems;
   }
   let footprint = 0;
+  let note = '';
   try {
     const plan = buildWorkload(experiment.workload, {
       seed: experiment.seed,
@@ -35,7 +37,8 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
       deviceContexts: hw.devices.reduce((sum, d) => sum + d.computeUnits * d.contextsPerUnit, 0),
       traceSource: UNREAD_TRACE,
     });
-    for (const r of plan.regions) footprint += r.sizeBytes;
+    footprint = planFootprint(plan);
+    note = footprintNote(plan);
     const unknown = regionNamesProblem(
       experiment,
       plan.regions.map((r) => r.name),
@@ -49,7 +52,7 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
   return [
     {
       path: 'workload',
-      message: `the workload maps ${formatBytes(footprint)}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(capacity)}); shrink the workload or raise the capacity`,
+      message: `the workload maps ${formatBytes(footprint)}${note}, more than the host's memory (hardware.cpu.memory.capacityBytes = ${formatBytes(capacity)}); shrink the workload or raise the capacity`,
     },
   ];
 }

@@ -1,6 +1,6 @@
 /** The host CPU's configuration: cores, clock, STLB, page walk and fault costs, system memory. */
 import type { z } from 'zod';
-import { BOUND, bool, num, obj } from '../schema/fields.js';
+import { BOUND, bool, num, obj, size } from '../schema/fields.js';
 import { systemMemorySchema } from './system-memory.js';
 import { tlbWithLatency } from './tlb-schema.js';
 
@@ -50,6 +50,27 @@ export const cpuSchema = obj(
       { min: 0, ...BOUND.ns },
     ).default(100_000),
     memory: systemMemorySchema.prefault({}),
+    pageCache: obj(
+      {
+        faultAroundBytes: size(
+          "A read fault on a file mapping maps the page-cache pages around the faulting one that have no entry yet, in the aligned window of this many bytes (do_fault_around, filemap_map_pages), for the cost of one fault. Default 64 KiB: the kernel's fault_around_bytes (mm/memory.c); 4 KiB turns fault-around off.",
+          { min: 4096, max: 2 * 1024 * 1024, powerOfTwo: true },
+        ).default(65536),
+        syscallNs: num(
+          'Entry and exit of one read(2), write(2), msync(2) or fsync(2) call, in ns. Default 500: assumption, about half of pageFaultTrapNs (a system call enters the kernel with the same mitigations but takes no exception).',
+          { min: 0, ...BOUND.ns },
+        ).default(500),
+        copyPerPageNs: num(
+          'read(2) and write(2): looking a page up in the page cache and copying 4 KiB between it and the user buffer, per page, in ns. Default 400: assumption, one core copying about 10 GB/s (the single-core STREAM figures cited for outstandingMisses). The user buffer is outside the modelled regions, already resident.',
+          { min: 0, ...BOUND.ns },
+        ).default(400),
+        writebackPerPageNs: num(
+          'Writing one dirty 4 KiB page back to storage (msync with MS_SYNC, fsync), in ns: the model has no storage device, only this cost. Default 1000: assumption, about 4 GB/s, the sequential write rate of a PCIe Gen4 NVMe SSD.',
+          { min: 0, ...BOUND.ns },
+        ).default(1000),
+      },
+      'The page cache of file-backed memory. The model has no storage device: every file a workload maps, reads or writes is held whole in the page cache (an assumption), so a file fault is a minor fault (pageFaultNs) and only writeback reaches storage (writebackPerPageNs).',
+    ).prefault({}),
   },
   'The host CPU, its MMU and its memory.',
 ).prefault({});

@@ -1,6 +1,15 @@
 import type { Prot, RegionSpec } from '../workload/types.js';
 import { PagedTable } from '../engine/paged-table.js';
-import { CpuPte, PAGE_BYTES, PAGE_HUGE, PROT_MAPPED, PROT_READ, PROT_SHARED, PROT_WRITE } from './page-state.js';
+import {
+  CpuPte,
+  PAGE_BYTES,
+  PAGE_HUGE,
+  PROT_FILE,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_SHARED,
+  PROT_WRITE,
+} from './page-state.js';
 
 /** 4 KiB pages per 2 MiB PMD mapping. */
 export const HUGE_PAGES = 512;
@@ -56,7 +65,7 @@ export class AddressSpace {
   }
 
   map(region: Region): void {
-    const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
+    const bits = vmaBits(region.spec);
     this.prot.fill(bits, region.basePage, region.basePage + region.pages);
     this.cpuPte.fill(CpuPte.None, region.basePage, region.basePage + region.pages);
     this.flags.fill(0, region.basePage, region.basePage + region.pages);
@@ -66,7 +75,7 @@ export class AddressSpace {
 
   /** Maps pages [first, first + pages) of a region again (mmap with MAP_FIXED into a hole), with the region's protection. */
   mapRange(region: Region, firstPage: number, pages: number): void {
-    const bits = protBits(region.spec.prot) | (region.spec.shared ? PROT_SHARED : 0);
+    const bits = vmaBits(region.spec);
     const prot = this.prot;
     for (let p = firstPage; p < firstPage + pages; p++) if ((prot.get(p) & PROT_MAPPED) === 0) region.mappedPages++;
     prot.fill(bits, firstPage, firstPage + pages);
@@ -143,7 +152,7 @@ export class AddressSpace {
     const bits = protBits(prot);
     for (let i = firstPage; i < firstPage + pages; i++) {
       const old = table.get(i);
-      if (old & PROT_MAPPED) table.set(i, (old & PROT_SHARED) | bits);
+      if (old & PROT_MAPPED) table.set(i, (old & (PROT_SHARED | PROT_FILE)) | bits);
     }
   }
 
@@ -154,6 +163,11 @@ export class AddressSpace {
     return [first, Math.max(0, end - first)];
   }
 
+  /** The page of its file that `page` of a file-backed region maps (its offset in the file, in pages). */
+  filePage(region: Region, page: number): number {
+    return (region.spec.file?.offsetBytes ?? 0) / PAGE_BYTES + (page - region.basePage);
+  }
+
   /** Address of a page's first byte, for messages ("buf+0x3000"). */
   describePage(page: number): string {
     for (const r of this.regions) {
@@ -162,6 +176,11 @@ export class AddressSpace {
     }
     return `0x${(page * PAGE_BYTES).toString(16)}`;
   }
+}
+
+/** The protection bits a region's pages get when mapped: its protection, MAP_SHARED, file-backed. */
+function vmaBits(spec: RegionSpec): number {
+  return protBits(spec.prot) | (spec.shared ? PROT_SHARED : 0) | (spec.file !== undefined ? PROT_FILE : 0);
 }
 
 export function protBits(prot: Prot): number {

@@ -22,6 +22,8 @@ export const EV_DRAM_BANK = 3;
 export const EV_DRAM_DONE = 4;
 /** An access counter's notification reaches the driver (target: the agent, a device or the CPU after them; arg: the chunk). */
 export const EV_ACCESS_COUNTER = 5;
-export const EV_KINDS = 6;
+/** A host operation runs while a phase's accesses are under way (a scripted op with withPrevious). */
+export const EV_HOST_OP = 6;
+export const EV_KINDS = 7;
 
 export type EventHandler = (target: number, arg: number, t: Ps) => void;

@@ -17,7 +17,7 @@ import { SwitchedLink } from '../hw/link/switched.js';
 import type { Link } from '../hw/link/types.js';
 import { SystemMemory } from '../hw/system-memory.js';
 import { Tlb } from '../hw/tlb.js';
-import type { RegionSpec } from '../workload/types.js';
+import type { FileSpec, RegionSpec } from '../workload/types.js';
 import type { AccessCounters } from './access-counters.js';
 import { AddressSpace, HUGE_PAGES, type Region } from './address-space.js';
 import { Contexts } from './contexts.js';
@@ -25,6 +25,7 @@ import { Counters } from './counters.js';
 import { Device } from './device.js';
 import { EV_DRAM_BANK, EV_DRAM_DONE, EV_KINDS, type EventHandler } from './events.js';
 import type { MachineHooks } from './hooks.js';
+import { PageCache } from './page-cache.js';
 import { PAGE_BYTES } from './page-state.js';
 import { peerRoutes, type PeerRoute } from './peer-path.js';
 import { Residency } from './residency.js';
@@ -63,6 +64,8 @@ export class Machine {
   readonly cpuLastWalkLine: Float64Array;
   readonly sysmem: SystemMemory;
   readonly space: AddressSpace;
+  /** The files the workload maps, held whole in the page cache. */
+  readonly pageCache: PageCache;
   readonly residency: Residency;
   /** 1 for each 4 KiB system page DMA-mapped for the devices (dma_map_page). */
   readonly dmaMapped = new PagedTable(Uint8Array);
@@ -100,6 +103,7 @@ export class Machine {
   constructor(
     readonly config: MachineConfig,
     regions: readonly RegionSpec[],
+    files: readonly FileSpec[] = [],
   ) {
     this.cpuClock = clockFromMHz(config.cpu.frequencyMHz);
     this.cpuOutstandingMisses = config.cpu.outstandingMisses;
@@ -110,6 +114,7 @@ export class Machine {
     // Regions start aligned to the largest device page (at least 2 MiB), so that no device page spans two.
     const largestDevicePage = Math.max(...config.devices.map((d) => d.mmu.pageSizeBytes / PAGE_BYTES));
     this.space = new AddressSpace(regions, Math.max(HUGE_PAGES, largestDevicePage));
+    this.pageCache = new PageCache(files);
     this.residency = new Residency(config.devices.length);
     this.iommu = new Iommu(config.iommu);
 

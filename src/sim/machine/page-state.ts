@@ -27,6 +27,8 @@ export const PROT_MAPPED = 1;
 export const PROT_READ = 2;
 export const PROT_WRITE = 4;
 export const PROT_SHARED = 8;
+/** The VMA maps a file (its pages are page-cache pages until a MAP_PRIVATE write copies one). */
+export const PROT_FILE = 16;
 
 /**
  * Device page-table entry bits, one byte per 4 KiB page. A device page (64 KiB or 2 MiB)
@@ -93,6 +95,20 @@ export type BasePageView =
   | 'device-coherent-remote'
   | 'device-exclusive'
   | 'pinned';
+
+/**
+ * Whether the page's entry maps (or, when it has none, would map) a page-cache page of
+ * the file its VMA maps, not an anonymous page: every page of a MAP_SHARED file mapping;
+ * in a MAP_PRIVATE one, a page with no entry (its first touch reads the page cache) or
+ * mapped write-protected without PAGE_COW (the page-cache page itself; a write copies it
+ * into an anonymous page). Only anonymous pages may move to device memory
+ * (__migrate_device_pages refuses a folio with a mapping that is not anonymous).
+ */
+export function mapsPageCache(prot: number, pte: CpuPte, flags: number): boolean {
+  if ((prot & PROT_FILE) === 0) return false;
+  if ((prot & PROT_SHARED) !== 0) return true;
+  return pte === CpuPte.None || (pte === CpuPte.ReadOnly && (flags & PAGE_COW) === 0);
+}
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;

@@ -70,9 +70,10 @@ function forward(route: PeerRoute, t: Ps, a: Ps, second: (at: Ps) => Ps, key: nu
 }
 
 /**
- * The data of device context `c`'s access to `page`, which lives in device `owner`'s frame
- * `frame`, issued at `t`: a write is posted (the context goes on once its last byte left
- * the device); a read holds tags until its data is back.
+ * The data of device context `c`'s access to `page`, which lives in another device's
+ * memory (the residency record says whose, and which frame), issued at `t`: a write is
+ * posted (the context goes on once its last byte left the device); a read holds tags
+ * until its data is back.
  */
 export function peerData(
   m: Machine,

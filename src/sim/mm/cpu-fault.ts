@@ -13,6 +13,7 @@ import {
   PAGE_COW,
   PAGE_HUGE,
   PAGE_PINNED_DEVICE,
+  PROT_FILE,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
@@ -20,6 +21,7 @@ import {
 } from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 import { revokeExclusive } from './exclusive.js';
+import { fileFault, sharedFileWriteFault } from './file-pages.js';
 
 /**
  * Makes `page` present in the CPU page table for a read or a write, as a page fault
@@ -39,6 +41,7 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
   switch (entry) {
     case CpuPte.None: {
       countFault(d, forDevice);
+      if ((prot & PROT_FILE) !== 0) return fileFault(d, region, page, write, prot, t + cost);
       if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
         const first = page - (page % HUGE_PAGES);
         return d.placeNewPages(
@@ -55,9 +58,13 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
     }
     case CpuPte.ReadOnly:
       if (!write) return t;
-      // Copy-on-write: a new page replaces the write-protected one (the zero page, or one a
-      // forked child shares), so every mirror of the old one must be invalidated (MMU_NOTIFY_CLEAR).
       countFault(d, forDevice);
+      // A MAP_SHARED file page is written in place: it only becomes writable and dirty.
+      if ((prot & (PROT_FILE | PROT_SHARED)) === (PROT_FILE | PROT_SHARED))
+        return sharedFileWriteFault(d, region, page, t + cost);
+      // Copy-on-write: a new page replaces the write-protected one (the zero page, a
+      // MAP_PRIVATE file's page-cache page, or one a forked child shares), so every mirror
+      // of the old one must be invalidated (MMU_NOTIFY_CLEAR).
       m.counters.cpuCowFaults++;
       pte.set(page, CpuPte.Present);
       breakCow(d, page);

@@ -13,7 +13,15 @@
 import { ERR_EFAULT, OpError, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
 import type { Region } from '../machine/address-space.js';
-import { CpuPte, DEV_READ, DEV_WRITE, PAGE_EXCLUSIVE_SHIFT, PROT_WRITE } from '../machine/page-state.js';
+import {
+  CpuPte,
+  DEV_READ,
+  DEV_WRITE,
+  PAGE_EXCLUSIVE_SHIFT,
+  PROT_FILE,
+  PROT_SHARED,
+  PROT_WRITE,
+} from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 
 /** The device that holds `page`'s device-exclusive entry, or -1. */
@@ -38,8 +46,17 @@ export function grantExclusive(
 ): Outcome {
   const space = d.m.space;
   for (let p = first; p < first + pages; p++) {
-    if ((space.prot.get(p) & PROT_WRITE) === 0) {
+    const prot = space.prot.get(p);
+    if ((prot & PROT_WRITE) === 0) {
       return new OpError('EFAULT', `exclusive access to ${d.describePage(p)}: the page is not writable`);
+    }
+    // folio_make_device_exclusive: "Restrict to anonymous folios for now to avoid potential
+    // writeback issues" (a MAP_PRIVATE file page is copied by the write fault first, so it qualifies).
+    if ((prot & (PROT_FILE | PROT_SHARED)) === (PROT_FILE | PROT_SHARED)) {
+      return new OpError(
+        'EBUSY',
+        `exclusive access to ${d.describePage(p)}: a page-cache page of a MAP_SHARED file mapping (only anonymous pages can be made device-exclusive)`,
+      );
     }
   }
   let tt = t;

@@ -1,7 +1,8 @@
 /**
  * Host operations of scripted workloads: mmap, munmap, mprotect, madvise(MADV_DONTNEED),
- * mremap, fork, and the HMM test driver's commands (migrate, exclusive, snapshot, release),
- * pinning and peer-to-peer mapping, with Linux's rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
+ * mremap, fork, file I/O (read, write, msync, fsync), and the HMM test driver's commands
+ * (migrate, exclusive, snapshot, release), pinning and peer-to-peer mapping, with Linux's
+ * rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * mm/mremap.c): an unaligned start is EINVAL, munmap of length 0 is EINVAL, mprotect and
  * madvise over a range with an unmapped page are ENOMEM, mremap of a range that is not
  * wholly mapped is EFAULT, and nothing changes when a call fails.
@@ -13,6 +14,7 @@ import { PAGE_BYTES, PROT_READ, type PageView } from '../machine/page-state.js';
 import { TO_HOST, type HostOp } from '../workload/types.js';
 import type { Driver } from './driver.js';
 import { grantExclusive } from './exclusive.js';
+import { fileRead, fileWrite, fsync, msync } from './file-pages.js';
 import { forkProcess } from './fork.js';
 import { mapPeerRange } from './peer.js';
 import { snapshotViews } from './page-view.js';
@@ -33,6 +35,9 @@ export function runHostOp(
     if (op.device >= d.devices.length) return noDevice('release', op.device, d);
     return releaseDevice(d, strategy, op.device, t);
   }
+  if (op.op === 'file.write') return fileWrite(d, op.file, op.offset, op.bytes, t);
+  if (op.op === 'file.read') return fileRead(d, op.file, op.offset, op.bytes, t);
+  if (op.op === 'fsync') return fsync(d, op.file, t);
   const region = space.regions[op.region];
   const name = region.spec.name;
   switch (op.op) {
@@ -91,6 +96,11 @@ export function runHostOp(
     }
     case 'mremap':
       return mremap(d, strategy, region, op, t);
+    case 'msync': {
+      if (op.offset % PAGE_BYTES !== 0) return unaligned('msync', name, op.offset);
+      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      return msync(d, region, first, pages, t);
+    }
     case 'migrate': {
       if (strategy.migrate === undefined) {
         return new OpError(
@@ -109,7 +119,8 @@ export function runHostOp(
         }
       }
       space.splitHuge(first, pages);
-      return strategy.migrate(d, region, first, pages, op.device, t);
+      const moved = strategy.migrate(d, region, first, pages, op.device, t);
+      return op.prefetch && moved instanceof OpError && moved.errno === 'ENOENT' ? t : moved;
     }
     case 'advise':
       if (strategy.advise === undefined) {

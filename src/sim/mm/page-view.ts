@@ -8,6 +8,7 @@ import {
   PAGE_COW,
   PAGE_HUGE,
   PAGE_PINNED_DEVICE,
+  PROT_FILE,
   PROT_MAPPED,
   PROT_READ,
   PROT_WRITE,
@@ -28,8 +29,9 @@ export function pageView(d: Driver, page: number, device = 0): BasePageView {
     case CpuPte.ReadOnly:
       // Write-protected with its data in device memory: device-coherent (the kernel adds READ).
       if (!d.residency.inSystem(page)) return here ? 'device-coherent' : 'device-coherent-remote';
-      // A page a forked child shares is a data page, write-protected; otherwise the zero page.
-      return flags & PAGE_COW ? 'read' : 'zero';
+      // A page a forked child shares, or a file's page-cache page, is a data page,
+      // write-protected; otherwise the zero page.
+      return flags & PAGE_COW || prot & PROT_FILE ? 'read' : 'zero';
     case CpuPte.Present:
       // Present to the CPU with its data in device memory: device-coherent (a coherent link).
       if (!d.residency.inSystem(page)) return here ? 'device-coherent' : 'device-coherent-remote';

@@ -5,7 +5,7 @@
  * before it (copies, prefetches), the streams, and the strategy's work after it.
  */
 import { isError, OpError, type Outcome } from '../engine/errno.js';
-import type { Ps } from '../engine/time.js';
+import { nsToPs, type Ps } from '../engine/time.js';
 import { AGENT_CPU, AGENT_DEVICE, IDLE, MIGRATION } from '../machine/contexts.js';
 import type { Machine } from '../machine/machine.js';
 import type { PageView } from '../machine/page-state.js';
@@ -14,7 +14,7 @@ import { AtsTranslation } from '../machine/ats-translation.js';
 import { DevicePageTable } from '../machine/translation.js';
 import { TO_HOST, type HostOp, type Phase } from '../workload/types.js';
 import { AccessCounters } from '../machine/access-counters.js';
-import { EV_ACCESS_COUNTER } from '../machine/events.js';
+import { EV_ACCESS_COUNTER, EV_HOST_OP } from '../machine/events.js';
 import { Driver } from './driver.js';
 import type { DriverConfig } from './driver-schema.js';
 import { installFaultService } from './fault-service.js';
@@ -60,6 +60,24 @@ export class MemoryManager {
     return settle(runHostOp(this.driver, this.strategy, op, t, snapshot), t);
   }
 
+  /**
+   * Books the phase's concurrent host operation, if it has one, as an event `afterNs` into
+   * the streams (the run drains every event, so it runs before the streams end); the
+   * returned record is filled in when it has run.
+   */
+  private scheduleDuring(phase: Phase & { kind: 'streams' }, t: Ps): During {
+    const record: During = { done: t, error: null };
+    const during = phase.during;
+    if (during === undefined) return record;
+    this.m.handlers[EV_HOST_OP] = (_target, _arg, now) => {
+      const outcome = runHostOp(this.driver, this.strategy, during.host, now, () => {});
+      if (isError(outcome)) record.error = outcome;
+      record.done = isError(outcome) ? now : outcome;
+    };
+    this.m.queue.push(t + nsToPs(during.afterNs), EV_HOST_OP, 0);
+    return record;
+  }
+
   streamsPhase(phase: Phase & { kind: 'streams' }, t0: Ps, tick: Tick): PhaseOutcome {
     const m = this.m;
     const d = this.driver;
@@ -90,16 +108,24 @@ export class MemoryManager {
     chargeAll(m, AGENT_DEVICE, MIGRATION, t);
     chargeAll(m, AGENT_CPU, MIGRATION, t);
 
+    const during = this.scheduleDuring(phase, t);
     const streams = runStreams(m, phase.streams, phase.label, t, tick);
-    if (streams.error !== null) return { time: streams.end, error: streams.error };
-    const after = this.strategy.afterPhase(d, phase, streams.end);
-    chargeAll(m, AGENT_CPU, IDLE, streams.end);
-    chargeAll(m, AGENT_DEVICE, IDLE, streams.end);
-    if (isError(after)) return { time: streams.end, error: after };
+    const end = Math.max(streams.end, during.done);
+    if (streams.error !== null || during.error !== null) return { time: end, error: streams.error ?? during.error };
+    const after = this.strategy.afterPhase(d, phase, end);
+    chargeAll(m, AGENT_CPU, IDLE, end);
+    chargeAll(m, AGENT_DEVICE, IDLE, end);
+    if (isError(after)) return { time: end, error: after };
     chargeAll(m, AGENT_DEVICE, MIGRATION, after);
     chargeAll(m, AGENT_CPU, MIGRATION, after);
     return { time: after, error: null };
   }
+}
+
+/** A host operation a streams phase runs while its accesses are under way: when it ended, and its error. */
+interface During {
+  done: Ps;
+  error: OpError | null;
 }
 
 function settle(outcome: Outcome, t: Ps): PhaseOutcome {

@@ -17,7 +17,14 @@
 import { OpError, errnoOf, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
 import type { Region } from '../machine/address-space.js';
-import { CpuPte, PAGE_PINNED_DEVICE, PAGE_PINNED_HOST, PROT_WRITE } from '../machine/page-state.js';
+import {
+  CpuPte,
+  PAGE_PINNED_DEVICE,
+  PAGE_PINNED_HOST,
+  PROT_FILE,
+  PROT_SHARED,
+  PROT_WRITE,
+} from '../machine/page-state.js';
 import { afterMigrateBack } from './cpu-fault.js';
 import type { Driver } from './driver.js';
 import { TO_HOST, type Strategy } from './strategies/types.js';
@@ -69,6 +76,17 @@ export function pinInSystem(
   t: Ps,
 ): Outcome {
   const space = d.m.space;
+  // check_vma_flags -> writable_file_mapping_allowed: no long-term writable pin of a
+  // MAP_SHARED file mapping, whose pages need dirty tracking.
+  const sharedFile = PROT_FILE | PROT_SHARED | PROT_WRITE;
+  for (let p = first; p < first + pages; p++) {
+    if ((space.prot.get(p) & sharedFile) === sharedFile) {
+      return new OpError(
+        'EFAULT',
+        `long-term pin of ${d.describePage(p)}: a writable MAP_SHARED file mapping (FOLL_LONGTERM writes to pages that need dirty tracking are refused)`,
+      );
+    }
+  }
   const back = coherentToHost(d, strategy, region, first, pages, -1, t);
   if (typeof back !== 'number') return back;
   let tt = back;

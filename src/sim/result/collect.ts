@@ -376,6 +376,16 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('mm.access_counter_notifications', m.accessCounters?.notifications ?? 0, 'events');
   put('dram.system.read_bytes', m.sysmem.readBytes, 'bytes');
   put('dram.system.write_bytes', m.sysmem.writeBytes, 'bytes');
+  const cache = m.pageCache;
+  // Only runs with files have page-cache metrics: runs without keep their metric set.
+  if (cache.files.length > 0) {
+    put('file.pages_dirtied', cache.pagesDirtied, 'pages');
+    put('file.pages_written_back', cache.pagesWrittenBack, 'pages');
+    put('file.dirty_pages', cache.dirtyPages, 'pages');
+    put('file.fault_around_pages', cache.faultAroundPages, 'pages');
+    put('file.read_bytes', cache.readBytes, 'bytes');
+    put('file.write_bytes', cache.writeBytes, 'bytes');
+  }
   for (const dev of m.devices)
     deviceMetrics([dev], endPs, (name, value, unit) => put(`${dev.name}.${name}`, value, unit));
   return out;

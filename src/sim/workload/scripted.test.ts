@@ -96,6 +96,32 @@ describe('checkScript', () => {
     ]);
   });
 
+  it('runs a munmap, mprotect or madvise during the previous access only, one per group', () => {
+    const ops = parse([
+      { op: 'mmap', name: 'a', sizeBytes: 8192 },
+      { op: 'munmap', region: 'a', withPrevious: true },
+      { op: 'dev.read', region: 'a' },
+      { op: 'mprotect', region: 'a', prot: 'read', withPrevious: true, afterNs: 1000 },
+      { op: 'madvise', region: 'a', withPrevious: true },
+    ]).ops;
+    expect(checkScript(ops)).toEqual([
+      {
+        path: [1, 'withPrevious'],
+        message: 'op 1 (munmap): withPrevious runs it during the previous op, which must be an access or dev.compute',
+      },
+      {
+        path: [4, 'withPrevious'],
+        message: 'op 4 (madvise): withPrevious runs it during the previous op, which must be an access or dev.compute',
+      },
+    ]);
+    const plan = buildScripted(parse([ops[0], ops[2], ops[3]]), env);
+    expect(plan.phases[1]).toMatchObject({
+      kind: 'streams',
+      label: 'op 1: dev.read a + op 2: mprotect a',
+      during: { host: { op: 'mprotect', prot: 'read' }, afterNs: 1000 },
+    });
+  });
+
   it('rejects ranges outside the region and unaligned gathers', () => {
     const ops = parse([
       { op: 'mmap', name: 'a', sizeBytes: 8192 },

@@ -6,7 +6,8 @@
  *
  * Regions are named by their mmap op and referred to by name. Each mmap op adds one
  * region to the plan, in op order, and nothing is mapped before the first op
- * (`premapped` is empty). Host operations (mmap, munmap, mprotect, snapshot) become
+ * (`premapped` is empty); files are named by the ops that use them (scripted-files.ts).
+ * Host operations (mmap, munmap, mprotect, snapshot, file I/O) become
  * 'host' phases; accesses become 'streams' phases with one stream: a CPU op runs on one
  * core, a device op on all device contexts, the range cut into 4 KiB chunks dealt
  * grid-stride. Every phase carries its op's index, and the op's `expect` (when it is not
@@ -17,6 +18,7 @@ import { bool, closest, listText, num, obj, oneOf, size } from '../schema/fields
 import { computeCyclesPerLineField, shareOf, sweepSpec } from './common.js';
 import { adviceFields } from './advice.js';
 import type { WorkloadEnv } from './env.js';
+import { FileChecks, scriptFiles } from './scripted-files.js';
 import { GatherStream, gatherLayout, type GatherParams } from './gather.js';
 import { TO_HOST, type HostOp, type Phase, type RegionSpec, type StreamSpec, type WorkloadPlan } from './types.js';
 
@@ -46,6 +48,13 @@ const device = num(
 
 const prot = (description: string) => oneOf(['none', 'read', 'read-write'], 'a protection', description);
 
+const fileName = (description: string) =>
+  z
+    .string({ error: 'expected the name of a file' })
+    .min(1, 'give the name of a file')
+    .max(64, 'a file name has at most 64 characters')
+    .describe(description);
+
 export const mmapOpSchema = obj(
   {
     op: z.literal('mmap').describe('The operation.'),
@@ -59,15 +68,78 @@ export const mmapOpSchema = obj(
       'read-write',
     ),
     shared: bool(
-      'MAP_SHARED anonymous memory (true) or MAP_PRIVATE (false). Shared anonymous memory cannot migrate to device-private memory.',
+      'MAP_SHARED (true) or MAP_PRIVATE (false). Shared anonymous memory cannot migrate to device-private memory. With `file`: MAP_SHARED maps the page-cache pages themselves (a write, by the CPU or a device, dirties them in place; msync or fsync writes them back; they never migrate), MAP_PRIVATE reads the page cache and copies a page into anonymous memory on its first write (only such copies migrate).',
     ).default(false),
+    file: fileName(
+      "Map this file instead of anonymous memory (the kernel selftests' hmm_create_file, then mmap of its descriptor). A file is created empty by the first op that names it and is extended to cover every mapping and write of it (ftruncate), so no access lies past its end; its contents (its page-cache pages, with their dirty state) persist across munmap and a later mmap of the same name. The whole file is held in the page cache: file faults are minor faults.",
+    ).optional(),
+    fileOffsetBytes: size(
+      "With `file`: the offset in the file of the region's first byte, a multiple of 4 KiB (mmap's offset). Default 0.",
+    ).optional(),
     expect,
   },
-  'mmap: map a new anonymous region.',
+  'mmap: map a new region of anonymous memory, or of a file (`file`).',
 );
 
+export const fileWriteOpSchema = obj(
+  {
+    op: z.literal('file.write').describe('The operation.'),
+    file: fileName('Name of the file written; the first op that names a file creates it.'),
+    offsetBytes: size('Where the write starts, in bytes from the start of the file.').default(0),
+    sizeBytes: size('Bytes written; the file grows to cover them.', { min: 1 }),
+    expect,
+  },
+  'file.write: write(2) (pwrite at offsetBytes) of a user buffer outside the modelled regions into a file: the data is copied into its page-cache pages (hardware.cpu.pageCache: syscallNs, copyPerPageNs per page), which become dirty. No page-table entry changes: every mapping of those pages, and every device mirroring them, sees the new data (a MAP_PRIVATE page a write already copied keeps its copy).',
+);
+
+export const fileReadOpSchema = obj(
+  {
+    op: z.literal('file.read').describe('The operation.'),
+    file: fileName('Name of a file created by an earlier op (an mmap with `file`, or file.write).'),
+    offsetBytes: size('Where the read starts, in bytes from the start of the file.').default(0),
+    sizeBytes: size('Bytes read; default: from offsetBytes to the end of the file.').optional(),
+    expect,
+  },
+  'file.read: read(2) (pread at offsetBytes) of a file into a user buffer outside the modelled regions: the data comes from the page cache (hardware.cpu.pageCache: syscallNs, copyPerPageNs per page), so it is what the last write(2), or write through a MAP_SHARED mapping by the CPU or a device, put there, written back or not.',
+);
+
+export const msyncOpSchema = obj(
+  {
+    op: z.literal('msync').describe('The operation.'),
+    region: z
+      .string({ error: 'expected the name of a region mapped from a file by an earlier mmap op' })
+      .min(1, 'give the name of a region mapped from a file by an earlier mmap op')
+      .max(64, 'a region name has at most 64 characters')
+      .describe('Name of a region mapped from a file (an mmap op with `file`).'),
+    offsetBytes,
+    sizeBytes,
+    expect,
+  },
+  'msync: msync(MS_SYNC) of a range of a region mapped from a file (default: all of it). For MAP_SHARED, the dirty page-cache pages of the file range it maps are written back (hardware.cpu.pageCache.writebackPerPageNs each): first every writable entry of them is write-protected, with the MMU notifier (devices drop their mappings), so the next CPU or device write faults and dirties the page again. A MAP_PRIVATE mapping has nothing to write back: its changes are anonymous copies. ENOMEM if the range has unmapped pages.',
+);
+
+export const fsyncOpSchema = obj(
+  {
+    op: z.literal('fsync').describe('The operation.'),
+    file: fileName('Name of a file created by an earlier op (an mmap with `file`, or file.write).'),
+    expect,
+  },
+  'fsync: writeback of every dirty page-cache page of a file, however it was dirtied (write(2), or writes through any MAP_SHARED mapping of it), as msync does for a range.',
+);
+
+/** A host operation that may run while the previous op's accesses are under way. */
+const duringPrevious = {
+  withPrevious: bool(
+    "Run this operation while the previous op (an access or dev.compute) runs, `afterNs` after its accesses start: a CPU thread unmapping or protecting a buffer while the device reads it, as the HMM selftests' anon_teardown does. The notifier then races with the device's in-flight faults and accesses. One such operation per group.",
+  ).default(false),
+  afterNs: num('With withPrevious: how long after the accesses start the operation runs, in ns.', {
+    min: 0,
+    max: 1e12,
+  }).default(0),
+};
+
 export const munmapOpSchema = obj(
-  { op: z.literal('munmap').describe('The operation.'), region, offsetBytes, sizeBytes, expect },
+  { op: z.literal('munmap').describe('The operation.'), region, offsetBytes, sizeBytes, ...duringPrevious, expect },
   'munmap: unmap a range of a region (default: all of it).',
 );
 
@@ -78,6 +150,7 @@ export const mprotectOpSchema = obj(
     prot: prot('The new protection of the range: "none", "read" or "read-write".'),
     offsetBytes,
     sizeBytes,
+    ...duringPrevious,
     expect,
   },
   'mprotect: change the protection of a range of a region (default: all of it).',
@@ -161,6 +234,7 @@ export const madviseOpSchema = obj(
     advice: oneOf(['dontneed'], 'an advice', '"dontneed" (MADV_DONTNEED): drop the pages.').default('dontneed'),
     offsetBytes,
     sizeBytes,
+    ...duringPrevious,
     expect,
   },
   'madvise: MADV_DONTNEED over a range of a region (default: all of it): the notifier runs, the pages and their device frames are freed, the range stays mapped and the next touch faults in a zero page. ENOMEM if the range has unmapped pages.',
@@ -248,6 +322,23 @@ export const migrateOpSchema = obj(
   "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
 );
 
+export const prefetchOpSchema = obj(
+  {
+    op: z.literal('prefetch').describe('The operation.'),
+    region,
+    offsetBytes,
+    sizeBytes,
+    to: oneOf(
+      ['device', 'host'],
+      'a prefetch target',
+      'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory.',
+    ).default('device'),
+    device,
+    expect,
+  },
+  "prefetch: move a range of a region (default: all of it) ahead of its use, as cudaMemPrefetchAsync or GMEM's hmadvise prefetch do: the migrate op's migration, except that a range already where it should be (or that cannot move) is not an error. Only strategies that migrate accept it (hmm-migrate, coherent, gmem).",
+);
+
 export const adviseOpSchema = obj(
   {
     op: z.literal('advise').describe('The operation.'),
@@ -289,7 +380,12 @@ export const scriptOpSchema = z
     pinOpSchema,
     releaseOpSchema,
     adviseOpSchema,
+    prefetchOpSchema,
     p2pMapOpSchema,
+    fileWriteOpSchema,
+    fileReadOpSchema,
+    msyncOpSchema,
+    fsyncOpSchema,
   ])
   .describe('One operation of the script.');
 
@@ -305,7 +401,7 @@ export const scriptedSchema = obj(
         'The operations, run one after another; regions are referred to by the names their mmap ops give them.',
       ),
   },
-  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap, munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration, peer-to-peer mapping, exclusive access, pinning, release and snapshots, each with the outcome it should have.",
+  "A list of operations for exact scenarios, like the Linux kernel's HMM selftests: mmap (of anonymous memory or of a file), munmap, mprotect, madvise, mremap, fork, memory advice, CPU and device reads, writes and atomics, device kernels, migration and prefetch, peer-to-peer mapping, exclusive access, pinning, release, snapshots, and file I/O (file.write, file.read, msync, fsync), each with the outcome it should have.",
 );
 
 export type ScriptedConfig = z.output<typeof scriptedSchema>;
@@ -333,10 +429,20 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     if ((op.op === 'mmap' || op.op === 'mremap') && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
   });
   const sizes = new Map<string, number>();
+  const files = new FileChecks(ops, issues);
   let groupHasDevice = false;
   ops.forEach((op, i) => {
     const what = `op ${i} (${op.op})`;
     const access = isAccess(op);
+    if (isConcurrentHostOp(op) && op.withPrevious) {
+      const prev = ops[i - 1];
+      if (prev === undefined || !isAccess(prev)) {
+        issues.push({
+          path: [i, 'withPrevious'],
+          message: `${what}: withPrevious runs it during the previous op, which must be an access or dev.compute`,
+        });
+      }
+    }
     if (access && op.withPrevious) {
       const prev = ops[i - 1];
       if (prev === undefined || !isAccess(prev)) {
@@ -359,9 +465,11 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
           message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give each mmap its own name`,
         });
       } else sizes.set(op.name, op.sizeBytes);
+      files.mmap(op, i, what);
       return;
     }
     if (op.op === 'fork' || op.op === 'release') return;
+    if (op.op === 'file.write' || op.op === 'file.read' || op.op === 'fsync') return files.fileOp(op, i, what);
     const regionBytes = sizes.get(op.region);
     if (regionBytes === undefined) {
       const shown: string[] = [];
@@ -384,6 +492,7 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
       return;
     }
     if (op.op === 'advise') return; // advice is for the whole region
+    if (op.op === 'msync') files.msync(op, i, what);
     const offset = op.offsetBytes;
     if (offset > regionBytes) {
       issues.push({
@@ -406,6 +515,7 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
           message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give the new region its own name`,
         });
       } else sizes.set(op.name, op.sizeBytes ?? regionBytes - offset);
+      files.mremap(op);
     }
     const pages = Math.ceil((op.sizeBytes ?? regionBytes - offset) / 4096);
     if (op.op === 'snapshot' && pages > MAX_SNAPSHOT_PAGES) {
@@ -433,7 +543,14 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
   return issues;
 }
 
-function isAccess(op: ScriptOp): op is Extract<ScriptOp, { withPrevious: boolean }> {
+/** The host operations that may run during an access phase (withPrevious). */
+function isConcurrentHostOp(op: ScriptOp): op is Extract<ScriptOp, { op: 'munmap' | 'mprotect' | 'madvise' }> {
+  return op.op === 'munmap' || op.op === 'mprotect' || op.op === 'madvise';
+}
+
+function isAccess(
+  op: ScriptOp,
+): op is Extract<ScriptOp, { op: 'cpu.read' | 'cpu.write' | 'dev.read' | 'dev.write' | 'dev.compute' }> {
   return (
     op.op === 'cpu.read' ||
     op.op === 'cpu.write' ||
@@ -450,16 +567,31 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
   const byName = new Map<string, number>();
   const phases: Phase[] = [];
   const opNames: string[] = [];
+  const files = scriptFiles(config.ops);
+  const fileIndex = new Map(files.map((f, index) => [f.name, index]));
 
   config.ops.forEach((op, i) => {
     const tags = { opIndex: i, ...(op.expect !== 'ok' ? { expectError: op.expect } : {}) };
     if (op.op === 'mmap') {
       const index = regions.length;
-      regions.push({ name: op.name, sizeBytes: op.sizeBytes, prot: op.prot, shared: op.shared });
+      const file =
+        op.file === undefined ? {} : { file: { index: fileIndex.get(op.file)!, offsetBytes: op.fileOffsetBytes ?? 0 } };
+      regions.push({ name: op.name, sizeBytes: op.sizeBytes, prot: op.prot, shared: op.shared, ...file });
       byName.set(op.name, index);
       const name = `mmap ${op.name}`;
       opNames.push(name);
       phases.push({ kind: 'host', label: `op ${i}: ${name}`, host: { op: 'mmap', region: index }, ...tags });
+      return;
+    }
+    if (op.op === 'file.write' || op.op === 'file.read' || op.op === 'fsync') {
+      const file = fileIndex.get(op.file)!;
+      const bytes = op.op === 'fsync' ? 0 : (op.sizeBytes ?? files[file].sizeBytes - op.offsetBytes);
+      const name =
+        op.op === 'fsync' ? `fsync ${op.file}` : `${op.op} ${op.file}[${op.offsetBytes}, ${op.offsetBytes + bytes})`;
+      opNames.push(name);
+      const host: HostOp =
+        op.op === 'fsync' ? { op: 'fsync', file } : { op: op.op, file, offset: op.offsetBytes, bytes };
+      phases.push({ kind: 'host', label: `op ${i}: ${name}`, host, ...tags });
       return;
     }
     if (op.op === 'fork' || op.op === 'release') {
@@ -486,15 +618,13 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
     const label = `op ${i}: ${name}`;
     switch (op.op) {
       case 'munmap':
-        phases.push({ kind: 'host', label, host: { op: 'munmap', region: r, offset, bytes }, ...tags });
+        hostPhase(phases, op, label, tags, { op: op.op, region: r, offset, bytes });
+        return;
+      case 'msync':
+        phases.push({ kind: 'host', label, host: { op: op.op, region: r, offset, bytes }, ...tags });
         return;
       case 'mprotect':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'mprotect', region: r, offset, bytes, prot: op.prot },
-          ...tags,
-        });
+        hostPhase(phases, op, label, tags, { op: 'mprotect', region: r, offset, bytes, prot: op.prot });
         return;
       case 'snapshot':
         phases.push({
@@ -505,16 +635,15 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         });
         return;
       case 'madvise':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'madvise', region: r, offset, bytes, advice: op.advice },
-          ...tags,
-        });
+        hostPhase(phases, op, label, tags, { op: 'madvise', region: r, offset, bytes, advice: op.advice });
         return;
       case 'mremap': {
         const to = regions.length;
-        regions.push({ name: op.name, sizeBytes: bytes, prot: regions[r].prot, shared: regions[r].shared });
+        const from = regions[r];
+        // The moved range maps the same part of the file as before.
+        const file =
+          from.file === undefined ? {} : { file: { ...from.file, offsetBytes: from.file.offsetBytes + offset } };
+        regions.push({ name: op.name, sizeBytes: bytes, prot: from.prot, shared: from.shared, ...file });
         byName.set(op.name, to);
         const host: HostOp = { op: 'mremap', region: r, offset, bytes, to, keepOld: op.dontUnmap };
         phases.push({ kind: 'host', label: `${label} to ${op.name}`, host, ...tags });
@@ -556,13 +685,12 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         return;
       }
       case 'migrate':
-        phases.push({
-          kind: 'host',
-          label,
-          host: { op: 'migrate', region: r, offset, bytes, device: op.to === 'host' ? TO_HOST : (op.device ?? 0) },
-          ...tags,
-        });
+      case 'prefetch': {
+        const device = op.to === 'host' ? TO_HOST : (op.device ?? 0);
+        const host: HostOp = { op: 'migrate', region: r, offset, bytes, device, prefetch: op.op === 'prefetch' };
+        phases.push({ kind: 'host', label, host, ...tags });
         return;
+      }
       case 'dev.compute':
         addStreams(phases, op.withPrevious, label, tags, {
           ...computeStream(op, r, offset, bytes, env.seed, i),
@@ -584,10 +712,28 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       }
     }
   });
-  return { regions, premapped: [], phases, opNames };
+  return { regions, premapped: [], phases, opNames, ...(files.length > 0 ? { files } : {}) };
 }
 
 /** A new streams phase for the op, or (withPrevious) its stream added to the previous op's phase. */
+/** A host phase, or, with withPrevious, the operation the previous access phase runs during its accesses. */
+function hostPhase(
+  phases: Phase[],
+  op: { withPrevious: boolean; afterNs: number },
+  label: string,
+  tags: { opIndex: number; expectError?: string },
+  host: HostOp,
+): void {
+  const last = phases[phases.length - 1];
+  if (op.withPrevious && last?.kind === 'streams' && last.during === undefined) {
+    last.during = { host, afterNs: op.afterNs };
+    last.label += ` + ${label}`;
+    last.expectError ??= tags.expectError;
+    return;
+  }
+  phases.push({ kind: 'host', label, host, ...tags });
+}
+
 function addStreams(
   phases: Phase[],
   withPrevious: boolean,

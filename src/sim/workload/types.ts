@@ -14,8 +14,17 @@ export interface RegionSpec {
   name: string;
   sizeBytes: number;
   prot: Prot;
-  /** MAP_SHARED anonymous memory (it cannot migrate to device-private memory). */
+  /** MAP_SHARED (anonymous memory shared this way cannot migrate to device-private memory), or MAP_PRIVATE. */
   shared: boolean;
+  /** A file mapping: the file (an index into the plan's files) and the offset in it of the region's first byte (4 KiB aligned). Absent: anonymous memory. */
+  file?: { index: number; offsetBytes: number };
+}
+
+/** A file the plan maps or reads and writes: held whole in the page cache. */
+export interface FileSpec {
+  name: string;
+  /** The largest size the file reaches (every mapping and write extends it to cover itself). */
+  sizeBytes: number;
 }
 
 /**
@@ -78,7 +87,8 @@ export type HostOp =
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number }
+  /** `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data). */
+  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number; prefetch?: boolean }
   | { op: 'advise'; region: number; advice: Partial<Advice> }
   | { op: 'fork' }
   | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }
@@ -90,7 +100,14 @@ export type HostOp =
   | { op: 'release'; device: number }
   | { op: 'p2p.map'; region: number; offset: number; bytes: number; device: number }
   /** mmap(MAP_FIXED) of a range of a region that was unmapped: the hole is mapped again, empty. */
-  | { op: 'mmap-fixed'; region: number; offset: number; bytes: number };
+  | { op: 'mmap-fixed'; region: number; offset: number; bytes: number }
+  /** write(2) / read(2) of a range of a file (an index into the plan's files), through the page cache. */
+  | { op: 'file.write'; file: number; offset: number; bytes: number }
+  | { op: 'file.read'; file: number; offset: number; bytes: number }
+  /** msync(MS_SYNC) of a range of a region: writeback of the dirty page-cache pages it maps. */
+  | { op: 'msync'; region: number; offset: number; bytes: number }
+  /** fsync(2): writeback of every dirty page-cache page of the file. */
+  | { op: 'fsync'; file: number };
 
 /** The `device` of a migrate op (and of Strategy.migrate) that means system memory. */
 export const TO_HOST = -1;
@@ -104,11 +121,15 @@ export type Phase =
       expectError?: string;
       /** A host operation run before the streams, as part of the same op (dev.atomic's exclusive access). */
       prepare?: HostOp;
+      /** A host operation run `afterNs` after the streams start, while they run (a CPU thread's munmap beside a device's reads). */
+      during?: { host: HostOp; afterNs: number };
     }
   | { kind: 'host'; label: string; host: HostOp; opIndex?: number; expectError?: string };
 
 export interface WorkloadPlan {
   regions: RegionSpec[];
+  /** Files the regions map and the host ops read and write (scripted workloads); absent: none. */
+  files?: FileSpec[];
   /** Regions mapped before the first phase (scripted workloads map theirs with mmap ops). */
   premapped: number[];
   phases: Phase[];

@@ -9,7 +9,7 @@
  * dmirror, and 64 KiB).
  */
 import { expect } from 'vitest';
-import { parseExperiment, simulate, type RunResult } from '../../../src/sim/index.js';
+import { parseExperiment, simulate, type Experiment, type RunResult } from '../../../src/sim/index.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -43,24 +43,31 @@ export interface Options {
   atomicOps?: boolean;
 }
 
-/** Runs a script under the variant and checks that every op had the outcome the script expects. */
-export function runSelftest(variant: Variant, ops: Record<string, unknown>[], options: Options = {}): RunResult {
+/** The experiment a script runs as under the variant (for tests that step it phase by phase). */
+export function selftestExperiment(
+  variant: Variant,
+  ops: Record<string, unknown>[],
+  options: Options = {},
+): Experiment {
   const device = { computeUnits: 4, contextsPerUnit: 2, mmu: { pageSizeBytes: variant.pageSizeBytes } };
   const devices = options.devices === 2 ? [device, { ...device, name: 'device1' }] : [device];
   const isCoherent = coherent(variant);
-  const r = simulate(
-    parseExperiment({
-      name: 'hmm selftest',
-      hardware: {
-        cpu: { transparentHugePages: options.thp ?? false },
-        // Device-coherent memory needs a cache-coherent link (CXL.mem-style, the defaults).
-        link: isCoherent ? { impl: 'coherent' } : { impl: 'pcie', atomicOps: options.atomicOps ?? false },
-        devices,
-      },
-      strategy: isCoherent ? { impl: 'coherent', placement: 'host' } : { impl: 'hmm-migrate', migrateOnFault: false },
-      workload: { impl: 'scripted', ops },
-    }),
-  );
+  return parseExperiment({
+    name: 'hmm selftest',
+    hardware: {
+      cpu: { transparentHugePages: options.thp ?? false },
+      // Device-coherent memory needs a cache-coherent link (CXL.mem-style, the defaults).
+      link: isCoherent ? { impl: 'coherent' } : { impl: 'pcie', atomicOps: options.atomicOps ?? false },
+      devices,
+    },
+    strategy: isCoherent ? { impl: 'coherent', placement: 'host' } : { impl: 'hmm-migrate', migrateOnFault: false },
+    workload: { impl: 'scripted', ops },
+  });
+}
+
+/** Runs a script under the variant and checks that every op had the outcome the script expects. */
+export function runSelftest(variant: Variant, ops: Record<string, unknown>[], options: Options = {}): RunResult {
+  const r = simulate(selftestExperiment(variant, ops, options));
   expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
   return r;
 }

@@ -23,7 +23,7 @@ import type { z } from 'zod';
 import { ERR_SIGBUS } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, DEV_LOCAL, PAGE_BYTES } from '../../machine/page-state.js';
+import { CpuPte, DEV_LOCAL, DEV_PEER, PAGE_BYTES } from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission, resolveFault } from './hmm-mirror.js';
 import {
@@ -74,10 +74,17 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
     return done;
   }
 
-  /** The device-PTE bits of a page for `device`: the CPU side's permission, local when it lives in the device's memory. */
+  /**
+   * The device-PTE bits of a page for `device`: the CPU side's permission, local when it
+   * lives in the device's memory, peer to peer when it lives in another's that the
+   * device can reach (else across the link, as system memory).
+   */
   function permission(d: DriverContext, device: number, page: number): number {
     const bits = pagePermission(d, page);
-    return bits !== 0 && onDevice(d, device, page) ? bits | DEV_LOCAL : bits;
+    if (bits === 0 || d.residency.inSystem(page)) return bits;
+    if (onDevice(d, device, page)) return bits | DEV_LOCAL;
+    const owner = d.residency.holderOtherThan(page, device);
+    return owner >= 0 && d.canReachPeer(device, owner) ? bits | DEV_PEER : bits;
   }
 
   /** The node a new page goes to: a device index, or -1 for system memory. */

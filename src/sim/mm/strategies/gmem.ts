@@ -32,10 +32,12 @@ import {
   DEV_LOCAL,
   DEV_READ,
   DEV_WRITE,
+  PROT_FILE,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
   PROT_WRITE,
+  mapsPageCache,
 } from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
@@ -117,12 +119,13 @@ export function createGmem(config: GmemConfig): Strategy {
     return DEV_LOCAL | DEV_READ | (writable ? DEV_WRITE : 0);
   }
 
-  /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy). */
+  /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy; not a file's page-cache page). */
   function movable(d: DriverContext, p: number): boolean {
     const prot = d.prot(p);
     if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
     const pte = d.cpuPte(p);
     if (pte !== CpuPte.None && pte !== CpuPte.Present && pte !== CpuPte.ReadOnly) return false;
+    if ((prot & PROT_FILE) !== 0 && mapsPageCache(prot, pte, d.pageFlags(p))) return false;
     for (const dev of d.devices) if (isLocal(d, dev.index, p)) return false;
     return true;
   }

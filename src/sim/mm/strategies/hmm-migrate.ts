@@ -4,8 +4,9 @@
  * `granularityBytes` around the faulting page (clipped to the region):
  *
  * - collect: the block's pages that can move (private anonymous memory the VMA lets the
- *   device read, not already on a device); a device frame for each, as long as there is
- *   room;
+ *   device read, not already on a device: in a MAP_PRIVATE file mapping only the pages a
+ *   write has copied, never a page-cache page); a device frame for each, as long as there
+ *   is room;
  * - unmap: the MMU notifier invalidates every mirror of them (MMU_NOTIFY_MIGRATE) and
  *   their CPU entries become migration entries;
  * - copy: pages with data cross the link on the copy engines (a page never touched, or
@@ -24,8 +25,10 @@
  * A CPU touch of a device-private page migrates its block back (migrate_to_ram): the
  * device mappings go, the data crosses the link, the frames are freed, the CPU entries are
  * present again; the device faults again on its next touch. Pages that cannot migrate
- * (MAP_SHARED: migrate_vma skips them, the HMM selftests expect ENOENT; device memory
- * full) are mirrored over the link as hmm-mirror maps them.
+ * (MAP_SHARED: migrate_vma skips them, the HMM selftests expect ENOENT; page-cache pages
+ * of a file mapping; device memory full) are mirrored over the link as hmm-mirror maps
+ * them. Writeback of a file never meets a device page: page-cache pages stay in system
+ * memory, and a migrated MAP_PRIVATE copy is the process's own (mm/file-pages.ts).
  */
 import type { z } from 'zod';
 import { ERR_EFAULT, ERR_EPERM, ERR_SIGBUS } from '../../engine/errno.js';

@@ -16,6 +16,7 @@ import { nsToPs } from '../../engine/time.js';
 import {
   CpuPte,
   DEV_LOCAL,
+  DEV_PEER,
   DEV_READ,
   DEV_WRITE,
   PROT_MAPPED,
@@ -113,7 +114,8 @@ const resolveMirrorFault: Strategy['resolveDeviceFault'] = (d, f, t) =>
 
 /**
  * The same resolution with the device PTE bits `permission` gives each page; pages it
- * maps in device memory (DEV_LOCAL) need no DMA mapping.
+ * maps in device memory (DEV_LOCAL) need no DMA mapping, pages in a peer's memory
+ * (DEV_PEER) a peer mapping.
  */
 export function resolveFault(
   d: DriverContext,
@@ -140,9 +142,16 @@ export function resolveFault(
   }
   for (let i = 0; i < f.pages; i++) f.bits[i] = permission(d, f.device, f.firstPage + i);
   tt += f.pages * timing.perPage;
-  // Only pages the device may use over the link are DMA-mapped (the IOMMU refuses the others).
+  // Only pages the device may use over the link are DMA-mapped (the IOMMU refuses the
+  // others); a page in a peer's memory is mapped through the peer route, once.
   for (let i = 0; i < f.pages; i++) {
-    if (f.bits[i] !== 0 && (f.bits[i] & DEV_LOCAL) === 0) tt = d.dmaMap(f.firstPage + i, 1, tt);
+    const bits = f.bits[i];
+    const p = f.firstPage + i;
+    if (bits === 0 || (bits & DEV_LOCAL) !== 0) continue;
+    if ((bits & DEV_PEER) === 0) tt = d.dmaMap(p, 1, tt);
+    else if (d.devicePte(f.device, p) !== bits) {
+      tt = d.mapPeerPages(f.device, d.residency.holderOtherThan(p, f.device), 1, tt);
+    }
   }
   if (region.seq !== seqBefore) {
     // Our own copy-on-write invalidated the interval: the driver's loop sees

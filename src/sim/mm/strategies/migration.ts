@@ -8,7 +8,16 @@
 import { OpError } from '../../engine/errno.js';
 import type { Ps } from '../../engine/time.js';
 import type { Region } from '../../machine/address-space.js';
-import { CpuPte, PAGE_BYTES, PAGE_PINNED_HOST, PROT_MAPPED, PROT_READ, PROT_SHARED } from '../../machine/page-state.js';
+import {
+  CpuPte,
+  PAGE_BYTES,
+  PAGE_PINNED_HOST,
+  PROT_FILE,
+  PROT_MAPPED,
+  PROT_READ,
+  PROT_SHARED,
+  mapsPageCache,
+} from '../../machine/page-state.js';
 import type { DriverContext } from '../driver.js';
 import { pagePermission } from './hmm-mirror.js';
 
@@ -137,14 +146,18 @@ export function migrateToHost(
 }
 
 /**
- * Whether migrate_vma would collect the page for a device: private anonymous memory the
- * VMA lets the device read, in system memory (MAP_SHARED memory is skipped; the HMM
- * selftests expect ENOENT for it).
+ * Whether migrate_vma would move the page to a device: a private anonymous page the VMA
+ * lets the device read, in system memory. MAP_SHARED memory is skipped (the HMM selftests
+ * expect ENOENT for it), and so is every page-cache page of a file mapping: a MAP_PRIVATE
+ * file page moves only once a write has copied it into an anonymous page
+ * (__migrate_device_pages: "only support anonymous memory migrating to device private or
+ * coherent memory"; migrate_vma_collect_hole skips the holes of a file VMA).
  */
 export function movable(d: DriverContext, page: number): boolean {
   const prot = d.prot(page);
   if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
   const pte = d.cpuPte(page);
+  if ((prot & PROT_FILE) !== 0 && mapsPageCache(prot, pte, d.pageFlags(page))) return false;
   return (pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly) && d.residency.inSystem(page);
 }
 
@@ -160,12 +173,18 @@ export function nothingMoved(d: DriverContext, region: Region, first: number, en
     anyMovable = movable(d, p) && (d.pageFlags(p) & PAGE_PINNED_HOST) === 0;
   if (anyMovable) return new OpError('ENOMEM', `migrate of ${region.spec.name}: no room in device memory`);
   let shared = false;
-  for (let p = first; p < end && !shared; p++) shared = (d.prot(p) & PROT_SHARED) !== 0;
+  let pageCache = false;
+  for (let p = first; p < end && !shared; p++) {
+    shared = (d.prot(p) & PROT_SHARED) !== 0;
+    pageCache ||= mapsPageCache(d.prot(p), d.cpuPte(p), d.pageFlags(p));
+  }
   return new OpError(
     'ENOENT',
     shared
       ? `migrate of ${region.spec.name}: MAP_SHARED memory cannot migrate`
-      : `migrate of ${region.spec.name}: no page can move (on another device, or pinned)`,
+      : pageCache
+        ? `migrate of ${region.spec.name}: page-cache pages of a file mapping cannot migrate (a MAP_PRIVATE page moves once a write has copied it)`
+        : `migrate of ${region.spec.name}: no page can move (on another device, or pinned)`,
   );
 }
 
