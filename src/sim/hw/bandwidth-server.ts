@@ -21,6 +21,12 @@ import { transferPs, type Ps } from '../engine/time.js';
  */
 const SMALL_INTERVALS = 512;
 const MAX_INTERVALS = 1 << 16;
+/**
+ * With a clock, a trim that leaves a long future booked lets this many more intervals in
+ * before the next: a calendar holding more than SMALL_INTERVALS ahead of the present
+ * would otherwise search for its past on every booking to drop one interval.
+ */
+const TRIM_SLACK = 64;
 
 /** What the calendar needs of the simulation's clock: the time of the event being handled. */
 export interface PresentClock {
@@ -45,6 +51,8 @@ export class BandwidthServer {
   private ends = new Float64Array(2 * SMALL_INTERVALS);
   private head = 0;
   private tail = 0;
+  /** A booking that leaves more live intervals than this trims (never above the limit, so gaps close as they would). */
+  private trimAt = SMALL_INTERVALS;
   /** The simulation's clock, attached by the machine: lets the calendar drop the past and hold a long future. */
   clock: PresentClock | null = null;
   /** Hears each interval as the calendar lets go of it; null (no timeline) costs the rare trim one check. */
@@ -107,7 +115,7 @@ export class BandwidthServer {
           if (n === this.starts.length) this.makeRoom();
           this.starts[this.tail] = t;
           this.ends[this.tail++] = t + duration;
-          if (this.tail - this.head > SMALL_INTERVALS) this.trim();
+          if (this.tail - this.head > this.trimAt) this.trim();
         }
       }
       return t + duration;
@@ -152,7 +160,7 @@ export class BandwidthServer {
       remaining -= use;
       if (remaining === 0) break;
     }
-    if (this.tail - this.head > SMALL_INTERVALS) this.trim();
+    if (this.tail - this.head > this.trimAt) this.trim();
     this.queueWaitPs += first - t;
     this.lastStartPs = first;
     return cursor;
@@ -231,6 +239,8 @@ export class BandwidthServer {
     }
     const limit = clock === null ? SMALL_INTERVALS : MAX_INTERVALS;
     if (this.tail - this.head > limit) this.closeOldGaps(limit / 2);
+    this.trimAt =
+      clock === null ? limit : Math.min(limit, Math.max(SMALL_INTERVALS, this.tail - this.head + TRIM_SLACK));
   }
 
   /**
@@ -290,6 +300,7 @@ export class BandwidthServer {
   reset(): void {
     this.head = 0;
     this.tail = 0;
+    this.trimAt = SMALL_INTERVALS;
     this.lastStartPs = 0;
     this.busyPs = 0;
     this.bytes = 0;
