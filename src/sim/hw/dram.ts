@@ -462,6 +462,20 @@ export class Dram {
   private readonly tRFCPs: Ps;
   /** Spacing of a channel's activates: max(tRRD, tFAW / 4). */
   private readonly activateSpacingPs: Ps;
+  /**
+   * The refresh interval met last, [epochStartPs, epochStartPs + tREFI): most commands fall
+   * in it, and a comparison is cheaper than the division that finds an interval. Equal to
+   * the division's result: t / tREFI rounds to a wrong integer only for t of 2^53 ps and more.
+   */
+  private epochStartPs: Ps = 0;
+  private epochIndex = 0;
+  /**
+   * 1 / rowBytes, 1 / banks and 1 / burstBytes when they are powers of two (x * 2^-k is
+   * exactly x / 2^k, and a multiplication costs a fraction of a division), else 0.
+   */
+  private readonly rowInv: number;
+  private readonly banksInv: number;
+  private readonly burstInv: number;
   /** Bus gap from write data to read data (tWTR + CL) and from read data to write data. */
   private readonly writeToReadPs: Ps;
   private readonly readToWritePs: Ps;
@@ -495,6 +509,10 @@ export class Dram {
     this.writeToReadPs = ps(r.tWTRCycles + r.clCycles);
     this.readToWritePs = ps(r.tRTWCycles);
     this.burstPs = transferPs(r.burstBytes, r.channelBandwidthGBps);
+    const inverse = (n: number) => ((n & (n - 1)) === 0 ? 1 / n : 0);
+    this.rowInv = inverse(r.rowBytes);
+    this.banksInv = inverse(r.banksPerChannel);
+    this.burstInv = inverse(r.burstBytes);
     // A piece is at most a chunk or a row long (an access that starts mid-burst touches one more).
     const maxBursts = Math.min(r.interleaveBytes, r.rowBytes) / r.burstBytes + 1;
     this.burstsPs = Float64Array.from({ length: maxBursts + 1 }, (_, n) =>
@@ -588,22 +606,22 @@ export class Dram {
     let local = ((chunk - channel) / this.channels) * il + inChunk;
     let a = addr;
     let done = t;
+    const rowInv = this.rowInv;
+    const banksInv = this.banksInv;
+    const burstInv = this.burstInv;
     while (a < end) {
-      const rowIndex = Math.floor(local / rowBytes);
+      const rowIndex = Math.floor(rowInv > 0 ? local * rowInv : local / rowBytes);
       const chunkLeft = il - inChunk;
       const rowLeft = rowBytes - (local - rowIndex * rowBytes);
       let length = chunkLeft < rowLeft ? chunkLeft : rowLeft;
       if (end - a < length) length = end - a;
-      const bankInChannel = rowIndex % banks;
-      const bursts = Math.floor((local + length - 1) / burstBytes) - Math.floor(local / burstBytes) + 1;
-      const finished = this.commit(
-        t,
-        channel,
-        channel * banks + bankInChannel,
-        (rowIndex - bankInChannel) / banks,
-        bursts,
-        write,
-      );
+      const row = Math.floor(banksInv > 0 ? rowIndex * banksInv : rowIndex / banks);
+      const bankInChannel = rowIndex - row * banks;
+      const bursts =
+        burstInv > 0
+          ? Math.floor((local + length - 1) * burstInv) - Math.floor(local * burstInv) + 1
+          : Math.floor((local + length - 1) / burstBytes) - Math.floor(local / burstBytes) + 1;
+      const finished = this.commit(t, channel, channel * banks + bankInChannel, row, bursts, write);
       if (finished > done) done = finished;
       a += length;
       if (length === chunkLeft) {
@@ -664,9 +682,14 @@ export class Dram {
     if (period > 0) {
       // afterRefresh(command), and the refresh interval it falls in (a refresh moves the
       // command to its end, in the same interval since tRFC < tREFI).
-      const epoch = Math.floor(command / period);
+      let start = this.epochStartPs;
+      if (command < start || command >= start + period) {
+        this.epochIndex = Math.floor(command / period);
+        this.epochStartPs = start = this.epochIndex * period;
+      }
+      const epoch = this.epochIndex;
       if (epoch > 0) {
-        const intoPeriod = command - epoch * period;
+        const intoPeriod = command - start;
         if (intoPeriod < this.tRFCPs) command += this.tRFCPs - intoPeriod;
       }
       // A refresh since the bank's last command closed its row.
