@@ -667,7 +667,7 @@ export class Dram {
 
   /** The row open in `bank` at `t` (-1: none, or a refresh since its last command closed it). */
   openRowAt(bank: number, t: Ps): number {
-    if (this.tREFIPs > 0 && Math.floor(this.afterRefresh(t) / this.tREFIPs) !== this.refreshEpoch[bank]) return -1;
+    if (this.tREFIPs > 0 && this.refreshIntervalOf(this.afterRefresh(t)) !== this.refreshEpoch[bank]) return -1;
     return this.openRow[bank];
   }
 
@@ -682,14 +682,9 @@ export class Dram {
     if (period > 0) {
       // afterRefresh(command), and the refresh interval it falls in (a refresh moves the
       // command to its end, in the same interval since tRFC < tREFI).
-      let start = this.epochStartPs;
-      if (command < start || command >= start + period) {
-        this.epochIndex = Math.floor(command / period);
-        this.epochStartPs = start = this.epochIndex * period;
-      }
-      const epoch = this.epochIndex;
+      const epoch = this.refreshIntervalOf(command);
       if (epoch > 0) {
-        const intoPeriod = command - start;
+        const intoPeriod = command - this.epochStartPs;
         if (intoPeriod < this.tRFCPs) command += this.tRFCPs - intoPeriod;
       }
       // A refresh since the bank's last command closed its row.
@@ -746,9 +741,19 @@ export class Dram {
     const period = this.tREFIPs;
     // The first refresh is due one tREFI after power-up.
     if (period === 0 || t < period) return t;
-    const shifted = t;
-    const intoPeriod = shifted - Math.floor(shifted / period) * period;
+    this.refreshIntervalOf(t);
+    const intoPeriod = t - this.epochStartPs;
     return intoPeriod < this.tRFCPs ? t + (this.tRFCPs - intoPeriod) : t;
+  }
+
+  /** The refresh interval `t` falls in, Math.floor(t / tREFI) (tREFI > 0); its start is then epochStartPs. */
+  private refreshIntervalOf(t: Ps): number {
+    const start = this.epochStartPs;
+    if (t < start || t >= start + this.tREFIPs) {
+      this.epochIndex = Math.floor(t / this.tREFIPs);
+      this.epochStartPs = this.epochIndex * this.tREFIPs;
+    }
+    return this.epochIndex;
   }
 
   /**

@@ -12,7 +12,7 @@ import { ATS_MESSAGE_BYTES } from './ats-translation.js';
 import type { Device } from './device.js';
 import { EV_BATCH_START } from './events.js';
 import type { Machine } from './machine.js';
-import { DEV_LOCAL, DEV_PEER, DEV_READ, DEV_WRITE, PAGE_BYTES } from './page-state.js';
+import { DEV_LOCAL, DEV_PEER, DEV_READ, DEV_WRITE, PAGE_BYTES, pageIndexOf } from './page-state.js';
 import { peerData } from './peer-path.js';
 
 /** Returned instead of a time when the context stopped (an error) or stalled (a fault). */
@@ -24,7 +24,8 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
   const run = ctxs.runs[c];
   const region = m.space.regions[run.region];
-  const page = region.basePage + Math.floor(run.offset / PAGE_BYTES);
+  const pageInRegion = pageIndexOf(run.offset);
+  const page = region.basePage + pageInRegion;
   if (!region.mapped || page >= region.basePage + region.pages) {
     ctxs.errors[c] = new OpError(
       'EFAULT',
@@ -48,7 +49,7 @@ export function deviceRun(m: Machine, c: number, t: Ps): Ps {
   let end: Ps;
   if (flags & DEV_LOCAL) {
     k.localBytes += run.bytes;
-    const addr = m.residency.deviceAddress(dev.index, page, run.offset % PAGE_BYTES);
+    const addr = m.residency.deviceAddress(dev.index, page, run.offset - pageInRegion * PAGE_BYTES);
     end = dev.memory.submit(tt, c, addr, run.bytes, run.write, false);
     if (end === WAITING) {
       ctxs.waitingSince[c] = t;
@@ -94,7 +95,7 @@ export function deviceAccessDone(m: Machine, c: number, end: Ps): Ps {
   ctxs.charge(c, DRAM_WAIT, end);
   const run = ctxs.runs[c];
   const region = m.space.regions[run.region];
-  const page = region.basePage + Math.floor(run.offset / PAGE_BYTES);
+  const page = region.basePage + pageIndexOf(run.offset);
   return accessDone(m, m.deviceOf(c), c, page, ctxs.waitingSince[c], end);
 }
 

@@ -19,6 +19,8 @@ export class Device {
   readonly name: string;
   readonly clock: Clock;
   readonly l1Tlbs: Tlb[];
+  /** The L1 TLB of each of the device's contexts, by context number less firstContext (context i runs on unit i mod computeUnits). */
+  readonly l1OfContext: Tlb[];
   readonly l2Tlb: Tlb;
   private readonly allTlbs: Tlb[];
   readonly dram: Dram;
@@ -28,6 +30,8 @@ export class Device {
   readonly pte = new PagedTable(Uint8Array);
   /** log2 of 4 KiB pages per device page. */
   readonly pageShift: number;
+  /** 2^-pageShift: a 4 KiB page number times it, floored, is its device page number (exactly the division). */
+  readonly pageInv: number;
   readonly faults: FaultBuffer;
   /** Tags for the device's non-posted requests on its link (reads by compute units and copy engines). */
   readonly tags: TagPool;
@@ -65,6 +69,7 @@ export class Device {
     this.name = config.name;
     this.clock = clockFromMHz(config.frequencyMHz);
     const mmu = config.mmu;
+    this.pageInv = 1 / (mmu.pageSizeBytes / PAGE_BYTES);
     this.l1Tlbs = Array.from({ length: config.computeUnits }, () => new Tlb(mmu.l1Tlb.entries, mmu.l1Tlb.ways));
     this.l2Tlb = new Tlb(mmu.l2Tlb.entries, mmu.l2Tlb.ways);
     this.allTlbs = [...this.l1Tlbs, this.l2Tlb];
@@ -72,6 +77,7 @@ export class Device {
     this.memory = new DramController(this.dram, config.dram.controller, dramEvents);
     this.pageShift = Math.log2(mmu.pageSizeBytes / PAGE_BYTES);
     this.contexts = config.computeUnits * config.contextsPerUnit;
+    this.l1OfContext = Array.from({ length: this.contexts }, (_, i) => this.l1Tlbs[i % this.l1Tlbs.length]);
     this.faults = new FaultBuffer(config.faultBuffer, this.contexts);
     this.tags = new TagPool(config.hostInterface.tags);
     this.sectorBytes = config.hostInterface.sectorBytes;

@@ -112,3 +112,10 @@ export function mapsPageCache(prot: number, pte: CpuPte, flags: number): boolean
 
 export const PAGE_SHIFT = 12;
 export const PAGE_BYTES = 4096;
+/** 1 / PAGE_BYTES: a multiplication by it is exactly the division (a power of two), at a fraction of the cost. */
+const PAGE_INV = 1 / PAGE_BYTES;
+
+/** The 4 KiB page a non-negative byte offset falls in: Math.floor(offset / PAGE_BYTES), without the division. */
+export function pageIndexOf(offset: number): number {
+  return Math.floor(offset * PAGE_INV);
+}

@@ -36,9 +36,9 @@ export class DevicePageTable implements Translation {
 
   translate(m: Machine, dev: Device, c: number, page: number, t: Ps): Ps {
     const shift = dev.pageShift;
-    const dvpn = shift === 0 ? page : Math.floor(page / (1 << shift));
+    const dvpn = shift === 0 ? page : Math.floor(page * dev.pageInv);
     const split = SPLIT_TAG_BASE + page;
-    const l1 = dev.l1Tlbs[(c - dev.firstContext) % dev.l1Tlbs.length];
+    const l1 = dev.l1OfContext[c - dev.firstContext];
     let tt = t + dev.t.l1Hit;
     let flags = shift === 0 ? l1.lookup(page) : l1.lookupEither(dvpn, split);
     if (flags < 0) {

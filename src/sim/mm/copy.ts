@@ -10,7 +10,7 @@ import { D2H, H2D } from '../hw/link/types.js';
 import type { Region } from '../machine/address-space.js';
 import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
-import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
+import { PAGE_BYTES, pageIndexOf, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 
 /** When each copy engine is next free, during one copyRegion (reused: a copy allocates nothing). */
@@ -48,10 +48,13 @@ export function copyRegion(
     // servers queue them, which is the pipelining of a DMA engine with many reads in flight.
     const issue = engineFree[e];
     let chunkDone = issue;
-    for (let off = offset + chunk; off < offset + end; off += PAGE_BYTES - (off % PAGE_BYTES)) {
-      const n = Math.min(PAGE_BYTES - (off % PAGE_BYTES), offset + end - off);
-      const page = region.basePage + Math.floor(off / PAGE_BYTES);
-      const devAddr = m.residency.deviceAddress(dev.index, page, off % PAGE_BYTES);
+    for (let off = offset + chunk; off < offset + end;) {
+      const pageInRegion = pageIndexOf(off);
+      const inPage = off - pageInRegion * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, offset + end - off);
+      const page = region.basePage + pageInRegion;
+      const devAddr = m.residency.deviceAddress(dev.index, page, inPage);
+      off += n;
       let tt: Ps;
       if (toDevice) {
         // The engine's reads hold the device's tags until their data is back.
