@@ -23,6 +23,11 @@ const REPORTED_METRICS = [
 
 export interface ChildReport {
   seconds: number;
+  /**
+   * CPU seconds (user and system) of this process over the same span: on a shared
+   * machine the wall time includes the waits for a core, this does not.
+   */
+  cpuSeconds: number;
   /** Peak resident set of this process, KiB. */
   maxRssKiB: number;
   /** Events for the engine case, lines for a bare loop, the metrics for a simulation. */
@@ -31,23 +36,25 @@ export interface ChildReport {
 
 type Measured = Omit<ChildReport, 'maxRssKiB'>;
 
-function time(fn: () => void): number {
+function time(fn: () => void): { seconds: number; cpuSeconds: number } {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 function runEngine(c: EngineCase): Measured {
   const q = new EventQueue(1024);
   const rng = new Rng(1, 'bench');
-  const seconds = time(() => {
+  const spent = time(() => {
     for (let i = 0; i < 1024; i++) q.push(rng.nextInt(1_000_000), 0, i);
     for (let i = 0; i < c.events; i++) {
       q.pop();
       q.push(q.lastTime + 1 + (q.lastTarget % 997), 0, q.lastTarget);
     }
   });
-  return { seconds, counts: { 'sim.events': c.events } };
+  return { ...spent, counts: { 'sim.events': c.events } };
 }
 
 function experiment(c: SimCase): Experiment {
@@ -65,22 +72,22 @@ function runBare(c: SimCase): Measured {
     traceSource: c.trace?.(),
   };
   let lines = 0;
-  const seconds = time(() => {
+  const spent = time(() => {
     lines = drainPlan(buildWorkload(exp.workload, env)).lines;
   });
-  return { seconds, counts: { lines } };
+  return { ...spent, counts: { lines } };
 }
 
 function runSim(c: SimCase): Measured {
   const exp = experiment(c);
   const traceSource = c.trace?.();
   let metrics: Record<string, { value: number }> = {};
-  const seconds = time(() => {
+  const spent = time(() => {
     metrics = simulate(exp, { traceSource }).metrics;
   });
   const counts: Record<string, number> = {};
   for (const name of REPORTED_METRICS) if (name in metrics) counts[name] = metrics[name].value;
-  return { seconds, counts };
+  return { ...spent, counts };
 }
 
 function main(argv: string[]): ChildReport {
