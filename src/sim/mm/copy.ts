@@ -10,6 +10,7 @@ import { D2H, H2D } from '../hw/link/types.js';
 import type { Region } from '../machine/address-space.js';
 import type { Device } from '../machine/device.js';
 import type { Machine } from '../machine/machine.js';
+import { peerWrite } from '../machine/peer-path.js';
 import { PAGE_BYTES, PROT_READ, PROT_WRITE } from '../machine/page-state.js';
 import type { Driver } from './driver.js';
 
@@ -79,6 +80,53 @@ export function copyRegion(
   }
   if (toDevice) k.copyH2DPs += done - t;
   else k.copyD2HPs += done - t;
+  return done;
+}
+
+/**
+ * Copies [offset, offset + bytes) of `region` from device `from`'s frames to device `to`'s
+ * frames of the same pages, as cudaMemcpyPeer does: `from`'s copy engines read their own
+ * memory and post writes into `to`'s across the peer route (machine/peer-path.ts). Chunks
+ * spread over the engines and stream in 4 KiB blocks, as copyRegion's. The caller checks
+ * that the route exists.
+ */
+export function copyPeer(
+  m: Machine,
+  from: Device,
+  to: Device,
+  region: Region,
+  offset: number,
+  bytes: number,
+  t: Ps,
+): Ps {
+  const k = from.counters;
+  k.copies++;
+  k.copyPeerBytes += bytes;
+  k.p2pBytes += bytes;
+  const cfg = from.config.copyEngines;
+  const start = t + from.t.copyLaunch;
+  if (engineFreeScratch.length < cfg.count) engineFreeScratch = new Float64Array(cfg.count);
+  const engineFree = engineFreeScratch;
+  engineFree.fill(start, 0, cfg.count);
+  let done = start;
+  for (let chunk = 0; chunk < bytes; chunk += cfg.chunkBytes) {
+    let e = 0;
+    for (let i = 1; i < cfg.count; i++) if (engineFree[i] < engineFree[e]) e = i;
+    const end = Math.min(bytes, chunk + cfg.chunkBytes);
+    const issue = engineFree[e];
+    let chunkDone = issue;
+    for (let off = offset + chunk; off < offset + end; off += PAGE_BYTES - (off % PAGE_BYTES)) {
+      const n = Math.min(PAGE_BYTES - (off % PAGE_BYTES), offset + end - off);
+      const page = region.basePage + Math.floor(off / PAGE_BYTES);
+      const read = from.dram.access(issue, m.residency.deviceAddress(from.index, page, off % PAGE_BYTES), n, false);
+      const tt = peerWrite(m, from, to, m.residency.frame(to.index, page), off % PAGE_BYTES, n, read);
+      if (tt > chunkDone) chunkDone = tt;
+    }
+    engineFree[e] = chunkDone;
+    m.hooks.copyChunk?.(from.index, e, issue, chunkDone, end - chunk);
+    if (chunkDone > done) done = chunkDone;
+  }
+  k.copyPeerPs += done - t;
   return done;
 }
 

@@ -8,6 +8,9 @@ export const explicitCopySchema = obj(
     skipCleanCopies: bool(
       'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true); or copy every input before and every output after each kernel, and every buffer a CPU phase touches from the device before that phase (false).',
     ).default(true),
+    peerCopies: bool(
+      "With several devices: copy each input from host memory once, to the first device, then from it to every other device over their peer route (true), as cudaMemcpyPeer does: the first device's copy engines write into the other's memory across the PCIe switch, or through the root complex with the IOMMU translating (hardware.pcieSwitch, hardware.peerToPeer). A device the first cannot reach gets its copy from host memory (counted in copy.no_peer_route_h2d_bytes). Default false: every input is copied from host memory to every device.",
+    ).default(false),
   },
   'Buffer objects in device memory; explicit copies before and after each kernel.',
 );
