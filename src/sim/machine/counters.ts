@@ -96,4 +96,9 @@ export class DeviceCounters {
   /** Time from each copy's launch to its last byte, summed per direction (copies that overlap count twice). */
   copyH2DPs = 0;
   copyD2HPs = 0;
+  /** Bytes this device's copy engines wrote into another device's memory (explicit-copy's peerCopies), and the time those copies took. */
+  copyPeerBytes = 0;
+  copyPeerPs = 0;
+  /** Bytes peerCopies copied from host memory to this device instead, for want of a peer route from the first device. */
+  copyNoPeerRouteBytes = 0;
 }

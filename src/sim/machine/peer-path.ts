@@ -70,6 +70,29 @@ function forward(route: PeerRoute, t: Ps, a: Ps, second: (at: Ps) => Ps, key: nu
 }
 
 /**
+ * A posted write of `bytes` from device `from` (its copy engines) into device `to`'s frame
+ * `frame` at `offsetInPage`, sent at `t` on the route between them: when the data is in
+ * `to`'s memory. cudaMemcpyPeer's path: the source's engines write across the switch, or
+ * through the root complex with the IOMMU translating the peer address.
+ */
+export function peerWrite(
+  m: Machine,
+  from: Device,
+  to: Device,
+  frame: number,
+  offsetInPage: number,
+  bytes: number,
+  t: Ps,
+): Ps {
+  const route = m.peerRoutes[from.index][to.index];
+  if (route === null) throw new Error(`${from.name} has no peer-to-peer route to ${to.name}`);
+  const a = route.out.write(t, D2H, bytes);
+  const arrival = forward(route, t, a, (at) => route.in.write(at, H2D, bytes), peerIova(to.index, frame));
+  m.hooks.transfer?.(arrival, D2H, bytes);
+  return to.dram.access(arrival, frame * PAGE_BYTES + offsetInPage, bytes, true);
+}
+
+/**
  * The data of device context `c`'s access to `page`, which lives in another device's
  * memory (the residency record says whose, and which frame), issued at `t`: a write is
  * posted (the context goes on once its last byte left the device); a read holds tags

@@ -15,7 +15,7 @@ import { CpuPte, DEV_ACCESS, DEV_WRITE, PAGE_BYTES, PAGE_COW } from '../machine/
 import { anyValidDevicePage, dropCachedTranslations, markWholeDevicePages } from './device-pte.js';
 import type { Residency } from '../machine/residency.js';
 import type { DriverConfig } from './driver-schema.js';
-import { copyRegion, pinHostPages } from './copy.js';
+import { copyPeer, copyRegion, pinHostPages } from './copy.js';
 import { faultInPage } from './cpu-fault.js';
 import { FrameAllocators } from './frame-allocators.js';
 import { dmaUnmap, invalidateAts, notifierInvalidate, unmapDevicePages } from './invalidate.js';
@@ -131,6 +131,13 @@ export interface DriverContext {
   // Data movement.
   /** Copies [offset, offset + bytes) of a region between system memory and the device's copy of it (its frames), on the copy engines. */
   copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps;
+  /**
+   * Copies [offset, offset + bytes) of a region from device `from`'s copy of it to device
+   * `to`'s, on `from`'s copy engines across the peer route (canReachPeer(from, to) must hold).
+   */
+  copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps;
+  /** Counts bytes copied from host memory to `device` because the device a peer copy would come from cannot reach it. */
+  countNoPeerRouteCopy(device: number, bytes: number): void;
 }
 
 /** Bytes of one device page-table entry (NVIDIA's MMU formats since Pascal, open-gpu-doc). */
@@ -411,5 +418,13 @@ export class Driver implements DriverContext {
 
   copy(device: number, toDevice: boolean, region: Region, offset: number, bytes: number, t: Ps): Ps {
     return copyRegion(this.m, this.m.devices[device], toDevice, region, offset, bytes, t);
+  }
+
+  copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps {
+    return copyPeer(this.m, this.m.devices[from], this.m.devices[to], region, offset, bytes, t);
+  }
+
+  countNoPeerRouteCopy(device: number, bytes: number): void {
+    this.m.devices[device].counters.copyNoPeerRouteBytes += bytes;
   }
 }

@@ -10,7 +10,8 @@
  *   path and the notifier also throw if a peer mapping outlives the memory it maps), and
  *   the device may do no more with it than the VMA allows.
  * Under hmm-mirror, hmm-migrate (with and without migration on fault, eviction, peer to
- * peer through the root complex and across a switch) and gmem, at 4 KiB and 64 KiB device
+ * peer through the root complex and across a switch) and gmem (also with peers mapped for
+ * accessed-by advice and for thrashing between the devices), at 4 KiB and 64 KiB device
  * pages; fast-check with a fixed seed. Ops include p2p.map and a device read racing a CPU
  * write of the same range.
  */
@@ -37,7 +38,8 @@ const SEED = 20261202;
 const REGION_PAGES = 48;
 
 const range = fc.record({ page: fc.nat(REGION_PAGES - 1), pages: fc.integer({ min: 1, max: 24 }) });
-const opArb = fc.oneof(
+const p2pMapArb = fc.record({ op: fc.constant('p2p.map'), r: range, device: fc.nat(1) });
+const opArbs = [
   fc.record({ op: fc.constantFrom('cpu.read', 'cpu.write', 'dev.read', 'dev.write'), r: range, device: fc.nat(1) }),
   fc.record({ op: fc.constant('mprotect'), r: range, prot: fc.constantFrom('none', 'read', 'read-write') }),
   fc.record({ op: fc.constantFrom('munmap', 'madvise'), r: range }),
@@ -45,11 +47,12 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constant('pin'), r: range, target: fc.constantFrom('host', 'device'), device: fc.nat(1) }),
   fc.record({ op: fc.constantFrom('fork', 'release'), device: fc.nat(1) }),
   fc.record({ op: fc.constant('mremap'), r: range, dontUnmap: fc.boolean() }),
-  fc.record({ op: fc.constant('p2p.map'), r: range, device: fc.nat(1) }),
+  p2pMapArb,
   // A device reading a range while the CPU writes it, in one phase: the CPU's faults (a
   // page coming back from a device, copy-on-write) invalidate what the device maps meanwhile.
   fc.record({ op: fc.constant('race'), r: range, device: fc.nat(1) }),
-);
+];
+const opArb = fc.oneof(...opArbs);
 /**
  * With peer-to-peer on, also: a range migrated to one device, then mapped by the other
  * (by its faults or by p2p.map), so that later ops tear peer mappings down.
@@ -57,6 +60,11 @@ const opArb = fc.oneof(
 const peerOpArb = fc.oneof(
   { arbitrary: opArb, weight: 3 },
   { arbitrary: fc.record({ op: fc.constantFrom('share', 'share-map'), r: range, device: fc.nat(1) }), weight: 1 },
+);
+/** The same without p2p.map: every peer mapping is the strategy's own (its faults'). */
+const faultPeerOpArb = fc.oneof(
+  { arbitrary: fc.oneof(...opArbs.filter((a) => a !== p2pMapArb)), weight: 3 },
+  { arbitrary: fc.record({ op: fc.constant('share'), r: range, device: fc.nat(1) }), weight: 2 },
 );
 type Op = {
   op: string;
@@ -156,7 +164,7 @@ function checkInvariants(sim: Simulation, chunked: boolean): void {
 }
 
 /** Strategies, and the machines' peer routes: `switch` puts both devices under one PCIe switch, else each on a root port. */
-const CASES: { strategy: Record<string, unknown>; switch?: boolean }[] = [
+const CASES: { strategy: Record<string, unknown>; switch?: boolean; faultPeers?: boolean }[] = [
   { strategy: { impl: 'hmm-mirror' } },
   { strategy: { impl: 'hmm-migrate', granularityBytes: '64KiB' } },
   { strategy: { impl: 'hmm-migrate', migrateOnFault: false } },
@@ -164,6 +172,16 @@ const CASES: { strategy: Record<string, unknown>; switch?: boolean }[] = [
   { strategy: { impl: 'gmem' } },
   { strategy: { impl: 'hmm-migrate', granularityBytes: '64KiB', peerToPeer: true } },
   { strategy: { impl: 'hmm-migrate', migrateOnFault: false, peerToPeer: true }, switch: true },
+  // gmem maps a peer's pages with accessed-by advice, and pins a block thrashing between
+  // the devices on one of them (threshold 1: at once) while the other maps it peer to peer.
+  // Without p2p.map ops, so that the peer mappings the property must see made and torn
+  // down are gmem's own.
+  {
+    strategy: { impl: 'gmem', peerToPeer: true, advice: [{ region: 'a', accessedBy: true }] },
+    switch: true,
+    faultPeers: true,
+  },
+  { strategy: { impl: 'gmem', peerToPeer: true, thrashing: { threshold: 1 } }, faultPeers: true },
 ];
 
 function simulation(
@@ -224,15 +242,16 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
     expect(sim.machine.space.cpuPte.get(moved.basePage)).toBe(CpuPte.Present);
   });
 
-  for (const { strategy, switch: underSwitch } of CASES) {
+  for (const { strategy, switch: underSwitch, faultPeers } of CASES) {
+    const ops = faultPeers ? faultPeerOpArb : strategy.peerToPeer ? peerOpArb : opArb;
     for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       const where = underSwitch ? ', both devices under a PCIe switch' : '';
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
         peerTally.mapped = peerTally.unmapped = 0;
         fc.assert(
-          fc.property(fc.array(strategy.peerToPeer ? peerOpArb : opArb, { minLength: 1, maxLength: 20 }), (ops) =>
+          fc.property(fc.array(ops, { minLength: 1, maxLength: 20 }), (script) =>
             runChecked(
-              simulation(strategy, pageSizeBytes, ops as Op[], underSwitch),
+              simulation(strategy, pageSizeBytes, script as Op[], underSwitch),
               strategy.impl === 'gmem' || 'eviction' in strategy,
             ),
           ),

@@ -47,6 +47,7 @@ function deviceMetrics(
   devs: readonly Device[],
   endPs: Ps,
   put: (name: string, value: number, unit: string) => void,
+  peerCopies: boolean,
 ): void {
   const ns = endPs / 1000;
   const sum = (f: (k: DeviceCounters) => number) => devs.reduce((a, d) => a + f(d.counters), 0);
@@ -295,6 +296,27 @@ function deviceMetrics(
     ),
     'GB/s',
   );
+  // Only runs that copied between devices (explicit-copy's peerCopies) have these: others keep their metric set.
+  if (peerCopies) {
+    put(
+      'copy.peer_bytes',
+      sum((k) => k.copyPeerBytes),
+      'bytes',
+    );
+    put(
+      'copy.peer_GBps',
+      rate(
+        sum((k) => k.copyPeerBytes),
+        sum((k) => k.copyPeerPs),
+      ),
+      'GB/s',
+    );
+    put(
+      'copy.no_peer_route_h2d_bytes',
+      sum((k) => k.copyNoPeerRouteBytes),
+      'bytes',
+    );
+  }
   const rowHits = over((d) => d.dram.rowHits);
   const rows = rowHits + over((d) => d.dram.rowMisses);
   put('dram.device.row_hits', rowHits, 'accesses');
@@ -346,7 +368,8 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
   put('mm.longterm_pins', k.longtermPins, 'pages');
   put('mm.device_pins', k.devicePins, 'pages');
   put('cpu.device_memory_bytes', k.cpuDeviceMemoryBytes, 'bytes');
-  deviceMetrics(m.devices, endPs, put);
+  const peerCopies = m.devices.some((d) => d.counters.copyPeerBytes + d.counters.copyNoPeerRouteBytes > 0);
+  deviceMetrics(m.devices, endPs, put, peerCopies);
   put('device.fault_latency_mean_ns', faultLatency.count ? faultLatency.sum / faultLatency.count : 0, 'ns');
   put('iommu.iotlb_hits', m.iommu.iotlbHits, 'hits');
   put('iommu.iotlb_misses', m.iommu.iotlbMisses, 'misses');
@@ -387,6 +410,6 @@ function metrics(m: Machine, observers: RunObservers, endPs: Ps): Metrics {
     put('file.write_bytes', cache.writeBytes, 'bytes');
   }
   for (const dev of m.devices)
-    deviceMetrics([dev], endPs, (name, value, unit) => put(`${dev.name}.${name}`, value, unit));
+    deviceMetrics([dev], endPs, (name, value, unit) => put(`${dev.name}.${name}`, value, unit), peerCopies);
   return out;
 }

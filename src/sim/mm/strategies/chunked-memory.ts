@@ -46,9 +46,17 @@ class DeviceChunks {
 interface BlockHistory {
   /** Pages of the block left a device (evicted, faulted back) since they last came. */
   left: boolean;
+  /** The device they left for another device's fault (a bounce through system memory), or -1: for the CPU, or evicted. */
+  leftFrom: number;
   events: number;
   lastEvent: Ps;
+  /** Whether every event of the current run followed pages leaving a device for another device (not for the CPU, not evicted). */
+  betweenDevices: boolean;
+  /** The devices of the current run's events. */
+  thrashers: number[];
   remoteUntil: Ps;
+  /** While remoteUntil lasts: the device the block is pinned on (the others map it peer to peer), or -1: system memory. */
+  pinnedOn: number;
   pinnedUntil: Ps;
 }
 
@@ -68,6 +76,11 @@ export class ChunkedDeviceMemory {
     private readonly config: ChunkedMemoryConfig,
     /** Blocks of these regions are evicted only when nothing else can go (a preferred location on the device). */
     private readonly evictLast: (region: Region) => boolean = () => false,
+    /**
+     * Map-remotely between devices only: a block thrashing between devices that can all
+     * reach the requester's memory is pinned there, the others map it peer to peer.
+     */
+    private readonly pinOnPeers = false,
   ) {
     this.pinPs = config.thrashing.pinMs * 1e9;
     this.windowPs = config.thrashing.windowUs * 1e6;
@@ -152,22 +165,33 @@ export class ChunkedDeviceMemory {
     }
   }
 
-  /** The block's pages left a device (a CPU fault brought them back): the next return is a thrashing event. */
-  markLeft(block: number): void {
-    this.historyOf(block).left = true;
+  /**
+   * The block's pages left a device: a CPU fault brought them back, or they left device
+   * `leftFrom` for another device's fault. The next return is a thrashing event.
+   */
+  markLeft(block: number, leftFrom = -1): void {
+    const h = this.historyOf(block);
+    h.left = true;
+    h.leftFrom = leftFrom;
   }
 
   /**
    * Counts a thrashing event when the block's pages come back after leaving; returns true
-   * when the block must be mapped over the link now (detected, or still within map-remotely).
+   * when `device` must not migrate the block's pages now (detected, or still within
+   * map-remotely): it maps them over the link, or peer to peer where pinnedDevice says.
    */
   mapRemotely(d: DriverContext, device: number, block: number, t: Ps): boolean {
     const h = this.history.get(block);
     if (h === undefined) return false;
-    if (h.remoteUntil > t) return true;
+    if (h.remoteUntil > t) return h.pinnedOn !== device;
     if (!h.left) return false;
     h.left = false;
-    h.events = t - h.lastEvent <= this.windowPs ? h.events + 1 : 1;
+    const sameRun = t - h.lastEvent <= this.windowPs;
+    h.events = sameRun ? h.events + 1 : 1;
+    h.betweenDevices = (sameRun ? h.betweenDevices : true) && h.leftFrom >= 0;
+    if (!sameRun) h.thrashers.length = 0;
+    addThrasher(h, device);
+    addThrasher(h, h.leftFrom);
     h.lastEvent = t;
     const thrashing = this.config.thrashing;
     if (h.events < thrashing.threshold) return false;
@@ -176,13 +200,42 @@ export class ChunkedDeviceMemory {
     if (thrashing.mitigation === 'pin-on-device') h.pinnedUntil = t + this.pinPs;
     if (thrashing.mitigation !== 'map-remotely') return false;
     h.remoteUntil = t + this.pinPs;
-    return true;
+    // As the UVM driver's thrashing hint: pin on the requester when every processor
+    // thrashing on the block can access its memory; else in system memory.
+    h.pinnedOn = this.pinOnPeers && h.betweenDevices && this.allReach(d, h.thrashers, device) ? device : -1;
+    return h.pinnedOn !== device;
+  }
+
+  /** The device a block thrashing between devices is pinned on now (the others map it peer to peer), or -1. */
+  pinnedDevice(block: number, t: Ps): number {
+    const h = this.history.get(block);
+    return h === undefined || h.remoteUntil <= t ? -1 : h.pinnedOn;
+  }
+
+  private allReach(d: DriverContext, thrashers: readonly number[], owner: number): boolean {
+    let others = 0;
+    for (const x of thrashers) {
+      if (x === owner) continue;
+      if (!d.canReachPeer(x, owner)) return false;
+      others++;
+    }
+    return others > 0;
   }
 
   private historyOf(block: number): BlockHistory {
     let h = this.history.get(block);
     if (h === undefined) {
-      h = { left: false, events: 0, lastEvent: -Infinity, remoteUntil: -Infinity, pinnedUntil: -Infinity };
+      h = {
+        left: false,
+        leftFrom: -1,
+        events: 0,
+        lastEvent: -Infinity,
+        betweenDevices: false,
+        thrashers: [],
+        remoteUntil: -Infinity,
+        pinnedOn: -1,
+        pinnedUntil: -Infinity,
+      };
       this.history.set(block, h);
     }
     return h;
@@ -242,6 +295,10 @@ export class ChunkedDeviceMemory {
     }
     return -1;
   }
+}
+
+function addThrasher(h: BlockHistory, device: number): void {
+  if (device >= 0 && !h.thrashers.includes(device)) h.thrashers.push(device);
 }
 
 /** Frames of an evicted chunk are freed with the chunk, not one by one. */

@@ -8,7 +8,8 @@
  *
  * Several devices: each has its own buffer object of every region; inputs are copied to
  * every device whole, and each device copies back its own share of an output (the slice
- * its contexts wrote, as data-parallel work splits it).
+ * its contexts wrote, as data-parallel work splits it). With `peerCopies`, an input crosses
+ * from host memory to the first device only, and goes on to the others device to device.
  */
 import type { z } from 'zod';
 import { ERR_EFAULT, ERR_SIGBUS, OpError, type Outcome } from '../../engine/errno.js';
@@ -52,6 +53,7 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
     destinationValid[region.index] = true;
     const bytes = region.spec.sizeBytes;
     const n = d.devices.length;
+    if (toDevice && config.peerCopies && n > 1) return copyInThroughFirst(d, region, bytes, t);
     let done = t;
     for (const dev of d.devices) {
       // Each device's copy engines and link work in parallel with the others'.
@@ -59,6 +61,45 @@ export function createExplicitCopy(config: z.output<typeof explicitCopySchema>):
       if (share.bytes > 0) done = Math.max(done, d.copy(dev.index, toDevice, region, share.offset, share.bytes, t));
     }
     return done;
+  }
+
+  /**
+   * peerCopies: an input goes from host memory to the first device once, then device to
+   * device in rounds, each device that holds it copying it to one that does not (a
+   * broadcast tree: the holders double each round, and no device's memory serves two
+   * copies at once). A device the first cannot reach gets a host copy instead, in parallel
+   * with the first device's. One stream: the next input starts when this one is everywhere.
+   */
+  function copyInThroughFirst(d: DriverContext, region: Region, bytes: number, t: Ps): Ps {
+    let done = d.copy(0, true, region, 0, bytes, t);
+    const first = done;
+    const pending: number[] = [];
+    for (const dev of d.devices) {
+      if (dev.index === 0) continue;
+      if (d.canReachPeer(0, dev.index)) {
+        pending.push(dev.index);
+        continue;
+      }
+      d.countNoPeerRouteCopy(dev.index, bytes);
+      done = Math.max(done, d.copy(dev.index, true, region, 0, bytes, t));
+    }
+    const holders = [0];
+    let round = first;
+    // Each round makes progress: the first device reaches every pending one.
+    while (pending.length > 0) {
+      let roundEnd = round;
+      const got: number[] = [];
+      for (const from of holders) {
+        const k = pending.findIndex((to) => d.canReachPeer(from, to));
+        if (k < 0) continue;
+        const to = pending.splice(k, 1)[0];
+        roundEnd = Math.max(roundEnd, d.copyToPeer(from, to, region, 0, bytes, round));
+        got.push(to);
+      }
+      holders.push(...got);
+      round = roundEnd;
+    }
+    return Math.max(done, round);
   }
 
   return {

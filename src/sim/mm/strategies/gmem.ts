@@ -15,10 +15,13 @@
  *   over the link instead (an eviction policy that finds nothing never loops);
  * - a block whose pages come back to a device `threshold` times, each within `windowUs` of
  *   the previous, is thrashing: for `pinMs` it is mapped over the link instead
- *   ("map-remotely"), or its chunk is kept ("pin-on-device").
+ *   ("map-remotely"), or its chunk is kept ("pin-on-device"). A block thrashing between
+ *   devices that can all reach the detecting device's memory (`peerToPeer`) is pinned
+ *   there instead, and the other devices map it peer to peer (the UVM driver's pin hint).
  *
  * Advice per region: preferred location host (map over the link, never migrate on fault),
- * accessed-by (map over the link), read-mostly (a device read copies the pages and keeps the
+ * accessed-by (map where the page is: over the link, or peer to peer in another device's
+ * memory with `peerToPeer` and a route), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
@@ -40,6 +43,7 @@ import {
   mapsPageCache,
 } from '../../machine/page-state.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
+import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
 import { copyPages, mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
 import type { gmemAdviceSchema, gmemSchema } from './schema.js';
@@ -108,7 +112,11 @@ export function createGmem(config: GmemConfig): Strategy {
   const shared = config.sharedRegions === 'all' ? undefined : new Set(config.sharedRegions);
 
   const adviceOf = (region: Region): Advice => adviceByName.get(region.spec.name) ?? NO_ADVICE;
-  const memory = new ChunkedDeviceMemory(config, (region) => adviceOf(region).preferredLocation === 'device');
+  const memory = new ChunkedDeviceMemory(
+    config,
+    (region) => adviceOf(region).preferredLocation === 'device',
+    config.peerToPeer,
+  );
   const isLocal = (d: DriverContext, device: number, p: number) => d.residency.frame(device, p) >= 0;
   /** A page on a device and in system memory: a read-mostly copy. */
   const isReplica = (d: DriverContext, device: number, p: number) => isLocal(d, device, p) && d.residency.inSystem(p);
@@ -117,6 +125,13 @@ export function createGmem(config: GmemConfig): Strategy {
   function localBits(d: DriverContext, device: number, p: number): number {
     const writable = (d.prot(p) & PROT_WRITE) !== 0 && !isReplica(d, device, p);
     return DEV_LOCAL | DEV_READ | (writable ? DEV_WRITE : 0);
+  }
+
+  /** Whether `device` can map `page`, which lives in another device's memory only, peer to peer (a write: unless copy-on-write). */
+  function reachablePeer(d: DriverContext, device: number, page: number, write: boolean): boolean {
+    if (d.cpuPte(page) !== CpuPte.DevicePrivate) return false;
+    const owner = peerHolder(d, device, page, write);
+    return owner >= 0 && d.canReachPeer(device, owner);
   }
 
   /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy; not a file's page-cache page). */
@@ -240,23 +255,41 @@ export function createGmem(config: GmemConfig): Strategy {
     let hi = f.firstPage;
     const remote =
       advice.preferredLocation === 'host' || advice.accessedBy || memory.mapRemotely(d, f.device, block, tt);
+    const pinned = memory.pinnedDevice(block, tt);
     if (!remote) {
-      [lo, hi] = prefetchRange(d, f, block);
+      if (pinned === f.device) {
+        // Pinned here against thrashing between devices: the whole block comes here.
+        [lo, hi] = blockRange(region, block);
+        tt = fromOtherDevices(d, f.device, region, lo, hi, tt);
+      } else [lo, hi] = prefetchRange(d, f, block);
       if (advice.readMostly && !f.write) tt = replicate(d, f, block, lo, hi, tt);
       else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
     }
 
-    // The faulting device page: pages on the device map locally, the others over the link.
+    // The faulting device page: pages on the device map locally; pages in a peer's memory
+    // peer to peer with accessed-by advice or while the block is pinned on a peer; the
+    // others over the link (a page in another device's memory bounces to system memory).
+    const peerMaps = config.peerToPeer && remote && (advice.accessedBy || pinned >= 0);
     let overLink = 0;
     for (let i = 0; i < f.pages; i++) {
       const p = f.firstPage + i;
+      const write = f.write && p === f.accessedPage;
       if (isLocal(d, f.device, p)) {
         f.bits[i] = localBits(d, f.device, p);
         continue;
       }
-      const m = mapOverLink(d, region, p, f.write && p === f.accessedPage, tt);
+      if (peerMaps && reachablePeer(d, f.device, p, write)) {
+        // Mapped at once (the batch's install finds it done): a page is mapped, and paid for, once.
+        tt = mapPeerRuns(d, f.device, p, p + 1, tt).t;
+        f.bits[i] = peerBits(d, p);
+        continue;
+      }
+      const from = d.residency.inSystem(p) ? -1 : d.residency.holderOtherThan(p, f.device);
+      const m = mapOverLink(d, region, p, write, tt);
       f.bits[i] = m.bits;
       tt = m.t;
+      // The block left the other device for this one: thrashing between devices if it goes on.
+      if (from >= 0) memory.markLeft(Math.floor(p / VA_BLOCK_PAGES), from);
       if (m.bits !== 0 && !remote) overLink++;
     }
     d.countMigrationFallback(f.device, overLink);
@@ -282,6 +315,21 @@ export function createGmem(config: GmemConfig): Strategy {
       const onlyHere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
       const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
       tt = migrateToHost(d, dev.index, region, first, end, onlyHere, release, tt).t;
+    }
+    return tt;
+  }
+
+  /**
+   * Other devices' own pages of [first, end) back to system memory, on the way to `device`
+   * (the model migrates between devices through system memory).
+   */
+  function fromOtherDevices(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
+    let tt = t;
+    for (const dev of d.devices) {
+      if (dev.index === device) continue;
+      const onlyThere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
+      const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
+      tt = migrateToHost(d, dev.index, region, first, end, onlyThere, release, tt).t;
     }
     return tt;
   }

@@ -8,6 +8,9 @@ export const explicitCopySchema = obj(
     skipCleanCopies: bool(
       'Copy a buffer only when the other side changed it since the last copy, as a careful programmer would (true); or copy every input before and every output after each kernel, and every buffer a CPU phase touches from the device before that phase (false).',
     ).default(true),
+    peerCopies: bool(
+      "With several devices: copy each input from host memory once, to the first device, then from it to every other device over their peer route (true), as cudaMemcpyPeer does: the first device's copy engines write into the other's memory across the PCIe switch, or through the root complex with the IOMMU translating (hardware.pcieSwitch, hardware.peerToPeer). A device the first cannot reach gets its copy from host memory (counted in copy.no_peer_route_h2d_bytes). Default false: every input is copied from host memory to every device.",
+    ).default(false),
   },
   'Buffer objects in device memory; explicit copies before and after each kernel.',
 );
@@ -133,6 +136,9 @@ export const gmemSchema = obj(
       'Which 2 MiB chunk to evict when device memory is full: "lru" (default), least recently used, touched on every fault that maps it, as the UVM driver\'s root-chunk LRU list; "fifo", the chunk allocated first. Chunks pinned by thrashing mitigation and the chunk being filled are never evicted; when no chunk can be evicted the fault maps the pages over the link instead.',
     ).default('lru'),
     thrashing: thrashingSchema('map-remotely'),
+    peerToPeer: bool(
+      "With several devices and a peer route between them (hardware.pcieSwitch, hardware.peerToPeer): a device with accessedBy advice maps a page that lives in another device's memory peer to peer where it is, and a block thrashing between devices (map-remotely) is pinned on the device that detected it while the others map it peer to peer (true, the default), as the NVIDIA UVM driver does for peers it can access (uvm_va_block.c, block_select_processor_residency: an accessed-by processor keeps the page where it is when it can access that memory; uvm_perf_thrashing.c, get_hint_for_migration_thrashing: pin on the requester when every thrashing processor can access it). false: such pages bounce back to system memory first and are mapped over the link.",
+    ).default(true),
     advice: z.array(gmemAdviceSchema).default([]).describe('Advice per region (hmadvise / cudaMemAdvise).'),
   },
   'GMEM-style advised unified memory: regions opted in to one address space shared by CPU and devices; device faults migrate pages to device memory in batches with a prefetcher; device memory can be oversubscribed (2 MiB chunks evicted back to system memory); thrashing is detected and mitigated; advice per region (preferred location, accessed-by, read-mostly). A CPU touch of a page on a device migrates it back.',
