@@ -18,6 +18,8 @@ export interface RegionSpec {
   shared: boolean;
   /** A file mapping: the file (an index into the plan's files) and the offset in it of the region's first byte (4 KiB aligned). Absent: anonymous memory. */
   file?: { index: number; offsetBytes: number };
+  /** MAP_HUGETLB: the huge page size of the hugetlb pool the region's memory comes from (2 MiB or 1 GiB); sizeBytes is a multiple of it. Absent: base pages (and THP). */
+  hugetlbPageBytes?: number;
 }
 
 /** A file the plan maps or reads and writes: held whole in the page cache. */
