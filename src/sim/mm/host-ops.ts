@@ -171,6 +171,13 @@ export function runHostOp(
       const range = mappedRange(d, region, 'pin', op, 'EFAULT');
       if (range instanceof OpError) return range;
       const [first, pages] = range;
+      // Pinning in device memory migrates the pages there, which migrate_vma_setup refuses for hugetlb.
+      if (op.target === 'device' && isHugetlb(region)) {
+        return new OpError(
+          'EINVAL',
+          `pin of ${name} to device memory: hugetlb pages cannot migrate (migrate_vma_setup)`,
+        );
+      }
       return op.target === 'host'
         ? pinInSystem(d, strategy, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);
