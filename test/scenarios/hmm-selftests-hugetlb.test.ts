@@ -1,8 +1,9 @@
 /**
- * The HMM selftest on hugetlb memory (tools/testing/selftests/mm/hmm-tests.c:
- * anon_write_hugetlbfs), with the default huge page size of 2 MiB and, as on a machine whose
- * default is 1 GiB, with 1 GiB pages; and the hugetlb rules the scenario rests on (the pool,
- * aligned ranges, no migration, copy-on-write of a whole huge page).
+ * The HMM selftests on hugetlb memory (tools/testing/selftests/mm/hmm-tests.c:
+ * anon_write_hugetlbfs, with the default huge page size of 2 MiB and, as on a machine whose
+ * default is 1 GiB, with 1 GiB pages; compound with its hugetlb page), and the hugetlb rules
+ * the scenarios rest on (the pool, aligned ranges, no migration, copy-on-write of a whole
+ * huge page, large device mappings of huge pages).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -66,6 +67,18 @@ describe.each(VARIANTS)('HMM selftests on hugetlb memory, $memory with $pageSize
     expect(snapshot(r, 3)).toEqual(['write-pud', 'write-pud']);
     expect(op(r, 4).error).toBeUndefined();
     expect(op(r, 4).faults).toBe(0);
+  });
+
+  it('compound: every page of a hugetlb page reports the PMD mapping, writable, then read-only after mprotect', () => {
+    const r = runSelftest(variant, [
+      { op: 'mmap', name: 'buf', sizeBytes: 2 * MiB, hugetlbPageBytes: '2MiB' },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'snapshot', region: 'buf' },
+      { op: 'mprotect', region: 'buf', prot: 'read' },
+      { op: 'snapshot', region: 'buf' },
+    ]);
+    expect(snapshot(r, 2)).toEqual(all(512, 'write-pmd'));
+    expect(snapshot(r, 4)).toEqual(all(512, 'read-pmd'));
   });
 
   it('a hugetlb mmap the pool cannot hold is ENOMEM (the kernel test skips: "Huge page could not be allocated")', () => {

@@ -36,7 +36,7 @@ export const systemMemorySchema = obj(
           { int: true, min: 0, max: MAX_SIZE_BYTES / 2 ** 30 },
         ).default(0),
       },
-      "The hugetlb pool (Documentation/admin-guide/mm/hugetlbpage.rst) that MAP_HUGETLB memory (a scripted mmap op's hugetlbPageBytes) comes from: an mmap reserves the huge pages it spans and fails with ENOMEM when the pool's free pages, less those already reserved, cannot hold them; a huge page is taken from the pool, zeroed whole, at the first touch of any of its bytes and goes back at munmap. The pool is set aside from capacityBytes.",
+      "The hugetlb pool (Documentation/admin-guide/mm/hugetlbpage.rst) that MAP_HUGETLB memory (a scripted mmap op's hugetlbPageBytes) comes from: an mmap reserves the huge pages it spans and fails with ENOMEM when the pool's free pages, less those already reserved, cannot hold them; a huge page is taken from the pool, zeroed whole, at the first touch of any of its bytes and goes back at munmap. The pool is not subtracted from capacityBytes: hugetlb regions count against it as other regions do.",
     ).prefault({}),
   },
   'Host (CPU-side) DRAM: latency, bandwidth, and the hugetlb pool.',
