@@ -113,6 +113,22 @@ export class AddressSpace {
   }
 
   /**
+   * Splits the first 2 MiB mapping that lies wholly in [first, first + pages), if any: the
+   * migration fallback when a huge page allocation for it fails (a THP, never hugetlb).
+   */
+  splitFirstWholeHuge(firstPage: number, pages: number): void {
+    const end = firstPage + pages;
+    for (let block = Math.ceil(firstPage / HUGE_PAGES) * HUGE_PAGES; block + HUGE_PAGES <= end; block += HUGE_PAGES) {
+      if ((this.prot.get(block) & PROT_HUGETLB) !== 0) return;
+      let whole = true;
+      for (let p = block; p < block + HUGE_PAGES && whole; p++) whole = (this.flags.get(p) & PAGE_HUGE) !== 0;
+      if (!whole) continue;
+      for (let p = block; p < block + HUGE_PAGES; p++) this.flags.set(p, this.flags.get(p) & ~PAGE_HUGE);
+      return;
+    }
+  }
+
+  /**
    * mremap's move: pages [first, first + pages) of `from` move to the start of `to` (a
    * region that is not mapped yet) with their protection, CPU entries and flags; `from`'s
    * range is unmapped, or with `keepOld` (MREMAP_DONTUNMAP) left mapped and empty.

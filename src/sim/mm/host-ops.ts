@@ -140,6 +140,7 @@ export function runHostOp(
         }
       }
       space.splitHuge(first, pages);
+      if (op.failHugeAlloc) space.splitFirstWholeHuge(first, pages);
       const moved = strategy.migrate(d, region, first, pages, op.device, t);
       return op.prefetch && moved instanceof OpError && moved.errno === 'ENOENT' ? t : moved;
     }

@@ -327,6 +327,9 @@ export const migrateOpSchema = obj(
       'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory (from whichever device holds each page).',
     ).default('device'),
     device,
+    failHugeAlloc: bool(
+      'Inject a failure of the migration\'s first huge page allocation, as the HMM test driver\'s HMM_DMIRROR_FLAG_FAIL_ALLOC does (in device memory, or in system memory with to "host"): the first transparent huge page the op would move whole is split and moves as 512 4 KiB pages, so it is mapped by 4 KiB entries where it lands. Without a THP moving whole the injection has no effect (the driver would keep the flag for a later allocation; the model drops it).',
+    ).optional(),
     expect,
   },
   "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
@@ -721,7 +724,16 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       case 'migrate':
       case 'prefetch': {
         const device = op.to === 'host' ? TO_HOST : (op.device ?? 0);
-        const host: HostOp = { op: 'migrate', region: r, offset, bytes, device, prefetch: op.op === 'prefetch' };
+        const failHugeAlloc = op.op === 'migrate' && op.failHugeAlloc === true ? { failHugeAlloc: true } : {};
+        const host: HostOp = {
+          op: 'migrate',
+          region: r,
+          offset,
+          bytes,
+          device,
+          prefetch: op.op === 'prefetch',
+          ...failHugeAlloc,
+        };
         phases.push({ kind: 'host', label, host, ...tags });
         return;
       }

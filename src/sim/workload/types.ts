@@ -89,8 +89,19 @@ export type HostOp =
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
-  /** `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data). */
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number; prefetch?: boolean }
+  /**
+   * `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data).
+   * `failHugeAlloc`: the first THP moving whole is split first (HMM_DMIRROR_FLAG_FAIL_ALLOC).
+   */
+  | {
+      op: 'migrate';
+      region: number;
+      offset: number;
+      bytes: number;
+      device: number;
+      prefetch?: boolean;
+      failHugeAlloc?: boolean;
+    }
   | { op: 'advise'; region: number; advice: Partial<Advice> }
   | { op: 'fork' }
   | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }
