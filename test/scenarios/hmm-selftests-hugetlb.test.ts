@@ -18,6 +18,7 @@ import {
   selftestExperiment,
   snapshot,
 } from './hmm-selftests/harness.js';
+import { validateExperiment, type ConfigIssue } from '../../src/sim/index.js';
 import { Simulation } from '../../src/sim/simulate.js';
 import { DEV_LARGE, DEV_READ, DEV_WRITE } from '../../src/sim/machine/page-state.js';
 
@@ -187,4 +188,41 @@ describe('hugetlb pages and large device pages', () => {
         expect(pte.get(p) & (DEV_LARGE | DEV_READ | DEV_WRITE)).toBe(DEV_LARGE | DEV_READ | DEV_WRITE);
     });
   }
+});
+
+describe('hugetlb configuration errors name the field and what is valid', () => {
+  const issues = (doc: Record<string, unknown>): string[] => {
+    const r = validateExperiment({
+      name: 'hugetlb',
+      strategy: { impl: 'hmm-mirror' },
+      ...doc,
+    });
+    return r.ok ? [] : r.issues.map((i: ConfigIssue) => `${i.path}: ${i.message}`);
+  };
+  const script = (mmap: Record<string, unknown>) => ({
+    workload: { impl: 'scripted', ops: [{ op: 'mmap', name: 'buf', sizeBytes: '2MiB', ...mmap }] },
+  });
+
+  it('a huge page size other than 2 MiB or 1 GiB', () => {
+    expect(issues(script({ hugetlbPageBytes: '4MiB' }))).toEqual([
+      'workload.ops[0].hugetlbPageBytes: 4194304 bytes is not a hugetlb page size; use "2MiB" (MAP_HUGE_2MB) or "1GiB" (MAP_HUGE_1GB)',
+    ]);
+  });
+
+  it('MAP_HUGETLB of a file', () => {
+    expect(issues(script({ hugetlbPageBytes: '2MiB', file: 'f' })).join('\n')).toMatch(
+      /ops\[0\]\.hugetlbPageBytes: op 0 \(mmap\): MAP_HUGETLB maps anonymous memory/,
+    );
+  });
+
+  it('a pool of a negative or fractional number of pages', () => {
+    const hw = (pool: Record<string, unknown>) => ({
+      hardware: { cpu: { memory: { hugetlbPool: pool } } },
+      workload: { impl: 'stream' },
+    });
+    expect(issues(hw({ pages2MiB: -1 })).join('\n')).toMatch(
+      /hardware\.cpu\.memory\.hugetlbPool\.pages2MiB: -1 is out of range; use an integer from 0/,
+    );
+    expect(issues(hw({ pages1GiB: 1.5 })).join('\n')).toMatch(/hugetlbPool\.pages1GiB: 1\.5 is out of range/);
+  });
 });

@@ -243,14 +243,17 @@ function simulation(
   );
 }
 
-/** Peer mappings made and torn down by the runs so far (the property must reach them). */
-const peerTally = { mapped: 0, unmapped: 0 };
+/** Peer mappings made and torn down, and hugetlb pages populated and copied on write, by the runs so far (the property must reach them). */
+const peerTally = { mapped: 0, unmapped: 0, hugetlbFaults: 0, hugetlbCopies: 0 };
 
 function runChecked(sim: Simulation, chunked = false): void {
   while (sim.nextPhase < sim.plan.phases.length) {
     sim.runPhase();
     checkInvariants(sim, chunked);
   }
+  // Region "a" is too small for a THP: every huge page fault is a hugetlb one.
+  peerTally.hugetlbFaults += sim.machine.counters.hugePageFaults;
+  if (sim.mm.driver.hugetlb.free[0] < 128 - 1) peerTally.hugetlbCopies++;
   for (const dev of sim.machine.devices) {
     peerTally.mapped += dev.counters.p2pMappedPages;
     peerTally.unmapped += dev.counters.p2pUnmappedPages;
@@ -284,7 +287,7 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
     for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       const where = underSwitch ? ', both devices under a PCIe switch' : '';
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
-        peerTally.mapped = peerTally.unmapped = 0;
+        peerTally.mapped = peerTally.unmapped = peerTally.hugetlbFaults = peerTally.hugetlbCopies = 0;
         fc.assert(
           fc.property(fc.array(strategy.peerToPeer ? peerOpArb : opArb, { minLength: 1, maxLength: 20 }), (ops) =>
             runChecked(
@@ -294,6 +297,11 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
           ),
           { numRuns: 40, seed: SEED },
         );
+        expect(peerTally.hugetlbFaults, 'hugetlb pages populated').toBeGreaterThan(0);
+        expect(
+          peerTally.hugetlbCopies,
+          'runs in which a copy on write after fork took a second hugetlb page',
+        ).toBeGreaterThan(0);
         if (strategy.peerToPeer) {
           expect(peerTally.mapped, 'peer mappings made').toBeGreaterThan(0);
           expect(peerTally.unmapped, 'peer mappings torn down').toBeGreaterThan(0);
