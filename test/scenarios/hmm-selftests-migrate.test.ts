@@ -2,7 +2,7 @@
  * The HMM selftests on migration to device memory and back (tools/testing/selftests/mm/
  * hmm-tests.c: migrate, migrate_fault, migrate_release, migrate_shared, migrate_multiple,
  * migrate_anon_huge_empty, migrate_anon_huge_zero, migrate_anon_huge_free,
- * migrate_anon_huge_fault, migrate_partial_unmap_fault, migrate_remap_fault, hmm_gup_test,
+ * migrate_anon_huge_fault, migrate_anon_huge_err, migrate_partial_unmap_fault, migrate_remap_fault, hmm_gup_test,
  * hmm_cow_in_device). Each test names the kernel test and asserts what it asserts; for
  * device-coherent memory, what its hmm_is_coherent_type() branches assert: a CPU touch
  * reads the page where it is (no fault back), pages come back only when migrated
@@ -187,6 +187,41 @@ describe.each(VARIANTS)('HMM selftests on migration, $memory with $pageSizeBytes
     expect(snapshot(r, 3)).toEqual(all(512, 'device-private-pmd'));
     expect(metric(r, 'mm.pages_migrated_to_host')).toBe(512);
     expect(snapshot(r, 5)).toEqual(all(512, 'write-pmd'));
+  });
+
+  it('migrate_anon_huge_err: a failed huge page allocation splits the THP, which moves as 4 KiB pages, to the device and back', () => {
+    const r = runSelftest(
+      variant,
+      [
+        { op: 'mmap', name: 'buf', sizeBytes: 4 * MiB },
+        { op: 'cpu.write', region: 'buf', sizeBytes: 2 * MiB },
+        // HMM_DMIRROR_FLAG_FAIL_ALLOC, then hmm_migrate_sys_to_dev: ret 0, cpages == npages.
+        { op: 'migrate', region: 'buf', sizeBytes: 2 * MiB, failHugeAlloc: true },
+        { op: 'snapshot', region: 'buf', sizeBytes: 2 * MiB },
+        // ptr[2048]: the CPU reads one 4 KiB page (page 2).
+        { op: 'cpu.read', region: 'buf', offsetBytes: 8 * KiB, sizeBytes: 4 * KiB },
+        // munmap and mmap again; a THP migrates whole; FAIL_ALLOC, then hmm_migrate_dev_to_sys.
+        { op: 'munmap', region: 'buf' },
+        { op: 'mmap', name: 'again', sizeBytes: 4 * MiB },
+        { op: 'cpu.write', region: 'again', sizeBytes: 2 * MiB },
+        { op: 'migrate', region: 'again', sizeBytes: 2 * MiB },
+        { op: 'snapshot', region: 'again', sizeBytes: 2 * MiB },
+        { op: 'migrate', region: 'again', sizeBytes: 2 * MiB, to: 'host', failHugeAlloc: true },
+        { op: 'snapshot', region: 'again', sizeBytes: 2 * MiB },
+        { op: 'cpu.read', region: 'again', offsetBytes: 8 * KiB, sizeBytes: 4 * KiB },
+      ],
+      { thp: true },
+    );
+    // Every page moved, each mapped by a 4 KiB device-private (device-coherent) entry.
+    expect(snapshot(r, 3)).toEqual(all(512, onDevice));
+    expect(op(r, 4).error).toBeUndefined();
+    // Without the injected failure the THP moves whole and is mapped by a PMD ...
+    expect(snapshot(r, 9)).toEqual(all(512, `${onDevice}-pmd`));
+    // ... and with it, it comes back to system memory as 512 4 KiB pages.
+    expect(snapshot(r, 11)).toEqual(all(512, 'write'));
+    expect(op(r, 12).error).toBeUndefined();
+    expect(op(r, 12).faults).toBe(0);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(1024);
   });
 
   describe.each([{ thp: false }, { thp: true }])('migrate_partial_unmap_fault (THP $thp)', ({ thp }) => {

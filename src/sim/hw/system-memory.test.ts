@@ -7,6 +7,7 @@ describe('SystemMemory', () => {
       capacityBytes: 64 * 1024 ** 3,
       latencyNs: 90,
       bandwidthGBps: 307.2,
+      hugetlbPool: { pages2MiB: 128, pages1GiB: 0 },
     });
   });
 

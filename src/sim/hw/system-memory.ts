@@ -25,8 +25,21 @@ export const systemMemorySchema = obj(
       'Peak host memory bandwidth in GB/s, shared by CPU cores and DMA. Default 307.2: 8 channels of DDR5-4800, 4800 MT/s x 8 B = 38.4 GB/s each (JEDEC JESD79-5; 8 channels per socket as on Intel Xeon Sapphire Rapids). Sustained bandwidth is typically 70-80 % of peak: lower this to model it.',
       { gt: 0, max: 100000 },
     ).default(307.2),
+    hugetlbPool: obj(
+      {
+        pages2MiB: num(
+          'Huge pages of 2 MiB in the pool (/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages). Default 128: the 256 MiB that tools/testing/selftests/mm/run_vmtests.sh makes sure are free before it runs the hugetlb and HMM tests ("Simple hugetlbfs tests have a hardcoded minimum requirement of huge pages totaling 256MB"); Linux itself boots with none.',
+          { int: true, min: 0, max: MAX_SIZE_BYTES / 2 ** 21 },
+        ).default(128),
+        pages1GiB: num(
+          'Huge pages of 1 GiB in the pool (hugepagesz=1G hugepages=N on the kernel command line, or /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages). Default 0, as Linux boots: set it to map 1 GiB hugetlb regions.',
+          { int: true, min: 0, max: MAX_SIZE_BYTES / 2 ** 30 },
+        ).default(0),
+      },
+      "The hugetlb pool (Documentation/admin-guide/mm/hugetlbpage.rst) that MAP_HUGETLB memory (a scripted mmap op's hugetlbPageBytes) comes from: an mmap reserves the huge pages it spans and fails with ENOMEM when the pool's free pages, less those already reserved, cannot hold them; a huge page is taken from the pool, zeroed whole, at the first touch of any of its bytes and goes back at munmap. The pool is not subtracted from capacityBytes: hugetlb regions count against it as other regions do.",
+    ).prefault({}),
   },
-  'Host (CPU-side) DRAM: latency and bandwidth.',
+  'Host (CPU-side) DRAM: latency, bandwidth, and the hugetlb pool.',
 );
 export type SystemMemoryConfig = z.infer<typeof systemMemorySchema>;
 

@@ -5,6 +5,7 @@ import {
   PAGE_BYTES,
   PAGE_HUGE,
   PROT_FILE,
+  PROT_HUGETLB,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
@@ -53,6 +54,9 @@ export class AddressSpace {
     this.nextPage = alignPages;
     specs.forEach((spec, index) => {
       const pages = Math.ceil(spec.sizeBytes / PAGE_BYTES);
+      // A hugetlb region starts on a boundary of its huge pages (hugetlb_get_unmapped_area).
+      const huge = hugetlbPages(spec);
+      if (huge > alignPages) this.nextPage = Math.ceil(this.nextPage / huge) * huge;
       const basePage = this.nextPage;
       this.nextPage += Math.ceil(pages / alignPages) * alignPages + alignPages;
       this.regions.push({ index, spec, basePage, pages, mapped: false, mappedPages: 0, seq: 0 });
@@ -102,7 +106,25 @@ export class AddressSpace {
       const block = edge - (edge % HUGE_PAGES);
       if (block >= firstPage && block + HUGE_PAGES <= firstPage + pages) continue;
       if ((this.flags.get(edge) & PAGE_HUGE) === 0) continue;
+      // A hugetlb page is never split: the calls that would split one fail first (host-ops.ts).
+      if ((this.prot.get(edge) & PROT_HUGETLB) !== 0) continue;
       for (let p = block; p < block + HUGE_PAGES; p++) this.flags.set(p, this.flags.get(p) & ~PAGE_HUGE);
+    }
+  }
+
+  /**
+   * Splits the first 2 MiB mapping that lies wholly in [first, first + pages), if any: the
+   * migration fallback when a huge page allocation for it fails (a THP, never hugetlb).
+   */
+  splitFirstWholeHuge(firstPage: number, pages: number): void {
+    const end = firstPage + pages;
+    for (let block = Math.ceil(firstPage / HUGE_PAGES) * HUGE_PAGES; block + HUGE_PAGES <= end; block += HUGE_PAGES) {
+      if ((this.prot.get(block) & PROT_HUGETLB) !== 0) return;
+      let whole = true;
+      for (let p = block; p < block + HUGE_PAGES && whole; p++) whole = (this.flags.get(p) & PAGE_HUGE) !== 0;
+      if (!whole) continue;
+      for (let p = block; p < block + HUGE_PAGES; p++) this.flags.set(p, this.flags.get(p) & ~PAGE_HUGE);
+      return;
     }
   }
 
@@ -152,7 +174,7 @@ export class AddressSpace {
     const bits = protBits(prot);
     for (let i = firstPage; i < firstPage + pages; i++) {
       const old = table.get(i);
-      if (old & PROT_MAPPED) table.set(i, (old & (PROT_SHARED | PROT_FILE)) | bits);
+      if (old & PROT_MAPPED) table.set(i, (old & (PROT_SHARED | PROT_FILE | PROT_HUGETLB)) | bits);
     }
   }
 
@@ -180,7 +202,17 @@ export class AddressSpace {
 
 /** The protection bits a region's pages get when mapped: its protection, MAP_SHARED, file-backed. */
 function vmaBits(spec: RegionSpec): number {
-  return protBits(spec.prot) | (spec.shared ? PROT_SHARED : 0) | (spec.file !== undefined ? PROT_FILE : 0);
+  return (
+    protBits(spec.prot) |
+    (spec.shared ? PROT_SHARED : 0) |
+    (spec.file !== undefined ? PROT_FILE : 0) |
+    (spec.hugetlbPageBytes !== undefined ? PROT_HUGETLB : 0)
+  );
+}
+
+/** 4 KiB pages per huge page of a hugetlb region; 0 for a region of base pages. */
+export function hugetlbPages(spec: RegionSpec): number {
+  return spec.hugetlbPageBytes === undefined ? 0 : spec.hugetlbPageBytes / PAGE_BYTES;
 }
 
 export function protBits(prot: Prot): number {

@@ -29,6 +29,11 @@ export const PROT_WRITE = 4;
 export const PROT_SHARED = 8;
 /** The VMA maps a file (its pages are page-cache pages until a MAP_PRIVATE write copies one). */
 export const PROT_FILE = 16;
+/**
+ * The VMA is hugetlb memory (MAP_HUGETLB): its pages come from the hugetlb pool whole, are
+ * mapped at PMD or PUD level, are never split and never migrate (mm/hugetlb.ts).
+ */
+export const PROT_HUGETLB = 32;
 
 /**
  * Device page-table entry bits, one byte per 4 KiB page. A device page (64 KiB or 2 MiB)
@@ -61,7 +66,9 @@ export const SPLIT_TAG_BASE = 2 ** 46;
  * PAGE_COW: write-protected because a forked child shares the page (a present page, then
  * CpuPte.ReadOnly, or a device-private entry made read-only by fork); a write copies it.
  * PAGE_HUGE: mapped by a 2 MiB PMD entry (a THP, or a device-private THP that migrated
- * whole); any split clears it for the whole 2 MiB block.
+ * whole); any split clears it for the whole 2 MiB block. In a hugetlb VMA (PROT_HUGETLB):
+ * the page belongs to a huge page of the pool, mapped by one PMD (2 MiB) or PUD (1 GiB)
+ * entry, which is never split.
  * PAGE_PINNED_HOST: long-term pinned in system memory (FOLL_LONGTERM GUP): never migrates.
  * PAGE_PINNED_DEVICE: a device-private page pinned in its device's memory: a CPU touch is SIGBUS.
  * The high nibble holds 1 + the device that holds a device-exclusive entry (CpuPte.DeviceExclusive).
@@ -80,9 +87,10 @@ export const PAGE_EXCLUSIVE_SHIFT = 4;
  * or 'device-private-remote' (another device's, which the kernel reports as PROT_NONE),
  * 'device-coherent' / 'device-coherent-remote' (present to the CPU, its data in a device's
  * memory on a coherent link), 'device-exclusive' (an exclusive entry for a device's
- * atomics), 'pinned' (pinned in device memory). A '-pmd' suffix: mapped by a 2 MiB entry.
+ * atomics), 'pinned' (pinned in device memory). A '-pmd' suffix: mapped by a 2 MiB entry;
+ * '-pud': by a 1 GiB entry (a 1 GiB hugetlb page).
  */
-export type PageView = BasePageView | `${BasePageView}-pmd`;
+export type PageView = BasePageView | `${BasePageView}-pmd` | `${BasePageView}-pud`;
 export type BasePageView =
   | 'error'
   | 'none'

@@ -14,6 +14,7 @@ import {
   PAGE_HUGE,
   PAGE_PINNED_DEVICE,
   PROT_FILE,
+  PROT_HUGETLB,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
@@ -22,6 +23,7 @@ import {
 import type { Driver } from './driver.js';
 import { revokeExclusive } from './exclusive.js';
 import { fileFault, sharedFileWriteFault } from './file-pages.js';
+import { hugetlbCow, hugetlbFault } from './hugetlb.js';
 
 /**
  * Makes `page` present in the CPU page table for a read or a write, as a page fault
@@ -42,6 +44,7 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
     case CpuPte.None: {
       countFault(d, forDevice);
       if ((prot & PROT_FILE) !== 0) return fileFault(d, region, page, write, prot, t + cost);
+      if ((prot & PROT_HUGETLB) !== 0) return hugetlbFault(d, region, page, t, forDevice);
       if (write && m.thp && (prot & PROT_SHARED) === 0 && mapHugePage(d, region, page, prot)) {
         const first = page - (page % HUGE_PAGES);
         return d.placeNewPages(
@@ -62,6 +65,8 @@ export function faultInPage(d: Driver, region: Region, page: number, write: bool
       // A MAP_SHARED file page is written in place: it only becomes writable and dirty.
       if ((prot & (PROT_FILE | PROT_SHARED)) === (PROT_FILE | PROT_SHARED))
         return sharedFileWriteFault(d, region, page, t + cost);
+      // A hugetlb page a forked child shares is copied whole (hugetlb_wp).
+      if ((prot & PROT_HUGETLB) !== 0) return hugetlbCow(d, region, page, t, forDevice);
       // Copy-on-write: a new page replaces the write-protected one (the zero page, a
       // MAP_PRIVATE file's page-cache page, or one a forked child shares), so every mirror
       // of the old one must be invalidated (MMU_NOTIFY_CLEAR).

@@ -18,6 +18,7 @@ import type { DriverConfig } from './driver-schema.js';
 import { copyPeer, copyRegion, pinHostPages } from './copy.js';
 import { faultInPage } from './cpu-fault.js';
 import { FrameAllocators } from './frame-allocators.js';
+import { HugetlbPool } from './hugetlb.js';
 import { dmaUnmap, invalidateAts, notifierInvalidate, unmapDevicePages } from './invalidate.js';
 
 /** What a strategy may know of a device. */
@@ -148,13 +149,15 @@ export const VA_BLOCK_PAGES = 512;
 export class Driver implements DriverContext {
   readonly timing: DriverTiming;
   readonly frames: FrameAllocators;
+  /** The hugetlb pool that MAP_HUGETLB regions take their huge pages from (hugetlb.ts). */
+  readonly hugetlb: HugetlbPool;
 
   constructor(
     readonly m: Machine,
     config: DriverConfig,
     /** Devices translate through the IOMMU and the CPU page table (ATS, PRI): no device page tables. */
     readonly sharedVirtualAddressing: boolean,
-    private readonly onCpuPteChange: (region: Region, page: number, t: Ps) => Ps,
+    private readonly onCpuPteChange: (region: Region, page: number, t: Ps, pages: number) => Ps,
     private readonly onSpecialCpuFault: (region: Region, page: number, write: boolean, t: Ps) => Ps,
     /** The strategy's placement of newly allocated pages (Strategy.placeNewPages), if it has one. */
     private readonly onNewPages: ((region: Region, firstPage: number, pages: number, t: Ps) => Ps) | null = null,
@@ -171,6 +174,7 @@ export class Driver implements DriverContext {
       pageRequest: m.iommu.pageRequestPs,
     };
     this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
+    this.hugetlb = new HugetlbPool(m.config.cpu.memory.hugetlbPool);
   }
 
   get devices(): readonly Device[] {
@@ -212,9 +216,9 @@ export class Driver implements DriverContext {
     return faultInPage(this, region, page, write, t, false);
   }
 
-  /** Called by the core MM when a CPU PTE changes under a mirror (copy-on-write). */
-  cpuPteChanged(region: Region, page: number, t: Ps): Ps {
-    return this.onCpuPteChange(region, page, t);
+  /** Called by the core MM when CPU PTEs change under a mirror (copy-on-write of a page, or of a whole hugetlb page). */
+  cpuPteChanged(region: Region, page: number, t: Ps, pages = 1): Ps {
+    return this.onCpuPteChange(region, page, t, pages);
   }
 
   /** Called by the core MM when a fault allocated pages in system memory: the strategy may place them elsewhere. */

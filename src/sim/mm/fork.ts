@@ -11,18 +11,21 @@
  *   device-exclusive entries are restored first (the device loses exclusivity);
  * - pages pinned long-term (FOLL_LONGTERM) are copied for the child at once
  *   (page_needs_cow_for_dma), so the parent keeps them writable; so do pages pinned in
- *   device memory;
+ *   device memory; a hugetlb page with a pinned page in it is copied whole
+ *   (copy_hugetlb_page_range), so the parent keeps all of it writable;
  * - the zero page stays the zero page.
  *
  * A write by the parent to a write-protected page then copies it (cpu-fault.ts); a write
  * to a read-only device-private page brings it back first and then copies it.
  */
+import type { PagedTable } from '../engine/paged-table.js';
 import type { Ps } from '../engine/time.js';
 import {
   CpuPte,
   PAGE_COW,
   PAGE_PINNED_DEVICE,
   PAGE_PINNED_HOST,
+  PAGE_BYTES,
   PROT_MAPPED,
   PROT_SHARED,
 } from '../machine/page-state.js';
@@ -41,13 +44,16 @@ export function forkProcess(d: Driver, t: Ps): Ps {
     const end = first + region.pages;
     let tt = t;
     let shared = true;
+    const hugePages = (region.spec.hugetlbPageBytes ?? PAGE_BYTES) / PAGE_BYTES;
+    let hugePinned = false;
     for (let p = first; p < end; p++) {
+      if (hugePages > 1 && (p - first) % hugePages === 0) hugePinned = anyPinned(flags, p, hugePages);
       const prot = space.prot.get(p);
       if ((prot & PROT_MAPPED) === 0 || (prot & PROT_SHARED) !== 0) continue;
       shared = false;
       if (pte.get(p) === CpuPte.DeviceExclusive) tt = revokeExclusive(d, region, p, tt);
       const f = flags.get(p);
-      if ((f & (PAGE_PINNED_HOST | PAGE_PINNED_DEVICE)) !== 0) continue;
+      if ((f & (PAGE_PINNED_HOST | PAGE_PINNED_DEVICE)) !== 0 || hugePinned) continue;
       const entry = pte.get(p);
       if (entry === CpuPte.Present) {
         pte.set(p, CpuPte.ReadOnly);
@@ -62,4 +68,11 @@ export function forkProcess(d: Driver, t: Ps): Ps {
     if (tt > done) done = tt;
   }
   return done;
+}
+
+/** Whether any page of [first, first + pages) is pinned. */
+function anyPinned(flags: PagedTable, first: number, pages: number): boolean {
+  for (let p = first; p < first + pages; p++)
+    if ((flags.get(p) & (PAGE_PINNED_HOST | PAGE_PINNED_DEVICE)) !== 0) return true;
+  return false;
 }

@@ -5,7 +5,8 @@
  * rules for ranges (mm/mmap.c, mm/mprotect.c, mm/madvise.c,
  * mm/mremap.c): an unaligned start is EINVAL, munmap of length 0 is EINVAL, mprotect and
  * madvise over a range with an unmapped page are ENOMEM, mremap of a range that is not
- * wholly mapped is EFAULT, and nothing changes when a call fails.
+ * wholly mapped is EFAULT, and nothing changes when a call fails. Ranges of hugetlb regions
+ * follow hugetlb's rules (hugetlb.ts).
  */
 import { OpError, type Errno, type Outcome } from '../engine/errno.js';
 import type { Ps } from '../engine/time.js';
@@ -14,6 +15,7 @@ import { PAGE_BYTES, PROT_READ, type PageView } from '../machine/page-state.js';
 import { TO_HOST, type HostOp } from '../workload/types.js';
 import type { Driver } from './driver.js';
 import { grantExclusive } from './exclusive.js';
+import { hugetlbRange } from './hugetlb.js';
 import { fileRead, fileWrite, fsync, msync } from './file-pages.js';
 import { forkProcess } from './fork.js';
 import { mapPeerRange } from './peer.js';
@@ -41,10 +43,13 @@ export function runHostOp(
   const region = space.regions[op.region];
   const name = region.spec.name;
   switch (op.op) {
-    case 'mmap':
+    case 'mmap': {
       if (region.mapped) return new OpError('EINVAL', `${name} is already mapped`);
+      const hugetlb = region.spec.hugetlbPageBytes !== undefined ? d.hugetlb.reserve(region) : null;
+      if (hugetlb !== null) return hugetlb;
       space.map(region);
       return strategy.onMap(d, region, t);
+    }
     case 'mmap-fixed': {
       if (op.offset % PAGE_BYTES !== 0) return unaligned('mmap', name, op.offset);
       const [first, pages] = space.pageRange(region, op.offset, op.bytes);
@@ -63,10 +68,13 @@ export function runHostOp(
       if (op.offset % PAGE_BYTES !== 0) return unaligned('munmap', name, op.offset);
       if (op.bytes === 0) return new OpError('EINVAL', `munmap of ${name}+0x${op.offset.toString(16)} with length 0`);
       // Linux rounds the length up to whole pages and unmaps whatever is mapped in the range.
-      const [first, pages] = space.pageRange(region, op.offset, op.bytes);
+      const huge = isHugetlb(region) ? hugetlbRange(region, 'munmap', op.offset, op.bytes, 'aligned') : null;
+      if (huge instanceof OpError) return huge;
+      const [first, pages] = huge ?? space.pageRange(region, op.offset, op.bytes);
       if (pages === 0) return t;
       // The notifier runs before the pages go (mmu_notifier_invalidate_range_start).
       const done = strategy.onUnmap(d, region, first, pages, t);
+      if (huge !== null) d.hugetlb.release(d, region, first, pages, true);
       space.unmap(region, first, pages);
       m.cpuTlb.invalidateRange(first, pages);
       return done;
@@ -75,6 +83,8 @@ export function runHostOp(
       if (op.bytes === 0 && op.offset % PAGE_BYTES === 0) return t;
       const range = mappedRange(d, region, 'mprotect', op, 'ENOMEM');
       if (range instanceof OpError) return range;
+      const huge = isHugetlb(region) ? hugetlbRange(region, 'mprotect', op.offset, op.bytes, 'aligned') : null;
+      if (huge instanceof OpError) return huge;
       const [first, pages] = range;
       space.splitHuge(first, pages);
       space.protect(first, pages, op.prot);
@@ -85,11 +95,16 @@ export function runHostOp(
       if (op.bytes === 0 && op.offset % PAGE_BYTES === 0) return t;
       const range = mappedRange(d, region, 'madvise', op, 'ENOMEM');
       if (range instanceof OpError) return range;
-      const [first, pages] = range;
+      const huge = isHugetlb(region) ? hugetlbRange(region, 'madvise', op.offset, op.bytes, 'down') : null;
+      if (huge instanceof OpError) return huge;
+      const [first, pages] = huge ?? range;
+      if (pages === 0) return t;
       // MADV_DONTNEED zaps the range (zap_page_range_single): the notifier runs, the pages
-      // and device frames are freed, the VMA stays; the next touch faults in a zero page.
+      // and device frames are freed, the VMA stays; the next touch faults in a zero page
+      // (in a hugetlb region, a new huge page from the pool, outside the reservations).
       space.splitHuge(first, pages);
       const done = strategy.onUnmap(d, region, first, pages, t);
+      if (huge !== null) d.hugetlb.release(d, region, first, pages, false);
       space.zap(first, pages);
       m.cpuTlb.invalidateRange(first, pages);
       return done;
@@ -112,6 +127,12 @@ export function runHostOp(
       // The test driver looks the VMA up first: a hole or an unreadable VMA is EINVAL (migrate_mixed).
       const range = mappedRange(d, region, 'migrate', op, 'EINVAL');
       if (range instanceof OpError) return range;
+      // migrate_vma_setup refuses a hugetlb VMA; a prefetch just leaves the pages where they are.
+      if (isHugetlb(region)) {
+        return op.prefetch
+          ? t
+          : new OpError('EINVAL', `migrate of ${name}: hugetlb pages cannot migrate (migrate_vma_setup)`);
+      }
       const [first, pages] = range;
       for (let p = first; p < first + pages; p++) {
         if ((space.prot.get(p) & PROT_READ) === 0) {
@@ -119,6 +140,7 @@ export function runHostOp(
         }
       }
       space.splitHuge(first, pages);
+      if (op.failHugeAlloc) space.splitFirstWholeHuge(first, pages);
       const moved = strategy.migrate(d, region, first, pages, op.device, t);
       return op.prefetch && moved instanceof OpError && moved.errno === 'ENOENT' ? t : moved;
     }
@@ -138,6 +160,11 @@ export function runHostOp(
       }
       const range = mappedRange(d, region, 'exclusive access', op, 'EFAULT');
       if (range instanceof OpError) return range;
+      // folio_make_device_exclusive refuses hugetlb folios; the test driver reports EBUSY
+      // (Linux 6.15 returns EOPNOTSUPP, which the model does not have).
+      if (isHugetlb(region)) {
+        return new OpError('EBUSY', `exclusive access to ${name}: hugetlb pages cannot be made device-exclusive`);
+      }
       return grantExclusive(d, region, range[0], range[1], op.device, t);
     }
     case 'pin': {
@@ -145,6 +172,13 @@ export function runHostOp(
       const range = mappedRange(d, region, 'pin', op, 'EFAULT');
       if (range instanceof OpError) return range;
       const [first, pages] = range;
+      // Pinning in device memory migrates the pages there, which migrate_vma_setup refuses for hugetlb.
+      if (op.target === 'device' && isHugetlb(region)) {
+        return new OpError(
+          'EINVAL',
+          `pin of ${name} to device memory: hugetlb pages cannot migrate (migrate_vma_setup)`,
+        );
+      }
       return op.target === 'host'
         ? pinInSystem(d, strategy, region, first, pages, t)
         : pinInDevice(d, strategy, region, first, pages, op.device, t);
@@ -179,7 +213,15 @@ function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op
   const space = d.m.space;
   const name = region.spec.name;
   if (op.bytes === 0) return new OpError('EINVAL', `mremap of ${name}+0x${op.offset.toString(16)} with length 0`);
-  const range = mappedRange(d, region, 'mremap', op, 'EFAULT');
+  const hp = region.spec.hugetlbPageBytes;
+  if (hp !== undefined) {
+    // mremap aligns a hugetlb range's length up to whole huge pages; its start must be
+    // aligned, and the VMA has VM_DONTEXPAND, which MREMAP_DONTUNMAP refuses.
+    if (op.offset % hp !== 0) return hugetlbRange(region, 'mremap', op.offset, op.bytes, 'down') as OpError;
+    if (op.keepOld)
+      return new OpError('EINVAL', `mremap of ${name} with MREMAP_DONTUNMAP: a hugetlb VMA cannot keep its old range`);
+  }
+  const range = mappedRange(d, region, 'mremap', { offset: op.offset, bytes: roundUp(op.bytes, hp ?? 1) }, 'EFAULT');
   if (range instanceof OpError) return range;
   const [first, pages] = range;
   const target = space.regions[op.to];
@@ -201,6 +243,7 @@ function mremap(d: Driver, strategy: Strategy, region: Region, op: HostOp & { op
     d.residency.setInSystem(q, d.residency.inSystem(p));
     d.residency.setInSystem(p, true);
   }
+  if (hp !== undefined) d.hugetlb.move(region, first, pages, target);
   space.moveRange(region, first, pages, target, op.keepOld);
   d.m.cpuTlb.invalidateRange(first, pages);
   tt = strategy.onMap(d, target, tt) as Ps;
@@ -228,6 +271,14 @@ function mappedRange(
     holes,
     `${call} of ${name}+0x${range.offset.toString(16)}..+0x${end.toString(16)}, which has unmapped pages`,
   );
+}
+
+function isHugetlb(region: Region): boolean {
+  return region.spec.hugetlbPageBytes !== undefined;
+}
+
+function roundUp(bytes: number, unit: number): number {
+  return Math.ceil(bytes / unit) * unit;
 }
 
 function noDevice(call: string, device: number, d: Driver): OpError {

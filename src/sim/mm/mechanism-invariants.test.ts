@@ -12,8 +12,10 @@
  * Under hmm-mirror, hmm-migrate (with and without migration on fault, eviction, peer to
  * peer through the root complex and across a switch) and gmem (also with peers mapped for
  * accessed-by advice and for thrashing between the devices), at 4 KiB and 64 KiB device
- * pages; fast-check with a fixed seed. Ops include p2p.map and a device read racing a CPU
- * write of the same range.
+ * pages; fast-check with a fixed seed. Ops include p2p.map, a device read racing a CPU
+ * write of the same range, and a CPU write, fork and device write of one range. Ops also
+ * hit a 2 MiB hugetlb region, where each huge page must stay whole and in system memory,
+ * and the pool's accounting straight.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +31,7 @@ import {
   DEV_READ,
   DEV_WRITE,
   PAGE_COW,
+  PAGE_HUGE,
   PROT_MAPPED,
   PROT_READ,
   PROT_WRITE,
@@ -36,8 +39,22 @@ import {
 
 const SEED = 20261202;
 const REGION_PAGES = 48;
+/** Region "h": one 2 MiB hugetlb page (MAP_HUGETLB). */
+const HUGE_REGION_PAGES = 512;
 
-const range = fc.record({ page: fc.nat(REGION_PAGES - 1), pages: fc.integer({ min: 1, max: 24 }) });
+/** A range of region "a", or now and then of the hugetlb region "h": aligned to its huge page or not. */
+const rangeOfA = fc.record({ page: fc.nat(REGION_PAGES - 1), pages: fc.integer({ min: 1, max: 24 }) });
+const range = fc.oneof(
+  { arbitrary: rangeOfA, weight: 3 },
+  {
+    arbitrary: fc.record({
+      huge: fc.constant(true),
+      page: fc.oneof(fc.constant(0), fc.nat(HUGE_REGION_PAGES - 1)),
+      pages: fc.oneof(fc.constant(HUGE_REGION_PAGES), fc.integer({ min: 1, max: 24 })),
+    }),
+    weight: 1,
+  },
+);
 const p2pMapArb = fc.record({ op: fc.constant('p2p.map'), r: range, device: fc.nat(1) });
 const opArbs = [
   fc.record({ op: fc.constantFrom('cpu.read', 'cpu.write', 'dev.read', 'dev.write'), r: range, device: fc.nat(1) }),
@@ -51,24 +68,27 @@ const opArbs = [
   // A device reading a range while the CPU writes it, in one phase: the CPU's faults (a
   // page coming back from a device, copy-on-write) invalidate what the device maps meanwhile.
   fc.record({ op: fc.constant('race'), r: range, device: fc.nat(1) }),
+  // Copy-on-write: the CPU populates a range, the process forks, a device writes the range.
+  fc.record({ op: fc.constant('cow'), r: range, device: fc.nat(1) }),
 ];
 const opArb = fc.oneof(...opArbs);
 /**
  * With peer-to-peer on, also: a range migrated to one device, then mapped by the other
- * (by its faults or by p2p.map), so that later ops tear peer mappings down.
+ * (by its faults or by p2p.map), so that later ops tear peer mappings down (in region
+ * "a": hugetlb pages never migrate).
  */
 const peerOpArb = fc.oneof(
   { arbitrary: opArb, weight: 3 },
-  { arbitrary: fc.record({ op: fc.constantFrom('share', 'share-map'), r: range, device: fc.nat(1) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constantFrom('share', 'share-map'), r: rangeOfA, device: fc.nat(1) }), weight: 1 },
 );
 /** The same without p2p.map: every peer mapping is the strategy's own (its faults'). */
 const faultPeerOpArb = fc.oneof(
   { arbitrary: fc.oneof(...opArbs.filter((a) => a !== p2pMapArb)), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('share'), r: range, device: fc.nat(1) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('share'), r: rangeOfA, device: fc.nat(1) }), weight: 2 },
 );
 type Op = {
   op: string;
-  r?: { page: number; pages: number };
+  r?: { page: number; pages: number; huge?: boolean };
   prot?: string;
   device?: number;
   target?: string;
@@ -76,17 +96,21 @@ type Op = {
 };
 
 function script(ops: Op[]): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [{ op: 'mmap', name: 'a', sizeBytes: REGION_PAGES * 4096 }];
+  const out: Record<string, unknown>[] = [
+    { op: 'mmap', name: 'a', sizeBytes: REGION_PAGES * 4096 },
+    { op: 'mmap', name: 'h', sizeBytes: HUGE_REGION_PAGES * 4096, hugetlbPageBytes: '2MiB' },
+  ];
   ops.forEach((o, i) => {
-    const first = { race: 'dev.read', share: 'migrate', 'share-map': 'migrate' }[o.op] ?? o.op;
+    const first = { race: 'dev.read', share: 'migrate', 'share-map': 'migrate', cow: 'cpu.write' }[o.op] ?? o.op;
     const op: Record<string, unknown> = { op: first, expect: 'ok' };
     if (o.op === 'mremap') Object.assign(op, { name: `moved${i}`, dontUnmap: o.dontUnmap });
     if (o.r) {
       const offset = o.r.page * 4096;
+      const pages = o.r.huge ? HUGE_REGION_PAGES : REGION_PAGES;
       Object.assign(op, {
-        region: 'a',
+        region: o.r.huge ? 'h' : 'a',
         offsetBytes: offset,
-        sizeBytes: Math.min(o.r.pages, REGION_PAGES - o.r.page) * 4096,
+        sizeBytes: Math.min(o.r.pages, pages - o.r.page) * 4096,
       });
     }
     if (o.prot) op.prot = o.prot;
@@ -94,6 +118,10 @@ function script(ops: Op[]): Record<string, unknown>[] {
     if (o.device !== undefined && o.op !== 'fork') op.device = o.device;
     out.push(op);
     if (o.op === 'race') out.push({ ...op, op: 'cpu.write', device: undefined, withPrevious: true });
+    if (o.op === 'cow') {
+      delete op.device;
+      out.push({ op: 'fork', expect: 'ok' }, { ...op, op: 'dev.write', device: o.device });
+    }
     if (o.op === 'share' || o.op === 'share-map')
       out.push({ ...op, op: o.op === 'share' ? 'dev.read' : 'p2p.map', device: 1 - (o.device ?? 0) });
   });
@@ -119,48 +147,85 @@ function checkInvariants(sim: Simulation, chunked: boolean): void {
   const taken = m.devices.map(() => new Set<number>());
   for (const region of m.space.regions) {
     for (let p = region.basePage; p < region.basePage + region.pages; p++) {
-      const where = `page ${p - region.basePage} of ${region.spec.name}`;
+      // Built only for a failure's message: the checks run for every page after every op.
+      const where = () => `page ${p - region.basePage} of ${region.spec.name}`;
       const holders = m.devices.filter((dev) => m.residency.frame(dev.index, p) >= 0);
       for (const dev of holders) {
         framesOn[dev.index]++;
         const frame = m.residency.frame(dev.index, p);
-        expect(taken[dev.index].has(frame), `${dev.name} frame ${frame} holds two pages: ${where}`).toBe(false);
+        expect(taken[dev.index].has(frame), `${dev.name} frame ${frame} holds two pages: ${where()}`).toBe(false);
         taken[dev.index].add(frame);
       }
       if (m.space.cpuPte.get(p) === CpuPte.DevicePrivate) {
-        expect(holders.length, `device-private with ${holders.length} device copies: ${where}`).toBe(1);
-        expect(m.residency.inSystem(p), `device-private and in system memory: ${where}`).toBe(false);
+        expect(holders.length, `device-private with ${holders.length} device copies: ${where()}`).toBe(1);
+        expect(m.residency.inSystem(p), `device-private and in system memory: ${where()}`).toBe(false);
       }
       for (const dev of m.devices) {
         const pte = dev.pte.get(p);
-        if ((m.space.flags.get(p) & PAGE_COW) !== 0) expect(pte & DEV_WRITE, `writable shared page: ${where}`).toBe(0);
+        if ((m.space.flags.get(p) & PAGE_COW) !== 0 && (pte & DEV_WRITE) !== 0)
+          expect(pte & DEV_WRITE, `writable shared page: ${where()}`).toBe(0);
         if (pte & DEV_PEER) {
           const owner = m.residency.holderOtherThan(p, dev.index);
-          expect(owner, `${dev.name} maps a page no other device holds peer to peer: ${where}`).toBeGreaterThanOrEqual(
-            0,
-          );
-          expect(m.residency.frame(dev.index, p), `${dev.name} maps its own page as a peer's: ${where}`).toBe(-1);
-          expect(m.residency.inSystem(p), `peer mapping of a page in system memory: ${where}`).toBe(false);
+          expect(
+            owner,
+            `${dev.name} maps a page no other device holds peer to peer: ${where()}`,
+          ).toBeGreaterThanOrEqual(0);
+          expect(m.residency.frame(dev.index, p), `${dev.name} maps its own page as a peer's: ${where()}`).toBe(-1);
+          expect(m.residency.inSystem(p), `peer mapping of a page in system memory: ${where()}`).toBe(false);
           const prot = m.space.prot.get(p);
           const allowed = (prot & PROT_READ ? DEV_READ : 0) | (prot & PROT_WRITE ? DEV_WRITE : 0);
-          expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `${dev.name} peer PTE exceeds the VMA: ${where}`).toBe(0);
+          expect(pte & (DEV_READ | DEV_WRITE) & ~allowed, `${dev.name} peer PTE exceeds the VMA: ${where()}`).toBe(0);
         } else if (pte & DEV_LOCAL) {
-          expect(m.space.cpuPte.get(p), `local mapping of a page not device-private: ${where}`).toBe(
+          expect(m.space.cpuPte.get(p), `local mapping of a page not device-private: ${where()}`).toBe(
             CpuPte.DevicePrivate,
           );
-          expect(m.residency.frame(dev.index, p), `local mapping without a frame: ${where}`).toBeGreaterThanOrEqual(0);
+          expect(m.residency.frame(dev.index, p), `local mapping without a frame: ${where()}`).toBeGreaterThanOrEqual(
+            0,
+          );
         } else {
           const extra = pte & (DEV_READ | DEV_WRITE) & ~cpuAllows(d, m, dev.index, p);
-          expect(extra, `${dev.name} PTE exceeds the CPU side: ${where}`).toBe(0);
+          if (extra !== 0) expect(extra, `${dev.name} PTE exceeds the CPU side: ${where()}`).toBe(0);
         }
       }
     }
   }
+  checkHugetlb(sim);
   for (const dev of m.devices) {
     const used = d.frames.of(dev.index).usedBytes / 4096;
     if (chunked) expect(used, `${dev.name} frames`).toBeGreaterThanOrEqual(framesOn[dev.index]);
     else expect(used, `${dev.name} frames`).toBe(framesOn[dev.index]);
   }
+}
+
+/**
+ * hugetlb regions: each huge page is populated whole or not at all (one entry, never
+ * split: every page present or write-protected, flagged huge, or none), never leaves
+ * system memory, and the pool never hands out more than it has.
+ */
+function checkHugetlb(sim: Simulation): void {
+  const m = sim.machine;
+  for (const region of m.space.regions) {
+    if (region.spec.hugetlbPageBytes === undefined) continue;
+    const hp = region.spec.hugetlbPageBytes / 4096;
+    for (let first = region.basePage; first < region.basePage + region.pages; first += hp) {
+      const where = `huge page at page ${first - region.basePage} of ${region.spec.name}`;
+      const entry = m.space.cpuPte.get(first);
+      expect([CpuPte.None, CpuPte.Present, CpuPte.ReadOnly], `special entry in a ${where}`).toContain(entry);
+      for (let p = first; p < first + hp; p++) {
+        const huge = (m.space.flags.get(p) & PAGE_HUGE) !== 0;
+        // Checked page by page, asserted only on a failure (an expect per page is slow).
+        if (m.space.cpuPte.get(p) !== entry) expect(m.space.cpuPte.get(p), `${where} populated in part`).toBe(entry);
+        if (huge !== (entry !== CpuPte.None)) expect(huge, `${where}: mapped whole iff populated`).toBe(!huge);
+        if (!m.residency.inSystem(p)) expect(m.residency.inSystem(p), `${where} left system memory`).toBe(true);
+      }
+    }
+  }
+  const pool = sim.mm.driver.hugetlb;
+  for (const s of [0, 1]) {
+    expect(pool.reserved[s], 'reserved huge pages').toBeGreaterThanOrEqual(0);
+    expect(pool.free[s], 'free huge pages cover the reservations').toBeGreaterThanOrEqual(pool.reserved[s]);
+  }
+  expect(pool.free[0], 'free 2 MiB pages').toBeLessThanOrEqual(128);
 }
 
 /** Strategies, and the machines' peer routes: `switch` puts both devices under one PCIe switch, else each on a root port. */
@@ -205,14 +270,20 @@ function simulation(
   );
 }
 
-/** Peer mappings made and torn down by the runs so far (the property must reach them). */
-const peerTally = { mapped: 0, unmapped: 0 };
+/** Peer mappings made and torn down, and hugetlb pages populated and copied on write, by the runs so far (the property must reach them). */
+const peerTally = { mapped: 0, unmapped: 0, hugetlbFaults: 0, hugetlbCopies: 0 };
 
 function runChecked(sim: Simulation, chunked = false): void {
+  let copied = false;
   while (sim.nextPhase < sim.plan.phases.length) {
     sim.runPhase();
     checkInvariants(sim, chunked);
+    // Two huge pages out of the pool for a region of one: the parent's copy and the child's.
+    copied ||= sim.mm.driver.hugetlb.free[0] < 128 - 1;
   }
+  // Region "a" is too small for a THP: every huge page fault is a hugetlb one.
+  peerTally.hugetlbFaults += sim.machine.counters.hugePageFaults;
+  if (copied) peerTally.hugetlbCopies++;
   for (const dev of sim.machine.devices) {
     peerTally.mapped += dev.counters.p2pMappedPages;
     peerTally.unmapped += dev.counters.p2pUnmappedPages;
@@ -238,8 +309,22 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
       { op: 'dev.write', r: { page: 0, pages: 1 }, device: 1 },
     ]);
     runChecked(sim, true);
-    const moved = sim.machine.space.regions[1];
+    const moved = sim.machine.space.regions.find((r) => r.spec.name === 'moved1')!;
     expect(sim.machine.space.cpuPte.get(moved.basePage)).toBe(CpuPte.Present);
+  });
+
+  it('fork copies a hugetlb page with a pinned page in it whole (found by the property below)', () => {
+    // copy_hugetlb_page_range: a pinned anonymous huge page goes to the child as a copy,
+    // so the parent keeps every page of it writable, not just the pinned one.
+    const sim = simulation({ impl: 'hmm-mirror' }, '4KiB', [
+      { op: 'pin', r: { huge: true, page: 0, pages: 1 }, target: 'host', device: 0 },
+      { op: 'fork', device: 0 },
+    ]);
+    runChecked(sim);
+    const h = sim.machine.space.regions.find((r) => r.spec.name === 'h')!;
+    for (const p of [h.basePage, h.basePage + 1, h.basePage + HUGE_REGION_PAGES - 1]) {
+      expect(sim.machine.space.cpuPte.get(p)).toBe(CpuPte.Present);
+    }
   });
 
   for (const { strategy, switch: underSwitch, faultPeers } of CASES) {
@@ -247,7 +332,7 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
     for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       const where = underSwitch ? ', both devices under a PCIe switch' : '';
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
-        peerTally.mapped = peerTally.unmapped = 0;
+        peerTally.mapped = peerTally.unmapped = peerTally.hugetlbFaults = peerTally.hugetlbCopies = 0;
         fc.assert(
           fc.property(fc.array(ops, { minLength: 1, maxLength: 20 }), (script) =>
             runChecked(
@@ -255,8 +340,15 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
               strategy.impl === 'gmem' || 'eviction' in strategy,
             ),
           ),
-          { numRuns: 40, seed: SEED },
+          // The peer cases need more runs to reach both a peer mapping and its teardown by
+          // chance, with the hugetlb region's ops among theirs.
+          { numRuns: faultPeers ? 80 : 40, seed: SEED },
         );
+        expect(peerTally.hugetlbFaults, 'hugetlb pages populated').toBeGreaterThan(0);
+        expect(
+          peerTally.hugetlbCopies,
+          'runs in which a copy on write after fork took a second hugetlb page',
+        ).toBeGreaterThan(0);
         if (strategy.peerToPeer) {
           expect(peerTally.mapped, 'peer mappings made').toBeGreaterThan(0);
           expect(peerTally.unmapped, 'peer mappings torn down').toBeGreaterThan(0);

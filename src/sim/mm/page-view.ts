@@ -9,6 +9,7 @@ import {
   PAGE_HUGE,
   PAGE_PINNED_DEVICE,
   PROT_FILE,
+  PROT_HUGETLB,
   PROT_MAPPED,
   PROT_READ,
   PROT_WRITE,
@@ -53,15 +54,23 @@ const HUGE_VIEWS = new Set<BasePageView>(['read', 'write', 'device-private', 'de
 
 /**
  * The views of pages [first, first + pages) from `device`: a page of a 2 MiB block that
- * is mapped whole (every page flagged huge, all with one view) gets the '-pmd' suffix.
+ * is mapped whole (every page flagged huge, all with one view) gets the '-pmd' suffix; a
+ * page of a hugetlb page gets '-pmd' or '-pud' by the huge page's size (its one entry maps
+ * it whole, always).
  */
 export function snapshotViews(d: Driver, first: number, pages: number, device: number): PageView[] {
   const flags = d.m.space.flags;
   const views: PageView[] = [];
   let block = -1;
   let blockHuge = false;
+  const region = d.m.space.regions.find((r) => first >= r.basePage && first < r.basePage + r.pages);
+  const hugetlbLevel = region?.spec.hugetlbPageBytes === 2 * 1024 * 1024 ? '-pmd' : '-pud';
   for (let p = first; p < first + pages; p++) {
     const view = pageView(d, p, device);
+    if ((d.prot(p) & PROT_HUGETLB) !== 0) {
+      views.push((flags.get(p) & PAGE_HUGE) !== 0 && HUGE_VIEWS.has(view) ? `${view}${hugetlbLevel}` : view);
+      continue;
+    }
     const b = p - (p % HUGE_PAGES);
     if (b !== block) {
       block = b;

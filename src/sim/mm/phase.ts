@@ -39,7 +39,7 @@ export class MemoryManager {
       m,
       driverConfig,
       strategy.translation === 'iommu',
-      (region, page, t) => strategy.onCpuPteChange(d, region, page, t),
+      (region, page, t, pages) => strategy.onCpuPteChange(d, region, page, t, pages),
       (region, page, write, t) => strategy.onSpecialCpuFault(d, region, page, write, t),
       strategy.placeNewPages ? (region, first, pages, t) => strategy.placeNewPages!(d, region, first, pages, t) : null,
     ));

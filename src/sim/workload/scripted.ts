@@ -76,9 +76,19 @@ export const mmapOpSchema = obj(
     fileOffsetBytes: size(
       "With `file`: the offset in the file of the region's first byte, a multiple of 4 KiB (mmap's offset). Default 0.",
     ).optional(),
+    hugetlbPageBytes: size(
+      'MAP_HUGETLB with MAP_HUGE_2MB ("2MiB") or MAP_HUGE_1GB ("1GiB"): anonymous memory from the hugetlb pool (hardware.cpu.memory.hugetlbPool) instead of base pages. sizeBytes rounds up to whole huge pages and the mmap reserves them (ENOMEM when the pool cannot hold them); the first touch of a huge page, read or write, takes it from the pool zeroed whole (no zero page) and the CPU maps it with one PMD (2 MiB) or PUD (1 GiB) entry, never split. munmap, mprotect and madvise need a huge-page-aligned start, and munmap and mprotect a range that ends on a huge page boundary (EINVAL otherwise, as hugetlb_vm_op_split refuses to split the VMA there); madvise(DONTNEED) leaves out a huge page the range ends in. The pages never migrate (migrate_vma_setup refuses a hugetlb VMA: EINVAL), and devices mirror them in place. Default: base pages.',
+    )
+      .pipe(
+        z.union([z.literal(2097152), z.literal(1073741824)], {
+          error: (iss) =>
+            `${iss.input} bytes is not a hugetlb page size; use "2MiB" (MAP_HUGE_2MB) or "1GiB" (MAP_HUGE_1GB)`,
+        }),
+      )
+      .optional(),
     expect,
   },
-  'mmap: map a new region of anonymous memory, or of a file (`file`).',
+  'mmap: map a new region of anonymous memory (of base pages, or with `hugetlbPageBytes` of hugetlb pages), or of a file (`file`).',
 );
 
 export const fileWriteOpSchema = obj(
@@ -219,7 +229,7 @@ export const snapshotOpSchema = obj(
     ),
     expect,
   },
-  'snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting, like the HMM test driver\'s SNAPSHOT: "error" (unmapped or PROT_NONE), "none" (no entry yet), "zero", "read", "write", "device-private" (in this device\'s memory), "device-private-remote", "device-coherent", "device-coherent-remote", "device-exclusive", "pinned" (pinned in device memory); a "-pmd" suffix marks a page mapped by a 2 MiB entry.',
+  'snapshot: record each page of a range (default: the whole region) as hmm_range_fault sees it without faulting, like the HMM test driver\'s SNAPSHOT: "error" (unmapped or PROT_NONE), "none" (no entry yet), "zero", "read", "write", "device-private" (in this device\'s memory), "device-private-remote", "device-coherent", "device-coherent-remote", "device-exclusive", "pinned" (pinned in device memory); a "-pmd" suffix marks a page mapped by a 2 MiB entry (a transparent huge page, or a 2 MiB hugetlb page), "-pud" one mapped by a 1 GiB entry (a 1 GiB hugetlb page).',
 );
 
 export const forkOpSchema = obj(
@@ -317,6 +327,9 @@ export const migrateOpSchema = obj(
       'Where the range goes: "device" (default), the memory of `device` (0 unless given); "host", system memory (from whichever device holds each page).',
     ).default('device'),
     device,
+    failHugeAlloc: bool(
+      'Inject a failure of the migration\'s first huge page allocation, as the HMM test driver\'s HMM_DMIRROR_FLAG_FAIL_ALLOC does (in device memory, or in system memory with to "host"): the first transparent huge page the op would move whole is split and moves as 512 4 KiB pages, so it is mapped by 4 KiB entries where it lands. Without a THP moving whole the injection has no effect (the driver would keep the flag for a later allocation; the model drops it).',
+    ).optional(),
     expect,
   },
   "migrate: move a range of a region (default: all of it) to a device's memory and map it there, like the HMM test driver's MIGRATE (migrate_vma), or back to system memory (`to: \"host\"`); only strategies that migrate accept it (hmm-migrate, coherent; gmem, where it is an explicit prefetch). Pages already there stay; MAP_SHARED pages cannot move to a device, and a range with none that could fails with ENOENT, as the kernel's selftests expect.",
@@ -429,6 +442,8 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     if ((op.op === 'mmap' || op.op === 'mremap') && !firstMmap.has(op.name)) firstMmap.set(op.name, i);
   });
   const sizes = new Map<string, number>();
+  /** Huge page size of each hugetlb region (mremap's new region inherits it). */
+  const hugetlb = new Map<string, number>();
   const files = new FileChecks(ops, issues);
   let groupHasDevice = false;
   ops.forEach((op, i) => {
@@ -459,12 +474,19 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     }
     if (access) groupHasDevice = (op.withPrevious && groupHasDevice) || op.op.startsWith('dev.');
     if (op.op === 'mmap') {
+      if (op.hugetlbPageBytes !== undefined && op.file !== undefined) {
+        issues.push({
+          path: [i, 'hugetlbPageBytes'],
+          message: `${what}: MAP_HUGETLB maps anonymous memory; remove hugetlbPageBytes or file (hugetlbfs files are not modelled)`,
+        });
+      }
       if (sizes.has(op.name)) {
         issues.push({
           path: [i, 'name'],
           message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give each mmap its own name`,
         });
-      } else sizes.set(op.name, op.sizeBytes);
+      } else sizes.set(op.name, mappedBytes(op));
+      if (op.hugetlbPageBytes !== undefined) hugetlb.set(op.name, op.hugetlbPageBytes);
       files.mmap(op, i, what);
       return;
     }
@@ -514,7 +536,9 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
           path: [i, 'name'],
           message: `${what}: region "${op.name}" is already mapped by op ${firstMmap.get(op.name)}; give the new region its own name`,
         });
-      } else sizes.set(op.name, op.sizeBytes ?? regionBytes - offset);
+      } else sizes.set(op.name, roundUp(op.sizeBytes ?? regionBytes - offset, hugetlb.get(op.region) ?? 1));
+      const huge = hugetlb.get(op.region);
+      if (huge !== undefined) hugetlb.set(op.name, huge);
       files.mremap(op);
     }
     const pages = Math.ceil((op.sizeBytes ?? regionBytes - offset) / 4096);
@@ -541,6 +565,15 @@ export function checkScript(ops: readonly ScriptOp[]): ScriptIssue[] {
     }
   });
   return issues;
+}
+
+/** The bytes an mmap op maps: MAP_HUGETLB rounds the length up to whole huge pages (ksys_mmap_pgoff). */
+function mappedBytes(op: Extract<ScriptOp, { op: 'mmap' }>): number {
+  return roundUp(op.sizeBytes, op.hugetlbPageBytes ?? 1);
+}
+
+function roundUp(bytes: number, unit: number): number {
+  return Math.ceil(bytes / unit) * unit;
 }
 
 /** The host operations that may run during an access phase (withPrevious). */
@@ -576,7 +609,8 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       const index = regions.length;
       const file =
         op.file === undefined ? {} : { file: { index: fileIndex.get(op.file)!, offsetBytes: op.fileOffsetBytes ?? 0 } };
-      regions.push({ name: op.name, sizeBytes: op.sizeBytes, prot: op.prot, shared: op.shared, ...file });
+      const huge = op.hugetlbPageBytes === undefined ? {} : { hugetlbPageBytes: op.hugetlbPageBytes };
+      regions.push({ name: op.name, sizeBytes: mappedBytes(op), prot: op.prot, shared: op.shared, ...file, ...huge });
       byName.set(op.name, index);
       const name = `mmap ${op.name}`;
       opNames.push(name);
@@ -643,7 +677,10 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
         // The moved range maps the same part of the file as before.
         const file =
           from.file === undefined ? {} : { file: { ...from.file, offsetBytes: from.file.offsetBytes + offset } };
-        regions.push({ name: op.name, sizeBytes: bytes, prot: from.prot, shared: from.shared, ...file });
+        // A hugetlb range moves in whole huge pages (mremap aligns its lengths up to them).
+        const huge = from.hugetlbPageBytes === undefined ? {} : { hugetlbPageBytes: from.hugetlbPageBytes };
+        const moved = roundUp(bytes, from.hugetlbPageBytes ?? 1);
+        regions.push({ name: op.name, sizeBytes: moved, prot: from.prot, shared: from.shared, ...file, ...huge });
         byName.set(op.name, to);
         const host: HostOp = { op: 'mremap', region: r, offset, bytes, to, keepOld: op.dontUnmap };
         phases.push({ kind: 'host', label: `${label} to ${op.name}`, host, ...tags });
@@ -687,7 +724,16 @@ export function buildScripted(config: ScriptedConfig, env: WorkloadEnv): Workloa
       case 'migrate':
       case 'prefetch': {
         const device = op.to === 'host' ? TO_HOST : (op.device ?? 0);
-        const host: HostOp = { op: 'migrate', region: r, offset, bytes, device, prefetch: op.op === 'prefetch' };
+        const failHugeAlloc = op.op === 'migrate' && op.failHugeAlloc === true ? { failHugeAlloc: true } : {};
+        const host: HostOp = {
+          op: 'migrate',
+          region: r,
+          offset,
+          bytes,
+          device,
+          prefetch: op.op === 'prefetch',
+          ...failHugeAlloc,
+        };
         phases.push({ kind: 'host', label, host, ...tags });
         return;
       }

@@ -18,6 +18,8 @@ export interface RegionSpec {
   shared: boolean;
   /** A file mapping: the file (an index into the plan's files) and the offset in it of the region's first byte (4 KiB aligned). Absent: anonymous memory. */
   file?: { index: number; offsetBytes: number };
+  /** MAP_HUGETLB: the huge page size of the hugetlb pool the region's memory comes from (2 MiB or 1 GiB); sizeBytes is a multiple of it. Absent: base pages (and THP). */
+  hugetlbPageBytes?: number;
 }
 
 /** A file the plan maps or reads and writes: held whole in the page cache. */
@@ -87,8 +89,19 @@ export type HostOp =
   | { op: 'munmap'; region: number; offset: number; bytes: number }
   | { op: 'mprotect'; region: number; offset: number; bytes: number; prot: Prot }
   | { op: 'snapshot'; region: number; offset: number; bytes: number; device: number }
-  /** `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data). */
-  | { op: 'migrate'; region: number; offset: number; bytes: number; device: number; prefetch?: boolean }
+  /**
+   * `prefetch`: a range with nothing left to move is done, not ENOENT (cudaMemPrefetchAsync of resident data).
+   * `failHugeAlloc`: the first THP moving whole is split first (HMM_DMIRROR_FLAG_FAIL_ALLOC).
+   */
+  | {
+      op: 'migrate';
+      region: number;
+      offset: number;
+      bytes: number;
+      device: number;
+      prefetch?: boolean;
+      failHugeAlloc?: boolean;
+    }
   | { op: 'advise'; region: number; advice: Partial<Advice> }
   | { op: 'fork' }
   | { op: 'madvise'; region: number; offset: number; bytes: number; advice: 'dontneed' }

@@ -41,6 +41,8 @@ export interface Options {
   thp?: boolean;
   /** PCIe AtomicOps on the devices' link (device-private variants; a coherent link has atomics). */
   atomicOps?: boolean;
+  /** The hugetlb pool (hardware.cpu.memory.hugetlbPool); default: the model's (128 pages of 2 MiB, none of 1 GiB). */
+  hugetlbPool?: { pages2MiB?: number; pages1GiB?: number };
 }
 
 /** The experiment a script runs as under the variant (for tests that step it phase by phase). */
@@ -55,7 +57,10 @@ export function selftestExperiment(
   return parseExperiment({
     name: 'hmm selftest',
     hardware: {
-      cpu: { transparentHugePages: options.thp ?? false },
+      cpu: {
+        transparentHugePages: options.thp ?? false,
+        ...(options.hugetlbPool ? { memory: { hugetlbPool: options.hugetlbPool } } : {}),
+      },
       // Device-coherent memory needs a cache-coherent link (CXL.mem-style, the defaults).
       link: isCoherent ? { impl: 'coherent' } : { impl: 'pcie', atomicOps: options.atomicOps ?? false },
       devices,

@@ -1,9 +1,11 @@
-/** A snapshot of a range's pages as a strip of cells coloured by state, with a legend; 2 MiB mappings are outlined. */
+/** A snapshot of a range's pages as a strip of cells coloured by state, with a legend; 2 MiB and 1 GiB mappings are outlined. */
 import type { Snapshot } from '../../../shared/api.js';
 
-/** The cell classes of a page view: its state's colour, and an outline for a '-pmd' (2 MiB) mapping. */
+/** The cell classes of a page view: its state's colour, and an outline for a '-pmd' (2 MiB) or '-pud' (1 GiB) mapping. */
 export function pageClass(view: string): string {
-  return view.endsWith('-pmd') ? `page page-${view.slice(0, -4)} page-huge` : `page page-${view}`;
+  return view.endsWith('-pmd') || view.endsWith('-pud')
+    ? `page page-${view.slice(0, -4)} page-huge`
+    : `page page-${view}`;
 }
 
 export function PageMap({ snapshot, op }: { snapshot: Snapshot; op: string | undefined }) {

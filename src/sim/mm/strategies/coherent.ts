@@ -147,13 +147,15 @@ export function createCoherent(config: z.output<typeof coherentSchema>): Strateg
       resolveFault(d, f, t, permission);
       toucher = -1;
     },
-    onCpuPteChange(d, region, page, t) {
-      let tt = d.notify(region, page, 1, t);
-      for (const dev of d.devices) {
-        if (!onDevice(d, dev.index, page)) continue;
-        tt = copyPages(d, dev.index, false, region, page, page + 1, tt);
-        d.freeFrame(dev.index, d.residency.dropDeviceCopy(dev.index, page), tt);
-        d.residency.setInSystem(page, true);
+    onCpuPteChange(d, region, first, t, pages) {
+      let tt = d.notify(region, first, pages, t);
+      for (let page = first; page < first + pages; page++) {
+        for (const dev of d.devices) {
+          if (!onDevice(d, dev.index, page)) continue;
+          tt = copyPages(d, dev.index, false, region, page, page + 1, tt);
+          d.freeFrame(dev.index, d.residency.dropDeviceCopy(dev.index, page), tt);
+          d.residency.setInSystem(page, true);
+        }
       }
       return tt;
     },

@@ -36,6 +36,7 @@ import {
   DEV_READ,
   DEV_WRITE,
   PROT_FILE,
+  PROT_HUGETLB,
   PROT_MAPPED,
   PROT_READ,
   PROT_SHARED,
@@ -134,10 +135,11 @@ export function createGmem(config: GmemConfig): Strategy {
     return owner >= 0 && d.canReachPeer(device, owner);
   }
 
-  /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy; not a file's page-cache page). */
+  /** Whether a page can move to a device: private anonymous memory in system memory only (no device holds a copy; not a file's page-cache page; not hugetlb memory). */
   function movable(d: DriverContext, p: number): boolean {
     const prot = d.prot(p);
-    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
+    if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & (PROT_SHARED | PROT_HUGETLB)) !== 0)
+      return false;
     const pte = d.cpuPte(p);
     if (pte !== CpuPte.None && pte !== CpuPte.Present && pte !== CpuPte.ReadOnly) return false;
     if ((prot & PROT_FILE) !== 0 && mapsPageCache(prot, pte, d.pageFlags(p))) return false;
@@ -411,11 +413,13 @@ export function createGmem(config: GmemConfig): Strategy {
     resolveDeviceFault: resolve,
     migrate,
     advise,
-    onCpuPteChange(d, region, page, t) {
+    onCpuPteChange(d, region, first, t, pages) {
       // A CPU write to a read-mostly page (copy-on-write of its write-protected system copy) drops the device copies.
-      const tt = d.notify(region, page, 1, t);
-      for (const dev of d.devices) {
-        if (d.residency.dropDeviceCopy(dev.index, page) >= 0) memory.release(d, dev.index, page, tt);
+      const tt = d.notify(region, first, pages, t);
+      for (let page = first; page < first + pages; page++) {
+        for (const dev of d.devices) {
+          if (d.residency.dropDeviceCopy(dev.index, page) >= 0) memory.release(d, dev.index, page, tt);
+        }
       }
       return tt;
     },

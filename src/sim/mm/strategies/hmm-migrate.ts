@@ -230,7 +230,7 @@ export function createHmmMigrate(config: z.output<typeof hmmMigrateSchema>): Str
     afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolve,
     migrate,
-    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
+    onCpuPteChange: (d, region, page, t, pages) => d.notify(region, page, pages, t),
     onSpecialCpuFault(d, region, page, _write, t) {
       if (d.cpuPte(page) !== CpuPte.DevicePrivate) return ERR_SIGBUS;
       const owner = d.devices.find((dev) => d.residency.frame(dev.index, page) >= 0);

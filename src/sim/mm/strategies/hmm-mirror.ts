@@ -47,7 +47,7 @@ export function createHmmMirror(config: z.output<typeof hmmMirrorSchema> = WINDO
     beforePhase: (_d, _phase, t) => t,
     afterPhase: (_d, _phase, t) => t,
     resolveDeviceFault: resolveMirrorFault,
-    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
+    onCpuPteChange: (d, region, page, t, pages) => d.notify(region, page, pages, t),
     // hmm-mirror creates no special entries.
     onSpecialCpuFault: () => ERR_SIGBUS,
   };
@@ -99,7 +99,7 @@ function adHocRanges(config: z.output<typeof hmmMirrorSchema>): Strategy {
       resolveMirrorFault(d, f, t + created);
       f.costPs += created;
     },
-    onCpuPteChange: (d, region, page, t) => d.notify(region, page, 1, t),
+    onCpuPteChange: (d, region, page, t, pages) => d.notify(region, page, pages, t),
     onSpecialCpuFault: () => ERR_SIGBUS,
   };
 }

@@ -14,6 +14,7 @@ import {
   PAGE_PINNED_HOST,
   PROT_FILE,
   PROT_MAPPED,
+  PROT_HUGETLB,
   PROT_READ,
   PROT_SHARED,
   mapsPageCache,
@@ -151,11 +152,13 @@ export function migrateToHost(
  * expect ENOENT for it), and so is every page-cache page of a file mapping: a MAP_PRIVATE
  * file page moves only once a write has copied it into an anonymous page
  * (__migrate_device_pages: "only support anonymous memory migrating to device private or
- * coherent memory"; migrate_vma_collect_hole skips the holes of a file VMA).
+ * coherent memory"; migrate_vma_collect_hole skips the holes of a file VMA). Nor does a
+ * hugetlb page (migrate_vma_setup refuses a hugetlb VMA): it stays in system memory.
  */
 export function movable(d: DriverContext, page: number): boolean {
   const prot = d.prot(page);
-  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & PROT_SHARED) !== 0) return false;
+  if ((prot & (PROT_MAPPED | PROT_READ)) !== (PROT_MAPPED | PROT_READ) || (prot & (PROT_SHARED | PROT_HUGETLB)) !== 0)
+    return false;
   const pte = d.cpuPte(page);
   if ((prot & PROT_FILE) !== 0 && mapsPageCache(prot, pte, d.pageFlags(page))) return false;
   return (pte === CpuPte.None || pte === CpuPte.Present || pte === CpuPte.ReadOnly) && d.residency.inSystem(page);
@@ -178,6 +181,8 @@ export function nothingMoved(d: DriverContext, region: Region, first: number, en
     shared = (d.prot(p) & PROT_SHARED) !== 0;
     pageCache ||= mapsPageCache(d.prot(p), d.cpuPte(p), d.pageFlags(p));
   }
+  if ((d.prot(first) & PROT_HUGETLB) !== 0)
+    return new OpError('ENOENT', `migrate of ${region.spec.name}: hugetlb pages cannot migrate`);
   return new OpError(
     'ENOENT',
     shared

@@ -68,8 +68,11 @@ export interface Strategy {
    * region in between.
    */
   resolveDeviceFault(d: DriverContext, fault: DeviceFault, t: Ps): void;
-  /** A CPU page-table entry of `page` changed (copy-on-write, reclaim): invalidate device copies. Returns time when done. */
-  onCpuPteChange(d: DriverContext, region: Region, page: number, t: Ps): Ps;
+  /**
+   * The CPU page-table entries of [page, page + pages) changed (copy-on-write of a page, or
+   * of a whole hugetlb page; reclaim): invalidate device copies. Returns time when done.
+   */
+  onCpuPteChange(d: DriverContext, region: Region, page: number, t: Ps, pages: number): Ps;
   /**
    * The CPU touched a special entry (device-private, device-exclusive, migration, pinned):
    * migrate the page back, revoke exclusivity, wait, or fail. Returns the time the CPU
