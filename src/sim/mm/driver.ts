@@ -19,6 +19,7 @@ import { copyPeer, copyRegion, pinHostPages } from './copy.js';
 import { faultInPage } from './cpu-fault.js';
 import { FrameAllocators } from './frame-allocators.js';
 import { dmaUnmap, invalidateAts, notifierInvalidate, unmapDevicePages } from './invalidate.js';
+import { PeerCopyMappings } from './peer-copy-mappings.js';
 
 /** What a strategy may know of a device. */
 export interface DeviceInfo {
@@ -148,6 +149,8 @@ export const VA_BLOCK_PAGES = 512;
 export class Driver implements DriverContext {
   readonly timing: DriverTiming;
   readonly frames: FrameAllocators;
+  /** The IOMMU mappings of destination frames that peer copies through the root complex use. */
+  readonly peerCopyMappings: PeerCopyMappings;
 
   constructor(
     readonly m: Machine,
@@ -171,6 +174,7 @@ export class Driver implements DriverContext {
       pageRequest: m.iommu.pageRequestPs,
     };
     this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
+    this.peerCopyMappings = new PeerCopyMappings(m, this.timing.dmaMapPerPage);
   }
 
   get devices(): readonly Device[] {
@@ -372,6 +376,7 @@ export class Driver implements DriverContext {
   }
 
   freeFrame(device: number, frame: number, t: Ps): void {
+    this.peerCopyMappings.unmapFrames(device, frame, 1, t);
     this.frames.of(device).freeFrame(frame);
     this.accountMemory(device, t);
   }
@@ -387,6 +392,7 @@ export class Driver implements DriverContext {
   }
 
   freeChunk(device: number, chunk: number, t: Ps): void {
+    this.peerCopyMappings.unmapFrames(device, chunk * VA_BLOCK_PAGES, VA_BLOCK_PAGES, t);
     this.frames.of(device).freeChunk(chunk);
     this.accountMemory(device, t);
   }
@@ -421,7 +427,8 @@ export class Driver implements DriverContext {
   }
 
   copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps {
-    return copyPeer(this.m, this.m.devices[from], this.m.devices[to], region, offset, bytes, t);
+    const tt = this.peerCopyMappings.map(from, to, region.basePage, offset, bytes, t);
+    return copyPeer(this.m, this.m.devices[from], this.m.devices[to], region, offset, bytes, tt);
   }
 
   countNoPeerRouteCopy(device: number, bytes: number): void {
