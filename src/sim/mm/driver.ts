@@ -135,6 +135,7 @@ export interface DriverContext {
   /**
    * Copies [offset, offset + bytes) of a region from device `from`'s copy of it to device
    * `to`'s, on `from`'s copy engines across the peer route (canReachPeer(from, to) must hold).
+   * Through the root complex, `to`'s pages are first DMA-mapped for `from` where they are not yet (peer-copy-mappings.ts).
    */
   copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps;
   /** Counts bytes copied from host memory to `device` because the device a peer copy would come from cannot reach it. */
