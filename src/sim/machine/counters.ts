@@ -101,4 +101,7 @@ export class DeviceCounters {
   copyPeerPs = 0;
   /** Bytes peerCopies copied from host memory to this device instead, for want of a peer route from the first device. */
   copyNoPeerRouteBytes = 0;
+  /** Destination pages this device's peer copies through the root complex DMA-mapped in the IOMMU (once per page and destination), and those mappings dropped when the destination frame was freed. */
+  peerCopyDmaMappedPages = 0;
+  peerCopyDmaUnmappedPages = 0;
 }

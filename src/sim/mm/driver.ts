@@ -20,6 +20,7 @@ import { faultInPage } from './cpu-fault.js';
 import { FrameAllocators } from './frame-allocators.js';
 import { HugetlbPool } from './hugetlb.js';
 import { dmaUnmap, invalidateAts, notifierInvalidate, unmapDevicePages } from './invalidate.js';
+import { PeerCopyMappings } from './peer-copy-mappings.js';
 
 /** What a strategy may know of a device. */
 export interface DeviceInfo {
@@ -135,6 +136,7 @@ export interface DriverContext {
   /**
    * Copies [offset, offset + bytes) of a region from device `from`'s copy of it to device
    * `to`'s, on `from`'s copy engines across the peer route (canReachPeer(from, to) must hold).
+   * Through the root complex, `to`'s pages are first DMA-mapped for `from` where they are not yet (peer-copy-mappings.ts).
    */
   copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps;
   /** Counts bytes copied from host memory to `device` because the device a peer copy would come from cannot reach it. */
@@ -151,6 +153,8 @@ export class Driver implements DriverContext {
   readonly frames: FrameAllocators;
   /** The hugetlb pool that MAP_HUGETLB regions take their huge pages from (hugetlb.ts). */
   readonly hugetlb: HugetlbPool;
+  /** The IOMMU mappings of destination frames that peer copies through the root complex use. */
+  readonly peerCopyMappings: PeerCopyMappings;
 
   constructor(
     readonly m: Machine,
@@ -175,6 +179,7 @@ export class Driver implements DriverContext {
     };
     this.frames = new FrameAllocators(m.devices.map((d) => d.dram.capacityBytes));
     this.hugetlb = new HugetlbPool(m.config.cpu.memory.hugetlbPool);
+    this.peerCopyMappings = new PeerCopyMappings(m, this.timing.dmaMapPerPage);
   }
 
   get devices(): readonly Device[] {
@@ -376,6 +381,7 @@ export class Driver implements DriverContext {
   }
 
   freeFrame(device: number, frame: number, t: Ps): void {
+    this.peerCopyMappings.unmapFrames(device, frame, 1, t);
     this.frames.of(device).freeFrame(frame);
     this.accountMemory(device, t);
   }
@@ -391,6 +397,7 @@ export class Driver implements DriverContext {
   }
 
   freeChunk(device: number, chunk: number, t: Ps): void {
+    this.peerCopyMappings.unmapFrames(device, chunk * VA_BLOCK_PAGES, VA_BLOCK_PAGES, t);
     this.frames.of(device).freeChunk(chunk);
     this.accountMemory(device, t);
   }
@@ -425,7 +432,8 @@ export class Driver implements DriverContext {
   }
 
   copyToPeer(from: number, to: number, region: Region, offset: number, bytes: number, t: Ps): Ps {
-    return copyPeer(this.m, this.m.devices[from], this.m.devices[to], region, offset, bytes, t);
+    const tt = this.peerCopyMappings.map(from, to, region.basePage, offset, bytes, t);
+    return copyPeer(this.m, this.m.devices[from], this.m.devices[to], region, offset, bytes, tt);
   }
 
   countNoPeerRouteCopy(device: number, bytes: number): void {

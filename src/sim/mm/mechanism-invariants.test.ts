@@ -238,7 +238,9 @@ const CASES: { strategy: Record<string, unknown>; switch?: boolean; faultPeers?:
   { strategy: { impl: 'hmm-migrate', granularityBytes: '64KiB', peerToPeer: true } },
   { strategy: { impl: 'hmm-migrate', migrateOnFault: false, peerToPeer: true }, switch: true },
   // gmem maps a peer's pages with accessed-by advice, and pins a block thrashing between
-  // the devices on one of them (threshold 1: at once) while the other maps it peer to peer.
+  // the devices on one of them (threshold 2: the first event has seen only one of the two
+  // devices, the second both) while the other maps it peer to peer; a page one device
+  // takes from the other moves device to device.
   // Without p2p.map ops, so that the peer mappings the property must see made and torn
   // down are gmem's own.
   {
@@ -246,7 +248,7 @@ const CASES: { strategy: Record<string, unknown>; switch?: boolean; faultPeers?:
     switch: true,
     faultPeers: true,
   },
-  { strategy: { impl: 'gmem', peerToPeer: true, thrashing: { threshold: 1 } }, faultPeers: true },
+  { strategy: { impl: 'gmem', peerToPeer: true, thrashing: { threshold: 2 } }, faultPeers: true },
 ];
 
 function simulation(
@@ -270,8 +272,8 @@ function simulation(
   );
 }
 
-/** Peer mappings made and torn down, and hugetlb pages populated and copied on write, by the runs so far (the property must reach them). */
-const peerTally = { mapped: 0, unmapped: 0, hugetlbFaults: 0, hugetlbCopies: 0 };
+/** Peer mappings made and torn down, pages moved device to device, and hugetlb pages populated and copied on write, by the runs so far (the property must reach them). */
+const peerTally = { mapped: 0, unmapped: 0, betweenDevices: 0, hugetlbFaults: 0, hugetlbCopies: 0 };
 
 function runChecked(sim: Simulation, chunked = false): void {
   let copied = false;
@@ -287,6 +289,8 @@ function runChecked(sim: Simulation, chunked = false): void {
   for (const dev of sim.machine.devices) {
     peerTally.mapped += dev.counters.p2pMappedPages;
     peerTally.unmapped += dev.counters.p2pUnmappedPages;
+    // Pages gmem moved device to device (its migrations are the only copies between devices here).
+    peerTally.betweenDevices += dev.counters.copyPeerBytes;
   }
 }
 
@@ -332,7 +336,8 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
     for (const pageSizeBytes of ['4KiB', '64KiB', '1GiB']) {
       const where = underSwitch ? ', both devices under a PCIe switch' : '';
       it(`${JSON.stringify(strategy)}, ${pageSizeBytes} device pages${where} (seed ${SEED})`, () => {
-        peerTally.mapped = peerTally.unmapped = peerTally.hugetlbFaults = peerTally.hugetlbCopies = 0;
+        peerTally.mapped = peerTally.unmapped = peerTally.betweenDevices = 0;
+        peerTally.hugetlbFaults = peerTally.hugetlbCopies = 0;
         fc.assert(
           fc.property(fc.array(ops, { minLength: 1, maxLength: 20 }), (script) =>
             runChecked(
@@ -352,6 +357,8 @@ describe('core-MM mechanisms keep devices within the CPU side and conserve pages
         if (strategy.peerToPeer) {
           expect(peerTally.mapped, 'peer mappings made').toBeGreaterThan(0);
           expect(peerTally.unmapped, 'peer mappings torn down').toBeGreaterThan(0);
+          if (strategy.impl === 'gmem')
+            expect(peerTally.betweenDevices, 'pages moved device to device').toBeGreaterThan(0);
         }
       });
     }

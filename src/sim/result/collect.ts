@@ -296,7 +296,7 @@ function deviceMetrics(
     ),
     'GB/s',
   );
-  // Only runs that copied between devices (explicit-copy's peerCopies) have these: others keep their metric set.
+  // Only runs that copied between devices (explicit-copy's peerCopies, gmem's migrations between devices) have these: others keep their metric set.
   if (peerCopies) {
     put(
       'copy.peer_bytes',
@@ -315,6 +315,16 @@ function deviceMetrics(
       'copy.no_peer_route_h2d_bytes',
       sum((k) => k.copyNoPeerRouteBytes),
       'bytes',
+    );
+    put(
+      'copy.peer_dma_mapped_pages',
+      sum((k) => k.peerCopyDmaMappedPages),
+      'pages',
+    );
+    put(
+      'copy.peer_dma_unmapped_pages',
+      sum((k) => k.peerCopyDmaUnmappedPages),
+      'pages',
     );
   }
   const rowHits = over((d) => d.dram.rowHits);

@@ -46,7 +46,14 @@ import {
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
-import { copyPages, mapLocalRuns, mapOverLink, migrateToDevice, migrateToHost } from './migration.js';
+import {
+  copyPages,
+  mapLocalRuns,
+  mapOverLink,
+  migrateBetweenDevices,
+  migrateToDevice,
+  migrateToHost,
+} from './migration.js';
 import type { gmemAdviceSchema, gmemSchema } from './schema.js';
 import { TO_HOST, type DeviceFault, type Strategy } from './types.js';
 
@@ -191,10 +198,45 @@ export function createGmem(config: GmemConfig): Strategy {
       return memory.frameOf(chunk, p);
     };
     const isMovable = (p: number) => movable(d, p);
-    const done = migrateToDevice(d, device, f.region, lo, hi, isMovable, frameFor, VA_BLOCK_PAGES, tt).t;
+    const direct = fromPeers(d, device, f.region, block, lo, hi, frameFor, tt);
+    const done = migrateToDevice(d, device, f.region, lo, hi, isMovable, frameFor, VA_BLOCK_PAGES, direct).t;
     d.countPrefetch(device, prefetched);
     memory.filled(d, device, block, done);
     return done;
+  }
+
+  /** Whether device `from` can push its pages straight into `device`'s memory (peerToPeer and a route). */
+  const directRoute = (d: DriverContext, from: number, device: number) =>
+    config.peerToPeer && from !== device && d.canReachPeer(from, device);
+
+  /**
+   * With peerToPeer: the pages of [lo, hi) (one block) that live in another device's memory
+   * only and that device can reach `device`'s memory move device to device (the UVM
+   * driver's make_resident between GPUs with peer access), into the block's chunk; the
+   * block left that device for this one (a thrashing event if it goes on). Returns the time.
+   */
+  function fromPeers(
+    d: DriverContext,
+    device: number,
+    region: Region,
+    block: number,
+    lo: number,
+    hi: number,
+    frameFor: (p: number) => number,
+    t: Ps,
+  ): Ps {
+    let tt = t;
+    for (const dev of d.devices) {
+      const from = dev.index;
+      if (!directRoute(d, from, device)) continue;
+      // Readable, on `from` only, device-private, not shared copy-on-write with a forked child.
+      const onSource = (p: number) => peerHolder(d, device, p, true) === from && d.cpuPte(p) === CpuPte.DevicePrivate;
+      const release = (p: number, _frame: number, at: Ps) => memory.release(d, from, p, at);
+      const moved = migrateBetweenDevices(d, from, device, region, lo, hi, onSource, frameFor, release, tt);
+      tt = moved.t;
+      if (moved.pages > 0) memory.markLeft(block, from);
+    }
+    return tt;
   }
 
   /** Read-mostly: copies the pages of [lo, hi) that are in system memory to the device, keeping them there write-protected. */
@@ -259,12 +301,13 @@ export function createGmem(config: GmemConfig): Strategy {
       advice.preferredLocation === 'host' || advice.accessedBy || memory.mapRemotely(d, f.device, block, tt);
     const pinned = memory.pinnedDevice(block, tt);
     if (!remote) {
+      const replicating = advice.readMostly && !f.write;
       if (pinned === f.device) {
         // Pinned here against thrashing between devices: the whole block comes here.
         [lo, hi] = blockRange(region, block);
-        tt = fromOtherDevices(d, f.device, region, lo, hi, tt);
+        tt = fromOtherDevices(d, f.device, region, lo, hi, !replicating, tt);
       } else [lo, hi] = prefetchRange(d, f, block);
-      if (advice.readMostly && !f.write) tt = replicate(d, f, block, lo, hi, tt);
+      if (replicating) tt = replicate(d, f, block, lo, hi, tt);
       else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
     }
 
@@ -322,13 +365,21 @@ export function createGmem(config: GmemConfig): Strategy {
   }
 
   /**
-   * Other devices' own pages of [first, end) back to system memory, on the way to `device`
-   * (the model migrates between devices through system memory).
+   * Other devices' own pages of [first, end) back to system memory, on the way to `device`;
+   * with `direct`, those of devices with a direct route stay for migrateIn to move device to device.
    */
-  function fromOtherDevices(d: DriverContext, device: number, region: Region, first: number, end: number, t: Ps): Ps {
+  function fromOtherDevices(
+    d: DriverContext,
+    device: number,
+    region: Region,
+    first: number,
+    end: number,
+    direct: boolean,
+    t: Ps,
+  ): Ps {
     let tt = t;
     for (const dev of d.devices) {
-      if (dev.index === device) continue;
+      if (dev.index === device || (direct && directRoute(d, dev.index, device))) continue;
       const onlyThere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
       const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
       tt = migrateToHost(d, dev.index, region, first, end, onlyThere, release, tt).t;

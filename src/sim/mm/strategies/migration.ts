@@ -165,6 +165,68 @@ export function movable(d: DriverContext, page: number): boolean {
 }
 
 /**
+ * Moves the pages of [first, end) that `onSource` selects, which live in device `from`'s
+ * memory only, to `device` directly, run by run, as the NVIDIA UVM driver does between
+ * GPUs with peer access (uvm_va_block_make_resident -> block_copy_resident_pages_between,
+ * the source's copy engines pushing the data: block_copy_begin_push): notify (the peer
+ * mappings of the pages and `from`'s own PTEs go while `from`'s memory still holds them),
+ * migration entries, the copy across the peer route (the caller checks that it exists),
+ * then `from`'s frames go (`release`) and the pages are on `device` only, device-private.
+ * `frameFor` as migrateToDevice's (-1 ends the move). Counted as a migration to `device`.
+ */
+export function migrateBetweenDevices(
+  d: DriverContext,
+  from: number,
+  device: number,
+  region: Region,
+  first: number,
+  end: number,
+  onSource: (page: number) => boolean,
+  frameFor: (page: number, t: Ps) => number,
+  release: (page: number, frame: number, t: Ps) => void,
+  t: Ps,
+): Moved {
+  let tt = t;
+  let moved = 0;
+  let p = first;
+  while (p < end) {
+    if (!onSource(p)) {
+      p++;
+      continue;
+    }
+    let runEnd = p;
+    let full = false;
+    while (runEnd < end && runEnd - p < MAX_RUN_PAGES && onSource(runEnd)) {
+      const frame = frameFor(runEnd, tt);
+      if (frame < 0) {
+        full = true;
+        break;
+      }
+      runFrames[runEnd - p] = frame;
+      runEnd++;
+    }
+    if (runEnd === p) break;
+    const pages = runEnd - p;
+    tt = d.notify(region, p, pages, tt + pages * d.timing.perPage);
+    for (let q = p; q < runEnd; q++) {
+      d.setCpuPte(q, CpuPte.Migration);
+      d.residency.addDeviceCopy(device, q, runFrames[q - p]);
+    }
+    tt = d.copyToPeer(from, device, region, (p - region.basePage) * PAGE_BYTES, pages * PAGE_BYTES, tt);
+    for (let q = p; q < runEnd; q++) {
+      release(q, d.residency.dropDeviceCopy(from, q), tt);
+      d.setCpuPte(q, CpuPte.DevicePrivate);
+    }
+    tt += pages * d.timing.perPage;
+    moved += pages;
+    if (full) break;
+    p = runEnd;
+  }
+  d.countMigration(device, true, moved);
+  return { t: tt, pages: moved };
+}
+
+/**
  * Why a migrate op of [first, end) moved nothing: ENOMEM when movable pages found no room
  * in device memory; ENOENT when migrate_vma could collect no page (MAP_SHARED memory, as
  * migrate_shared expects; pages on another device, as migrate_mixed expects; pages pinned
