@@ -31,6 +31,35 @@ export interface Moved {
 /** Most pages one run may collect (a 2 MiB VA block). */
 const MAX_RUN_PAGES = 512;
 const runFrames = new Int32Array(MAX_RUN_PAGES);
+/** Whether the last collectRun stopped because device memory was full. */
+let runFull = false;
+
+/**
+ * Collects the run of pages from `first` (before `end`, at most `maxRun`) that `take`
+ * accepts, a device frame each from `frameFor` into runFrames; returns where the run
+ * ends, with runFull set when it ended for want of a frame.
+ */
+function collectRun(
+  first: number,
+  end: number,
+  maxRun: number,
+  take: (page: number) => boolean,
+  frameFor: (page: number, t: Ps) => number,
+  t: Ps,
+): number {
+  runFull = false;
+  let runEnd = first;
+  while (runEnd < end && runEnd - first < maxRun && take(runEnd)) {
+    const frame = frameFor(runEnd, t);
+    if (frame < 0) {
+      runFull = true;
+      break;
+    }
+    runFrames[runEnd - first] = frame;
+    runEnd++;
+  }
+  return runEnd;
+}
 
 /**
  * migrate_vma of [first, end) to `device` from `t`, one run of at most `runPages`
@@ -65,17 +94,8 @@ export function migrateToDevice(
       p++;
       continue;
     }
-    let runEnd = p;
-    let full = false;
-    while (runEnd < end && runEnd - p < maxRun && canMove(runEnd)) {
-      const frame = frameFor(runEnd, tt);
-      if (frame < 0) {
-        full = true;
-        break;
-      }
-      runFrames[runEnd - p] = frame;
-      runEnd++;
-    }
+    const runEnd = collectRun(p, end, maxRun, canMove, frameFor, tt);
+    const full = runFull;
     if (runEnd === p) break;
     tt = d.notify(region, p, runEnd - p, tt + (runEnd - p) * timing.perPage);
     let copyFrom = -1;
@@ -194,17 +214,8 @@ export function migrateBetweenDevices(
       p++;
       continue;
     }
-    let runEnd = p;
-    let full = false;
-    while (runEnd < end && runEnd - p < MAX_RUN_PAGES && onSource(runEnd)) {
-      const frame = frameFor(runEnd, tt);
-      if (frame < 0) {
-        full = true;
-        break;
-      }
-      runFrames[runEnd - p] = frame;
-      runEnd++;
-    }
+    const runEnd = collectRun(p, end, MAX_RUN_PAGES, onSource, frameFor, tt);
+    const full = runFull;
     if (runEnd === p) break;
     const pages = runEnd - p;
     tt = d.notify(region, p, pages, tt + pages * d.timing.perPage);
