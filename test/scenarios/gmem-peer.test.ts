@@ -9,41 +9,17 @@
  * ratios, not exact numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { parseExperiment, simulate, type RunResult } from '../../src/sim/index.js';
-import { presets } from '../sim/presets.js';
-
-type Topology = 'switch' | 'root-ports' | 'no-route';
+import type { RunResult } from '../../src/sim/index.js';
+import { duration, metric, runTwoGpus, type Topology } from './two-gpus.js';
 
 function run(
   topology: Topology,
   strategy: Record<string, unknown>,
   ops: Record<string, unknown>[],
-  device: Record<string, unknown> = {},
+  firstDevice: Record<string, unknown> = {},
 ): RunResult {
-  const r = simulate(
-    parseExperiment(
-      {
-        name: `gmem peers, ${topology}`,
-        hardware: {
-          preset: 'gpu-pcie4-hbm2',
-          devices: [device, {}],
-          ...(topology === 'switch'
-            ? { pcieSwitch: { upstreamLink: { impl: 'pcie', generation: 4, lanes: 16 } } }
-            : {}),
-          ...(topology === 'no-route' ? { peerToPeer: { hostBridge: false } } : {}),
-        },
-        strategy: { impl: 'gmem', ...strategy },
-        workload: { impl: 'scripted', ops: [{ op: 'mmap', name: 'buf', sizeBytes: '16MiB' }, ...ops] },
-      },
-      presets,
-    ),
-  );
-  expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
-  return r;
+  return runTwoGpus({ name: 'gmem peers', topology, strategy: { impl: 'gmem', ...strategy }, ops, firstDevice });
 }
-
-const metric = (r: RunResult, name: string) => r.metrics[name].value;
-const duration = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!.durationNs;
 const PAGES = 4096;
 
 /** gpu0 produces the buffer in its memory; then the region gets accessed-by advice and gpu1 reads and gathers from it. */

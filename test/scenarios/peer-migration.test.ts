@@ -8,10 +8,8 @@
  * owner's frame. Directions and ratios, not exact numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { parseExperiment, simulate, type RunResult } from '../../src/sim/index.js';
-import { presets } from '../sim/presets.js';
-
-type Topology = 'switch' | 'root-ports' | 'no-route';
+import type { RunResult } from '../../src/sim/index.js';
+import { duration, metric, runTwoGpus, type Topology } from './two-gpus.js';
 
 const MiB = 2 ** 20;
 const PAGES = 4096;
@@ -22,31 +20,14 @@ function run(
   strategy: Record<string, unknown> = {},
   hardware: Record<string, unknown> = {},
 ): RunResult {
-  const r = simulate(
-    parseExperiment(
-      {
-        name: `gmem migration between devices, ${topology}`,
-        hardware: {
-          preset: 'gpu-pcie4-hbm2',
-          devices: [{}, {}],
-          ...(topology === 'switch'
-            ? { pcieSwitch: { upstreamLink: { impl: 'pcie', generation: 4, lanes: 16 } } }
-            : {}),
-          ...(topology === 'no-route' ? { peerToPeer: { hostBridge: false } } : {}),
-          ...hardware,
-        },
-        strategy: { impl: 'gmem', ...strategy },
-        workload: { impl: 'scripted', ops: [{ op: 'mmap', name: 'buf', sizeBytes: '16MiB' }, ...ops] },
-      },
-      presets,
-    ),
-  );
-  expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
-  return r;
+  return runTwoGpus({
+    name: 'gmem migration between devices',
+    topology,
+    strategy: { impl: 'gmem', ...strategy },
+    ops,
+    hardware,
+  });
 }
-
-const metric = (r: RunResult, name: string) => r.metrics[name]?.value;
-const duration = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!.durationNs;
 
 /** gpu0 produces the buffer in its memory, then gpu1 writes all of it and gathers from it. */
 const HANDOFF = [

@@ -7,36 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseExperiment, simulate, type RunResult } from '../../src/sim/index.js';
 import { presets } from '../sim/presets.js';
-
-type Topology = 'switch' | 'root-ports' | 'switch-acs' | 'no-route';
+import { duration, metric, runTwoGpus, type Topology } from './two-gpus.js';
 
 function run(topology: Topology, strategy: Record<string, unknown>, ops: Record<string, unknown>[]): RunResult {
-  const pcieSwitch = {
-    upstreamLink: { impl: 'pcie', generation: 4, lanes: 16 },
-    acsRedirect: topology === 'switch-acs',
-  };
-  const r = simulate(
-    parseExperiment(
-      {
-        name: `peer to peer, ${topology}`,
-        hardware: {
-          preset: 'gpu-pcie4-hbm2',
-          devices: [{}, {}],
-          ...(topology.startsWith('switch') ? { pcieSwitch } : {}),
-          ...(topology === 'no-route' ? { peerToPeer: { hostBridge: false } } : {}),
-        },
-        strategy: { impl: 'hmm-migrate', ...strategy },
-        workload: { impl: 'scripted', ops: [{ op: 'mmap', name: 'buf', sizeBytes: '16MiB' }, ...ops] },
-      },
-      presets,
-    ),
-  );
-  expect(r.ops.filter((o) => o.unexpected)).toEqual([]);
-  return r;
+  return runTwoGpus({ name: 'peer to peer', topology, strategy: { impl: 'hmm-migrate', ...strategy }, ops });
 }
-
-const metric = (r: RunResult, name: string) => r.metrics[name].value;
-const duration = (r: RunResult, i: number) => r.ops.find((o) => o.index === i)!.durationNs;
 
 /** gpu0 produces the buffer in its memory; gpu1 reads all of it, then gathers from it. */
 const CONSUMER = [
