@@ -5,13 +5,13 @@ import { D2H, H2D } from '../hw/link/types.js';
 import { COMPUTE, DRAM_WAIT, FAULT_SERVICE, LINK_WAIT, TLB_MISS } from './contexts.js';
 import { STOPPED } from './device-path.js';
 import type { Machine } from './machine.js';
-import { CpuPte, PAGE_BYTES, PROT_WRITE } from './page-state.js';
+import { CpuPte, PAGE_BYTES, pageIndexOf, PROT_WRITE } from './page-state.js';
 
 export function cpuRun(m: Machine, c: number, t: Ps): Ps {
   const ctxs = m.contexts;
   const run = ctxs.runs[c];
   const region = m.space.regions[run.region];
-  const page = region.basePage + Math.floor(run.offset / PAGE_BYTES);
+  const page = region.basePage + pageIndexOf(run.offset);
   const k = m.counters;
   if (!region.mapped || page >= region.basePage + region.pages) {
     ctxs.errors[c] = new OpError(
