@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FAN, LEAF, PagedTable, type PageValuesConstructor } from './paged-table.js';
+import { FAN, LEAF, PagedTable, SPARSE_CAP, type PageValuesConstructor } from './paged-table.js';
 import { Rng } from './rng.js';
 
 const CHUNK = LEAF;
@@ -63,8 +63,13 @@ class StepModel {
       this.values.push(v);
     }
   }
-  differingChunks(): number {
-    return new Set(this.starts.filter((s) => s % CHUNK !== 0).map((s) => Math.floor(s / CHUNK))).size;
+  /** Chunks (by index) whose pages differ. */
+  differingChunks(): Set<number> {
+    return new Set(this.starts.filter((s) => s % CHUNK !== 0).map((s) => Math.floor(s / CHUNK)));
+  }
+  /** Blocks (by index) whose pages differ. */
+  differingBlocks(): Set<number> {
+    return new Set(this.starts.filter((s) => s % BLOCK !== 0).map((s) => Math.floor(s / BLOCK)));
   }
 }
 
@@ -83,8 +88,14 @@ function checkAgainstModel(Values: PageValuesConstructor, initial: number, ops: 
   }
   for (const s of model.starts) probes.add(s).add(s - 1);
   for (const p of probes) if (p >= 0) expect(table.get(p), `page ${p}`).toBe(model.get(p));
-  // set() and fill() both compact what they make uniform: exactly the chunks whose pages differ hold a leaf.
-  expect(table.materialisedChunks).toBe(model.differingChunks());
+  // set() and fill() both compact what they make uniform: a block is uniform exactly when
+  // its pages are, and in split blocks exactly the chunks whose pages differ hold a leaf.
+  const differing = model.differingBlocks();
+  for (const b of new Set([...probes].filter((p) => p >= 0).map((p) => Math.floor(p / BLOCK)))) {
+    expect(table.blockKind(b * BLOCK) === 'uniform', `block ${b} uniform`).toBe(!differing.has(b));
+  }
+  const split = [...model.differingChunks()].filter((c) => table.blockKind(c * CHUNK) === 'split');
+  expect(table.materialisedChunks).toBe(split.length);
 }
 
 describe('PagedTable', () => {
@@ -125,6 +136,29 @@ describe('PagedTable', () => {
     );
   });
 
+  it('matches the model when a sparse block fills its bucket, splits and empties (seed 42)', () => {
+    // Sets scattered over one block, a few values (so pages also go back to the block's
+    // value): the bucket fills past SPARSE_CAP and the block splits, with fills between.
+    const inBlock = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), page: fc.nat(BLOCK - 1), value: fc.nat(2) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('fill' as const),
+          page: fc.nat(BLOCK - 1),
+          length: fc.nat(SPARSE_CAP + 20),
+          value: fc.nat(2),
+        }),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(inBlock, { minLength: SPARSE_CAP, maxLength: 3 * SPARSE_CAP }), (ops) =>
+        checkAgainstModel(Uint16Array, 0, ops, BLOCK),
+      ),
+      { seed: 42, numRuns: 60 },
+    );
+  });
+
   it('prints the seed when a property fails', () => {
     expect(() =>
       fc.assert(
@@ -134,7 +168,7 @@ describe('PagedTable', () => {
     ).toThrow(/seed: 42/);
   });
 
-  it('holds 100k random pages of a 1 TiB space (2^28 pages) in tens of MB', () => {
+  it('holds 100k random pages of a 1 TiB space (2^28 pages) in a few MB', () => {
     const pages = 2 ** 28;
     const table = new PagedTable(Uint8Array, pages);
     const rng = new Rng(1);
@@ -145,11 +179,12 @@ describe('PagedTable', () => {
       set.set(page, 1 + (i % 200));
     }
     expect([...set].filter(([p, v]) => table.get(p) !== v)).toEqual([]);
-    expect(table.materialisedChunks).toBeGreaterThan(80_000);
-    expect(table.bytes()).toBeLessThan(100 * 2 ** 20);
+    // About 24 pages in each of the 4096 blocks: all sparse, none split.
+    expect([table.sparseBlocks, table.materialisedChunks]).toEqual([4096, 0]);
+    expect(table.bytes()).toBeLessThan(4 * 2 ** 20);
     // Clearing the whole space drops everything but the top level.
     table.fill(0, 0, pages);
-    expect(table.materialisedChunks).toBe(0);
+    expect([table.sparseBlocks, table.materialisedChunks]).toEqual([0, 0]);
     expect(table.bytes()).toBeLessThan(64 * 2 ** 10);
     expect([...set.keys()].filter((p) => table.get(p) !== 0)).toEqual([]);
   });
@@ -190,12 +225,12 @@ describe('PagedTable', () => {
     expect(table.materialisedChunks).toBe(0);
     expect(table.bytes()).toBeLessThanOrEqual(2 * empty);
     expect([table.get(0), table.get(pages - 1), table.get(pages)]).toEqual([3, 3, 0]);
-    // One page set apart splits one chunk again; setting it back drops it.
+    // One page set apart makes its block sparse again; setting it back makes it uniform.
     table.set(BLOCK + 5, 1);
-    expect(table.materialisedChunks).toBe(1);
+    expect([table.blockKind(BLOCK), table.sparseBlocks, table.materialisedChunks]).toEqual(['sparse', 1, 0]);
     expect([table.get(BLOCK + 4), table.get(BLOCK + 5), table.get(BLOCK + 6)]).toEqual([3, 1, 3]);
     table.set(BLOCK + 5, 3);
-    expect(table.materialisedChunks).toBe(0);
+    expect([table.blockKind(BLOCK), table.sparseBlocks]).toEqual(['uniform', 0]);
   });
 
   it('fills with the uniform value materialise nothing', () => {
@@ -204,7 +239,9 @@ describe('PagedTable', () => {
     table.set(2 ** 30, 9);
     expect(table.materialisedChunks).toBe(0);
     table.fill(1, 100, 101);
-    expect(table.materialisedChunks).toBe(1);
+    expect(table.sparseBlocks).toBe(1);
+    table.fill(1, 1000, 1000 + SPARSE_CAP);
+    expect([table.blockKind(0), table.materialisedChunks]).toEqual(['split', 3]); // chunks 0, 7 and 8
     expect([table.get(99), table.get(100), table.get(101)]).toEqual([9, 1, 9]);
   });
 
@@ -226,7 +263,7 @@ describe('PagedTable', () => {
     table.fill(0, 2 ** 35, 2 ** 52);
     expect(table.get(2 ** 40)).toBe(0);
     expect(table.get(2 ** 32)).toBe(103);
-    expect(table.materialisedChunks).toBe(4);
+    expect([table.sparseBlocks, table.materialisedChunks]).toEqual([4, 0]); // blocks 2^15 - 1, 2^15, 2^16 - 1, 2^16
     expect(() => table.fill(1, 2 ** 35, 2 ** 52)).toThrow(
       new RegExp(`fill of ${(2 ** 52 - 2 ** 35) / BLOCK} blocks of 256 MiB above 128 TiB`),
     );

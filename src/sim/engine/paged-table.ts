@@ -5,10 +5,15 @@
  *
  * Three levels, every level stored in flat pooled typed arrays (no object per chunk,
  * nothing for the garbage collector to trace):
- * - a block (512 chunks, 256 MiB of address space) is either uniform (one value in
- *   `blockValue`) or owns a block slot: 512 chunk values and 512 leaf slots;
- * - a chunk (128 pages, 512 KiB) is either uniform (its chunk value) or owns a leaf: 128
- *   page values, materialised only when its pages differ.
+ * - a block (512 chunks, 256 MiB of address space) is uniform (one value in
+ *   `blockValue`), sparse (its value and up to SPARSE_CAP pages that differ from it,
+ *   kept sorted in a bucket) or split (it owns a block slot: 512 chunk values and 512
+ *   leaf slots);
+ * - a chunk (128 pages, 512 KiB) of a split block is either uniform (its chunk value)
+ *   or owns a leaf: 128 page values, materialised only when its pages differ.
+ * A block starts sparse when a page first differs and splits when its bucket is full:
+ * pages scattered one or a few per block (100 k pages over 1 TiB: 24 per block) cost a
+ * bucket of 128 entries per block, not 2.5 KiB of chunks plus a 128-page leaf each.
  * The top level is dense (`blockSlot`, `blockValue`, 5 to 12 bytes per block) over the
  * first 128 TiB, the whole x86-64 user half, growing by doubling as blocks are touched;
  * blocks above that (any page up to 2^52, a 64-bit address space) live in two Maps,
@@ -47,6 +52,14 @@ const DENSE_BLOCKS = 2 ** 19;
 export const PAGE_LIMIT = 2 ** 52;
 /** Largest fill above the dense top level with a value other than the initial one. */
 const MAX_FAR_FILL_BLOCKS = 2 ** 20;
+/**
+ * Pages a sparse block holds apart from its value before it splits. A bucket (3 to 10
+ * bytes an entry) beats a split block (2.5 KiB of chunks and a leaf of 128 pages per
+ * touched chunk) for scattered pages well beyond this; the cap bounds the binary search.
+ */
+export const SPARSE_CAP = 128;
+/** blockSlot codes: -1 uniform; a sparse block's bucket b is coded -2 - b; >= 0 a slot. */
+const UNIFORM = -1;
 
 export class PagedTable {
   private readonly Values: PageValuesConstructor;
@@ -73,6 +86,14 @@ export class PagedTable {
   private leafOwner: Float64Array;
   private leafCount = 0;
 
+  // Buckets of sparse blocks: SPARSE_CAP page offsets (sorted) and values each, the
+  // number in use, and the block that owns each bucket.
+  private sparseOffset: Uint16Array;
+  private sparseValue: PageValues;
+  private sparseCount: Int32Array;
+  private sparseOwner: Float64Array;
+  private buckets = 0;
+
   /**
    * @param Values the element array type (Uint8Array, Uint16Array, Int32Array, Float64Array)
    * @param pageCount pages expected (a sizing hint; higher pages still work)
@@ -94,11 +115,27 @@ export class PagedTable {
     this.blockOwner = new Float64Array(1);
     this.leaves = new Values(LEAF * 4);
     this.leafOwner = new Float64Array(4);
+    this.sparseOffset = new Uint16Array(SPARSE_CAP);
+    this.sparseValue = new Values(SPARSE_CAP);
+    this.sparseCount = new Int32Array(1);
+    this.sparseOwner = new Float64Array(1);
   }
 
-  /** Number of chunks whose pages are held one by one. */
+  /** Number of chunks of split blocks whose pages are held one by one. */
   get materialisedChunks(): number {
     return this.leafCount;
+  }
+
+  /** Number of blocks held as a value and a bucket of the pages that differ from it. */
+  get sparseBlocks(): number {
+    return this.buckets;
+  }
+
+  /** How the block holding `page` is stored (for tests and memory reports). */
+  blockKind(page: number): 'uniform' | 'sparse' | 'split' {
+    this.checkPage(page, 'page');
+    const code = this.slotOf(Math.floor(page / BLOCK_PAGES));
+    return code >= 0 ? 'split' : code === UNIFORM ? 'uniform' : 'sparse';
   }
 
   /** Bytes held by the table's arrays (their capacity, not just the part in use). */
@@ -112,7 +149,11 @@ export class PagedTable {
       this.chunkLeaf.byteLength +
       this.blockOwner.byteLength +
       this.leaves.byteLength +
-      this.leafOwner.byteLength
+      this.leafOwner.byteLength +
+      this.sparseOffset.byteLength +
+      this.sparseValue.byteLength +
+      this.sparseCount.byteLength +
+      this.sparseOwner.byteLength
     );
   }
 
@@ -125,10 +166,16 @@ export class PagedTable {
     let slot: number;
     if (block < this.blockSlot.length) {
       slot = this.blockSlot[block];
-      if (slot < 0) return this.blockValue[block];
+      if (slot < 0) {
+        if (slot === UNIFORM) return this.blockValue[block];
+        return this.sparseGet(-2 - slot, page - block * BLOCK_PAGES, this.blockValue[block]);
+      }
     } else {
       slot = this.slotOf(block);
-      if (slot < 0) return this.valueOf(block);
+      if (slot < 0) {
+        if (slot === UNIFORM) return this.valueOf(block);
+        return this.sparseGet(-2 - slot, page - block * BLOCK_PAGES, this.valueOf(block));
+      }
     }
     const at = slot * FAN + (chunk & (FAN - 1));
     const leaf = this.chunkLeaf[at];
@@ -144,9 +191,19 @@ export class PagedTable {
     if (block >= this.blockSlot.length) this.growTop(block, value);
     let slot = this.slotOf(block);
     if (slot < 0) {
-      if (this.valueOf(block) === value) return;
-      slot = this.splitBlock(block);
+      const uniform = this.valueOf(block);
+      if (slot === UNIFORM) {
+        if (uniform === value) return;
+        slot = this.newBucket(block);
+      }
+      if (this.sparseSet(-2 - slot, block, page - block * BLOCK_PAGES, value, uniform)) return;
+      slot = this.splitSparse(block);
     }
+    this.setInSlot(block, slot, chunk, page, value);
+  }
+
+  /** Sets `page` (in `chunk` of split `block`, at `slot`), compacting what becomes uniform. */
+  private setInSlot(block: number, slot: number, chunk: number, page: number, value: number): void {
     const at = slot * FAN + (chunk & (FAN - 1));
     let leaf = this.chunkLeaf[at];
     if (leaf < 0) {
@@ -167,6 +224,113 @@ export class PagedTable {
       this.chunkValue[at] = value;
       this.compactBlock(block);
     }
+  }
+
+  /** Index in the bucket arrays of the first entry of bucket `b` at or after `offset`. */
+  private sparseFind(b: number, offset: number): number {
+    const offsets = this.sparseOffset;
+    let lo = b * SPARSE_CAP;
+    let hi = lo + this.sparseCount[b];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (offsets[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The value of the page at `offset` in the block of bucket `b` (whose value is `uniform`). */
+  private sparseGet(b: number, offset: number, uniform: number): number {
+    const i = this.sparseFind(b, offset);
+    return i < b * SPARSE_CAP + this.sparseCount[b] && this.sparseOffset[i] === offset ? this.sparseValue[i] : uniform;
+  }
+
+  /**
+   * Sets the page at `offset` of `block` (bucket `b`, block value `uniform`). A page set
+   * back to the block's value leaves the bucket, and the last one to leave makes the
+   * block uniform. Returns false, changing nothing, when the bucket is full.
+   */
+  private sparseSet(b: number, block: number, offset: number, value: number, uniform: number): boolean {
+    const offsets = this.sparseOffset;
+    const values = this.sparseValue;
+    const count = this.sparseCount[b];
+    const end = b * SPARSE_CAP + count;
+    const i = this.sparseFind(b, offset);
+    if (i < end && offsets[i] === offset) {
+      if (value !== uniform) {
+        values[i] = value;
+        return true;
+      }
+      offsets.copyWithin(i, i + 1, end);
+      values.copyWithin(i, i + 1, end);
+      if (--this.sparseCount[b] === 0) this.freeBucket(b, block);
+      return true;
+    }
+    if (value === uniform) return true;
+    if (count === SPARSE_CAP) return false;
+    offsets.copyWithin(i + 1, i, end);
+    values.copyWithin(i + 1, i, end);
+    offsets[i] = offset;
+    values[i] = value;
+    this.sparseCount[b] = count + 1;
+    return true;
+  }
+
+  /** Drops the entries of bucket `b` (of `block`) at offsets [from, to). */
+  private sparseClear(b: number, block: number, from: number, to: number): void {
+    const i = this.sparseFind(b, from);
+    const j = this.sparseFind(b, to);
+    if (i === j) return;
+    const end = b * SPARSE_CAP + this.sparseCount[b];
+    this.sparseOffset.copyWithin(i, j, end);
+    this.sparseValue.copyWithin(i, j, end);
+    if ((this.sparseCount[b] -= j - i) === 0) this.freeBucket(b, block);
+  }
+
+  /** Makes uniform `block` sparse with an empty bucket; returns its code. */
+  private newBucket(block: number): number {
+    const b = this.buckets++;
+    if (b >= this.sparseOwner.length) this.resizeBuckets(this.sparseOwner.length * 2);
+    this.sparseCount[b] = 0;
+    this.sparseOwner[b] = block;
+    this.setSlot(block, -2 - b);
+    return -2 - b;
+  }
+
+  /** Drops bucket `b` (its block becomes uniform), moving the last bucket into its place. */
+  private freeBucket(b: number, block: number): void {
+    const last = --this.buckets;
+    if (b !== last) {
+      this.sparseOffset.copyWithin(b * SPARSE_CAP, last * SPARSE_CAP, (last + 1) * SPARSE_CAP);
+      this.sparseValue.copyWithin(b * SPARSE_CAP, last * SPARSE_CAP, (last + 1) * SPARSE_CAP);
+      this.sparseCount[b] = this.sparseCount[last];
+      const moved = this.sparseOwner[last];
+      this.sparseOwner[b] = moved;
+      this.setSlot(moved, -2 - b);
+    }
+    this.setSlot(block, UNIFORM);
+    if (this.buckets * 4 < this.sparseOwner.length && this.sparseOwner.length > 1) {
+      this.resizeBuckets(this.sparseOwner.length / 2);
+    }
+  }
+
+  /** Splits sparse `block`: its bucket's pages move to chunks and leaves; returns its slot. */
+  private splitSparse(block: number): number {
+    const b = -2 - this.slotOf(block);
+    const first = b * SPARSE_CAP;
+    const count = this.sparseCount[b];
+    const offsets = this.sparseOffset.slice(first, first + count);
+    const values = this.sparseValue.slice(first, first + count);
+    this.freeBucket(b, block);
+    const slot = this.splitBlock(block);
+    // At most SPARSE_CAP pages differ from the block's value, so no write can make the
+    // whole block uniform again (which would free the slot under us).
+    const start = block * BLOCK_PAGES;
+    for (let i = 0; i < count; i++) {
+      const page = start + offsets[i];
+      this.setInSlot(block, slot, Math.floor(page / LEAF), page, values[i]);
+    }
+    return slot;
   }
 
   /** Whether every page of `leaf` holds `value` (stops at the first that does not). */
@@ -224,8 +388,20 @@ export class PagedTable {
   private fillInBlock(block: number, value: number, from: number, to: number): void {
     let slot = this.slotOf(block);
     if (slot < 0) {
-      if (this.valueOf(block) === value) return;
-      slot = this.splitBlock(block);
+      // A uniform or sparse block stays sparse while the pages that differ fit a bucket.
+      const uniform = this.valueOf(block);
+      const start = block * BLOCK_PAGES;
+      const held = slot === UNIFORM ? 0 : this.sparseCount[-2 - slot];
+      if (value === uniform) {
+        if (held > 0) this.sparseClear(-2 - slot, block, from - start, to - start);
+        return;
+      }
+      if (held + (to - from) <= SPARSE_CAP) {
+        if (slot === UNIFORM) slot = this.newBucket(block);
+        for (let page = from; page < to; page++) this.sparseSet(-2 - slot, block, page - start, value, uniform);
+        return;
+      }
+      slot = held > 0 ? this.splitSparse(block) : this.splitBlock(block);
     }
     for (let chunk = Math.floor(from / LEAF); chunk * LEAF < to; chunk++) {
       const start = chunk * LEAF;
@@ -280,7 +456,10 @@ export class PagedTable {
   private mergeBlock(block: number, value: number): void {
     this.setValue(block, value);
     const slot = this.slotOf(block);
-    if (slot < 0) return;
+    if (slot < 0) {
+      if (slot !== UNIFORM) this.freeBucket(-2 - slot, block);
+      return;
+    }
     for (let at = slot * FAN; at < (slot + 1) * FAN; at++) {
       // freeLeaf may move the last leaf into this one, so re-read after each free.
       const leaf = this.chunkLeaf[at];
@@ -353,7 +532,7 @@ export class PagedTable {
 
   private setSlot(block: number, slot: number): void {
     if (block < this.blockSlot.length) this.blockSlot[block] = slot;
-    else if (slot < 0) this.farSlot.delete(block);
+    else if (slot === UNIFORM) this.farSlot.delete(block);
     else this.farSlot.set(block, slot);
   }
 
@@ -367,6 +546,13 @@ export class PagedTable {
     this.chunkValue = resized(this.chunkValue, capacity * FAN, this.blockSlots * FAN);
     this.chunkLeaf = resized(this.chunkLeaf, capacity * FAN, this.blockSlots * FAN);
     this.blockOwner = resized(this.blockOwner, capacity, this.blockSlots);
+  }
+
+  private resizeBuckets(capacity: number): void {
+    this.sparseOffset = resized(this.sparseOffset, capacity * SPARSE_CAP, this.buckets * SPARSE_CAP);
+    this.sparseValue = resized(this.sparseValue, capacity * SPARSE_CAP, this.buckets * SPARSE_CAP);
+    this.sparseCount = resized(this.sparseCount, capacity, this.buckets);
+    this.sparseOwner = resized(this.sparseOwner, capacity, this.buckets);
   }
 
   private resizeLeaves(capacity: number): void {
@@ -391,7 +577,7 @@ export class PagedTable {
 }
 
 /** A copy of the first `used` elements of `array` in a new array of `length` elements. */
-function resized<T extends PageValues | Int32Array | Float64Array>(array: T, length: number, used: number): T {
+function resized<T extends PageValues | Uint16Array | Int32Array | Float64Array>(array: T, length: number, used: number): T {
   const next = new (array.constructor as new (n: number) => T)(length);
   next.set(array.subarray(0, used));
   return next;
