@@ -140,7 +140,10 @@ describe('PagedTable', () => {
     // Sets scattered over one block, a few values (so pages also go back to the block's
     // value): the bucket fills past SPARSE_CAP and the block splits, with fills between.
     const inBlock = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), page: fc.nat(BLOCK - 1), value: fc.nat(2) }) },
+      {
+        weight: 6,
+        arbitrary: fc.record({ kind: fc.constant('set' as const), page: fc.nat(BLOCK - 1), value: fc.nat(2) }),
+      },
       {
         weight: 1,
         arbitrary: fc.record({

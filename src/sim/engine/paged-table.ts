@@ -577,7 +577,11 @@ export class PagedTable {
 }
 
 /** A copy of the first `used` elements of `array` in a new array of `length` elements. */
-function resized<T extends PageValues | Uint16Array | Int32Array | Float64Array>(array: T, length: number, used: number): T {
+function resized<T extends PageValues | Uint16Array | Int32Array | Float64Array>(
+  array: T,
+  length: number,
+  used: number,
+): T {
   const next = new (array.constructor as new (n: number) => T)(length);
   next.set(array.subarray(0, used));
   return next;
