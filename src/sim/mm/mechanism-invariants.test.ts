@@ -12,9 +12,9 @@
  * Under hmm-mirror, hmm-migrate (with and without migration on fault, eviction, peer to
  * peer through the root complex and across a switch) and gmem (also with peers mapped for
  * accessed-by advice, for a preferred location on one device, and for thrashing between
- * the devices), at 4 KiB and 64 KiB device pages; fast-check with a fixed seed. Ops include p2p.map, a device read racing a CPU
- * write of the same range, and a CPU write, fork and device write of one range. Ops also
- * hit a 2 MiB hugetlb region, where each huge page must stay whole and in system memory,
+ * the devices), at 4 KiB and 64 KiB device pages; fast-check with a fixed seed. Ops
+ * include p2p.map, a device read racing a CPU write of the same range, and a CPU write,
+ * fork and device write of one range. Ops also hit a 2 MiB hugetlb region, where each huge page must stay whole and in system memory,
  * and the pool's accounting straight.
  */
 import fc from 'fast-check';
