@@ -14,8 +14,8 @@
  * accessed-by advice, for a preferred location on one device, and for thrashing between
  * the devices), at 4 KiB and 64 KiB device pages; fast-check with a fixed seed. Ops
  * include p2p.map, a device read racing a CPU write of the same range, and a CPU write,
- * fork and device write of one range. Ops also hit a 2 MiB hugetlb region, where each huge page must stay whole and in system memory,
- * and the pool's accounting straight.
+ * fork and device write of one range. Ops also hit a 2 MiB hugetlb region, where each
+ * huge page must stay whole and in system memory, and the pool's accounting straight.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
