@@ -45,7 +45,7 @@ import {
   PROT_WRITE,
   mapsPageCache,
 } from '../../machine/page-state.js';
-import { accessedByDevice, adviceDevices } from '../../workload/advice.js';
+import { accessedByDevice } from '../../workload/advice.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
@@ -462,14 +462,6 @@ export function createGmem(config: GmemConfig): Strategy {
 
   /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
   const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
-    for (const { path, device } of adviceDevices(change)) {
-      if (device >= d.devices.length) {
-        return new OpError(
-          'EINVAL',
-          `advise of ${region.spec.name}: ${path.join('.')} names device ${device}, but the hardware has ${d.devices.length}`,
-        );
-      }
-    }
     const before = adviceOf(region);
     const after: Advice = { ...before, region: region.spec.name };
     if (change.preferredLocation !== undefined) after.preferredLocation = change.preferredLocation;
