@@ -9,6 +9,7 @@ import type { Experiment } from './experiment.js';
 import type { ConfigIssue } from './validate.js';
 import { footprintNote, planFootprint } from '../workload/footprint.js';
 import { buildWorkload } from '../workload/index.js';
+import { adviceDevices, type Advice } from '../workload/advice.js';
 import type { TraceSource } from '../workload/types.js';
 
 /** Planning a trace workload reads nothing; its file is opened only when the run starts. */
@@ -28,6 +29,8 @@ export function fitProblems(experiment: Experiment): ConfigIssue[] {
     const problems = coherentLinkProblems(experiment);
     if (problems.length > 0) return problems;
   }
+  const devices = adviceDeviceProblems(experiment);
+  if (devices.length > 0) return devices;
   let footprint = 0;
   let note = '';
   try {
@@ -78,6 +81,30 @@ function coherentLinkProblems(experiment: Experiment): ConfigIssue[] {
       path: 'hardware.pcieSwitch.upstreamLink.impl',
       message: `${why}; the switch's upstream link is "${upstream}": use "coherent", or no switch`,
     });
+  }
+  return issues;
+}
+
+/** Advice names devices by index (gmem's advice list, the scripted advise op): each must be one of hardware.devices. */
+function adviceDeviceProblems(experiment: Experiment): ConfigIssue[] {
+  const advised: { path: string; advice: Partial<Advice> }[] = [];
+  const s = experiment.strategy;
+  if (s.impl === 'gmem') s.advice.forEach((advice, i) => advised.push({ path: `strategy.advice[${i}]`, advice }));
+  const w = experiment.workload;
+  if (w.impl === 'scripted') {
+    w.ops.forEach((op, i) => {
+      if (op.op === 'advise') advised.push({ path: `workload.ops[${i}]`, advice: op });
+    });
+  }
+  const names = experiment.hardware.devices.map((dev, i) => `${i} is "${dev.name}"`);
+  const have = `hardware.devices has ${names.length} (${names.join(', ')})`;
+  const issues: ConfigIssue[] = [];
+  for (const { path, advice } of advised) {
+    for (const { path: field, device } of adviceDevices(advice)) {
+      if (device < names.length) continue;
+      const at = field.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+      issues.push({ path: `${path}${at}`, message: `there is no device ${device}; ${have}` });
+    }
   }
   return issues;
 }

@@ -11,11 +11,11 @@
  *   the device may do no more with it than the VMA allows.
  * Under hmm-mirror, hmm-migrate (with and without migration on fault, eviction, peer to
  * peer through the root complex and across a switch) and gmem (also with peers mapped for
- * accessed-by advice and for thrashing between the devices), at 4 KiB and 64 KiB device
- * pages; fast-check with a fixed seed. Ops include p2p.map, a device read racing a CPU
- * write of the same range, and a CPU write, fork and device write of one range. Ops also
- * hit a 2 MiB hugetlb region, where each huge page must stay whole and in system memory,
- * and the pool's accounting straight.
+ * accessed-by advice, for a preferred location on one device, and for thrashing between
+ * the devices), at 4 KiB and 64 KiB device pages; fast-check with a fixed seed. Ops
+ * include p2p.map, a device read racing a CPU write of the same range, and a CPU write,
+ * fork and device write of one range. Ops also hit a 2 MiB hugetlb region, where each
+ * huge page must stay whole and in system memory, and the pool's accounting straight.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -249,6 +249,13 @@ const CASES: { strategy: Record<string, unknown>; switch?: boolean; faultPeers?:
     faultPeers: true,
   },
   { strategy: { impl: 'gmem', peerToPeer: true, thrashing: { threshold: 2 } }, faultPeers: true },
+  // A preferred location on device 1: device 0's faults move pages into device 1's memory
+  // and map them there peer to peer.
+  {
+    strategy: { impl: 'gmem', peerToPeer: true, advice: [{ region: 'a', preferredLocation: { device: 1 } }] },
+    switch: true,
+    faultPeers: true,
+  },
 ];
 
 function simulation(

@@ -74,8 +74,8 @@ export class ChunkedDeviceMemory {
 
   constructor(
     private readonly config: ChunkedMemoryConfig,
-    /** Blocks of these regions are evicted only when nothing else can go (a preferred location on the device). */
-    private readonly evictLast: (region: Region) => boolean = () => false,
+    /** Blocks of these regions are evicted from this device only when nothing else can go (a preferred location on it). */
+    private readonly evictLast: (region: Region, device: number) => boolean = () => false,
     /**
      * Map-remotely between devices only: a block thrashing between devices that can all
      * reach the requester's memory is pinned there, the others map it peer to peer.
@@ -288,7 +288,7 @@ export class ChunkedDeviceMemory {
         const b = dc.blockOfChunk[c];
         const busy = b === block || (batch > 0 && dc.batchOfChunk[c] === batch);
         if (busy || (this.history.get(b)?.pinnedUntil ?? -Infinity) > t) continue;
-        if (!this.evictLast(d.regions[dc.regionOfChunk[c]])) return c;
+        if (!this.evictLast(d.regions[dc.regionOfChunk[c]], device)) return c;
         if (fallback < 0) fallback = c;
       }
       if (fallback >= 0 || n >= dc.resident.length) return fallback;

@@ -20,8 +20,10 @@
  *   there instead, and the other devices map it peer to peer (the UVM driver's pin hint).
  *
  * Advice per region: preferred location host (map over the link, never migrate on fault),
- * accessed-by (map where the page is: over the link, or peer to peer in another device's
- * memory with `peerToPeer` and a route), read-mostly (a device read copies the pages and keeps the
+ * or a device (its faults migrate there; another device that can reach its memory moves
+ * the pages there and maps them peer to peer), accessed-by, for every device or for some
+ * (map where the page is: over the link, or peer to peer in another device's memory with
+ * `peerToPeer` and a route), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
@@ -43,6 +45,7 @@ import {
   PROT_WRITE,
   mapsPageCache,
 } from '../../machine/page-state.js';
+import { accessedByDevice } from '../../workload/advice.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
@@ -120,11 +123,12 @@ export function createGmem(config: GmemConfig): Strategy {
   const shared = config.sharedRegions === 'all' ? undefined : new Set(config.sharedRegions);
 
   const adviceOf = (region: Region): Advice => adviceByName.get(region.spec.name) ?? NO_ADVICE;
-  const memory = new ChunkedDeviceMemory(
-    config,
-    (region) => adviceOf(region).preferredLocation === 'device',
-    config.peerToPeer,
-  );
+  /** Chunks of a region whose preferred location is this device (or any device, "device") are evicted last. */
+  const prefersDevice = (region: Region, device: number): boolean => {
+    const where = adviceOf(region).preferredLocation;
+    return where === 'device' || (typeof where === 'object' && where.device === device);
+  };
+  const memory = new ChunkedDeviceMemory(config, prefersDevice, config.peerToPeer);
   const isLocal = (d: DriverContext, device: number, p: number) => d.residency.frame(device, p) >= 0;
   /** A page on a device and in system memory: a read-mostly copy. */
   const isReplica = (d: DriverContext, device: number, p: number) => isLocal(d, device, p) && d.residency.inSystem(p);
@@ -186,8 +190,11 @@ export function createGmem(config: GmemConfig): Strategy {
     return [Math.max(lo, bFirst), Math.min(hi, bEnd)];
   }
 
-  /** Migrates the movable pages of [lo, hi) (one block) to the device; returns the time and the pages moved. */
-  function migrateIn(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps): Ps {
+  /**
+   * Migrates the movable pages of [lo, hi) (one block) to the device; returns the time and
+   * the pages moved. Pages in device `keep`'s memory stay there.
+   */
+  function migrateIn(d: DriverContext, f: DeviceFault, block: number, lo: number, hi: number, t: Ps, keep = -1): Ps {
     const device = f.device;
     const { chunk, t: tt } = memory.chunkFor(d, device, f.region, block, f.batch, t);
     if (chunk < 0) return tt;
@@ -198,7 +205,7 @@ export function createGmem(config: GmemConfig): Strategy {
       return memory.frameOf(chunk, p);
     };
     const isMovable = (p: number) => movable(d, p);
-    const direct = fromPeers(d, device, f.region, block, lo, hi, frameFor, tt);
+    const direct = fromPeers(d, device, f.region, block, lo, hi, frameFor, tt, keep);
     const done = migrateToDevice(d, device, f.region, lo, hi, isMovable, frameFor, VA_BLOCK_PAGES, direct).t;
     d.countPrefetch(device, prefetched);
     memory.filled(d, device, block, done);
@@ -213,7 +220,8 @@ export function createGmem(config: GmemConfig): Strategy {
    * With peerToPeer: the pages of [lo, hi) (one block) that live in another device's memory
    * only and that device can reach `device`'s memory move device to device (the UVM
    * driver's make_resident between GPUs with peer access), into the block's chunk; the
-   * block left that device for this one (a thrashing event if it goes on). Returns the time.
+   * block left that device for this one (a thrashing event if it goes on). Device `keep`'s
+   * pages stay. Returns the time.
    */
   function fromPeers(
     d: DriverContext,
@@ -224,11 +232,12 @@ export function createGmem(config: GmemConfig): Strategy {
     hi: number,
     frameFor: (p: number) => number,
     t: Ps,
+    keep: number,
   ): Ps {
     let tt = t;
     for (const dev of d.devices) {
       const from = dev.index;
-      if (!directRoute(d, from, device)) continue;
+      if (from === keep || !directRoute(d, from, device)) continue;
       // Readable, on `from` only, device-private, not shared copy-on-write with a forked child.
       const onSource = (p: number) => peerHolder(d, device, p, true) === from && d.cpuPte(p) === CpuPte.DevicePrivate;
       const release = (p: number, _frame: number, at: Ps) => memory.release(d, from, p, at);
@@ -297,10 +306,35 @@ export function createGmem(config: GmemConfig): Strategy {
     const block = Math.floor(f.accessedPage / VA_BLOCK_PAGES);
     let lo = f.firstPage;
     let hi = f.firstPage;
-    const remote =
-      advice.preferredLocation === 'host' || advice.accessedBy || memory.mapRemotely(d, f.device, block, tt);
+    const where = advice.preferredLocation;
+    const preferred = typeof where === 'object' ? where.device : -1;
+    const accessed = accessedByDevice(advice.accessedBy, f.device);
+    // The UVM driver's residency choice (uvm_va_block.c, block_select_processor_residency):
+    // read-mostly first; a fault by the preferred location migrates there, accessed-by
+    // advice notwithstanding; an accessed-by device maps the page where it is; a block
+    // pinned against thrashing stays pinned; else a device that can reach the preferred
+    // location's memory moves the page there and maps it remotely (peer to peer); without
+    // a route the faulting device gets it, as without advice.
+    const toPreferred =
+      preferred >= 0 &&
+      preferred !== f.device &&
+      !advice.readMostly &&
+      !accessed &&
+      config.peerToPeer &&
+      d.canReachPeer(f.device, preferred) &&
+      memory.pinnedDevice(block, tt) < 0;
+    // Where the fault's pages go: a return there after they left is a thrashing event.
+    const target = toPreferred ? preferred : f.device;
+    const remote = where === 'host' || (accessed && preferred !== f.device) || memory.mapRemotely(d, target, block, tt);
     const pinned = memory.pinnedDevice(block, tt);
-    if (!remote) {
+    if (!remote && toPreferred) {
+      // Batch 0: the record is for another device, whose batches are numbered on their own.
+      const pf: DeviceFault = { ...f, device: preferred, batch: 0 };
+      [lo, hi] = prefetchRange(d, pf, block);
+      // Pages in a third device's memory that cannot reach the preferred one's come through system memory.
+      tt = fromOtherDevices(d, preferred, region, lo, hi, true, tt, f.device);
+      tt = migrateIn(d, pf, block, lo, hi, tt, f.device);
+    } else if (!remote) {
       const replicating = advice.readMostly && !f.write;
       if (pinned === f.device) {
         // Pinned here against thrashing between devices: the whole block comes here.
@@ -312,9 +346,10 @@ export function createGmem(config: GmemConfig): Strategy {
     }
 
     // The faulting device page: pages on the device map locally; pages in a peer's memory
-    // peer to peer with accessed-by advice or while the block is pinned on a peer; the
-    // others over the link (a page in another device's memory bounces to system memory).
-    const peerMaps = config.peerToPeer && remote && (advice.accessedBy || pinned >= 0);
+    // peer to peer with accessed-by advice, while the block is pinned on a peer, or in the
+    // preferred location's memory; the others over the link (a page in another device's
+    // memory bounces to system memory).
+    const peerMaps = config.peerToPeer && ((remote && (accessed || pinned >= 0)) || (toPreferred && !remote));
     let overLink = 0;
     for (let i = 0; i < f.pages; i++) {
       const p = f.firstPage + i;
@@ -340,11 +375,17 @@ export function createGmem(config: GmemConfig): Strategy {
     d.countMigrationFallback(f.device, overLink);
     if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
     // Prefetched pages outside the faulting device page are mapped now, as the driver maps
-    // the whole serviced region of the block.
-    tt = mapLocal(d, f.device, lo, Math.min(hi, f.firstPage), tt);
-    tt = mapLocal(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
+    // the whole serviced region of the block (uvm_va_block_service_finish): in the
+    // preferred location's memory, peer to peer.
+    const mapPrefetched = toPreferred && !remote ? mapPeer : mapLocal;
+    tt = mapPrefetched(d, f.device, lo, Math.min(hi, f.firstPage), tt);
+    tt = mapPrefetched(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
     f.costPs = tt - t;
   };
+
+  function mapPeer(d: DriverContext, device: number, first: number, end: number, t: Ps): Ps {
+    return first >= end ? t : mapPeerRuns(d, device, first, end, t).t;
+  }
 
   function mapLocal(d: DriverContext, device: number, first: number, end: number, t: Ps): Ps {
     if (first >= end) return t;
@@ -366,7 +407,8 @@ export function createGmem(config: GmemConfig): Strategy {
 
   /**
    * Other devices' own pages of [first, end) back to system memory, on the way to `device`;
-   * with `direct`, those of devices with a direct route stay for migrateIn to move device to device.
+   * with `direct`, those of devices with a direct route stay for migrateIn to move device to
+   * device; device `keep`'s stay too.
    */
   function fromOtherDevices(
     d: DriverContext,
@@ -376,10 +418,11 @@ export function createGmem(config: GmemConfig): Strategy {
     end: number,
     direct: boolean,
     t: Ps,
+    keep = -1,
   ): Ps {
     let tt = t;
     for (const dev of d.devices) {
-      if (dev.index === device || (direct && directRoute(d, dev.index, device))) continue;
+      if (dev.index === device || dev.index === keep || (direct && directRoute(d, dev.index, device))) continue;
       const onlyThere = (p: number) => isLocal(d, dev.index, p) && !d.residency.inSystem(p);
       const release = (p: number, _frame: number, at: Ps) => memory.release(d, dev.index, p, at);
       tt = migrateToHost(d, dev.index, region, first, end, onlyThere, release, tt).t;
