@@ -67,6 +67,14 @@ describe('gmem: accessed-by advice for some devices only', () => {
     expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
   });
 
+  it('accessed-by with preferred location "device": each device migrates, as a fault by the preferred location does', () => {
+    const r = run('switch', { advice: [{ region: 'buf', preferredLocation: 'device' }] }, READS(true));
+    // GPU 1 is its own preferred location: its faults migrate the buffer in, advice notwithstanding.
+    expect(states(r, 4)).toEqual({ 'device-private': PAGES });
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(0);
+  });
+
   it('accessed-by true (every device): GPU 0 maps the pages over its link too', () => {
     const r = run('switch', {}, READS(true));
     expect(states(r, 6)).toEqual({ 'write-pmd': PAGES });

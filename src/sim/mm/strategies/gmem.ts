@@ -307,7 +307,8 @@ export function createGmem(config: GmemConfig): Strategy {
     let lo = f.firstPage;
     let hi = f.firstPage;
     const where = advice.preferredLocation;
-    const preferred = typeof where === 'object' ? where.device : -1;
+    // "device": every device is its own preferred location, so the faulting device is this one's.
+    const preferred = where === 'device' ? f.device : typeof where === 'object' ? where.device : -1;
     const accessed = accessedByDevice(advice.accessedBy, f.device);
     // The UVM driver's residency choice (uvm_va_block.c, block_select_processor_residency):
     // read-mostly first; a fault by the preferred location migrates there, accessed-by
