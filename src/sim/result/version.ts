@@ -1,1 +1,1 @@
-export const MODEL_VERSION = '0.5.0';
+export const MODEL_VERSION = '0.6.0';
