@@ -9,6 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseExperiment, type RunResult } from '../../src/sim/index.js';
+import { MAX_DEVICES } from '../../src/sim/config/hardware.js';
+import { LAST_DEVICE } from '../../src/sim/workload/advice.js';
 import { presets } from '../sim/presets.js';
 import { duration, metric, runTwoGpus, type Topology } from './two-gpus.js';
 
@@ -273,6 +275,10 @@ describe('gmem advice: devices by index, checked', () => {
     expect(problems(experiment({ preferredLocation: { device: 15 } }))).toEqual([
       'strategy.advice[0].preferredLocation.device: 15 is out of range; use an integer from 0 to 14',
     ]);
+  });
+
+  it('accepts device indices up to the hardware limit (advice.ts cannot import config/hardware.ts)', () => {
+    expect(LAST_DEVICE).toBe(MAX_DEVICES - 1);
   });
 
   it('rejects values of the wrong type, saying what is valid', () => {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { bool, describeInput, num, obj } from '../schema/fields.js';
 
 /** The largest device index: MAX_DEVICES - 1 (config/hardware.ts, which this layer may not import). */
-const LAST_DEVICE = 14;
+export const LAST_DEVICE = 14;
 
 const deviceIndex = (what: string) =>
   num(`Index of ${what} (0 is the first of hardware.devices).`, { int: true, min: 0, max: LAST_DEVICE });
