@@ -23,7 +23,8 @@
  * or a device (its faults migrate there; another device that can reach its memory moves
  * the pages there and maps them peer to peer), accessed-by, for every device or for some
  * (map where the page is: over the link, or peer to peer in another device's memory with
- * `peerToPeer` and a route), read-mostly (a device read copies the pages and keeps the
+ * `peerToPeer` and a route; and once pages move, by a fault, a prefetch, a CPU fault or an
+ * eviction, map them where they went if they can reach it), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
