@@ -62,7 +62,7 @@ describe('gmem: accessed-by advice for some devices only', () => {
     expect(states(r, 6)).toEqual({ 'device-private': PAGES });
     expect(metric(r, 'gpu0.mm.pages_migrated_to_device')).toBe(PAGES);
     expect(metric(r, 'gpu0.device.remote_bytes')).toBe(0);
-    // GPU 1 follows the pages there: it maps them in GPU 0's memory, peer to peer.
+    // GPU 0's faults mapped GPU 1 where they put the pages: in GPU 0's memory, peer to peer.
     expect(states(r, 8)).toEqual({ 'device-private-remote': PAGES });
     expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
     expect(metric(r, 'gpu1.p2p.bytes')).toBe(16 * MiB);

@@ -256,6 +256,17 @@ const CASES: { strategy: Record<string, unknown>; switch?: boolean; faultPeers?:
     switch: true,
     faultPeers: true,
   },
+  // Accessed-by devices map pages wherever a migration puts them: device 1 in device 0's
+  // memory peer to peer, device 0 (the preferred location) in its own, both in system memory.
+  {
+    strategy: {
+      impl: 'gmem',
+      peerToPeer: true,
+      advice: [{ region: 'a', preferredLocation: { device: 0 }, accessedBy: [0, 1] }],
+    },
+    switch: true,
+    faultPeers: true,
+  },
 ];
 
 function simulation(

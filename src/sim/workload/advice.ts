@@ -64,7 +64,7 @@ export const adviceFields = {
         ctx.addIssue({ code: 'custom', message: `device ${twice} is listed twice; list each device once` });
     })
     .describe(
-      "The devices that keep a mapping of these pages wherever they live (cudaMemAdviseSetAccessedBy, once per device): true, every device; a list of device indices, those devices only (e.g. [1]); false, none. A fault by such a device maps the faulting device page where it is, over the link or peer to peer in another device's memory, without migrating it; the other devices migrate as without it.",
+      "The devices that keep a mapping of these pages wherever they live (cudaMemAdviseSetAccessedBy, once per device): true, every device; a list of device indices, those devices only (e.g. [1]); false, none. A fault by such a device maps the faulting device page where it is, over the link or peer to peer in another device's memory, without migrating it; the other devices migrate as without it. Once pages move (another device's fault or prefetch, a CPU fault, an eviction), each such device that can reach their new place maps them there, so it does not fault on them (the NVIDIA UVM driver's block_service_finish_map_accessed_by); read-mostly advice takes precedence.",
     ),
   readMostly: bool(
     'Read-mostly (cudaMemAdviseSetReadMostly): a device read copies the pages into device memory and keeps the system copy (replication: the CPU page becomes write-protected); a write by either side collapses the copies. Unsetting it drops the device copies.',

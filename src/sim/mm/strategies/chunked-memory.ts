@@ -81,6 +81,8 @@ export class ChunkedDeviceMemory {
      * reach the requester's memory is pinned there, the others map it peer to peer.
      */
     private readonly pinOnPeers = false,
+    /** Called once an evicted block's pages [first, end) are back in system memory (at `t`). */
+    private readonly afterEviction?: (d: DriverContext, region: Region, first: number, end: number, t: Ps) => void,
   ) {
     this.pinPs = config.thrashing.pinMs * 1e9;
     this.windowPs = config.thrashing.windowUs * 1e6;
@@ -275,6 +277,7 @@ export class ChunkedDeviceMemory {
     d.freeChunk(device, chunk, tt);
     d.countEviction(device);
     this.markLeft(block);
+    this.afterEviction?.(d, region, first, end, tt);
     return tt;
   }
 

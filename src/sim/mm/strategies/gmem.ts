@@ -23,7 +23,8 @@
  * or a device (its faults migrate there; another device that can reach its memory moves
  * the pages there and maps them peer to peer), accessed-by, for every device or for some
  * (map where the page is: over the link, or peer to peer in another device's memory with
- * `peerToPeer` and a route), read-mostly (a device read copies the pages and keeps the
+ * `peerToPeer` and a route; and once pages move, by a fault, a prefetch, a CPU fault or an
+ * eviction, map them where they went if they can reach it), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
@@ -48,6 +49,7 @@ import {
 import { accessedByDevice } from '../../workload/advice.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
+import { mapAccessedBy, type AccessedByMapping } from './accessed-by.js';
 import { blockRange, ChunkedDeviceMemory } from './chunked-memory.js';
 import {
   copyPages,
@@ -128,7 +130,12 @@ export function createGmem(config: GmemConfig): Strategy {
     const where = adviceOf(region).preferredLocation;
     return where === 'device' || (typeof where === 'object' && where.device === device);
   };
-  const memory = new ChunkedDeviceMemory(config, prefersDevice, config.peerToPeer);
+  // After an eviction the driver re-establishes the accessed-by mappings from a work item
+  // (uvm_va_block.c, block_add_eviction_mappings): the fault that evicted does not wait for it.
+  const afterEviction = (d: DriverContext, region: Region, first: number, end: number, t: Ps) => {
+    mapAccessedAfterMove(d, region, first, end, TO_HOST, TO_HOST, t, false);
+  };
+  const memory = new ChunkedDeviceMemory(config, prefersDevice, config.peerToPeer, afterEviction);
   const isLocal = (d: DriverContext, device: number, p: number) => d.residency.frame(device, p) >= 0;
   /** A page on a device and in system memory: a read-mostly copy. */
   const isReplica = (d: DriverContext, device: number, p: number) => isLocal(d, device, p) && d.residency.inSystem(p);
@@ -137,6 +144,46 @@ export function createGmem(config: GmemConfig): Strategy {
   function localBits(d: DriverContext, device: number, p: number): number {
     const writable = (d.prot(p) & PROT_WRITE) !== 0 && !isReplica(d, device, p);
     return DEV_LOCAL | DEV_READ | (writable ? DEV_WRITE : 0);
+  }
+
+  /** Which devices mapAccessedAfterMove maps: set before each use. */
+  let accessedBy: Advice['accessedBy'] = false;
+  let notMapped = -1;
+  let causedBy = TO_HOST;
+  const accessedByMapping: AccessedByMapping = {
+    maps: (device) => device !== causedBy && device !== notMapped && accessedByDevice(accessedBy, device),
+    peerToPeer: config.peerToPeer,
+    localBits,
+  };
+
+  /**
+   * After the pages of [first, end) moved to `residence` (a device, or TO_HOST: system
+   * memory) for `caller` (the faulting or prefetching device, or TO_HOST for the CPU), the
+   * region's other accessed-by devices map them there (accessed-by.ts: locally, peer to
+   * peer, over the link), as the UVM driver does after a migration
+   * (uvm_va_block_add_mappings_after_migration): not under read-mostly advice (read
+   * duplication takes precedence), not the caller (already mapped), and not the preferred
+   * location when the pages went elsewhere (`exceptPreferred`: it gets no remote mappings).
+   * Returns when done.
+   */
+  function mapAccessedAfterMove(
+    d: DriverContext,
+    region: Region,
+    first: number,
+    end: number,
+    residence: number,
+    caller: number,
+    t: Ps,
+    exceptPreferred = true,
+  ): Ps {
+    const advice = adviceOf(region);
+    const by = advice.accessedBy;
+    if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
+    const where = advice.preferredLocation;
+    accessedBy = by;
+    causedBy = caller;
+    notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
+    return mapAccessedBy(d, first, end, residence, accessedByMapping, t);
   }
 
   /** Whether `device` can map `page`, which lives in another device's memory only, peer to peer (a write: unless copy-on-write). */
@@ -381,6 +428,13 @@ export function createGmem(config: GmemConfig): Strategy {
     const mapPrefetched = toPreferred && !remote ? mapPeer : mapLocal;
     tt = mapPrefetched(d, f.device, lo, Math.min(hi, f.firstPage), tt);
     tt = mapPrefetched(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
+    // Then the other accessed-by devices that can reach the new residency map the pages
+    // there (uvm_va_block_service_finish, block_service_finish_map_accessed_by).
+    if (!remote) {
+      const first = Math.min(lo, f.firstPage);
+      const end = Math.max(hi, f.firstPage + f.pages);
+      tt = mapAccessedAfterMove(d, region, first, end, target, f.device, tt);
+    }
     f.costPs = tt - t;
   };
 
@@ -439,7 +493,11 @@ export function createGmem(config: GmemConfig): Strategy {
     if (shared && !shared.has(region.spec.name)) {
       return new OpError('EFAULT', `migrate of ${region.spec.name}: the region is not in strategy.sharedRegions`);
     }
-    if (device === TO_HOST) return toHost(d, region, firstPage, firstPage + pages, t);
+    if (device === TO_HOST) {
+      // The accessed-by devices then map the pages over their links (uvm_migrate.c, block_migrate_map_unmapped_pages).
+      const back = toHost(d, region, firstPage, firstPage + pages, t);
+      return mapAccessedAfterMove(d, region, firstPage, firstPage + pages, TO_HOST, TO_HOST, back);
+    }
     let tt = t;
     let moved = 0;
     const end = firstPage + pages;
@@ -451,6 +509,8 @@ export function createGmem(config: GmemConfig): Strategy {
       fault.pages = stop - p;
       tt = migrateIn(d, fault, block, p, stop, tt);
       tt = mapLocal(d, device, p, stop, tt);
+      // Then the accessed-by devices that can reach it (uvm_migrate.c, block_migrate_map_unmapped_pages).
+      tt = mapAccessedAfterMove(d, region, p, stop, device, device, tt);
       for (let q = p; q < stop; q++) if (isLocal(d, device, q)) moved++;
       p = stop;
     }
@@ -538,7 +598,10 @@ export function createGmem(config: GmemConfig): Strategy {
         t,
       );
       memory.markLeft(Math.floor(page / VA_BLOCK_PAGES));
-      return back.t;
+      // The accessed-by devices map the pages back in system memory over their links, as
+      // the driver's CPU fault service does (uvm_va_block_cpu_fault -> uvm_va_block_service_locked
+      // -> uvm_va_block_service_finish).
+      return mapAccessedAfterMove(d, region, first, end, TO_HOST, TO_HOST, back.t);
     },
   };
 }

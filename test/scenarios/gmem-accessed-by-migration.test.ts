@@ -1,0 +1,164 @@
+/**
+ * gmem accessed-by advice after a migration, on two gpu-pcie4-hbm2 GPUs: once pages move,
+ * every other device with accessed-by advice for the region that can reach their new
+ * residency maps them there, as the NVIDIA UVM driver does
+ * (kernel-open/nvidia-uvm/uvm_va_block.c: uvm_va_block_service_finish, step 4,
+ * block_service_finish_map_accessed_by -> uvm_va_block_add_mappings_after_migration, for GPU
+ * and CPU faults; uvm_migrate.c, block_migrate_map_unmapped_pages, for a prefetch;
+ * block_add_eviction_mappings after an eviction): it then reads them without a single
+ * device fault. Exact outcomes of scripted scenarios.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/sim/index.js';
+import { duration, metric, runTwoGpus, type Topology } from './two-gpus.js';
+
+const PAGES = 4096;
+const KiB = 1024;
+const MiB = 2 ** 20;
+
+function run(
+  topology: Topology,
+  advice: Record<string, unknown>,
+  ops: Record<string, unknown>[],
+  hardware?: Record<string, unknown>,
+): RunResult {
+  return runTwoGpus({
+    name: 'gmem accessed-by after a migration',
+    topology,
+    strategy: { impl: 'gmem', advice: [{ region: 'buf', ...advice }] },
+    ops,
+    hardware,
+  });
+}
+
+/** GPU 0 faults the buffer in (it has no advice: its faults migrate), then GPU 1 reads it all. */
+const GPU0_WRITES_GPU1_READS = [
+  { op: 'dev.write', region: 'buf', device: 0 },
+  { op: 'dev.read', region: 'buf', device: 1 },
+];
+const GPU0_WRITE = 1;
+const GPU1_READ = 2;
+
+describe('gmem: accessed-by devices map the pages where a migration put them', () => {
+  it("across a switch GPU 1 maps GPU 0's new pages peer to peer during GPU 0's faults, and reads them without a fault", () => {
+    const r = run('switch', { accessedBy: [1] }, GPU0_WRITES_GPU1_READS);
+    expect(metric(r, 'gpu0.mm.pages_migrated_to_device')).toBe(PAGES);
+    expect(metric(r, 'gpu0.device.page_faults')).toBeGreaterThan(0);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
+    expect(metric(r, 'gpu1.p2p.bytes')).toBe(16 * MiB);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(0);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(0);
+    // Without the advice GPU 1 faults and takes the buffer, device to device.
+    const none = run('switch', {}, GPU0_WRITES_GPU1_READS);
+    expect(metric(none, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+    expect(metric(none, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
+    // GPU 0's faults pay for GPU 1's mappings; GPU 1's read is then only its reads.
+    expect(duration(r, GPU0_WRITE)).toBeGreaterThan(duration(none, GPU0_WRITE));
+    expect(duration(r, GPU1_READ)).toBeLessThan(duration(none, GPU1_READ) / 2);
+  });
+
+  it('through the root complex too (a peer route), each page DMA-mapped in the IOMMU', () => {
+    const r = run('root-ports', { accessedBy: [1] }, GPU0_WRITES_GPU1_READS);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
+  });
+
+  it('without a route GPU 1 cannot access the new residency: it is not mapped, and faults', () => {
+    // The driver maps only the accessed-by processors that can access the new residency
+    // (accessible_from); GPU 1's own faults then find the page where it cannot reach it
+    // (this model bounces it to system memory and maps it over the link).
+    for (const [topology, strategy] of [
+      ['no-route', {}],
+      ['switch', { peerToPeer: false }],
+    ] as const) {
+      const r = runTwoGpus({
+        name: 'gmem accessed-by, no route',
+        topology,
+        strategy: { impl: 'gmem', ...strategy, advice: [{ region: 'buf', accessedBy: [1] }] },
+        ops: [
+          { op: 'dev.write', region: 'buf', device: 0 },
+          { op: 'snapshot', region: 'buf', device: 1 },
+          ...GPU0_WRITES_GPU1_READS.slice(1),
+        ],
+      });
+      expect(metric(r, 'p2p.mapped_pages')).toBe(0);
+      expect(r.snapshots[0].pages.every((s) => s === 'device-private-remote')).toBe(true);
+      expect(metric(r, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+      expect(metric(r, 'gpu1.device.remote_bytes')).toBeGreaterThanOrEqual(16 * MiB);
+    }
+  });
+
+  it('the preferred location in the accessed-by list maps the pages another device moved into its memory', () => {
+    // GPU 0's faults move the pages to GPU 1, the preferred location, and map them there peer
+    // to peer; GPU 1 maps them too (its own memory is the new residency), and reads without a fault.
+    const r = run('switch', { preferredLocation: { device: 1 }, accessedBy: [1] }, GPU0_WRITES_GPU1_READS);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
+    expect(metric(r, 'gpu0.p2p.mapped_pages')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.device.local_bytes')).toBe(16 * MiB);
+  });
+
+  it('a preferred location gets no remote mapping when the pages go elsewhere', () => {
+    // GPU 0 prefetches the buffer into its memory: GPU 1 is accessed-by but the preferred
+    // location, which uvm_va_block_add_mappings_after_migration leaves out; its faults then
+    // migrate the pages to it.
+    const r = run('switch', { preferredLocation: { device: 1 }, accessedBy: [1] }, [
+      { op: 'migrate', region: 'buf', device: 0 },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'gpu0.mm.pages_migrated_to_device')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
+  });
+
+  it('read-mostly takes precedence: no accessed-by mappings', () => {
+    const r = run('switch', { accessedBy: [1], readMostly: true }, GPU0_WRITES_GPU1_READS);
+    expect(metric(r, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+  });
+});
+
+describe('gmem: accessed-by devices follow the pages back to system memory', () => {
+  it('a prefetch to a device, then back to the host: GPU 1 maps them each time and never faults', () => {
+    const r = run('switch', { accessedBy: [1] }, [
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'migrate', region: 'buf', device: 0 },
+      { op: 'dev.read', region: 'buf', device: 1 },
+      { op: 'migrate', region: 'buf', to: 'host' },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
+    // First in GPU 0's memory, then over its link in system memory.
+    expect(metric(r, 'gpu1.p2p.bytes')).toBe(16 * MiB);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(16 * MiB);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(PAGES);
+  });
+
+  it('a CPU touch brings 64 KiB back: GPU 1 maps those over its link, the rest stays peer to peer', () => {
+    const r = run('switch', { accessedBy: [1] }, [
+      { op: 'dev.write', region: 'buf', device: 0 },
+      { op: 'cpu.read', region: 'buf', sizeBytes: '4KiB' },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'mm.pages_migrated_to_host')).toBe(16);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(64 * KiB);
+    expect(metric(r, 'gpu1.p2p.bytes')).toBe(16 * MiB - 64 * KiB);
+  });
+
+  it("an eviction brings GPU 0's chunks back: GPU 1 maps them over its link, and never faults", () => {
+    // GPU 0 has 4 MiB (two chunks): writing 16 MiB evicts as it goes, and ends with its last
+    // two blocks; the other twelve MiB are back in system memory.
+    const small = { devices: [{ dram: { capacityBytes: '4MiB' } }, {}] };
+    const r = run('switch', { accessedBy: [1] }, GPU0_WRITES_GPU1_READS, small);
+    const none = run('switch', {}, GPU0_WRITES_GPU1_READS, small);
+    // The mappings come from a work item after the eviction: GPU 0's evictions are as without them.
+    expect(metric(r, 'gpu0.mm.evictions')).toBe(metric(none, 'gpu0.mm.evictions'));
+    expect(metric(r, 'gpu0.mm.evictions')).toBeGreaterThanOrEqual(6);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(none, 'gpu1.device.page_faults')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(12 * MiB);
+    expect(metric(r, 'gpu1.p2p.bytes')).toBe(4 * MiB);
+  });
+});
