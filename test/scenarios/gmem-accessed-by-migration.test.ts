@@ -64,10 +64,11 @@ describe('gmem: accessed-by devices map the pages where a migration put them', (
     expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
   });
 
-  it('without a route GPU 1 cannot access the new residency: it is not mapped, and faults', () => {
+  it('without a route GPU 1 cannot access the new residency: it is not mapped, and its faults make the pages resident on it', () => {
     // The driver maps only the accessed-by processors that can access the new residency
-    // (accessible_from); GPU 1's own faults then find the page where it cannot reach it
-    // (this model bounces it to system memory and maps it over the link).
+    // (accessible_from); GPU 1's own faults then find the pages where it cannot reach them,
+    // and block_select_processor_residency falls through to the faulting processor: they
+    // come to GPU 1 through system memory (a staging copy), and it reads them locally.
     for (const [topology, strategy] of [
       ['no-route', {}],
       ['switch', { peerToPeer: false }],
@@ -85,7 +86,10 @@ describe('gmem: accessed-by devices map the pages where a migration put them', (
       expect(metric(r, 'p2p.mapped_pages')).toBe(0);
       expect(r.snapshots[0].pages.every((s) => s === 'device-private-remote')).toBe(true);
       expect(metric(r, 'gpu1.device.page_faults')).toBeGreaterThan(0);
-      expect(metric(r, 'gpu1.device.remote_bytes')).toBeGreaterThanOrEqual(16 * MiB);
+      expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
+      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(PAGES);
+      expect(metric(r, 'gpu1.device.remote_bytes')).toBe(0);
+      expect(metric(r, 'gpu1.device.local_bytes')).toBe(16 * MiB);
     }
   });
 
@@ -160,5 +164,66 @@ describe('gmem: accessed-by devices follow the pages back to system memory', () 
     expect(metric(none, 'gpu1.device.page_faults')).toBe(PAGES);
     expect(metric(r, 'gpu1.device.remote_bytes')).toBe(12 * MiB);
     expect(metric(r, 'gpu1.p2p.bytes')).toBe(4 * MiB);
+  });
+});
+
+describe('gmem: an accessed-by device makes resident on itself only the pages it cannot reach', () => {
+  // block_select_processor_residency, per page: an accessed-by processor keeps a page
+  // where it can access it (system memory always, over its link); a page in memory it
+  // cannot access falls through to the faulting processor. No prefetcher, so that each
+  // fault moves its own pages only (the driver prefetches only when every faulting page
+  // of a block goes to one processor).
+  const ops = [
+    { op: 'dev.write', region: 'buf', device: 0 },
+    // The first 64 KiB come back to system memory (a CPU fault brings the big page).
+    { op: 'cpu.read', region: 'buf', sizeBytes: '4KiB' },
+    { op: 'dev.read', region: 'buf', device: 1 },
+  ];
+  for (const topology of ['no-route', 'switch-p2p-off'] as const) {
+    it(`${topology}: the 64 KiB in system memory stay there and GPU 1 maps them over its link; the rest comes to GPU 1`, () => {
+      const r = runTwoGpus({
+        name: 'gmem accessed-by, residency per page',
+        topology: topology === 'no-route' ? 'no-route' : 'switch',
+        strategy: {
+          impl: 'gmem',
+          prefetcher: 'none',
+          ...(topology === 'no-route' ? {} : { peerToPeer: false }),
+          advice: [{ region: 'buf', accessedBy: [1] }],
+        },
+        ops,
+      });
+      expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES - 16);
+      expect(metric(r, 'gpu1.device.remote_bytes')).toBe(64 * KiB);
+      expect(metric(r, 'gpu1.device.local_bytes')).toBe(16 * MiB - 64 * KiB);
+      // The 16 the CPU took, then the rest on their way to GPU 1.
+      expect(metric(r, 'mm.pages_migrated_to_host')).toBe(PAGES);
+      expect(metric(r, 'p2p.mapped_pages')).toBe(0);
+    });
+  }
+});
+
+describe('gmem: one fault of an accessed-by device with pages in both places', () => {
+  it("GPU 1's 64 KiB device page: the half in GPU 0's memory comes to GPU 1, the half in system memory stays", () => {
+    // GPU 0 (4 KiB device pages, no prefetcher) takes the first 32 KiB; GPU 1's first
+    // fault covers 64 KiB: 8 pages it cannot reach and 8 in system memory.
+    const r = runTwoGpus({
+      name: 'gmem accessed-by, a mixed fault',
+      topology: 'no-route',
+      firstDevice: { mmu: { pageSizeBytes: '4KiB' } },
+      strategy: { impl: 'gmem', prefetcher: 'none', advice: [{ region: 'buf', accessedBy: [1] }] },
+      ops: [
+        { op: 'cpu.write', region: 'buf' },
+        { op: 'dev.write', region: 'buf', device: 0, sizeBytes: '32KiB' },
+        { op: 'dev.read', region: 'buf', device: 1, sizeBytes: '64KiB' },
+      ],
+    });
+    expect(metric(r, 'gpu0.mm.pages_migrated_to_device')).toBe(8);
+    // One fault (the 16 pages' faults coalesced into it).
+    expect(metric(r, 'gpu1.device.page_faults') - metric(r, 'gpu1.device.faults_coalesced')).toBe(1);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(8);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(32 * KiB);
+    expect(metric(r, 'gpu1.device.local_bytes')).toBe(32 * KiB);
+    // Staying in system memory by the advice is not a failed migration.
+    expect(metric(r, 'mm.migration_fallback_pages')).toBe(0);
   });
 });

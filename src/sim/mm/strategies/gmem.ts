@@ -23,7 +23,8 @@
  * or a device (its faults migrate there; another device that can reach its memory moves
  * the pages there and maps them peer to peer), accessed-by, for every device or for some
  * (map where the page is: over the link, or peer to peer in another device's memory with
- * `peerToPeer` and a route; and once pages move, by a fault, a prefetch, a CPU fault or an
+ * `peerToPeer` and a route; a page it cannot reach there comes to it, or to a preferred
+ * location it can reach; and once pages move, by a fault, a prefetch, a CPU fault or an
  * eviction, map them where they went if they can reach it), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
@@ -337,6 +338,58 @@ export function createGmem(config: GmemConfig): Strategy {
     return tt;
   }
 
+  /** Per page of the fault being resolved: 1 when its device cannot access it where it is (markUnreachable). */
+  let unreachable = new Uint8Array(VA_BLOCK_PAGES);
+
+  /**
+   * Marks the fault's pages that `f.device` cannot access where they are: in another
+   * device's memory only, with no peer route to it or peerToPeer false (the driver's
+   * accessible_from); returns how many.
+   */
+  function markUnreachable(d: DriverContext, f: DeviceFault): number {
+    if (unreachable.length < f.pages) unreachable = new Uint8Array(f.pages);
+    let n = 0;
+    for (let i = 0; i < f.pages; i++) {
+      const p = f.firstPage + i;
+      const owner = d.cpuPte(p) === CpuPte.DevicePrivate ? peerHolder(d, f.device, p) : -1;
+      const cannot = owner >= 0 && !(config.peerToPeer && d.canReachPeer(f.device, owner));
+      unreachable[i] = cannot ? 1 : 0;
+      if (cannot) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Runs `move` over [lo, hi) at once, or with `onlyUnreachable` over each run of the
+   * fault's pages markUnreachable marked (inside the block); returns the time.
+   */
+  function eachRun(
+    region: Region,
+    block: number,
+    lo: number,
+    hi: number,
+    onlyUnreachable: boolean,
+    t: Ps,
+    move: (first: number, end: number, t: Ps) => Ps,
+  ): Ps {
+    if (!onlyUnreachable) return move(lo, hi, t);
+    const [bFirst, bEnd] = blockRange(region, block);
+    const first = Math.max(lo, bFirst);
+    const end = Math.min(hi, bEnd);
+    let tt = t;
+    for (let p = first; p < end;) {
+      if (unreachable[p - lo] === 0) {
+        p++;
+        continue;
+      }
+      let q = p + 1;
+      while (q < end && unreachable[q - lo] === 1) q++;
+      tt = move(p, q, tt);
+      p = q;
+    }
+    return tt;
+  }
+
   const resolve: Strategy['resolveDeviceFault'] = (d, f, t) => {
     const region = f.region;
     const prot = d.prot(f.accessedPage);
@@ -359,45 +412,65 @@ export function createGmem(config: GmemConfig): Strategy {
     const accessed = accessedByDevice(advice.accessedBy, f.device);
     // The UVM driver's residency choice (uvm_va_block.c, block_select_processor_residency):
     // read-mostly first; a fault by the preferred location migrates there, accessed-by
-    // advice notwithstanding; an accessed-by device maps the page where it is; a block
-    // pinned against thrashing stays pinned; else a device that can reach the preferred
-    // location's memory moves the page there and maps it remotely (peer to peer); without
-    // a route the faulting device gets it, as without advice.
+    // advice notwithstanding; an accessed-by device keeps each page where it can access it
+    // (system memory over its link, another device's memory peer to peer) and maps it
+    // there; a block pinned against thrashing stays pinned; else a device that can reach
+    // the preferred location's memory moves the page there and maps it remotely (peer to
+    // peer); else the faulting device gets it. So a page an accessed-by device cannot reach
+    // (in another device's memory without a route, or peerToPeer false) falls through to
+    // the preferred location it can reach, else to this device.
+    const keeps = accessed && preferred !== f.device;
+    const moving = keeps ? markUnreachable(d, f) : 0;
+    const keepsAll = keeps && moving === 0;
+    // Some pages stay and some move: the driver prefetches only when every faulting page
+    // of the block goes to one processor (uvm_va_block_get_prefetch_hint).
+    const partly = moving > 0 && moving < f.pages;
     const toPreferred =
       preferred >= 0 &&
       preferred !== f.device &&
       !advice.readMostly &&
-      !accessed &&
+      !keepsAll &&
       config.peerToPeer &&
       d.canReachPeer(f.device, preferred) &&
       memory.pinnedDevice(block, tt) < 0;
     // Where the fault's pages go: a return there after they left is a thrashing event.
     const target = toPreferred ? preferred : f.device;
-    const remote = where === 'host' || (accessed && preferred !== f.device) || memory.mapRemotely(d, target, block, tt);
+    const remote = where === 'host' || keepsAll || memory.mapRemotely(d, target, block, tt);
     const pinned = memory.pinnedDevice(block, tt);
     if (!remote && toPreferred) {
       // Batch 0: the record is for another device, whose batches are numbered on their own.
       const pf: DeviceFault = { ...f, device: preferred, batch: 0 };
-      [lo, hi] = prefetchRange(d, pf, block);
+      [lo, hi] = partly ? [f.firstPage, f.firstPage + f.pages] : prefetchRange(d, pf, block);
       // Pages in a third device's memory that cannot reach the preferred one's come through system memory.
-      tt = fromOtherDevices(d, preferred, region, lo, hi, true, tt, f.device);
-      tt = migrateIn(d, pf, block, lo, hi, tt, f.device);
+      tt = eachRun(region, block, lo, hi, partly, tt, (a, b, at) => {
+        const staged = fromOtherDevices(d, preferred, region, a, b, true, at, f.device);
+        return migrateIn(d, pf, block, a, b, staged, f.device);
+      });
     } else if (!remote) {
       const replicating = advice.readMostly && !f.write;
       if (pinned === f.device) {
         // Pinned here against thrashing between devices: the whole block comes here.
         [lo, hi] = blockRange(region, block);
         tt = fromOtherDevices(d, f.device, region, lo, hi, !replicating, tt);
-      } else [lo, hi] = prefetchRange(d, f, block);
+      } else [lo, hi] = partly ? [f.firstPage, f.firstPage + f.pages] : prefetchRange(d, f, block);
       if (replicating) tt = replicate(d, f, block, lo, hi, tt);
-      else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
+      else if (moving > 0 && pinned !== f.device) {
+        // An accessed-by device's pages it cannot reach: made resident here, through
+        // system memory from a device without a direct route (the driver's copy through a
+        // staging page), device to device from one with a route; the pages it can
+        // reach stay where they are unless the prefetcher adds them.
+        tt = eachRun(region, block, lo, hi, partly, collapse(d, f, tt), (a, b, at) => {
+          const staged = fromOtherDevices(d, f.device, region, a, b, true, at);
+          return migrateIn(d, f, block, a, b, staged);
+        });
+      } else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
     }
 
     // The faulting device page: pages on the device map locally; pages in a peer's memory
     // peer to peer with accessed-by advice, while the block is pinned on a peer, or in the
     // preferred location's memory; the others over the link (a page in another device's
     // memory bounces to system memory).
-    const peerMaps = config.peerToPeer && ((remote && (accessed || pinned >= 0)) || (toPreferred && !remote));
+    const peerMaps = config.peerToPeer && ((remote && (accessed || pinned >= 0)) || keeps || (toPreferred && !remote));
     let overLink = 0;
     for (let i = 0; i < f.pages; i++) {
       const p = f.firstPage + i;
@@ -418,7 +491,8 @@ export function createGmem(config: GmemConfig): Strategy {
       tt = m.t;
       // The block left the other device for this one: thrashing between devices if it goes on.
       if (from >= 0) memory.markLeft(Math.floor(p / VA_BLOCK_PAGES), from);
-      if (m.bits !== 0 && !remote) overLink++;
+      // A page an accessed-by device keeps in system memory is where it should be, not a fallback.
+      if (m.bits !== 0 && !remote && !(partly && unreachable[i] === 0)) overLink++;
     }
     d.countMigrationFallback(f.device, overLink);
     if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
