@@ -227,3 +227,97 @@ describe('gmem: one fault of an accessed-by device with pages in both places', (
     expect(metric(r, 'mm.migration_fallback_pages')).toBe(0);
   });
 });
+
+describe('gmem: the advise op maps accessed-by devices where the pages are now', () => {
+  // cudaMemAdvise(SetAccessedBy) maps the device to every resident page it can access
+  // (uvm_va_range_set_accessed_by -> uvm_va_block_set_accessed_by ->
+  // uvm_va_block_add_mappings), in the call's time.
+  const ADVISE = 2;
+  const READ = 3;
+
+  it("in GPU 0's memory: GPU 1 maps them peer to peer during the advise op, then reads without a fault", () => {
+    const ops = (accessedBy: unknown) => [
+      { op: 'dev.write', region: 'buf', device: 0 },
+      { op: 'advise', region: 'buf', accessedBy },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ];
+    const r = run('switch', {}, ops([1]));
+    expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.p2p.bytes')).toBe(16 * MiB);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(0);
+    // The mappings are the advise op's time; advice for a device that maps nothing costs none.
+    const none = run('switch', {}, ops([]));
+    expect(duration(none, ADVISE)).toBe(0);
+    expect(duration(r, ADVISE)).toBeGreaterThan(0);
+    expect(duration(r, READ)).toBeLessThan(duration(none, READ) / 2);
+  });
+
+  it('in system memory: GPU 1 maps them over its link (DMA-mapped) during the advise op', () => {
+    const r = run('switch', {}, [
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'advise', region: 'buf', accessedBy: [1] },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(16 * MiB);
+    expect(metric(r, 'mm.dma_mapped_pages')).toBe(PAGES);
+    expect(duration(r, ADVISE)).toBeGreaterThan(0);
+  });
+
+  it('maps only what the device can access, and nothing that is not resident yet', () => {
+    // No route to GPU 0's memory: nothing mapped; GPU 1's faults take the pages.
+    const noRoute = run('no-route', {}, [
+      { op: 'dev.write', region: 'buf', device: 0 },
+      { op: 'advise', region: 'buf', accessedBy: [1] },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(duration(noRoute, ADVISE)).toBe(0);
+    expect(metric(noRoute, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+    // Given before the CPU writes, the advice finds no page resident and maps none.
+    const early = run('switch', {}, [
+      { op: 'advise', region: 'buf', accessedBy: [1] },
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(duration(early, 1)).toBe(0);
+    expect(metric(early, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+    expect(metric(early, 'gpu1.device.remote_bytes')).toBe(16 * MiB);
+  });
+
+  it('read-mostly takes precedence: the advise op maps nothing', () => {
+    const r = run('switch', {}, [
+      { op: 'dev.write', region: 'buf', device: 0 },
+      { op: 'advise', region: 'buf', accessedBy: [1], readMostly: true },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(duration(r, ADVISE)).toBe(0);
+    expect(metric(r, 'gpu1.device.page_faults')).toBeGreaterThan(0);
+  });
+
+  it('taking accessed-by back leaves the mappings it made (uvm_va_range_unset_accessed_by unmaps nothing)', () => {
+    const r = run('switch', {}, [
+      { op: 'cpu.write', region: 'buf' },
+      { op: 'advise', region: 'buf', accessedBy: [1] },
+      { op: 'advise', region: 'buf', accessedBy: false },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(0);
+  });
+
+  it('the old preferred location, accessed-by, maps the pages when the preferred location changes', () => {
+    // GPU 1 is the preferred location and accessed-by: GPU 0's prefetch leaves it unmapped
+    // (no remote mappings for the preferred location). Unsetting the preferred location
+    // maps it (uvm_va_range_set_preferred_location: the old one gets its accessed-by mappings).
+    const r = run('switch', { preferredLocation: { device: 1 }, accessedBy: [1] }, [
+      { op: 'migrate', region: 'buf', device: 0 },
+      { op: 'advise', region: 'buf', preferredLocation: 'none' },
+      { op: 'dev.read', region: 'buf', device: 1 },
+    ]);
+    expect(metric(r, 'gpu0.mm.pages_migrated_to_device')).toBe(PAGES);
+    expect(metric(r, 'gpu1.p2p.mapped_pages')).toBe(PAGES);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(duration(r, ADVISE)).toBeGreaterThan(0);
+  });
+});

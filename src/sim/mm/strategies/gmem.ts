@@ -47,7 +47,7 @@ import {
   PROT_WRITE,
   mapsPageCache,
 } from '../../machine/page-state.js';
-import { accessedByDevice } from '../../workload/advice.js';
+import { accessedByDevice, LAST_DEVICE } from '../../workload/advice.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { mapAccessedBy, type AccessedByMapping } from './accessed-by.js';
@@ -176,15 +176,50 @@ export function createGmem(config: GmemConfig): Strategy {
     caller: number,
     t: Ps,
     exceptPreferred = true,
+    by: Advice['accessedBy'] = adviceOf(region).accessedBy,
   ): Ps {
     const advice = adviceOf(region);
-    const by = advice.accessedBy;
     if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
     const where = advice.preferredLocation;
     accessedBy = by;
     causedBy = caller;
     notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
     return mapAccessedBy(d, first, end, residence, accessedByMapping, t);
+  }
+
+  /** Where a page lives: TO_HOST (system memory, or nowhere yet), else the device whose memory holds it. */
+  function residenceOf(d: DriverContext, p: number): number {
+    if (d.residency.inSystem(p)) return TO_HOST;
+    for (const dev of d.devices) if (isLocal(d, dev.index, p)) return dev.index;
+    return TO_HOST;
+  }
+
+  /**
+   * mapAccessedAfterMove for pages that may live in different places: each run of [first,
+   * end) with one residency is mapped there. A page in system memory that was never
+   * touched is mapped by no one (it is resident nowhere yet). Returns when done.
+   */
+  function mapAccessedWhereTheyAre(
+    d: DriverContext,
+    region: Region,
+    first: number,
+    end: number,
+    caller: number,
+    t: Ps,
+    exceptPreferred = true,
+    by: Advice['accessedBy'] = adviceOf(region).accessedBy,
+  ): Ps {
+    const advice = adviceOf(region);
+    if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
+    let tt = t;
+    for (let p = first; p < end;) {
+      const residence = residenceOf(d, p);
+      let q = p + 1;
+      while (q < end && residenceOf(d, q) === residence) q++;
+      tt = mapAccessedAfterMove(d, region, p, q, residence, caller, tt, exceptPreferred, by);
+      p = q;
+    }
+    return tt;
   }
 
   /** Whether `device` can map `page`, which lives in another device's memory only, peer to peer (a write: unless copy-on-write). */
@@ -595,7 +630,31 @@ export function createGmem(config: GmemConfig): Strategy {
     );
   };
 
-  /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
+  /**
+   * The devices an advise op maps where the region's pages are now, as the driver's
+   * cudaMemAdvise does: each device it sets accessed-by for (uvm_va_range_set_accessed_by
+   * -> uvm_va_block_set_accessed_by), and, when the preferred location changes, the old
+   * one if it is accessed-by (uvm_va_range_set_preferred_location). An empty list: none.
+   */
+  function mappedOnAdvice(change: Partial<Advice>, before: Advice, after: Advice): number[] {
+    const devices: number[] = [];
+    const by = after.accessedBy;
+    if (change.accessedBy !== undefined && by !== false) {
+      for (let i = 0; i <= LAST_DEVICE; i++) if (accessedByDevice(by, i)) devices.push(i);
+    }
+    const old = before.preferredLocation;
+    const moved =
+      change.preferredLocation !== undefined && JSON.stringify(change.preferredLocation) !== JSON.stringify(old);
+    if (moved && typeof old === 'object' && accessedByDevice(by, old.device) && !devices.includes(old.device))
+      devices.push(old.device);
+    return devices;
+  }
+
+  /**
+   * A scripted advise op: the given fields change; unsetting read-mostly drops the device
+   * copies; devices given accessed-by map the pages where they are now (mappedOnAdvice),
+   * in the op's time.
+   */
   const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
     const before = adviceOf(region);
     const after: Advice = { ...before, region: region.spec.name };
@@ -614,7 +673,12 @@ export function createGmem(config: GmemConfig): Strategy {
         }
       }
     }
-    return tt;
+    // Every page of the region that is resident somewhere (uvm_va_block_set_accessed_by ->
+    // uvm_va_block_add_mappings: each page where it is, if the device can access it; the
+    // preferred location is not left out; not under read-mostly advice).
+    const by = mappedOnAdvice(change, before, after);
+    const end = region.basePage + region.pages;
+    return mapAccessedWhereTheyAre(d, region, region.basePage, end, TO_HOST, tt, false, by);
   };
 
   return {
