@@ -321,3 +321,33 @@ describe('gmem: the advise op maps accessed-by devices where the pages are now',
     expect(duration(r, ADVISE)).toBeGreaterThan(0);
   });
 });
+
+describe('gmem: a fault that maps pages where they are maps the other accessed-by devices too', () => {
+  // uvm_va_block_service_finish maps the accessed-by processors for every serviced page of
+  // a residency, whether it moved there or was already there
+  // (block_service_finish_map_accessed_by). The advice is in the strategy's list, given
+  // before any page is resident, so that only the faults map.
+  const CPU_WRITES_GPU0_GPU1_READ = [
+    { op: 'cpu.write', region: 'buf' },
+    { op: 'dev.read', region: 'buf', device: 0 },
+    { op: 'dev.read', region: 'buf', device: 1 },
+  ];
+
+  it("accessed-by both GPUs: GPU 0's faults keep the pages in system memory and map GPU 1 over its link too", () => {
+    const r = run('switch', { accessedBy: [0, 1] }, CPU_WRITES_GPU0_GPU1_READ);
+    expect(metric(r, 'gpu0.device.page_faults')).toBeGreaterThan(0);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(0);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(16 * MiB);
+    // GPU 0's read pays for GPU 1's mappings; only GPU 1's faults' own would be cheaper.
+    const gpu1Only = run('switch', { accessedBy: [0] }, CPU_WRITES_GPU0_GPU1_READ);
+    expect(duration(r, 2)).toBeGreaterThan(duration(gpu1Only, 2));
+  });
+
+  it('preferred location host: GPU 0 maps the pages over its link, and GPU 1 (accessed-by) with it', () => {
+    const r = run('switch', { preferredLocation: 'host', accessedBy: [1] }, CPU_WRITES_GPU0_GPU1_READ);
+    expect(metric(r, 'mm.pages_migrated_to_device')).toBe(0);
+    expect(metric(r, 'gpu1.device.page_faults')).toBe(0);
+    expect(metric(r, 'gpu1.device.remote_bytes')).toBe(16 * MiB);
+  });
+});

@@ -25,7 +25,8 @@
  * (map where the page is: over the link, or peer to peer in another device's memory with
  * `peerToPeer` and a route; a page it cannot reach there comes to it, or to a preferred
  * location it can reach; and once pages move, by a fault, a prefetch, a CPU fault or an
- * eviction, map them where they went if they can reach it), read-mostly (a device read copies the pages and keeps the
+ * eviction, or another device's fault maps them where they are, and when the advice is
+ * given, map them there if they can reach it), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
@@ -537,13 +538,19 @@ export function createGmem(config: GmemConfig): Strategy {
     const mapPrefetched = toPreferred && !remote ? mapPeer : mapLocal;
     tt = mapPrefetched(d, f.device, lo, Math.min(hi, f.firstPage), tt);
     tt = mapPrefetched(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
-    // Then the other accessed-by devices that can reach the new residency map the pages
-    // there (uvm_va_block_service_finish, block_service_finish_map_accessed_by).
-    if (!remote) {
-      const first = Math.min(lo, f.firstPage);
-      const end = Math.max(hi, f.firstPage + f.pages);
-      tt = mapAccessedAfterMove(d, region, first, end, target, f.device, tt);
-    }
+    // Then the other accessed-by devices that can reach the pages map every serviced page
+    // where it now is, whether it moved or was mapped where it was (an accessed-by fault,
+    // preferred location host, a block mapped remotely against thrashing): the driver's
+    // uvm_va_block_service_finish maps them for each new residency's pages, moved or not
+    // (block_service_finish_map_accessed_by -> uvm_va_block_add_mappings_after_migration).
+    tt = mapAccessedWhereTheyAre(
+      d,
+      region,
+      Math.min(lo, f.firstPage),
+      Math.max(hi, f.firstPage + f.pages),
+      f.device,
+      tt,
+    );
     f.costPs = tt - t;
   };
 
