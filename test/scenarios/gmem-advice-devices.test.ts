@@ -70,7 +70,10 @@ describe('gmem: accessed-by advice for some devices only', () => {
   });
 
   it('accessed-by with preferred location "device": each device migrates, as a fault by the preferred location does', () => {
-    const r = run('switch', { advice: [{ region: 'buf', preferredLocation: 'device' }] }, READS(true));
+    // The advice comes before the CPU writes: no page is resident yet, so it maps none
+    // (after, GPU 1 would map them over its link at once and never fault).
+    const [cpuWrite, advise, ...rest] = READS(true);
+    const r = run('switch', { advice: [{ region: 'buf', preferredLocation: 'device' }] }, [advise, cpuWrite, ...rest]);
     // GPU 1 is its own preferred location: its faults migrate the buffer in, advice notwithstanding.
     expect(states(r, 4)).toEqual({ 'device-private': PAGES });
     expect(metric(r, 'gpu1.mm.pages_migrated_to_device')).toBe(PAGES);
@@ -99,10 +102,11 @@ describe('gmem: accessed-by advice for some devices only', () => {
   });
 
   it('accessed-by false after a list takes the advice back', () => {
+    // Before the CPU writes: the advice maps nothing (no page is resident yet).
     const r = run('switch', {}, [
-      { op: 'cpu.write', region: 'buf' },
       { op: 'advise', region: 'buf', accessedBy: [0, 1] },
       { op: 'advise', region: 'buf', accessedBy: false },
+      { op: 'cpu.write', region: 'buf' },
       { op: 'dev.read', region: 'buf', device: 1 },
       { op: 'snapshot', region: 'buf', device: 1 },
     ]);

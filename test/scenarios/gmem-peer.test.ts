@@ -4,7 +4,7 @@
  * another device's memory where it is (block_select_processor_residency), and a block
  * thrashing between the devices is pinned on one while the other maps it peer to peer
  * (get_hint_for_migration_thrashing). Without a route, or with peerToPeer false, the pages
- * bounce through system memory as before. Peer mappings go before the memory they map
+ * go through system memory (to the accessed-by device, which cannot reach them where they are). Peer mappings go before the memory they map
  * on munmap, on a CPU fault that brings the page back and on eviction. Directions and
  * ratios, not exact numbers.
  */
@@ -44,7 +44,7 @@ describe('gmem: accessed-by advice maps a page in another device memory peer to 
     expect(metric(peer, 'gpu1.p2p.bytes')).toBeGreaterThan(16 * 2 ** 20);
     // munmap tears every peer mapping down (before gpu0's chunks go: no error).
     expect(metric(peer, 'p2p.unmapped_pages')).toBe(PAGES);
-    // peerToPeer false: every page goes back to system memory and gpu1 maps it over its link.
+    // peerToPeer false: every page goes through system memory to gpu1, which cannot reach gpu0's memory.
     expect(metric(bounce, 'mm.pages_migrated_to_host')).toBe(PAGES);
     expect(metric(bounce, 'p2p.bytes')).toBe(0);
     expect(consumerTime(peer)).toBeLessThan(consumerTime(bounce) * 0.7);

@@ -361,7 +361,7 @@ export const adviseOpSchema = obj(
     readMostly: adviceFields.readMostly.optional(),
     expect,
   },
-  'advise: change the memory advice of a whole region (hmadvise / cudaMemAdvise); only the fields given change. Only strategies that take advice accept it (gmem). Advice changes what later faults do; it moves no page by itself.',
+  "advise: change the memory advice of a whole region (hmadvise / cudaMemAdvise); only the fields given change. Only strategies that take advice accept it (gmem). Advice changes what later faults do; it moves no page by itself. Devices given accessed-by advice (and the old preferred location, when it changes and is accessed-by) map the region's resident pages where they are, if they can access them, in the op's time (cudaMemAdvise: the NVIDIA UVM driver's uvm_va_block_set_accessed_by); taking accessed-by back unmaps nothing.",
 );
 
 export const p2pMapOpSchema = obj(

@@ -5,7 +5,11 @@
  * (kernel-open/nvidia-uvm/uvm_va_block.c: uvm_va_block_service_finish, step 4,
  * block_service_finish_map_accessed_by -> uvm_va_block_add_mappings_after_migration, for
  * GPU and CPU faults alike; uvm_migrate.c, block_migrate_map_unmapped_pages, for
- * cudaMemPrefetchAsync; block_add_eviction_mappings after an eviction). The caller says
+ * cudaMemPrefetchAsync; block_add_eviction_mappings after an eviction); the same for the
+ * pages a fault serviced without moving them (service_finish maps each residency's pages,
+ * moved or not) and, for the devices given the advice, for the resident pages when it is
+ * given (uvm_va_block_set_accessed_by): gmem calls it per run of pages with one residency.
+ * The caller says
  * which devices map (the advice, minus the processor that caused the move, minus the
  * preferred location when the pages went elsewhere: uvm_va_block_add_mappings_after_migration
  * excludes both).

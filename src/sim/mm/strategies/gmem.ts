@@ -23,8 +23,10 @@
  * or a device (its faults migrate there; another device that can reach its memory moves
  * the pages there and maps them peer to peer), accessed-by, for every device or for some
  * (map where the page is: over the link, or peer to peer in another device's memory with
- * `peerToPeer` and a route; and once pages move, by a fault, a prefetch, a CPU fault or an
- * eviction, map them where they went if they can reach it), read-mostly (a device read copies the pages and keeps the
+ * `peerToPeer` and a route; a page it cannot reach there comes to it, or to a preferred
+ * location it can reach; and once pages move, by a fault, a prefetch, a CPU fault or an
+ * eviction, or another device's fault maps them where they are, and when the advice is
+ * given, map them there if they can reach it), read-mostly (a device read copies the pages and keeps the
  * system copy write-protected; a CPU write collapses the copies through copy-on-write, a
  * device write moves the page). A CPU touch of a page on a device migrates the aligned
  * 64 KiB around it back.
@@ -46,7 +48,7 @@ import {
   PROT_WRITE,
   mapsPageCache,
 } from '../../machine/page-state.js';
-import { accessedByDevice } from '../../workload/advice.js';
+import { accessedByDevice, LAST_DEVICE } from '../../workload/advice.js';
 import { VA_BLOCK_PAGES, type DriverContext } from '../driver.js';
 import { mapPeerRuns, peerBits, peerHolder } from '../peer.js';
 import { mapAccessedBy, type AccessedByMapping } from './accessed-by.js';
@@ -175,15 +177,50 @@ export function createGmem(config: GmemConfig): Strategy {
     caller: number,
     t: Ps,
     exceptPreferred = true,
+    by: Advice['accessedBy'] = adviceOf(region).accessedBy,
   ): Ps {
     const advice = adviceOf(region);
-    const by = advice.accessedBy;
     if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
     const where = advice.preferredLocation;
     accessedBy = by;
     causedBy = caller;
     notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
     return mapAccessedBy(d, first, end, residence, accessedByMapping, t);
+  }
+
+  /** Where a page lives: TO_HOST (system memory, or nowhere yet), else the device whose memory holds it. */
+  function residenceOf(d: DriverContext, p: number): number {
+    if (d.residency.inSystem(p)) return TO_HOST;
+    for (const dev of d.devices) if (isLocal(d, dev.index, p)) return dev.index;
+    return TO_HOST;
+  }
+
+  /**
+   * mapAccessedAfterMove for pages that may live in different places: each run of [first,
+   * end) with one residency is mapped there. A page in system memory that was never
+   * touched is mapped by no one (it is resident nowhere yet). Returns when done.
+   */
+  function mapAccessedWhereTheyAre(
+    d: DriverContext,
+    region: Region,
+    first: number,
+    end: number,
+    caller: number,
+    t: Ps,
+    exceptPreferred = true,
+    by: Advice['accessedBy'] = adviceOf(region).accessedBy,
+  ): Ps {
+    const advice = adviceOf(region);
+    if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
+    let tt = t;
+    for (let p = first; p < end;) {
+      const residence = residenceOf(d, p);
+      let q = p + 1;
+      while (q < end && residenceOf(d, q) === residence) q++;
+      tt = mapAccessedAfterMove(d, region, p, q, residence, caller, tt, exceptPreferred, by);
+      p = q;
+    }
+    return tt;
   }
 
   /** Whether `device` can map `page`, which lives in another device's memory only, peer to peer (a write: unless copy-on-write). */
@@ -337,6 +374,58 @@ export function createGmem(config: GmemConfig): Strategy {
     return tt;
   }
 
+  /** Per page of the fault being resolved: 1 when its device cannot access it where it is (markUnreachable). */
+  let unreachable = new Uint8Array(VA_BLOCK_PAGES);
+
+  /**
+   * Marks the fault's pages that `f.device` cannot access where they are: in another
+   * device's memory only, with no peer route to it or peerToPeer false (the driver's
+   * accessible_from); returns how many.
+   */
+  function markUnreachable(d: DriverContext, f: DeviceFault): number {
+    if (unreachable.length < f.pages) unreachable = new Uint8Array(f.pages);
+    let n = 0;
+    for (let i = 0; i < f.pages; i++) {
+      const p = f.firstPage + i;
+      const owner = d.cpuPte(p) === CpuPte.DevicePrivate ? peerHolder(d, f.device, p) : -1;
+      const cannot = owner >= 0 && !(config.peerToPeer && d.canReachPeer(f.device, owner));
+      unreachable[i] = cannot ? 1 : 0;
+      if (cannot) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Runs `move` over [lo, hi) at once, or with `onlyUnreachable` over each run of the
+   * fault's pages markUnreachable marked (inside the block); returns the time.
+   */
+  function eachRun(
+    region: Region,
+    block: number,
+    lo: number,
+    hi: number,
+    onlyUnreachable: boolean,
+    t: Ps,
+    move: (first: number, end: number, t: Ps) => Ps,
+  ): Ps {
+    if (!onlyUnreachable) return move(lo, hi, t);
+    const [bFirst, bEnd] = blockRange(region, block);
+    const first = Math.max(lo, bFirst);
+    const end = Math.min(hi, bEnd);
+    let tt = t;
+    for (let p = first; p < end;) {
+      if (unreachable[p - lo] === 0) {
+        p++;
+        continue;
+      }
+      let q = p + 1;
+      while (q < end && unreachable[q - lo] === 1) q++;
+      tt = move(p, q, tt);
+      p = q;
+    }
+    return tt;
+  }
+
   const resolve: Strategy['resolveDeviceFault'] = (d, f, t) => {
     const region = f.region;
     const prot = d.prot(f.accessedPage);
@@ -359,45 +448,65 @@ export function createGmem(config: GmemConfig): Strategy {
     const accessed = accessedByDevice(advice.accessedBy, f.device);
     // The UVM driver's residency choice (uvm_va_block.c, block_select_processor_residency):
     // read-mostly first; a fault by the preferred location migrates there, accessed-by
-    // advice notwithstanding; an accessed-by device maps the page where it is; a block
-    // pinned against thrashing stays pinned; else a device that can reach the preferred
-    // location's memory moves the page there and maps it remotely (peer to peer); without
-    // a route the faulting device gets it, as without advice.
+    // advice notwithstanding; an accessed-by device keeps each page where it can access it
+    // (system memory over its link, another device's memory peer to peer) and maps it
+    // there; a block pinned against thrashing stays pinned; else a device that can reach
+    // the preferred location's memory moves the page there and maps it remotely (peer to
+    // peer); else the faulting device gets it. So a page an accessed-by device cannot reach
+    // (in another device's memory without a route, or peerToPeer false) falls through to
+    // the preferred location it can reach, else to this device.
+    const keeps = accessed && preferred !== f.device;
+    const moving = keeps ? markUnreachable(d, f) : 0;
+    const keepsAll = keeps && moving === 0;
+    // Some pages stay and some move: the driver prefetches only when every faulting page
+    // of the block goes to one processor (uvm_va_block_get_prefetch_hint).
+    const partly = moving > 0 && moving < f.pages;
     const toPreferred =
       preferred >= 0 &&
       preferred !== f.device &&
       !advice.readMostly &&
-      !accessed &&
+      !keepsAll &&
       config.peerToPeer &&
       d.canReachPeer(f.device, preferred) &&
       memory.pinnedDevice(block, tt) < 0;
     // Where the fault's pages go: a return there after they left is a thrashing event.
     const target = toPreferred ? preferred : f.device;
-    const remote = where === 'host' || (accessed && preferred !== f.device) || memory.mapRemotely(d, target, block, tt);
+    const remote = where === 'host' || keepsAll || memory.mapRemotely(d, target, block, tt);
     const pinned = memory.pinnedDevice(block, tt);
     if (!remote && toPreferred) {
       // Batch 0: the record is for another device, whose batches are numbered on their own.
       const pf: DeviceFault = { ...f, device: preferred, batch: 0 };
-      [lo, hi] = prefetchRange(d, pf, block);
+      [lo, hi] = partly ? [f.firstPage, f.firstPage + f.pages] : prefetchRange(d, pf, block);
       // Pages in a third device's memory that cannot reach the preferred one's come through system memory.
-      tt = fromOtherDevices(d, preferred, region, lo, hi, true, tt, f.device);
-      tt = migrateIn(d, pf, block, lo, hi, tt, f.device);
+      tt = eachRun(region, block, lo, hi, partly, tt, (a, b, at) => {
+        const staged = fromOtherDevices(d, preferred, region, a, b, true, at, f.device);
+        return migrateIn(d, pf, block, a, b, staged, f.device);
+      });
     } else if (!remote) {
       const replicating = advice.readMostly && !f.write;
       if (pinned === f.device) {
         // Pinned here against thrashing between devices: the whole block comes here.
         [lo, hi] = blockRange(region, block);
         tt = fromOtherDevices(d, f.device, region, lo, hi, !replicating, tt);
-      } else [lo, hi] = prefetchRange(d, f, block);
+      } else [lo, hi] = partly ? [f.firstPage, f.firstPage + f.pages] : prefetchRange(d, f, block);
       if (replicating) tt = replicate(d, f, block, lo, hi, tt);
-      else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
+      else if (moving > 0 && pinned !== f.device) {
+        // An accessed-by device's pages it cannot reach: made resident here, through
+        // system memory from a device without a direct route (the driver's copy through a
+        // staging page), device to device from one with a route; the pages it can
+        // reach stay where they are unless the prefetcher adds them.
+        tt = eachRun(region, block, lo, hi, partly, collapse(d, f, tt), (a, b, at) => {
+          const staged = fromOtherDevices(d, f.device, region, a, b, true, at);
+          return migrateIn(d, f, block, a, b, staged);
+        });
+      } else tt = migrateIn(d, f, block, lo, hi, collapse(d, f, tt));
     }
 
     // The faulting device page: pages on the device map locally; pages in a peer's memory
     // peer to peer with accessed-by advice, while the block is pinned on a peer, or in the
     // preferred location's memory; the others over the link (a page in another device's
     // memory bounces to system memory).
-    const peerMaps = config.peerToPeer && ((remote && (accessed || pinned >= 0)) || (toPreferred && !remote));
+    const peerMaps = config.peerToPeer && ((remote && (accessed || pinned >= 0)) || keeps || (toPreferred && !remote));
     let overLink = 0;
     for (let i = 0; i < f.pages; i++) {
       const p = f.firstPage + i;
@@ -418,7 +527,8 @@ export function createGmem(config: GmemConfig): Strategy {
       tt = m.t;
       // The block left the other device for this one: thrashing between devices if it goes on.
       if (from >= 0) memory.markLeft(Math.floor(p / VA_BLOCK_PAGES), from);
-      if (m.bits !== 0 && !remote) overLink++;
+      // A page an accessed-by device keeps in system memory is where it should be, not a fallback.
+      if (m.bits !== 0 && !remote && !(partly && unreachable[i] === 0)) overLink++;
     }
     d.countMigrationFallback(f.device, overLink);
     if (f.bits[f.accessedPage - f.firstPage] === 0) f.error = ERR_EFAULT;
@@ -428,13 +538,19 @@ export function createGmem(config: GmemConfig): Strategy {
     const mapPrefetched = toPreferred && !remote ? mapPeer : mapLocal;
     tt = mapPrefetched(d, f.device, lo, Math.min(hi, f.firstPage), tt);
     tt = mapPrefetched(d, f.device, Math.max(lo, f.firstPage + f.pages), hi, tt);
-    // Then the other accessed-by devices that can reach the new residency map the pages
-    // there (uvm_va_block_service_finish, block_service_finish_map_accessed_by).
-    if (!remote) {
-      const first = Math.min(lo, f.firstPage);
-      const end = Math.max(hi, f.firstPage + f.pages);
-      tt = mapAccessedAfterMove(d, region, first, end, target, f.device, tt);
-    }
+    // Then the other accessed-by devices that can reach the pages map every serviced page
+    // where it now is, whether it moved or was mapped where it was (an accessed-by fault,
+    // preferred location host, a block mapped remotely against thrashing): the driver's
+    // uvm_va_block_service_finish maps them for each new residency's pages, moved or not
+    // (block_service_finish_map_accessed_by -> uvm_va_block_add_mappings_after_migration).
+    tt = mapAccessedWhereTheyAre(
+      d,
+      region,
+      Math.min(lo, f.firstPage),
+      Math.max(hi, f.firstPage + f.pages),
+      f.device,
+      tt,
+    );
     f.costPs = tt - t;
   };
 
@@ -521,7 +637,31 @@ export function createGmem(config: GmemConfig): Strategy {
     );
   };
 
-  /** A scripted advise op: the given fields change; unsetting read-mostly drops the device copies. */
+  /**
+   * The devices an advise op maps where the region's pages are now, as the driver's
+   * cudaMemAdvise does: each device it sets accessed-by for (uvm_va_range_set_accessed_by
+   * -> uvm_va_block_set_accessed_by), and, when the preferred location changes, the old
+   * one if it is accessed-by (uvm_va_range_set_preferred_location). An empty list: none.
+   */
+  function mappedOnAdvice(change: Partial<Advice>, before: Advice, after: Advice): number[] {
+    const devices: number[] = [];
+    const by = after.accessedBy;
+    if (change.accessedBy !== undefined && by !== false) {
+      for (let i = 0; i <= LAST_DEVICE; i++) if (accessedByDevice(by, i)) devices.push(i);
+    }
+    const old = before.preferredLocation;
+    const moved =
+      change.preferredLocation !== undefined && JSON.stringify(change.preferredLocation) !== JSON.stringify(old);
+    if (moved && typeof old === 'object' && accessedByDevice(by, old.device) && !devices.includes(old.device))
+      devices.push(old.device);
+    return devices;
+  }
+
+  /**
+   * A scripted advise op: the given fields change; unsetting read-mostly drops the device
+   * copies; devices given accessed-by map the pages where they are now (mappedOnAdvice),
+   * in the op's time.
+   */
   const advise: NonNullable<Strategy['advise']> = (d, region, change, t) => {
     const before = adviceOf(region);
     const after: Advice = { ...before, region: region.spec.name };
@@ -540,7 +680,12 @@ export function createGmem(config: GmemConfig): Strategy {
         }
       }
     }
-    return tt;
+    // Every page of the region that is resident somewhere (uvm_va_block_set_accessed_by ->
+    // uvm_va_block_add_mappings: each page where it is, if the device can access it; the
+    // preferred location is not left out; not under read-mostly advice).
+    const by = mappedOnAdvice(change, before, after);
+    const end = region.basePage + region.pages;
+    return mapAccessedWhereTheyAre(d, region, region.basePage, end, TO_HOST, tt, false, by);
   };
 
   return {
