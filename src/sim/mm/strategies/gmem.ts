@@ -180,13 +180,17 @@ export function createGmem(config: GmemConfig): Strategy {
     by: Advice['accessedBy'] = adviceOf(region).accessedBy,
   ): Ps {
     const advice = adviceOf(region);
-    if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
+    if (!mapsAccessedBy(advice, by)) return t;
     const where = advice.preferredLocation;
     accessedBy = by;
     causedBy = caller;
     notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
     return mapAccessedBy(d, first, end, residence, accessedByMapping, t);
   }
+
+  /** Whether accessed-by devices get mappings: some are named, and read duplication does not take precedence. */
+  const mapsAccessedBy = (advice: Advice, by: Advice['accessedBy']) =>
+    !advice.readMostly && by !== false && !(Array.isArray(by) && by.length === 0);
 
   /** Where a page lives: TO_HOST (system memory, or nowhere yet), else the device whose memory holds it. */
   function residenceOf(d: DriverContext, p: number): number {
@@ -211,7 +215,7 @@ export function createGmem(config: GmemConfig): Strategy {
     by: Advice['accessedBy'] = adviceOf(region).accessedBy,
   ): Ps {
     const advice = adviceOf(region);
-    if (advice.readMostly || by === false || (Array.isArray(by) && by.length === 0)) return t;
+    if (!mapsAccessedBy(advice, by)) return t;
     let tt = t;
     for (let p = first; p < end;) {
       const residence = residenceOf(d, p);
