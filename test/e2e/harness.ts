@@ -138,6 +138,18 @@ export async function setEditorText(page: Page, text: string, name = 'experiment
 }
 
 /**
+ * The text of `locator` now, '' when it is not on the page. For polls: a plain
+ * textContent() waits for the element (Playwright's action timeout), so a poll whose
+ * element never came would hang past its own timeout instead of retrying.
+ */
+export function textNow(locator: Locator): Promise<string> {
+  return locator.textContent({ timeout: 500 }).then(
+    (t) => t ?? '',
+    () => '',
+  );
+}
+
+/**
  * expect.poll with room for a loaded machine (vitest's default gives up after 1 s; the
  * suite shares 2 cores with simulations and a Chromium).
  */
