@@ -148,16 +148,6 @@ export function createGmem(config: GmemConfig): Strategy {
     return DEV_LOCAL | DEV_READ | (writable ? DEV_WRITE : 0);
   }
 
-  /** Which devices mapAccessedAfterMove maps: set before each use. */
-  let accessedBy: Advice['accessedBy'] = false;
-  let notMapped = -1;
-  let causedBy = TO_HOST;
-  const accessedByMapping: AccessedByMapping = {
-    maps: (device) => device !== causedBy && device !== notMapped && accessedByDevice(accessedBy, device),
-    peerToPeer: config.peerToPeer,
-    localBits,
-  };
-
   /**
    * After the pages of [first, end) moved to `residence` (a device, or TO_HOST: system
    * memory) for `caller` (the faulting or prefetching device, or TO_HOST for the CPU), the
@@ -182,10 +172,13 @@ export function createGmem(config: GmemConfig): Strategy {
     const advice = adviceOf(region);
     if (!mapsAccessedBy(advice, by)) return t;
     const where = advice.preferredLocation;
-    accessedBy = by;
-    causedBy = caller;
-    notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
-    return mapAccessedBy(d, first, end, residence, accessedByMapping, t);
+    const notMapped = exceptPreferred && typeof where === 'object' && where.device !== residence ? where.device : -1;
+    const how: AccessedByMapping = {
+      maps: (device) => device !== caller && device !== notMapped && accessedByDevice(by, device),
+      peerToPeer: config.peerToPeer,
+      localBits,
+    };
+    return mapAccessedBy(d, first, end, residence, how, t);
   }
 
   /** Whether accessed-by devices get mappings: some are named, and read duplication does not take precedence. */
